@@ -1,0 +1,85 @@
+// Package daytonatest runs an in-process Daytona for tests, examples and
+// local development: the control-plane API, the per-sandbox toolbox and the
+// WebSocket log stream, served over real HTTP on loopback, so that the
+// official Daytona Go SDK (and any other client) talks to it unchanged.
+// Think of it as net/http/httptest, or miniredis, for Daytona.
+//
+// Start one in a test with NewServer, which closes it in t.Cleanup:
+//
+//	srv := daytonatest.NewServer(t)
+//	client, _ := daytona.NewClientWithConfig(&types.DaytonaConfig{
+//		APIKey: srv.APIKey(),
+//		APIUrl: srv.APIURL(),
+//	})
+//
+// or, outside tests, with Run and Close:
+//
+//	srv, err := daytonatest.Run()
+//	if err != nil { ... }
+//	defer srv.Close()
+//
+// From other languages, run the standalone server (go run
+// github.com/agentworkspace/daytona/cmd/daytonatest), which prints the
+// DAYTONA_API_URL and DAYTONA_API_KEY to use.
+//
+// # What it does like Daytona
+//
+// Sandboxes are created in snapshot, image (buildInfo) or default mode, pass
+// through creating, starting, stopping and destroying on their way to
+// started, stopped or gone, and answer with the DTOs, status codes and error
+// messages of the real API, including its traps: stopping a sandbox with
+// autoDeleteInterval 0 deletes it; a toolbox call to a stopped sandbox is a
+// 400 "... Is the Sandbox started?", to a deleted one a 401.
+//
+// Each session is one long-lived shell, as in the daemon: its commands run
+// one at a time, cd and export carry over from one command to the next,
+// `exit` ends the shell (the command never gets an exit code and later ones
+// never run), asynchronous commands keep stdin open for send-input while
+// synchronous ones see end of file, and output is logged line by line behind
+// the labels 01 01 01 (stdout) and 02 02 02 (stderr). The follow stream
+// replays the log from its first byte in binary frames and closes with 1000
+// about a second after the command exits (see WithCloseDelay). Deleting a
+// session kills its process tree and closes its streams with 1000.
+//
+// # What it is not
+//
+// Commands run on this machine, as the current user, with a real shell
+// (bash, else sh), in a per-sandbox directory under a temporary root that is
+// also their $HOME and default working directory. That keeps tests from
+// seeing each other's files; it is not isolation: a command can read and
+// change anything the current user can. The server listens on loopback only
+// and requires the API key on every request. Resources, volumes, images,
+// network settings, labels and users are stored and reported, not enforced.
+//
+// # Test controls
+//
+// From Go: Requests, Count and ResetRequests (the request log); SetLatency
+// (added to every request and WebSocket handshake); FailNext (the next N
+// calls of an operation fail with a status and message); CutNextStreams
+// (follow streams drop their TCP connection after N bytes, with no close
+// frame); StopSandbox, DeleteSandbox and SetSandboxState (changes behind the
+// client's back, like auto-stop); Sandbox and Sandboxes (server-side state).
+//
+// The same controls are served over HTTP under {URL}/_daytonatest/, with the
+// same bearer key:
+//
+//	GET    /_daytonatest/requests              {"requests":[...],"counts":{"create":1,...}}
+//	DELETE /_daytonatest/requests              reset the log and counts
+//	GET    /_daytonatest/counts                {"create":1,...}
+//	PUT    /_daytonatest/latency               {"latency":"20ms"}
+//	PUT    /_daytonatest/close-delay           {"closeDelay":"0s"}
+//	POST   /_daytonatest/faults                {"op":"create","count":1,"status":500,"message":"boom"}
+//	DELETE /_daytonatest/faults                clear faults and stream cuts
+//	POST   /_daytonatest/stream-cuts           {"count":1,"afterBytes":100}
+//	GET    /_daytonatest/sandboxes             server-side records
+//	GET    /_daytonatest/sandboxes/{idOrName}  one record
+//	POST   /_daytonatest/sandboxes/{id}/stop   stop behind the client's back
+//	POST   /_daytonatest/sandboxes/{id}/delete delete behind the client's back
+//	POST   /_daytonatest/sandboxes/{id}/state  {"state":"error","reason":"disk failure"}
+//
+// Operation names (the Op constants) are used in the log, the counts and the
+// faults: create, get, list, list-paginated, start, stop, archive, delete,
+// toolbox-proxy-url, execute, create-session, list-sessions, get-session,
+// delete-session, session-exec, get-command, command-logs, follow-logs,
+// send-input, work-dir, home-dir.
+package daytonatest

@@ -1,0 +1,194 @@
+package daytonatest
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"time"
+)
+
+// Option configures a [Server]. Options are applied in order; for each
+// setting the last one wins. An invalid value makes [Run] fail (and
+// [NewServer] call Fatalf) with an error that names the option.
+type Option func(*config) error
+
+type config struct {
+	apiKey          string
+	addr            string
+	root            string
+	shell           string
+	latency         time.Duration
+	closeDelay      time.Duration
+	transitionDelay time.Duration
+	killGrace       time.Duration
+	frameSize       int
+	maxLog          int
+	logw            io.Writer
+}
+
+func defaultConfig() config {
+	return config{
+		addr:            "127.0.0.1:0",
+		closeDelay:      DefaultCloseDelay,
+		transitionDelay: DefaultTransitionDelay,
+		killGrace:       DefaultKillGrace,
+		frameSize:       DefaultFrameSize,
+		maxLog:          10000,
+	}
+}
+
+// WithAPIKey sets the key that clients must send as a bearer token. The
+// default is a random key; read it with [Server.APIKey].
+func WithAPIKey(key string) Option {
+	return func(c *config) error {
+		if strings.TrimSpace(key) == "" {
+			return errors.New("daytonatest: WithAPIKey: empty key")
+		}
+		if strings.ContainsAny(key, " \t\r\n") {
+			return errors.New("daytonatest: WithAPIKey: key contains whitespace")
+		}
+		c.apiKey = key
+		return nil
+	}
+}
+
+// WithAddr sets the address to listen on. The default is "127.0.0.1:0" (a
+// free port). The host must be a loopback address or "localhost": the server
+// runs arbitrary commands as the current user, so it never listens on a
+// network others can reach.
+func WithAddr(addr string) Option {
+	return func(c *config) error {
+		host, port, err := net.SplitHostPort(addr)
+		if err != nil {
+			return fmt.Errorf("daytonatest: WithAddr(%q): %w", addr, err)
+		}
+		if port == "" {
+			return fmt.Errorf("daytonatest: WithAddr(%q): missing port (use :0 for a free one)", addr)
+		}
+		if host != "localhost" {
+			ip := net.ParseIP(host)
+			if ip == nil || !ip.IsLoopback() {
+				return fmt.Errorf("daytonatest: WithAddr(%q): host must be a loopback address such as 127.0.0.1", addr)
+			}
+		}
+		c.addr = addr
+		return nil
+	}
+}
+
+// WithRoot sets the directory under which each sandbox gets its own
+// directory (its $HOME and default working directory). The default is a
+// fresh temporary directory that Close removes; a directory given here is
+// kept, but the sandbox directories created in it are removed by Close.
+func WithRoot(dir string) Option {
+	return func(c *config) error {
+		if dir == "" {
+			return errors.New("daytonatest: WithRoot: empty directory")
+		}
+		c.root = dir
+		return nil
+	}
+}
+
+// WithShell sets the shell that runs session and execute commands. The
+// default is bash from PATH, else sh.
+func WithShell(path string) Option {
+	return func(c *config) error {
+		if path == "" {
+			return errors.New("daytonatest: WithShell: empty path")
+		}
+		c.shell = path
+		return nil
+	}
+}
+
+// WithLatency adds d to every request, including the WebSocket handshake of
+// a follow stream, to model a real network. It can be changed later with
+// [Server.SetLatency].
+func WithLatency(d time.Duration) Option {
+	return func(c *config) error {
+		if d < 0 {
+			return fmt.Errorf("daytonatest: WithLatency(%v): negative duration", d)
+		}
+		c.latency = d
+		return nil
+	}
+}
+
+// WithCloseDelay sets how long a follow log stream stays open after its
+// command has exited and all output was sent. The default,
+// [DefaultCloseDelay], matches the real daemon; 0 closes at once. It can be
+// changed later with [Server.SetCloseDelay].
+func WithCloseDelay(d time.Duration) Option {
+	return func(c *config) error {
+		if d < 0 {
+			return fmt.Errorf("daytonatest: WithCloseDelay(%v): negative duration", d)
+		}
+		c.closeDelay = d
+		return nil
+	}
+}
+
+// WithTransitionDelay sets how long a sandbox stays in each transitional
+// state (creating, starting, restoring, stopping, archiving, destroying).
+// The default is [DefaultTransitionDelay]; 0 makes transitions immediate.
+func WithTransitionDelay(d time.Duration) Option {
+	return func(c *config) error {
+		if d < 0 {
+			return fmt.Errorf("daytonatest: WithTransitionDelay(%v): negative duration", d)
+		}
+		c.transitionDelay = d
+		return nil
+	}
+}
+
+// WithKillGrace sets how long processes get between SIGTERM and SIGKILL when
+// their session is deleted or their sandbox stopped. The default is
+// [DefaultKillGrace], as in the daemon; processes that exit on SIGTERM do not
+// make anyone wait.
+func WithKillGrace(d time.Duration) Option {
+	return func(c *config) error {
+		if d < 0 {
+			return fmt.Errorf("daytonatest: WithKillGrace(%v): negative duration", d)
+		}
+		c.killGrace = d
+		return nil
+	}
+}
+
+// WithFrameSize sets the largest payload of one follow-stream frame. The
+// default, [DefaultFrameSize], is the daemon's read size; small values make
+// stream markers split across frames more often.
+func WithFrameSize(n int) Option {
+	return func(c *config) error {
+		if n < 1 {
+			return fmt.Errorf("daytonatest: WithFrameSize(%d): must be at least 1", n)
+		}
+		c.frameSize = n
+		return nil
+	}
+}
+
+// WithRequestLogLimit sets how many requests the request log keeps (the
+// oldest are dropped first; counts are kept for all). The default is 10000.
+func WithRequestLogLimit(n int) Option {
+	return func(c *config) error {
+		if n < 1 {
+			return fmt.Errorf("daytonatest: WithRequestLogLimit(%d): must be at least 1", n)
+		}
+		c.maxLog = n
+		return nil
+	}
+}
+
+// WithLogOutput writes one line per finished request (method, path, status,
+// duration) to w. Request bodies and headers, and so the API key, are never
+// written.
+func WithLogOutput(w io.Writer) Option {
+	return func(c *config) error {
+		c.logw = w
+		return nil
+	}
+}

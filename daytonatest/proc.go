@@ -1,0 +1,116 @@
+package daytonatest
+
+import (
+	"bytes"
+	"os"
+	"strconv"
+	"syscall"
+	"time"
+)
+
+// killTree terminates the process group pgid (whose leader is the process
+// pgid) and every descendant of its leader, including ones that moved to
+// another process group: SIGTERM first, SIGKILL to whatever is still alive
+// after grace. It returns when they are all gone (zombies count as gone).
+func killTree(pgid int, grace time.Duration) {
+	pids := descendants(pgid)
+	pids = append(pids, pgid)
+	signalAll(pgid, pids, syscall.SIGTERM)
+	deadline := time.Now().Add(grace)
+	for time.Now().Before(deadline) {
+		if !anyAlive(pids) {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	// Look again: processes may have forked while we waited.
+	pids = append(pids, descendants(pgid)...)
+	signalAll(pgid, pids, syscall.SIGKILL)
+	deadline = time.Now().Add(5 * time.Second)
+	for anyAlive(pids) && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func signalAll(pgid int, pids []int, sig syscall.Signal) {
+	_ = syscall.Kill(-pgid, sig)
+	for _, p := range pids {
+		_ = syscall.Kill(p, sig)
+	}
+}
+
+func anyAlive(pids []int) bool {
+	for _, p := range pids {
+		if alive(p) {
+			return true
+		}
+	}
+	return false
+}
+
+// alive reports whether pid is a running (not zombie) process.
+func alive(pid int) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		if os.IsNotExist(err) {
+			return false
+		}
+		// No /proc: fall back to signal 0 (zombies then look alive).
+		return syscall.Kill(pid, 0) == nil
+	}
+	// The state follows the parenthesised command name.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 || i+2 >= len(b) {
+		return true
+	}
+	st := b[i+2]
+	return st != 'Z' && st != 'X'
+}
+
+// descendants lists the processes below root, read from /proc (empty where
+// there is no /proc; the process-group kill still covers most cases).
+func descendants(root int) []int {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	children := make(map[int][]int)
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		i := bytes.LastIndexByte(b, ')')
+		if i < 0 {
+			continue
+		}
+		fields := bytes.Fields(b[i+1:])
+		if len(fields) < 2 {
+			continue
+		}
+		ppid, err := strconv.Atoi(string(fields[1]))
+		if err != nil {
+			continue
+		}
+		children[ppid] = append(children[ppid], pid)
+	}
+	var out []int
+	queue := []int{root}
+	seen := map[int]bool{root: true}
+	for len(queue) > 0 {
+		p := queue[0]
+		queue = queue[1:]
+		for _, c := range children[p] {
+			if !seen[c] {
+				seen[c] = true
+				out = append(out, c)
+				queue = append(queue, c)
+			}
+		}
+	}
+	return out
+}

@@ -1,0 +1,337 @@
+package daytonatest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"time"
+)
+
+// Tester is the part of [testing.TB] that [NewServer] uses. It is declared
+// here so that this package does not import "testing".
+type Tester interface {
+	Helper()
+	Fatalf(format string, args ...any)
+	Cleanup(func())
+}
+
+// Defaults used when no option overrides them.
+const (
+	// DefaultCloseDelay is how long a follow log stream stays open after the
+	// command has exited and all its output was sent, like the real daemon,
+	// which notices the exit only after about a second of silence.
+	DefaultCloseDelay = time.Second
+	// DefaultTransitionDelay is how long a sandbox spends in a transitional
+	// state (creating, starting, stopping, destroying, ...).
+	DefaultTransitionDelay = 50 * time.Millisecond
+	// DefaultKillGrace is how long a session's processes get between SIGTERM
+	// and SIGKILL when the session is deleted or its sandbox is stopped.
+	DefaultKillGrace = 5 * time.Second
+	// DefaultFrameSize is the largest payload of one follow-stream frame,
+	// the read size of the real daemon.
+	DefaultFrameSize = 1024
+)
+
+// Server is an in-process Daytona: the control-plane API under URL+"/api",
+// the per-sandbox toolbox under URL+"/toolbox/{sandboxId}", and test controls
+// under URL+"/_daytonatest/". Commands run with a real shell on this machine,
+// as the current user, in a per-sandbox directory. This is not isolation.
+//
+// A Server is safe for concurrent use. Its zero value is not usable: create
+// one with [NewServer] or [Run], and call [Server.Close] when finished.
+type Server struct {
+	cfg       config
+	url       string
+	ln        net.Listener
+	srv       *http.Server
+	root      string
+	rootOwned bool
+	shell     string
+	done      chan struct{} // closed by Close
+	wg        sync.WaitGroup
+	closeOnce sync.Once
+
+	mu         sync.Mutex // guards the fields below
+	sandboxes  map[string]*sandbox
+	names      map[string]string // name -> id
+	log        requestLog
+	faults     map[Op][]*fault
+	cuts       []int
+	latency    time.Duration
+	closeDelay time.Duration
+	transition time.Duration
+	conns      map[io.Closer]struct{} // hijacked WebSocket connections
+	tbSeq      int
+	closed     bool
+}
+
+// NewServer starts a Server for a test and registers its Close with
+// t.Cleanup. It calls t.Fatalf if the server cannot start.
+func NewServer(t Tester, opts ...Option) *Server {
+	t.Helper()
+	s, err := Run(opts...)
+	if err != nil {
+		t.Fatalf("daytonatest: %v", err)
+		return nil
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+// Run starts a Server and returns it once it is listening. The caller must
+// call [Server.Close] when finished.
+func Run(opts ...Option) (*Server, error) {
+	cfg := defaultConfig()
+	for _, o := range opts {
+		if o == nil {
+			continue
+		}
+		if err := o(&cfg); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.apiKey == "" {
+		cfg.apiKey = randomKey()
+	}
+	shell := cfg.shell
+	if shell == "" {
+		var err error
+		if shell, err = findShell(); err != nil {
+			return nil, err
+		}
+	}
+	s := &Server{
+		cfg:        cfg,
+		shell:      shell,
+		done:       make(chan struct{}),
+		sandboxes:  make(map[string]*sandbox),
+		names:      make(map[string]string),
+		faults:     make(map[Op][]*fault),
+		latency:    cfg.latency,
+		closeDelay: cfg.closeDelay,
+		transition: cfg.transitionDelay,
+		conns:      make(map[io.Closer]struct{}),
+	}
+	s.log.max = cfg.maxLog
+	if cfg.root == "" {
+		dir, err := os.MkdirTemp("", "daytonatest-")
+		if err != nil {
+			return nil, fmt.Errorf("daytonatest: create root directory: %w", err)
+		}
+		s.root, s.rootOwned = dir, true
+	} else {
+		if err := os.MkdirAll(cfg.root, 0o755); err != nil {
+			return nil, fmt.Errorf("daytonatest: create root directory: %w", err)
+		}
+		abs, err := filepath.Abs(cfg.root)
+		if err != nil {
+			return nil, fmt.Errorf("daytonatest: root directory: %w", err)
+		}
+		s.root = abs
+	}
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		if s.rootOwned {
+			os.RemoveAll(s.root)
+		}
+		return nil, fmt.Errorf("daytonatest: listen on %s: %w", cfg.addr, err)
+	}
+	s.ln = ln
+	s.url = "http://" + ln.Addr().String()
+	s.srv = &http.Server{
+		Handler:           s,
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          nil,
+	}
+	// One reference held until Close has stopped everything, so that
+	// goroutines may be added to wg at any time before that.
+	s.wg.Add(1)
+	s.wg.Go(func() { _ = s.srv.Serve(ln) })
+	return s, nil
+}
+
+// URL returns the server's base URL, such as "http://127.0.0.1:40123".
+func (s *Server) URL() string { return s.url }
+
+// APIURL returns the control-plane URL to use as DAYTONA_API_URL: URL()+"/api".
+func (s *Server) APIURL() string { return s.url + "/api" }
+
+// ToolboxURL returns the toolbox proxy URL that sandboxes report in their
+// toolboxProxyUrl field: URL()+"/toolbox".
+func (s *Server) ToolboxURL() string { return s.url + "/toolbox" }
+
+// APIKey returns the key that every request must carry as
+// "Authorization: Bearer <key>".
+func (s *Server) APIKey() string { return s.cfg.apiKey }
+
+// Root returns the directory under which each sandbox gets its own directory.
+func (s *Server) Root() string { return s.root }
+
+// Close shuts the server down: it closes every connection, kills every shell
+// and process it started, waits for its goroutines, and removes its
+// temporary root directory (a root given with [WithRoot] is kept, but the
+// sandbox directories created in it are removed). Close is idempotent and
+// safe to call on a server that failed half-way.
+func (s *Server) Close() {
+	if s == nil {
+		return
+	}
+	s.closeOnce.Do(s.close)
+}
+
+func (s *Server) close() {
+	s.mu.Lock()
+	s.closed = true
+	close(s.done)
+	for _, sb := range s.sandboxes {
+		if sb.timer != nil {
+			sb.timer.Stop()
+		}
+	}
+	conns := make([]io.Closer, 0, len(s.conns))
+	for c := range s.conns {
+		conns = append(conns, c)
+	}
+	s.mu.Unlock()
+
+	// Streams first (Shutdown does not wait for hijacked connections), then
+	// the HTTP server, which waits for the requests in flight.
+	for _, c := range conns {
+		_ = c.Close()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	_ = s.srv.Shutdown(ctx)
+	cancel()
+	_ = s.srv.Close()
+
+	s.mu.Lock()
+	var tbs []*toolbox
+	var dirs []string
+	for _, sb := range s.sandboxes {
+		if sb.tb != nil {
+			tbs = append(tbs, sb.tb)
+		}
+		dirs = append(dirs, sb.dir)
+	}
+	s.mu.Unlock()
+	var wg sync.WaitGroup
+	for _, tb := range tbs {
+		wg.Go(func() { tb.shutdown(0) })
+	}
+	wg.Wait()
+	s.wg.Done() // the reference taken in Run
+	s.wg.Wait()
+	if s.rootOwned {
+		_ = os.RemoveAll(s.root)
+	} else {
+		for _, d := range dirs {
+			_ = os.RemoveAll(d)
+		}
+	}
+}
+
+func (s *Server) isClosed() bool {
+	select {
+	case <-s.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// enter registers a goroutine that Close must wait for, such as a stream
+// handler whose connection was hijacked. It returns false once the server is
+// closed; otherwise the caller must call s.wg.Done when finished.
+func (s *Server) enter() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	s.wg.Add(1)
+	return true
+}
+
+func (s *Server) trackConn(c io.Closer) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	s.conns[c] = struct{}{}
+	return true
+}
+
+func (s *Server) untrackConn(c io.Closer) {
+	s.mu.Lock()
+	delete(s.conns, c)
+	s.mu.Unlock()
+}
+
+// sleep waits for d, or until ctx is done or the server closes. It reports
+// whether the full duration elapsed.
+func (s *Server) sleep(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return true
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	case <-s.done:
+		return false
+	}
+}
+
+func randomKey() string {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic("daytonatest: crypto/rand failed: " + err.Error())
+	}
+	return "dtn_" + hex.EncodeToString(b[:])
+}
+
+// newUUID returns a random (version 4) UUID string, the shape of Daytona's ids.
+func newUUID() string {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic("daytonatest: crypto/rand failed: " + err.Error())
+	}
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b[:])
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+}
+
+// findShell picks the shell that runs sessions, as the daemon does: bash if
+// present (commands written for Daytona's images expect it), else sh.
+func findShell() (string, error) {
+	for _, name := range []string{"bash", "sh"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p, nil
+		}
+	}
+	return "", errors.New("daytonatest: no shell found: need bash or sh in PATH")
+}
+
+// goLocked runs f in a goroutine that Close waits for; callers hold s.mu.
+// Once the server is closed, f runs synchronously instead.
+func (s *Server) goLocked(f func()) {
+	if s.closed {
+		f()
+		return
+	}
+	s.wg.Go(f)
+}

@@ -143,25 +143,25 @@ type sandbox struct {
 }
 
 type createRequest struct {
-	Name                *string            `json:"name"`
-	Snapshot            *string            `json:"snapshot"`
-	User                *string            `json:"user"`
-	Env                 map[string]string  `json:"env"`
-	Labels              map[string]string  `json:"labels"`
-	Public              *bool              `json:"public"`
-	NetworkBlockAll     *bool              `json:"networkBlockAll"`
-	NetworkAllowList    *string            `json:"networkAllowList"`
-	Class               *string            `json:"class"`
-	Target              *string            `json:"target"`
-	CPU                 *float64           `json:"cpu"`
-	GPU                 *float64           `json:"gpu"`
-	Memory              *float64           `json:"memory"`
-	Disk                *float64           `json:"disk"`
-	AutoStopInterval    *float64           `json:"autoStopInterval"`
-	AutoArchiveInterval *float64           `json:"autoArchiveInterval"`
-	AutoDeleteInterval  *float64           `json:"autoDeleteInterval"`
-	Volumes             []volumeRequest    `json:"volumes"`
-	BuildInfo           *buildInfoRequest  `json:"buildInfo"`
+	Name                *string           `json:"name"`
+	Snapshot            *string           `json:"snapshot"`
+	User                *string           `json:"user"`
+	Env                 map[string]string `json:"env"`
+	Labels              map[string]string `json:"labels"`
+	Public              *bool             `json:"public"`
+	NetworkBlockAll     *bool             `json:"networkBlockAll"`
+	NetworkAllowList    *string           `json:"networkAllowList"`
+	Class               *string           `json:"class"`
+	Target              *string           `json:"target"`
+	CPU                 *float64          `json:"cpu"`
+	GPU                 *float64          `json:"gpu"`
+	Memory              *float64          `json:"memory"`
+	Disk                *float64          `json:"disk"`
+	AutoStopInterval    *float64          `json:"autoStopInterval"`
+	AutoArchiveInterval *float64          `json:"autoArchiveInterval"`
+	AutoDeleteInterval  *float64          `json:"autoDeleteInterval"`
+	Volumes             []volumeRequest   `json:"volumes"`
+	BuildInfo           *buildInfoRequest `json:"buildInfo"`
 }
 
 type volumeRequest struct {

@@ -104,11 +104,9 @@ func (s *Server) toolboxRoutes() []route {
 	}
 }
 
-// match finds the route for method and segs. It returns found=false when no
-// route has that path, and methodOK=false when some route has the path but
-// none has the method.
-func match(routes []route, method string, segs []string) (rt *route, args []string, found bool) {
-	pathMatched := false
+// match finds the route for method and segs, and the values of its
+// wildcards.
+func match(routes []route, method string, segs []string) (rt *route, args []string) {
 	for i := range routes {
 		r := &routes[i]
 		if len(r.segs) != len(segs) {
@@ -124,17 +122,13 @@ func match(routes []route, method string, segs []string) (rt *route, args []stri
 				break
 			}
 		}
-		if !ok {
-			continue
-		}
-		// A literal route ("sandbox/paginated") shadows a wildcard one for
-		// its own method only; keep looking for the method.
-		pathMatched = true
-		if r.method == method {
-			return r, a, true
+		// A literal route ("sandbox/paginated") comes before the wildcard
+		// one and shadows it for its own method only.
+		if ok && r.method == method {
+			return r, a
 		}
 	}
-	return nil, nil, pathMatched
+	return nil, nil
 }
 
 // splitPath splits an escaped URL path into unescaped segments, so that ids
@@ -201,7 +195,7 @@ func (s *Server) serveFamily(w http.ResponseWriter, r *http.Request, fam family,
 	} else {
 		routes = s.apiRoutes()
 	}
-	rt, wild, found := match(routes, r.Method, segs)
+	rt, wild := match(routes, r.Method, segs)
 	op := OpUnknown
 	if rt != nil {
 		op = rt.op
@@ -246,11 +240,9 @@ func (s *Server) serveFamily(w http.ResponseWriter, r *http.Request, fam family,
 		return
 	}
 	if rt == nil {
-		if found {
-			writeFamilyError(rec, r, fam, http.StatusMethodNotAllowed, methodNotAllowedMessage(fam, r))
-		} else {
-			writeFamilyError(rec, r, fam, http.StatusNotFound, notFoundMessage(fam, r))
-		}
+		// Like NestJS and gin with their defaults, a known path with the
+		// wrong method is a 404, not a 405.
+		writeFamilyError(rec, r, fam, http.StatusNotFound, notFoundMessage(fam, r))
 		return
 	}
 	if readErr != nil {
@@ -275,13 +267,6 @@ func (s *Server) serveFamily(w http.ResponseWriter, r *http.Request, fam family,
 func notFoundMessage(fam family, r *http.Request) string {
 	if fam == famToolbox {
 		return "not found: route not found"
-	}
-	return fmt.Sprintf("Cannot %s %s", r.Method, r.URL.Path)
-}
-
-func methodNotAllowedMessage(fam family, r *http.Request) string {
-	if fam == famToolbox {
-		return "method not allowed: " + r.Method
 	}
 	return fmt.Sprintf("Cannot %s %s", r.Method, r.URL.Path)
 }

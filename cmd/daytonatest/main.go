@@ -1,0 +1,96 @@
+// Command daytonatest runs an in-process Daytona (see package daytonatest)
+// as a standalone server, for clients in any language and for local
+// development:
+//
+//	go run github.com/agentworkspace/daytona/cmd/daytonatest
+//
+// As soon as it listens it prints exactly two lines on stdout, ready for
+// `export` or a .env file:
+//
+//	DAYTONA_API_URL=http://127.0.0.1:PORT/api
+//	DAYTONA_API_KEY=<key>
+//
+// It logs one line per request to stderr and serves until interrupted, then
+// kills every process it started and removes its temporary directory.
+// Commands run on this machine as the current user; the server listens on
+// loopback only.
+//
+// Flags:
+//
+//	-addr         listen address (default 127.0.0.1:0, a free port)
+//	-api-key      the key clients must send (default: a random key)
+//	-root         directory for the sandboxes' files (default: a fresh temporary directory)
+//	-latency      delay added to every request and WebSocket handshake, e.g. 20ms
+//	-close-delay  how long after a command's exit its follow stream closes (default 1s, like the daemon)
+//
+// The test controls are served under /_daytonatest/ (see the package
+// documentation of daytonatest).
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/agentworkspace/daytona/daytonatest"
+)
+
+func main() {
+	if err := run(context.Background(), os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "daytonatest:", err)
+		os.Exit(2)
+	}
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("daytonatest", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", "127.0.0.1:0", "listen address (loopback only)")
+	key := fs.String("api-key", "", "API key clients must send (default: random)")
+	root := fs.String("root", "", "directory for sandbox files (default: a fresh temporary directory)")
+	latency := fs.Duration("latency", 0, "delay added to every request and WebSocket handshake, e.g. 20ms")
+	closeDelay := fs.Duration("close-delay", daytonatest.DefaultCloseDelay, "how long after a command's exit its follow stream closes")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	opts := []daytonatest.Option{
+		daytonatest.WithAddr(*addr),
+		daytonatest.WithLatency(*latency),
+		daytonatest.WithCloseDelay(*closeDelay),
+		daytonatest.WithLogOutput(stderr),
+	}
+	if *key != "" {
+		opts = append(opts, daytonatest.WithAPIKey(*key))
+	}
+	if *root != "" {
+		opts = append(opts, daytonatest.WithRoot(*root))
+	}
+	srv, err := daytonatest.Run(opts...)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	fmt.Fprintf(stdout, "DAYTONA_API_URL=%s\nDAYTONA_API_KEY=%s\n", srv.APIURL(), srv.APIKey())
+	fmt.Fprintf(stderr, "daytonatest: serving on %s (sandbox files under %s); commands run on this machine as the current user; Ctrl-C to stop\n", srv.URL(), srv.Root())
+
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	<-ctx.Done()
+	fmt.Fprintln(stderr, "daytonatest: shutting down")
+	done := make(chan struct{})
+	go func() { srv.Close(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		return fmt.Errorf("shutdown took longer than 30s")
+	}
+	return nil
+}

@@ -862,8 +862,9 @@ func (s *Server) DeleteSandbox(idOrName string) error {
 // SetSandboxState forces a sandbox into state, with reason as its
 // errorReason (may be empty), as a failure or another client would. Any
 // state other than started kills the sandbox's processes before
-// SetSandboxState returns. Pending transitions are cancelled. A sandbox in
-// state destroyed stays visible (as a dead record) until deleted.
+// SetSandboxState returns. Pending transitions are cancelled. A sandbox put
+// in state destroying disappears after the transition delay; one in state
+// destroyed stays visible (as a dead record) until deleted.
 func (s *Server) SetSandboxState(idOrName string, state State, reason string) error {
 	if !slices.Contains(allStates, state) {
 		return fmt.Errorf("daytonatest: unknown sandbox state %q", state)
@@ -887,6 +888,11 @@ func (s *Server) SetSandboxState(idOrName string, state State, reason string) er
 	sb.state = state
 	sb.errorReason = reason
 	sb.updatedAt = time.Now().UTC()
+	if state == StateDestroying {
+		// Destroying is on its way out: the sandbox goes after the
+		// transition delay, as if someone had deleted it.
+		s.transitionLocked(sb, StateDestroying, "destroyed", func() { s.removeLocked(sb) })
+	}
 	switch state {
 	case StateStarted:
 		sb.desired = "started"

@@ -1,0 +1,126 @@
+package daytona
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/joho/godotenv"
+)
+
+// Connection settings are resolved on first use, in this order: the
+// option, the process environment, .env.local, .env (both read from the
+// working directory, DAYTONA_* keys only, never loaded into the process
+// environment), then the default. WithoutEnvironment keeps only options and
+// defaults.
+
+func lookupProcessEnv(k string) (string, bool) { return os.LookupEnv(k) }
+
+// connection is the resolved connection configuration.
+type connection struct {
+	apiKey   string
+	jwtToken string
+	orgID    string
+	apiURL   string
+	target   string
+}
+
+// envSource looks up DAYTONA_* settings: process environment first, then
+// .env.local, then .env.
+type envSource struct {
+	lookup func(string) (string, bool)
+	files  []map[string]string // .env.local, then .env
+}
+
+func (c *config) envSource() (envSource, error) {
+	if c.noEnv {
+		return envSource{lookup: func(string) (string, bool) { return "", false }}, nil
+	}
+	src := envSource{lookup: c.lookupEnv}
+	dir := c.dotenvDir
+	for _, name := range []string{".env.local", ".env"} {
+		path := filepath.Join(dir, name)
+		m, err := godotenv.Read(path)
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				continue
+			}
+			return envSource{}, fmt.Errorf("daytona: read %s: %v", name, err)
+		}
+		only := make(map[string]string)
+		for k, v := range m {
+			if strings.HasPrefix(k, "DAYTONA_") {
+				only[k] = v
+			}
+		}
+		src.files = append(src.files, only)
+	}
+	return src, nil
+}
+
+func (e envSource) get(key string) string {
+	if v, ok := e.lookup(key); ok && v != "" {
+		return v
+	}
+	for _, f := range e.files {
+		if v := f[key]; v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// resolveConnection applies the documented precedence. It reads files but
+// makes no network request. Errors name the setting to fix and never
+// contain a credential.
+func (c *config) resolveConnection() (connection, error) {
+	src, err := c.envSource()
+	if err != nil {
+		return connection{}, err
+	}
+	conn := connection{apiKey: c.apiKey, apiURL: c.apiURL, target: c.target}
+	if conn.apiKey == "" {
+		conn.apiKey = src.get("DAYTONA_API_KEY")
+	}
+	if conn.apiKey == "" {
+		conn.jwtToken = src.get("DAYTONA_JWT_TOKEN")
+		conn.orgID = src.get("DAYTONA_ORGANIZATION_ID")
+		if conn.jwtToken == "" {
+			return connection{}, fmt.Errorf("daytona: %w", ErrNoCredentials)
+		}
+		if conn.orgID == "" {
+			return connection{}, errors.New("daytona: DAYTONA_JWT_TOKEN is set but DAYTONA_ORGANIZATION_ID is not: set both, or set DAYTONA_API_KEY instead")
+		}
+	}
+	if conn.apiURL == "" {
+		conn.apiURL = src.get("DAYTONA_API_URL")
+		if conn.apiURL == "" {
+			conn.apiURL = src.get("DAYTONA_SERVER_URL") // the SDK's legacy name
+		}
+		if conn.apiURL != "" {
+			if err := checkAPIURL(conn.apiURL); err != nil {
+				return connection{}, fmt.Errorf("daytona: DAYTONA_API_URL: %v", err)
+			}
+			conn.apiURL = strings.TrimRight(conn.apiURL, "/")
+		} else {
+			conn.apiURL = DefaultAPIURL
+		}
+	}
+	if conn.target == "" {
+		conn.target = src.get("DAYTONA_TARGET")
+	}
+	// The SDK itself reads DAYTONA_JWT_TOKEN from the process environment
+	// even when given an API key, and then fails unless an organization id
+	// is set too. Say so plainly instead of passing its error on.
+	if conn.apiKey != "" {
+		if jwt, _ := os.LookupEnv("DAYTONA_JWT_TOKEN"); jwt != "" {
+			if org, _ := os.LookupEnv("DAYTONA_ORGANIZATION_ID"); org == "" && conn.orgID == "" {
+				return connection{}, errors.New("daytona: DAYTONA_JWT_TOKEN is set in the environment beside an API key, and the Daytona SDK then requires DAYTONA_ORGANIZATION_ID: unset DAYTONA_JWT_TOKEN, or set DAYTONA_ORGANIZATION_ID")
+			}
+		}
+	}
+	return conn, nil
+}

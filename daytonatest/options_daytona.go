@@ -1,0 +1,16 @@
+package daytonatest
+
+import "github.com/agentworkspace/daytona"
+
+// Options returns the options that point a daytona.Sandbox at this server:
+// its API URL and key, with environment lookup turned off so that a
+// developer's DAYTONA_* settings cannot leak in. Append your own:
+//
+//	sb, err := daytona.New(append(srv.Options(), daytona.WithLanguage(daytona.Python))...)
+func (s *Server) Options() []daytona.Option {
+	return []daytona.Option{
+		daytona.WithAPIURL(s.APIURL()),
+		daytona.WithAPIKey(s.APIKey()),
+		daytona.WithoutEnvironment(),
+	}
+}

@@ -1,0 +1,147 @@
+package daytona
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	sdkerrors "github.com/daytonaio/daytona/libs/sdk-go/pkg/errors"
+
+	"github.com/agentworkspace/daytona/workspace"
+)
+
+// Sentinel errors. Test for them with errors.Is.
+var (
+	// ErrNotReady is workspace.ErrNotReady: the sandbox was destroyed, or
+	// is not running where that is required (Instance before Start). Use
+	// errors.Is(err, ErrNotReady).
+	ErrNotReady = workspace.ErrNotReady
+	// ErrNoCredentials means no API key (nor JWT token with organization
+	// id) was found in the options, the environment or .env files. Use
+	// errors.Is(err, ErrNoCredentials).
+	ErrNoCredentials = errors.New("no Daytona credentials: set DAYTONA_API_KEY (in the environment or a .env file) or use WithAPIKey; or set DAYTONA_JWT_TOKEN and DAYTONA_ORGANIZATION_ID")
+	// ErrInvalidInput is wrapped by every error about a bad argument or
+	// option, returned before any request is sent. Use
+	// errors.Is(err, ErrInvalidInput).
+	ErrInvalidInput = errors.New("invalid input")
+)
+
+// Error is a failure of the Daytona service, or of the connection to it,
+// during an operation. It wraps the Daytona SDK's error, so errors.As still
+// finds *errors.DaytonaError, *errors.DaytonaNotFoundError and the other SDK
+// types, and errors.Is still finds context.Canceled and
+// context.DeadlineExceeded.
+type Error struct {
+	// Op is what was being done, such as "create sandbox".
+	Op string
+	// StatusCode is the HTTP status of the failed request, or 0 when there
+	// was no response (network errors, timeouts).
+	StatusCode int
+	// Err is the underlying error.
+	Err error
+}
+
+// Error returns "daytona: <op>: <cause>".
+func (e *Error) Error() string {
+	return "daytona: " + e.Op + ": " + describe(e.Err)
+}
+
+// Unwrap returns the underlying error.
+func (e *Error) Unwrap() error { return e.Err }
+
+// wrapErr wraps a failure of op. Errors that are already ours, and context
+// errors of the caller, are wrapped so that errors.Is keeps working.
+func wrapErr(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var ours *Error
+	if errors.As(err, &ours) {
+		return fmt.Errorf("daytona: %s: %w", op, stripPrefix(err))
+	}
+	return &Error{Op: op, StatusCode: StatusCode(err), Err: err}
+}
+
+func stripPrefix(err error) error {
+	return prefixStripped{err}
+}
+
+// prefixStripped prints an error without its "daytona: " prefix, so that
+// wrapping does not repeat it.
+type prefixStripped struct{ err error }
+
+func (p prefixStripped) Error() string { return strings.TrimPrefix(p.err.Error(), "daytona: ") }
+func (p prefixStripped) Unwrap() error { return p.err }
+
+func invalid(format string, args ...any) error {
+	return fmt.Errorf("daytona: %w: "+format, append([]any{ErrInvalidInput}, args...)...)
+}
+
+// StatusCode returns the HTTP status code carried by a Daytona SDK error
+// anywhere in err's chain (including the SDK's not-found and rate-limit
+// types, which errors.As to *errors.DaytonaError does not match), or 0.
+func StatusCode(err error) int {
+	var nf *sdkerrors.DaytonaNotFoundError
+	if errors.As(err, &nf) && nf.DaytonaError != nil {
+		return nf.StatusCode
+	}
+	var rl *sdkerrors.DaytonaRateLimitError
+	if errors.As(err, &rl) && rl.DaytonaError != nil {
+		return rl.StatusCode
+	}
+	var to *sdkerrors.DaytonaTimeoutError
+	if errors.As(err, &to) && to.DaytonaError != nil {
+		return to.StatusCode
+	}
+	var de *sdkerrors.DaytonaError
+	if errors.As(err, &de) {
+		return de.StatusCode
+	}
+	return 0
+}
+
+// sdkMessage returns the message of a Daytona SDK error in err's chain.
+func sdkMessage(err error) (string, bool) {
+	var nf *sdkerrors.DaytonaNotFoundError
+	if errors.As(err, &nf) && nf.DaytonaError != nil {
+		return nf.Message, true
+	}
+	var rl *sdkerrors.DaytonaRateLimitError
+	if errors.As(err, &rl) && rl.DaytonaError != nil {
+		return rl.Message, true
+	}
+	var to *sdkerrors.DaytonaTimeoutError
+	if errors.As(err, &to) && to.DaytonaError != nil {
+		return to.Message, true
+	}
+	var de *sdkerrors.DaytonaError
+	if errors.As(err, &de) {
+		return de.Message, true
+	}
+	return "", false
+}
+
+// describe renders an SDK error without its capitalised prefix, with the
+// HTTP status when there is one.
+func describe(err error) string {
+	msg, ok := sdkMessage(err)
+	if !ok {
+		return err.Error()
+	}
+	if code := StatusCode(err); code != 0 {
+		return fmt.Sprintf("HTTP %d: %s", code, msg)
+	}
+	return msg
+}
+
+// isNotFound reports whether err is the SDK's 404.
+func isNotFound(err error) bool {
+	var nf *sdkerrors.DaytonaNotFoundError
+	return errors.As(err, &nf)
+}
+
+// isContextErr reports whether err comes from a context ending.
+func isContextErr(err error) bool {
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+}

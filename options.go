@@ -1,0 +1,455 @@
+package daytona
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"net"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/agentworkspace/daytona/workspace"
+)
+
+// Option configures a [Sandbox]. Options are applied in order by [New]; an
+// invalid value makes New return an error that names the option. For scalar
+// settings the last option wins; WithEnv and WithLabels merge, later keys
+// winning.
+type Option func(*config) error
+
+// Language is the code runtime of a sandbox.
+type Language string
+
+// Languages Daytona supports.
+const (
+	TypeScript Language = "typescript"
+	JavaScript Language = "javascript"
+	Python     Language = "python"
+)
+
+// Resources are the CPU cores and GiB of memory and disk of a sandbox
+// created from an image. Zero fields keep Daytona's defaults.
+type Resources struct {
+	CPU    int // cores
+	Memory int // GiB
+	Disk   int // GiB
+}
+
+// VolumeMount mounts a Daytona volume into the sandbox.
+type VolumeMount struct {
+	VolumeID  string // the volume's id
+	MountPath string // absolute path in the sandbox
+	Subpath   string // optional path inside the volume
+}
+
+// Defaults.
+const (
+	// DefaultTimeout is the default command timeout.
+	DefaultTimeout = 5 * time.Minute
+	// DefaultAutoStopInterval is how long a sandbox may idle before Daytona
+	// stops it.
+	DefaultAutoStopInterval = 15 * time.Minute
+	// DefaultAPIURL is Daytona's API.
+	DefaultAPIURL = "https://app.daytona.io/api"
+)
+
+type config struct {
+	id          string
+	apiKey      string
+	apiURL      string
+	target      string
+	timeout     time.Duration // workspace.NoTimeout disables
+	language    Language
+	resources   *Resources
+	env         map[string]string
+	labels      map[string]string
+	snapshot    string
+	image       string
+	ephemeral   bool
+	autoStop    time.Duration
+	autoArchive *time.Duration
+	autoDelete  *time.Duration
+	volumes     []VolumeMount
+	name        string
+	user        string
+	public      *bool
+	blockAll    *bool
+	allowList   *string
+	logger      *slog.Logger
+	existingID  string
+	noEnv       bool
+	lookupEnv   func(string) (string, bool) // the process environment; replaced in tests
+	dotenvDir   string                      // where .env files are read; "" = working directory
+}
+
+func defaultConfig() config {
+	return config{
+		timeout:   DefaultTimeout,
+		language:  TypeScript,
+		env:       map[string]string{},
+		labels:    map[string]string{},
+		autoStop:  DefaultAutoStopInterval,
+		logger:    slog.New(slog.DiscardHandler),
+		lookupEnv: lookupProcessEnv,
+	}
+}
+
+var envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// validEnvName reports whether name can be exported by a POSIX shell.
+func validEnvName(name string) bool { return envNameRE.MatchString(name) }
+
+func noControl(s string) bool {
+	return !strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f })
+}
+
+// WithID sets the sandbox's logical id (the value of ID, the
+// mastra-sandbox-id label and the default remote name). The default is
+// "daytona-sandbox-<base36 ms>-<6 random base36 chars>".
+func WithID(id string) Option {
+	return func(c *config) error {
+		if strings.TrimSpace(id) == "" {
+			return errors.New("WithID: empty id")
+		}
+		if !noControl(id) {
+			return fmt.Errorf("WithID(%q): contains control characters", id)
+		}
+		c.id = id
+		return nil
+	}
+}
+
+// WithAPIKey sets the Daytona API key. Without it the key comes from
+// DAYTONA_API_KEY (see the package documentation for the order).
+func WithAPIKey(key string) Option {
+	return func(c *config) error {
+		if strings.TrimSpace(key) == "" {
+			return errors.New("WithAPIKey: empty key")
+		}
+		c.apiKey = key
+		return nil
+	}
+}
+
+// WithAPIURL sets the Daytona API URL, such as "https://app.daytona.io/api".
+// Without it the URL comes from DAYTONA_API_URL, else DefaultAPIURL.
+func WithAPIURL(rawURL string) Option {
+	return func(c *config) error {
+		if err := checkAPIURL(rawURL); err != nil {
+			return fmt.Errorf("WithAPIURL(%q): %w", rawURL, err)
+		}
+		c.apiURL = strings.TrimRight(rawURL, "/")
+		return nil
+	}
+}
+
+func checkAPIURL(rawURL string) error {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return errors.New("not a URL")
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return errors.New("scheme must be http or https")
+	}
+	if u.Host == "" {
+		return errors.New("missing host")
+	}
+	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return errors.New("must not contain credentials, a query or a fragment")
+	}
+	return nil
+}
+
+// WithTarget sets the Daytona target region, such as "us" or "eu". Without
+// it the target comes from DAYTONA_TARGET, else Daytona's default.
+func WithTarget(target string) Option {
+	return func(c *config) error {
+		if strings.TrimSpace(target) == "" {
+			return errors.New("WithTarget: empty target")
+		}
+		c.target = target
+		return nil
+	}
+}
+
+// WithTimeout sets the default command timeout (default 5 minutes); an
+// ExecOptions.Timeout overrides it per call. workspace.NoTimeout disables
+// it.
+func WithTimeout(d time.Duration) Option {
+	return func(c *config) error {
+		if d <= 0 && d != workspace.NoTimeout {
+			return fmt.Errorf("WithTimeout(%v): must be positive, or workspace.NoTimeout", d)
+		}
+		c.timeout = d
+		return nil
+	}
+}
+
+// WithLanguage sets the code runtime: TypeScript (the default), JavaScript
+// or Python.
+func WithLanguage(lang Language) Option {
+	return func(c *config) error {
+		switch lang {
+		case TypeScript, JavaScript, Python:
+			c.language = lang
+			return nil
+		}
+		return fmt.Errorf("WithLanguage(%q): must be typescript, javascript or python", string(lang))
+	}
+}
+
+// WithResources sets CPU cores and GiB of memory and disk. Daytona applies
+// resources only to sandboxes created from an image (WithImage); without an
+// image they are ignored and a warning is logged.
+func WithResources(r Resources) Option {
+	return func(c *config) error {
+		if r.CPU < 0 || r.Memory < 0 || r.Disk < 0 {
+			return fmt.Errorf("WithResources(%+v): values must not be negative", r)
+		}
+		if r == (Resources{}) {
+			return errors.New("WithResources: all values are zero")
+		}
+		c.resources = &r
+		return nil
+	}
+}
+
+// WithEnv adds environment variables that every command sees. Per-call
+// ExecOptions.Env and Sandbox.SetEnv win over them. Names must match
+// [A-Za-z_][A-Za-z0-9_]*. The map is copied.
+func WithEnv(env map[string]string) Option {
+	return func(c *config) error {
+		for k, v := range env {
+			if !validEnvName(k) {
+				return fmt.Errorf("WithEnv: invalid environment variable name %q", k)
+			}
+			if strings.ContainsRune(v, 0) {
+				return fmt.Errorf("WithEnv: value of %s contains a NUL byte", k)
+			}
+		}
+		maps.Copy(c.env, env)
+		return nil
+	}
+}
+
+// WithLabels adds labels to the remote sandbox. The label mastra-sandbox-id
+// is always set to the sandbox's ID, so that Go and TypeScript services can
+// find each other's sandboxes. The map is copied.
+func WithLabels(labels map[string]string) Option {
+	return func(c *config) error {
+		for k := range labels {
+			if strings.TrimSpace(k) == "" {
+				return errors.New("WithLabels: empty label key")
+			}
+		}
+		maps.Copy(c.labels, labels)
+		return nil
+	}
+}
+
+// WithSnapshot creates the sandbox from a Daytona snapshot. A snapshot takes
+// precedence over WithImage and WithResources.
+func WithSnapshot(snapshot string) Option {
+	return func(c *config) error {
+		if strings.TrimSpace(snapshot) == "" {
+			return errors.New("WithSnapshot: empty snapshot")
+		}
+		c.snapshot = snapshot
+		return nil
+	}
+}
+
+// WithImage creates the sandbox from a container image, such as
+// "node:20-slim", optionally with WithResources.
+func WithImage(image string) Option {
+	return func(c *config) error {
+		if strings.TrimSpace(image) == "" {
+			return errors.New("WithImage: empty image")
+		}
+		if !noControl(image) {
+			return fmt.Errorf("WithImage(%q): contains control characters", image)
+		}
+		c.image = image
+		return nil
+	}
+}
+
+// WithEphemeral(true) makes Daytona delete the sandbox as soon as it stops.
+func WithEphemeral(ephemeral bool) Option {
+	return func(c *config) error {
+		c.ephemeral = ephemeral
+		return nil
+	}
+}
+
+func wholeMinutes(name string, d time.Duration) error {
+	if d < 0 {
+		return fmt.Errorf("%s(%v): must not be negative", name, d)
+	}
+	if d%time.Minute != 0 {
+		return fmt.Errorf("%s(%v): must be a whole number of minutes", name, d)
+	}
+	return nil
+}
+
+// WithAutoStopInterval sets how long the sandbox may idle before Daytona
+// stops it (default 15 minutes; 0 disables auto-stop). Whole minutes only.
+func WithAutoStopInterval(d time.Duration) Option {
+	return func(c *config) error {
+		if err := wholeMinutes("WithAutoStopInterval", d); err != nil {
+			return err
+		}
+		c.autoStop = d
+		return nil
+	}
+}
+
+// WithAutoArchiveInterval sets how long a stopped sandbox waits before
+// Daytona archives it (0 means Daytona's maximum). Whole minutes only.
+func WithAutoArchiveInterval(d time.Duration) Option {
+	return func(c *config) error {
+		if err := wholeMinutes("WithAutoArchiveInterval", d); err != nil {
+			return err
+		}
+		c.autoArchive = &d
+		return nil
+	}
+}
+
+// WithAutoDeleteInterval sets how long a stopped sandbox waits before
+// Daytona deletes it (0 means delete on stop, like WithEphemeral). Whole
+// minutes only. Without it Daytona never auto-deletes.
+func WithAutoDeleteInterval(d time.Duration) Option {
+	return func(c *config) error {
+		if err := wholeMinutes("WithAutoDeleteInterval", d); err != nil {
+			return err
+		}
+		c.autoDelete = &d
+		return nil
+	}
+}
+
+// WithVolumes mounts Daytona volumes into the sandbox. Calls accumulate.
+func WithVolumes(volumes ...VolumeMount) Option {
+	return func(c *config) error {
+		for i, v := range volumes {
+			if strings.TrimSpace(v.VolumeID) == "" {
+				return fmt.Errorf("WithVolumes: volume %d: empty VolumeID", i)
+			}
+			if !strings.HasPrefix(v.MountPath, "/") || !noControl(v.MountPath) {
+				return fmt.Errorf("WithVolumes: volume %d: MountPath %q must be an absolute path", i, v.MountPath)
+			}
+			for _, prev := range c.volumes {
+				if prev.MountPath == v.MountPath {
+					return fmt.Errorf("WithVolumes: two volumes mounted at %s", v.MountPath)
+				}
+			}
+			c.volumes = append(c.volumes, v)
+		}
+		return nil
+	}
+}
+
+// WithName sets the name of the remote sandbox (default: the ID). A new
+// Sandbox value with the same name reconnects to it. It does not change
+// Name(), which names the implementation, as in Mastra.
+func WithName(name string) Option {
+	return func(c *config) error {
+		if strings.TrimSpace(name) == "" {
+			return errors.New("WithName: empty name")
+		}
+		if !noControl(name) {
+			return fmt.Errorf("WithName(%q): contains control characters", name)
+		}
+		c.name = name
+		return nil
+	}
+}
+
+// WithUser sets the OS user that runs commands (Daytona's default is
+// "daytona").
+func WithUser(user string) Option {
+	return func(c *config) error {
+		if strings.TrimSpace(user) == "" || !noControl(user) {
+			return fmt.Errorf("WithUser(%q): empty or invalid user", user)
+		}
+		c.user = user
+		return nil
+	}
+}
+
+// WithPublic(true) makes the sandbox's preview URLs public.
+func WithPublic(public bool) Option {
+	return func(c *config) error {
+		c.public = &public
+		return nil
+	}
+}
+
+// WithNetworkBlockAll(true) blocks all outbound network access, except what
+// WithNetworkAllowList allows.
+func WithNetworkBlockAll(block bool) Option {
+	return func(c *config) error {
+		c.blockAll = &block
+		return nil
+	}
+}
+
+// WithNetworkAllowList allows outbound traffic to a comma-separated list of
+// CIDR blocks, such as "10.0.0.0/8,192.168.0.0/16".
+func WithNetworkAllowList(cidrs string) Option {
+	return func(c *config) error {
+		if strings.TrimSpace(cidrs) == "" {
+			return errors.New("WithNetworkAllowList: empty list")
+		}
+		for _, part := range strings.Split(cidrs, ",") {
+			p := strings.TrimSpace(part)
+			if _, _, err := net.ParseCIDR(p); err != nil {
+				return fmt.Errorf("WithNetworkAllowList(%q): %q is not a CIDR block such as 10.0.0.0/8", cidrs, p)
+			}
+		}
+		c.allowList = &cidrs
+		return nil
+	}
+}
+
+// WithLogger logs each step (lookup, create, start, stop, retries) at debug
+// level, and problems at warn level, to l. The default is silent. The API
+// key is never logged.
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) error {
+		if l == nil {
+			return errors.New("WithLogger: nil logger")
+		}
+		c.logger = l
+		return nil
+	}
+}
+
+// WithExistingSandbox attaches to the remote sandbox with this Daytona id
+// (as returned by Sandbox.DaytonaID), for example one created by an earlier
+// run of the program. Start then reconnects to it, restarting it if it is
+// stopped or archived; if it no longer exists, a new one is created.
+func WithExistingSandbox(daytonaID string) Option {
+	return func(c *config) error {
+		if strings.TrimSpace(daytonaID) == "" {
+			return errors.New("WithExistingSandbox: empty id")
+		}
+		c.existingID = daytonaID
+		return nil
+	}
+}
+
+// WithoutEnvironment turns off reading DAYTONA_* settings from the process
+// environment and from .env files, so that only options configure the
+// connection: useful in tests, where a developer's shell must not change
+// the result.
+func WithoutEnvironment() Option {
+	return func(c *config) error {
+		c.noEnv = true
+		return nil
+	}
+}

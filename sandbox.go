@@ -1,0 +1,455 @@
+package daytona
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"log/slog"
+	"maps"
+	"math/big"
+	"strconv"
+	"sync"
+	"time"
+
+	apiclient "github.com/daytonaio/daytona/libs/api-client-go"
+	sdk "github.com/daytonaio/daytona/libs/sdk-go/pkg/daytona"
+
+	"github.com/agentworkspace/daytona/workspace"
+)
+
+// Provider and implementation names, as in Mastra.
+const (
+	ProviderName = "daytona"
+	SandboxName  = "DaytonaSandbox"
+)
+
+// Lifecycle limits.
+const (
+	// startTimeout bounds one start (lookup, create or restart, waits).
+	startTimeout = 5 * time.Minute
+	// stopTimeout bounds one stop or destroy.
+	stopTimeout = 2 * time.Minute
+	// defaultWorkDir is reported before the sandbox has started.
+	defaultWorkDir = "/home/daytona"
+)
+
+// Sandbox runs an agent's commands in a Daytona cloud sandbox. It implements
+// workspace.Sandbox.
+//
+// A Sandbox is created with New, which makes no request. The remote sandbox
+// is found or created on first use (ExecuteCommand, GetInfo after start,
+// Instance after start) or by Start; concurrent first calls share one
+// start. Stop keeps the remote sandbox and its files for a later start;
+// Destroy deletes it.
+//
+// A Sandbox is safe for concurrent use by multiple goroutines.
+type Sandbox struct {
+	cfg config // immutable after New
+	log *slog.Logger
+
+	mu         sync.Mutex // guards the fields below
+	status     workspace.Status
+	conn       *client // nil until first use
+	remote     *remote // the running remote sandbox; nil unless running
+	daytonaID  string  // id of the remote sandbox, kept across Stop
+	createdAt  time.Time
+	workDir    string
+	envOverlay map[string]string
+	starting   *flight
+	stopping   *flight
+	destroying *flight
+	gen        int  // number of successful starts
+	attempted  bool // a start has been attempted
+	destroyed  bool // Destroy was called: only Destroy and GetInfo still work
+}
+
+// remote is a running remote sandbox as seen by this Sandbox.
+type remote struct {
+	sb *sdk.Sandbox
+	// gen counts starts, so that a dead-sandbox recovery only replaces the
+	// remote it saw fail.
+	gen int
+}
+
+// client is the SDK client and our API client for the same connection.
+type client struct {
+	sdk  *sdk.Client
+	api  *apiclient.APIClient
+	conn connection
+}
+
+// flight is an operation in progress that concurrent callers share.
+type flight struct {
+	done chan struct{}
+	err  error
+}
+
+// wait waits for the flight or for ctx.
+func (f *flight) wait(ctx context.Context) error {
+	select {
+	case <-f.done:
+		return f.err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+var _ workspace.Sandbox = (*Sandbox)(nil)
+
+// New returns a Sandbox configured by opts. It makes no network request:
+// it only validates the options, returning an error that wraps
+// ErrInvalidInput and names the option at fault. Connection settings are
+// resolved, and missing credentials reported, on first use.
+func New(opts ...Option) (*Sandbox, error) {
+	cfg := defaultConfig()
+	for i, o := range opts {
+		if o == nil {
+			return nil, invalid("option %d is nil", i)
+		}
+		if err := o(&cfg); err != nil {
+			return nil, fmt.Errorf("daytona: %w: %w", ErrInvalidInput, err)
+		}
+	}
+	if cfg.id == "" {
+		cfg.id = generateID()
+	}
+	if cfg.name == "" {
+		cfg.name = cfg.id
+	}
+	s := &Sandbox{
+		cfg:        cfg,
+		log:        cfg.logger.With("sandbox", cfg.id),
+		status:     workspace.StatusPending,
+		envOverlay: maps.Clone(cfg.env),
+	}
+	if cfg.resources != nil && cfg.image == "" {
+		s.log.Warn("WithResources has no effect without WithImage; the sandbox is created from a snapshot with default resources")
+	}
+	if cfg.snapshot != "" && cfg.image != "" {
+		s.log.Debug("WithSnapshot takes precedence over WithImage", "snapshot", cfg.snapshot, "image", cfg.image)
+	}
+	return s, nil
+}
+
+// generateID returns "daytona-sandbox-<base36 ms>-<6 random base36 chars>",
+// the shape of Mastra's default ids.
+func generateID() string {
+	const alphabet = "0123456789abcdefghijklmnopqrstuvwxyz"
+	suffix := make([]byte, 6)
+	for i := range suffix {
+		n, err := rand.Int(rand.Reader, big.NewInt(int64(len(alphabet))))
+		if err != nil {
+			panic("daytona: crypto/rand failed: " + err.Error())
+		}
+		suffix[i] = alphabet[n.Int64()]
+	}
+	return "daytona-sandbox-" + strconv.FormatInt(time.Now().UnixMilli(), 36) + "-" + string(suffix)
+}
+
+// ID returns the sandbox's logical id (WithID, or a generated one).
+func (s *Sandbox) ID() string { return s.cfg.id }
+
+// Name returns "DaytonaSandbox", the implementation's name (WithName names
+// the remote sandbox instead).
+func (s *Sandbox) Name() string { return SandboxName }
+
+// Provider returns "daytona".
+func (s *Sandbox) Provider() string { return ProviderName }
+
+// Status returns the lifecycle status. It makes no request.
+func (s *Sandbox) Status() workspace.Status {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.status
+}
+
+// DaytonaID returns the Daytona id of the remote sandbox once one was
+// found or created (empty before). Persist it and pass it to
+// WithExistingSandbox to reconnect from another process.
+func (s *Sandbox) DaytonaID() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.daytonaID == "" {
+		return s.cfg.existingID
+	}
+	return s.daytonaID
+}
+
+// RemoteName returns the name of the remote sandbox (WithName, default the
+// ID).
+func (s *Sandbox) RemoteName() string { return s.cfg.name }
+
+// Instance returns the Daytona SDK's sandbox, for features this package
+// does not wrap (files, git, LSP). It returns an error matching ErrNotReady
+// unless the sandbox is running. The SDK's Sandbox is not safe for
+// concurrent use; do not call its lifecycle methods (Start, Stop, Delete)
+// behind this Sandbox's back.
+func (s *Sandbox) Instance() (*sdk.Sandbox, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.remote == nil || s.status != workspace.StatusRunning {
+		return nil, s.notReadyLocked()
+	}
+	return s.remote.sb, nil
+}
+
+func (s *Sandbox) notReadyLocked() error {
+	if s.destroyed {
+		return fmt.Errorf("daytona: sandbox %s was destroyed: %w", s.cfg.id, ErrNotReady)
+	}
+	return fmt.Errorf("daytona: sandbox %s is %s: %w", s.cfg.id, s.status, ErrNotReady)
+}
+
+// Start finds or creates the remote sandbox and waits until it runs: it
+// reconnects to the sandbox known by its Daytona id or name, restarting it
+// if stopped or archived, and creates a new one if there is none (or only a
+// dead one). Start is idempotent; concurrent calls share one start, which
+// goes on if one caller's ctx ends; a failed start is not remembered, so the
+// next call tries again.
+func (s *Sandbox) Start(ctx context.Context) error {
+	_, err := s.ensureRunning(ctx)
+	return err
+}
+
+// ensureRunning returns the running remote sandbox, starting it if needed.
+func (s *Sandbox) ensureRunning(ctx context.Context) (*remote, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, wrapErr("start", err)
+	}
+	for {
+		s.mu.Lock()
+		if s.destroyed {
+			err := s.notReadyLocked()
+			s.mu.Unlock()
+			return nil, err
+		}
+		if s.remote != nil && s.status == workspace.StatusRunning {
+			r := s.remote
+			s.mu.Unlock()
+			return r, nil
+		}
+		if f := s.stopping; f != nil {
+			s.mu.Unlock()
+			if err := f.wait(ctx); isContextErr(err) && ctx.Err() != nil {
+				return nil, wrapErr("start", err)
+			}
+			continue
+		}
+		f := s.starting
+		if f == nil {
+			f = &flight{done: make(chan struct{})}
+			s.starting = f
+			s.status = workspace.StatusStarting
+			s.attempted = true
+			go s.runStart(context.WithoutCancel(ctx), f)
+		}
+		s.mu.Unlock()
+		if err := f.wait(ctx); err != nil {
+			if ctx.Err() != nil {
+				return nil, wrapErr("start", ctx.Err())
+			}
+			return nil, err
+		}
+	}
+}
+
+// runStart runs one shared start with its own deadline, independent of the
+// callers' contexts.
+func (s *Sandbox) runStart(ctx context.Context, f *flight) {
+	ctx, cancel := context.WithTimeout(ctx, startTimeout)
+	defer cancel()
+	started := time.Now()
+	s.log.Debug("starting")
+	r, createdAt, workDir, err := s.acquire(ctx)
+	s.mu.Lock()
+	s.starting = nil
+	if err != nil {
+		s.status = workspace.StatusError
+		f.err = err
+		s.log.Debug("start failed", "err", err)
+	} else {
+		s.gen++
+		r.gen = s.gen
+		s.remote = r
+		s.daytonaID = r.sb.ID
+		s.createdAt = createdAt
+		if workDir != "" {
+			s.workDir = workDir
+		}
+		s.status = workspace.StatusRunning
+		s.log.Debug("running", "daytonaID", r.sb.ID, "took", time.Since(started))
+	}
+	s.mu.Unlock()
+	close(f.done)
+}
+
+// Stop stops the remote sandbox; its files stay, and a later Start (or
+// lazy start) resumes it. An ephemeral sandbox is deleted by Daytona
+// instead. Stop waits for a start in progress. It is idempotent: stopping a
+// sandbox that is not running, or that Daytona no longer has, succeeds.
+// Other failures are returned, but the Sandbox forgets the remote handle
+// either way (its Daytona id is kept, for the next start). After Destroy it
+// returns an error matching ErrNotReady.
+func (s *Sandbox) Stop(ctx context.Context) error {
+	for {
+		s.mu.Lock()
+		if s.destroyed {
+			err := s.notReadyLocked()
+			s.mu.Unlock()
+			return err
+		}
+		if f := s.stopping; f != nil {
+			s.mu.Unlock()
+			return f.wait(ctx)
+		}
+		if f := s.starting; f != nil {
+			s.mu.Unlock()
+			if err := f.wait(ctx); err != nil && ctx.Err() != nil {
+				return wrapErr("stop", ctx.Err())
+			}
+			continue
+		}
+		r := s.remote
+		if r == nil {
+			// Nothing runs (never started, already stopped, or a failed
+			// start): there is nothing to stop.
+			s.status = workspace.StatusStopped
+			s.mu.Unlock()
+			return nil
+		}
+		f := &flight{done: make(chan struct{})}
+		s.stopping = f
+		s.status = workspace.StatusStopping
+		s.remote = nil
+		s.mu.Unlock()
+
+		go func() {
+			ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), stopTimeout)
+			defer cancel()
+			err := s.stopRemote(ctx, r)
+			s.mu.Lock()
+			s.stopping = nil
+			if err != nil {
+				s.status = workspace.StatusError
+				f.err = err
+			} else {
+				s.status = workspace.StatusStopped
+			}
+			s.mu.Unlock()
+			close(f.done)
+		}()
+		return f.wait(ctx)
+	}
+}
+
+// Destroy deletes the remote sandbox and everything in it. It waits for a
+// start or stop in progress. A sandbox that was never started is destroyed
+// without any request; one whose start failed is looked up (by Daytona id
+// or name) so that nothing created half-way is left behind. Destroy is
+// idempotent and treats "not found" as success; other failures are
+// returned, and a later Destroy tries again. After Destroy, every operation
+// but Destroy and GetInfo returns an error matching ErrNotReady.
+func (s *Sandbox) Destroy(ctx context.Context) error {
+	for {
+		s.mu.Lock()
+		if s.status == workspace.StatusDestroyed {
+			s.mu.Unlock()
+			return nil
+		}
+		if f := s.destroying; f != nil {
+			s.mu.Unlock()
+			return f.wait(ctx)
+		}
+		if f := s.starting; f != nil {
+			s.mu.Unlock()
+			if err := f.wait(ctx); err != nil && ctx.Err() != nil {
+				return wrapErr("destroy", ctx.Err())
+			}
+			continue
+		}
+		if f := s.stopping; f != nil {
+			s.mu.Unlock()
+			if err := f.wait(ctx); err != nil && ctx.Err() != nil {
+				return wrapErr("destroy", ctx.Err())
+			}
+			continue
+		}
+		s.destroyed = true
+		r := s.remote
+		s.remote = nil
+		id := s.daytonaID
+		if id == "" {
+			id = s.cfg.existingID
+		}
+		if r == nil && id == "" && !s.attempted {
+			// Never started: nothing can exist remotely.
+			s.status = workspace.StatusDestroyed
+			s.mu.Unlock()
+			return nil
+		}
+		f := &flight{done: make(chan struct{})}
+		s.destroying = f
+		s.status = workspace.StatusDestroying
+		s.mu.Unlock()
+
+		go func() {
+			ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), stopTimeout)
+			defer cancel()
+			err := s.deleteRemote(ctx, r, id)
+			s.mu.Lock()
+			s.destroying = nil
+			if err != nil {
+				s.status = workspace.StatusError
+				f.err = err
+			} else {
+				s.status = workspace.StatusDestroyed
+				s.daytonaID = ""
+			}
+			s.mu.Unlock()
+			close(f.done)
+		}()
+		return f.wait(ctx)
+	}
+}
+
+// SetEnv replaces the runtime environment overlay that later commands see:
+// update receives a copy of the current overlay (which starts as WithEnv's
+// variables) and returns the new one. Per-call ExecOptions.Env still wins.
+// Invalid names are rejected and the overlay is left unchanged.
+func (s *Sandbox) SetEnv(update func(env map[string]string) map[string]string) error {
+	if update == nil {
+		return invalid("SetEnv: nil update function")
+	}
+	s.mu.Lock()
+	cur := maps.Clone(s.envOverlay)
+	s.mu.Unlock()
+	next := update(cur)
+	for k, v := range next {
+		if !validEnvName(k) {
+			return invalid("SetEnv: invalid environment variable name %q", k)
+		}
+		if containsNUL(v) {
+			return invalid("SetEnv: value of %s contains a NUL byte", k)
+		}
+	}
+	s.mu.Lock()
+	s.envOverlay = maps.Clone(next)
+	s.mu.Unlock()
+	return nil
+}
+
+// Env returns a copy of the environment overlay that commands see.
+func (s *Sandbox) Env() map[string]string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return maps.Clone(s.envOverlay)
+}
+
+func containsNUL(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] == 0 {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,32 @@
+package workspace
+
+import "time"
+
+// Info describes a sandbox. Its JSON encoding uses the field names of
+// Mastra's SandboxInfo, so Go and TypeScript services report sandboxes
+// alike.
+type Info struct {
+	ID        string      `json:"id"`
+	Name      string      `json:"name"`
+	Provider  string      `json:"provider"`
+	Status    Status      `json:"status"`
+	CreatedAt time.Time   `json:"createdAt"`
+	Mounts    []MountInfo `json:"mounts"`
+	// Resources are those of the running sandbox; nil before it started.
+	Resources *Resources `json:"resources,omitempty"`
+	// Metadata holds provider-specific facts, such as the language runtime.
+	Metadata map[string]any `json:"metadata,omitempty"`
+}
+
+// MountInfo is a filesystem mounted into the sandbox.
+type MountInfo struct {
+	Path       string `json:"path"`
+	Filesystem string `json:"filesystem"`
+}
+
+// Resources are a sandbox's allocated resources. Zero means unknown.
+type Resources struct {
+	CPUCores float64 `json:"cpuCores,omitempty"`
+	MemoryMB int64   `json:"memoryMB,omitempty"`
+	DiskMB   int64   `json:"diskMB,omitempty"`
+}

@@ -1,0 +1,141 @@
+package stream
+
+import (
+	"bytes"
+	"errors"
+)
+
+// Scanner finds the completion marker in one output stream: the bytes
+// before it are output; the marker is followed by the exit code in decimal
+// and a newline; what follows is ignored (output of background jobs that
+// outlive the command). The marker may be cut anywhere across Feed calls.
+//
+// A Scanner is not safe for concurrent use.
+type Scanner struct {
+	token []byte
+	held  []byte // a suffix of the input that may start the token
+	code  []byte // digits after the token
+	state int
+	exit  int
+}
+
+const (
+	scanning = iota
+	inCode
+	done
+)
+
+// maxCodeDigits bounds the exit code's digits; shells report 0-255.
+const maxCodeDigits = 10
+
+// ErrBadMarker reports a marker not followed by an exit code.
+var ErrBadMarker = errors.New("stream: malformed completion marker")
+
+// NewScanner returns a Scanner for token, which must not be empty.
+func NewScanner(token string) *Scanner {
+	if token == "" {
+		panic("stream: empty marker token")
+	}
+	return &Scanner{token: []byte(token), held: make([]byte, 0, len(token))}
+}
+
+// Done reports whether the marker and its exit code were seen, and the
+// exit code.
+func (s *Scanner) Done() (int, bool) { return s.exit, s.state == done }
+
+// Feed scans p, passing output bytes (never the marker) to emit. Output is
+// held back only while it may be the start of the marker. The slices passed
+// to emit alias p or the Scanner's buffer and are valid only during the
+// call.
+func (s *Scanner) Feed(p []byte, emit func([]byte) error) error {
+	for len(p) > 0 {
+		switch s.state {
+		case done:
+			return nil
+		case inCode:
+			i := 0
+			for i < len(p) && p[i] >= '0' && p[i] <= '9' && len(s.code) < maxCodeDigits {
+				s.code = append(s.code, p[i])
+				i++
+			}
+			if i == len(p) {
+				return nil
+			}
+			if p[i] != '\n' || len(s.code) == 0 {
+				return ErrBadMarker
+			}
+			n := 0
+			for _, c := range s.code {
+				n = n*10 + int(c-'0')
+			}
+			s.exit, s.state = n, done
+			return nil
+		}
+		if len(s.held) > 0 {
+			// Does the held prefix continue into p?
+			need := len(s.token) - len(s.held)
+			m := min(need, len(p))
+			if bytes.Equal(p[:m], s.token[len(s.held):len(s.held)+m]) {
+				if m == need {
+					s.held = s.held[:0]
+					s.state = inCode
+					p = p[m:]
+					continue
+				}
+				s.held = append(s.held, p[:m]...)
+				return nil
+			}
+			// No: release held bytes up to the next place the token may
+			// start within them.
+			k := 1
+			for ; k < len(s.held); k++ {
+				if bytes.HasPrefix(s.token, s.held[k:]) {
+					break
+				}
+			}
+			if err := emit(s.held[:k]); err != nil {
+				return err
+			}
+			s.held = append(s.held[:0], s.held[k:]...)
+			continue
+		}
+		i := bytes.Index(p, s.token)
+		if i >= 0 {
+			if i > 0 {
+				if err := emit(p[:i]); err != nil {
+					return err
+				}
+			}
+			s.state = inCode
+			p = p[i+len(s.token):]
+			continue
+		}
+		// Hold back the longest suffix of p that is a prefix of the token.
+		keep := 0
+		for k := min(len(s.token)-1, len(p)); k > 0; k-- {
+			if bytes.Equal(p[len(p)-k:], s.token[:k]) {
+				keep = k
+				break
+			}
+		}
+		if len(p) > keep {
+			if err := emit(p[:len(p)-keep]); err != nil {
+				return err
+			}
+		}
+		s.held = append(s.held, p[len(p)-keep:]...)
+		return nil
+	}
+	return nil
+}
+
+// Flush emits held-back bytes as output; call it when the stream ended
+// without a marker.
+func (s *Scanner) Flush(emit func([]byte) error) error {
+	if s.state != scanning || len(s.held) == 0 {
+		return nil
+	}
+	h := s.held
+	s.held = s.held[:0]
+	return emit(h)
+}

@@ -192,7 +192,7 @@ func validateAllowList(list string) error {
 	for _, part := range strings.Split(list, ",") {
 		p := strings.TrimSpace(part)
 		if _, _, err := net.ParseCIDR(p); err != nil {
-			return fmt.Errorf("Invalid networkAllowList: %q is not a CIDR block", p)
+			return fmt.Errorf("invalid networkAllowList: %q is not a CIDR block", p)
 		}
 	}
 	return nil
@@ -446,7 +446,7 @@ func labelFilter(r *http.Request) (map[string]string, error) {
 	}
 	var m map[string]string
 	if err := json.Unmarshal([]byte(raw), &m); err != nil {
-		return nil, fmt.Errorf("Invalid labels: %v", err)
+		return nil, fmt.Errorf("invalid labels: %v", err)
 	}
 	return m, nil
 }

@@ -213,7 +213,7 @@ func (s *Server) serveFamily(w http.ResponseWriter, r *http.Request, fam family,
 	entry := s.log.begin(start, r, op, body)
 	defer func() {
 		status := rec.status
-		if status == 0 {
+		if status == 0 && !rec.dropped {
 			status = http.StatusOK
 		}
 		d := time.Since(start)
@@ -291,7 +291,24 @@ func readBody(r *http.Request, limit int64) ([]byte, error) {
 // through for the WebSocket upgrade.
 type recorder struct {
 	http.ResponseWriter
-	status int
+	status  int
+	dropped bool // closed with no response at all
+}
+
+// dropConnection ends a request with no response: the connection just
+// closes, as when the sandbox's container goes away under a request. The
+// request is logged with status 0.
+func dropConnection(w http.ResponseWriter) {
+	r, ok := w.(*recorder)
+	if !ok {
+		panic(http.ErrAbortHandler)
+	}
+	r.dropped = true
+	if c, _, err := r.ResponseWriter.(http.Hijacker).Hijack(); err == nil {
+		_ = c.Close()
+		return
+	}
+	panic(http.ErrAbortHandler)
 }
 
 func (r *recorder) WriteHeader(code int) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -113,4 +114,56 @@ func descendants(root int) []int {
 		}
 	}
 	return out
+}
+
+// straggler is a process left behind by a command that has exited, such as
+// a server started in the background. Its start time tells it apart from a
+// later process that reuses its PID.
+type straggler struct {
+	pid   int
+	start string
+}
+
+// statFields returns the fields of /proc/<pid>/stat after the command name:
+// state, ppid, pgrp, ..., starttime (index 19).
+func statFields(pid string) []string {
+	b, err := os.ReadFile("/proc/" + pid + "/stat")
+	if err != nil {
+		return nil
+	}
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return nil
+	}
+	return strings.Fields(string(b[i+1:]))
+}
+
+// groupMembers lists the live processes of process group pgid (empty where
+// there is no /proc).
+func groupMembers(pgid int) []straggler {
+	if syscall.Kill(-pgid, 0) != nil {
+		return nil // the group is empty
+	}
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	var out []straggler
+	for _, e := range entries {
+		f := statFields(e.Name())
+		if len(f) < 20 || f[2] != strconv.Itoa(pgid) || f[0] == "Z" || f[0] == "X" {
+			continue
+		}
+		if pid, err := strconv.Atoi(e.Name()); err == nil {
+			out = append(out, straggler{pid: pid, start: f[19]})
+		}
+	}
+	return out
+}
+
+// alive reports whether the straggler is still running (and is the same
+// process, not a new one with its PID).
+func (p straggler) alive() bool {
+	f := statFields(strconv.Itoa(p.pid))
+	return len(f) >= 20 && f[19] == p.start && f[0] != "Z" && f[0] != "X"
 }

@@ -16,7 +16,8 @@ type Request struct {
 	Query  string    `json:"query,omitempty"`
 	Op     Op        `json:"op"`
 	// Status is the response status: 101 for an accepted WebSocket upgrade,
-	// 0 while the request is still being served.
+	// 0 while the request is still being served or when its connection was
+	// dropped with no response (its sandbox stopped under it).
 	Status int `json:"status"`
 	// Duration is how long the request took to serve; for a follow stream,
 	// how long the stream stayed open. 0 while in flight.

@@ -239,15 +239,6 @@ func (s *Server) close() {
 	}
 }
 
-func (s *Server) isClosed() bool {
-	select {
-	case <-s.done:
-		return true
-	default:
-		return false
-	}
-}
-
 // enter registers a goroutine that Close must wait for, such as a stream
 // handler whose connection was hijacked. It returns false once the server is
 // closed; otherwise the caller must call s.wg.Done when finished.

@@ -31,6 +31,7 @@ type toolbox struct {
 	seq      int
 	sessions map[string]*session
 	execs    map[*exec.Cmd]struct{}
+	strays   []straggler // background processes of finished execs
 
 	shutdownOnce sync.Once
 	shutdownDone chan struct{}
@@ -105,6 +106,8 @@ func (tb *toolbox) shutdown(grace time.Duration) {
 		}
 		clear(tb.sessions)
 		execs := slices.Collect(maps.Keys(tb.execs))
+		strays := tb.strays
+		tb.strays = nil
 		tb.mu.Unlock()
 		var wg sync.WaitGroup
 		for _, ss := range sessions {
@@ -113,6 +116,11 @@ func (tb *toolbox) shutdown(grace time.Duration) {
 		}
 		for _, c := range execs {
 			wg.Go(func() { killTree(c.Process.Pid, grace) })
+		}
+		for _, p := range strays {
+			if p.alive() {
+				wg.Go(func() { killTree(p.pid, grace) })
+			}
 		}
 		wg.Wait()
 	})
@@ -249,10 +257,30 @@ func (s *Server) handleExecute(w http.ResponseWriter, r *http.Request, args []st
 	case <-r.Context().Done():
 		killTree(cmd.Process.Pid, 0)
 		err = <-waited
+	case <-s.done:
+		// Close: do not keep Shutdown waiting for the command.
+		killTree(cmd.Process.Pid, 0)
+		<-waited
+		tb.mu.Lock()
+		delete(tb.execs, cmd)
+		tb.mu.Unlock()
+		writeToolboxError(w, r, http.StatusServiceUnavailable, "server is shutting down")
+		return
 	}
+	// Processes the command left running in the background (a server
+	// started with &) live on, as in a container, until the sandbox stops.
+	strays := groupMembers(cmd.Process.Pid)
 	tb.mu.Lock()
 	delete(tb.execs, cmd)
+	stopped := tb.closed
+	tb.strays = append(tb.strays, strays...)
 	tb.mu.Unlock()
+	if stopped {
+		// The sandbox stopped or went away under the command: no exit
+		// code, the connection drops, as when its container stops.
+		dropConnection(w)
+		return
+	}
 	if timedOut {
 		writeToolboxError(w, r, http.StatusRequestTimeout, "request timeout: command execution timeout")
 		return
@@ -452,11 +480,18 @@ func (s *Server) handleSessionExec(w http.ResponseWriter, r *http.Request, args 
 		select {
 		case <-changed:
 		case <-ss.gone:
+			if ss.isAbrupt() {
+				// The sandbox stopped, not just the session.
+				dropConnection(w)
+				return
+			}
 			writeToolboxError(w, r, http.StatusInternalServerError, "failed to execute command: session cancelled")
 			return
 		case <-r.Context().Done():
 			return
 		case <-s.done:
+			// An empty 200 would make the SDK dereference a nil response.
+			writeToolboxError(w, r, http.StatusServiceUnavailable, "server is shutting down")
 			return
 		}
 	}

@@ -46,6 +46,7 @@ const (
 type Sandbox struct {
 	cfg config // immutable after New
 	log *slog.Logger
+	bg  tracker // background session upkeep
 
 	mu         sync.Mutex // guards the fields below
 	status     workspace.Status
@@ -65,7 +66,8 @@ type Sandbox struct {
 
 // remote is a running remote sandbox as seen by this Sandbox.
 type remote struct {
-	sb *sdk.Sandbox
+	sb   *sdk.Sandbox
+	pool *sessionPool
 	// gen counts starts, so that a dead-sandbox recovery only replaces the
 	// remote it saw fail.
 	gen int
@@ -261,6 +263,10 @@ func (s *Sandbox) runStart(ctx context.Context, f *flight) {
 	started := time.Now()
 	s.log.Debug("starting")
 	r, createdAt, workDir, err := s.acquire(ctx)
+	if err == nil {
+		r.pool = newSessionPool(s, r.sb)
+		r.pool.warm(ctx)
+	}
 	s.mu.Lock()
 	s.starting = nil
 	if err != nil {
@@ -326,6 +332,8 @@ func (s *Sandbox) Stop(ctx context.Context) error {
 		go func() {
 			ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), stopTimeout)
 			defer cancel()
+			r.pool.close()
+			s.bg.wait(ctx)
 			err := s.stopRemote(ctx, r)
 			s.mu.Lock()
 			s.stopping = nil
@@ -395,6 +403,10 @@ func (s *Sandbox) Destroy(ctx context.Context) error {
 		go func() {
 			ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), stopTimeout)
 			defer cancel()
+			if r != nil {
+				r.pool.close()
+			}
+			s.bg.wait(ctx)
 			err := s.deleteRemote(ctx, r, id)
 			s.mu.Lock()
 			s.destroying = nil

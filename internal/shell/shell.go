@@ -16,7 +16,7 @@ var safeArg = regexp.MustCompile(`^[A-Za-z0-9._\-/@:=]+$`)
 
 // Quote quotes s for a POSIX shell the way Mastra does: strings made only of
 // [A-Za-z0-9._-/@:=] pass unchanged; anything else, including the empty
-// string, is single-quoted, with each ' written as '\''.
+// string, is single-quoted, with each ' written as '\”.
 func Quote(s string) string {
 	if safeArg.MatchString(s) {
 		return s

@@ -1,0 +1,209 @@
+package daytona
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"strconv"
+	"sync"
+	"time"
+
+	sdk "github.com/daytonaio/daytona/libs/sdk-go/pkg/daytona"
+)
+
+// Session pool limits.
+const (
+	// maxIdleSessions is how many idle sessions a sandbox keeps for reuse;
+	// more are deleted.
+	maxIdleSessions = 16
+	// maxSessionUses retires a session after this many commands, so that
+	// the logs the daemon keeps per session do not grow without bound.
+	maxSessionUses = 200
+)
+
+// session is a Daytona session this package created to run commands. Each
+// command runs in a subshell, so no state carries over between commands.
+type session struct {
+	id   string
+	uses int
+}
+
+// sessionPool hands out sessions that are free to run a command. A Daytona
+// session runs one command at a time, so concurrent commands use different
+// sessions; a finished command's session is reused, which keeps a command
+// to a single request on a warm sandbox.
+type sessionPool struct {
+	s      *Sandbox
+	sb     *sdk.Sandbox
+	prefix string
+
+	mu     sync.Mutex // guards the fields below
+	idle   []*session
+	n      int
+	closed bool
+}
+
+func newSessionPool(s *Sandbox, sb *sdk.Sandbox) *sessionPool {
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return &sessionPool{s: s, sb: sb, prefix: "agentws-" + hex.EncodeToString(b[:]) + "-"}
+}
+
+// get returns an idle session, or creates one.
+func (p *sessionPool) get(ctx context.Context) (*session, error) {
+	p.mu.Lock()
+	if n := len(p.idle); n > 0 {
+		sess := p.idle[n-1]
+		p.idle = p.idle[:n-1]
+		p.mu.Unlock()
+		return sess, nil
+	}
+	p.n++
+	id := p.prefix + strconv.Itoa(p.n)
+	p.mu.Unlock()
+	if err := p.sb.Process.CreateSession(ctx, id); err != nil {
+		return nil, err
+	}
+	p.s.log.Debug("created session", "session", id)
+	return &session{id: id}, nil
+}
+
+// put returns a session whose command has completed.
+func (p *sessionPool) put(sess *session) {
+	sess.uses++
+	p.mu.Lock()
+	if !p.closed && sess.uses < maxSessionUses && len(p.idle) < maxIdleSessions {
+		p.idle = append(p.idle, sess)
+		p.mu.Unlock()
+		return
+	}
+	p.mu.Unlock()
+	p.deleteLater(sess)
+}
+
+// putWhenDone returns a session once the daemon reports its command's exit
+// code. A command answered early (by its completion marker) may have left a
+// background job that holds its output open, and the daemon runs nothing
+// else in that session until the job ends; such a session is left alone
+// (with the job) and never reused.
+func (p *sessionPool) putWhenDone(sess *session, cmdID string) {
+	p.s.background(func(ctx context.Context) {
+		for _, wait := range []time.Duration{0, 20 * time.Millisecond, 100 * time.Millisecond, 400 * time.Millisecond, time.Second} {
+			if wait > 0 {
+				t := time.NewTimer(wait)
+				select {
+				case <-t.C:
+				case <-ctx.Done():
+					t.Stop()
+					return
+				}
+			}
+			cmd, err := p.sb.Process.GetSessionCommand(ctx, sess.id, cmdID)
+			if err != nil {
+				return // session or sandbox gone: nothing to reuse
+			}
+			if _, ok := cmd["exitCode"]; ok {
+				p.put(sess)
+				return
+			}
+		}
+		p.s.log.Debug("session still busy after its command finished (a background job?); not reusing it", "session", sess.id)
+	})
+}
+
+// deleteLater deletes a session in the background.
+func (p *sessionPool) deleteLater(sess *session) {
+	p.s.background(func(ctx context.Context) {
+		_ = p.sb.Process.DeleteSession(ctx, sess.id)
+	})
+}
+
+// kill deletes a session now, which kills its processes, and forgets it.
+func (p *sessionPool) kill(ctx context.Context, sess *session) error {
+	err := p.sb.Process.DeleteSession(ctx, sess.id)
+	if err != nil && !isNotFound(err) {
+		return err
+	}
+	return nil
+}
+
+// forgetAll drops the idle sessions, after the daemon lost one (a restart
+// loses them all).
+func (p *sessionPool) forgetAll() {
+	p.mu.Lock()
+	p.idle = nil
+	p.mu.Unlock()
+}
+
+// close stops reuse; the sessions die with the remote sandbox.
+func (p *sessionPool) close() {
+	p.mu.Lock()
+	p.closed = true
+	p.idle = nil
+	p.mu.Unlock()
+}
+
+// warm creates one session ahead of the first command.
+func (p *sessionPool) warm(ctx context.Context) {
+	sess, err := p.get(ctx)
+	if err != nil {
+		p.s.log.Debug("could not create a session ahead of time", "err", err)
+		return
+	}
+	p.mu.Lock()
+	p.idle = append(p.idle, sess)
+	p.mu.Unlock()
+}
+
+// background runs f in a goroutine that Stop and Destroy wait for, with a
+// bounded context.
+func (s *Sandbox) background(f func(ctx context.Context)) {
+	s.bg.add()
+	go func() {
+		defer s.bg.done()
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		f(ctx)
+	}()
+}
+
+// tracker counts background goroutines so that Stop and Destroy can wait
+// for them. Unlike sync.WaitGroup it allows adding while someone waits.
+type tracker struct {
+	mu   sync.Mutex // guards the fields below
+	n    int
+	idle chan struct{} // closed when n drops to 0
+}
+
+func (t *tracker) add() {
+	t.mu.Lock()
+	if t.n == 0 {
+		t.idle = make(chan struct{})
+	}
+	t.n++
+	t.mu.Unlock()
+}
+
+func (t *tracker) done() {
+	t.mu.Lock()
+	t.n--
+	if t.n == 0 {
+		close(t.idle)
+	}
+	t.mu.Unlock()
+}
+
+// wait waits until no goroutine is tracked, or ctx ends.
+func (t *tracker) wait(ctx context.Context) {
+	t.mu.Lock()
+	if t.n == 0 {
+		t.mu.Unlock()
+		return
+	}
+	ch := t.idle
+	t.mu.Unlock()
+	select {
+	case <-ch:
+	case <-ctx.Done():
+	}
+}

@@ -39,7 +39,7 @@ type CommandResult struct {
 	Command string
 	Args    []string
 	// ExitCode is the command's exit status: 124 after a timeout, 137 after
-	// a kill.
+	// a kill, -1 when unknown (the result then comes with an error).
 	ExitCode int
 	// Stdout and Stderr hold the retained output (see MaxRetainedBytes).
 	Stdout string

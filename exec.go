@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	toolbox "github.com/daytonaio/daytona/libs/toolbox-api-client-go"
@@ -234,7 +235,8 @@ type output struct {
 	scan    [3]*stream.Scanner
 	tail    [3]stream.Tail
 	w       [3]io.Writer
-	werr    error // the first writer error
+	werr    error       // the first writer error
+	lock    sync.Locker // if set, held while the tails change (processes)
 	emitFn  [3]func([]byte) error
 	demuxFn func(stream.Stream, []byte) error
 }
@@ -255,7 +257,13 @@ func (o *output) sink(st stream.Stream, b []byte) error {
 	if len(b) == 0 {
 		return nil
 	}
-	_, _ = o.tail[st].Write(b)
+	if o.lock != nil {
+		o.lock.Lock()
+		_, _ = o.tail[st].Write(b)
+		o.lock.Unlock()
+	} else {
+		_, _ = o.tail[st].Write(b)
+	}
 	w := o.w[st]
 	if w == nil {
 		return nil
@@ -295,6 +303,10 @@ func (o *output) flush() {
 }
 
 func (o *output) result(p *plan, started time.Time, exitCode int) *workspace.CommandResult {
+	if o.lock != nil {
+		o.lock.Lock()
+		defer o.lock.Unlock()
+	}
 	return &workspace.CommandResult{
 		Command:            p.command,
 		Args:               p.args,
@@ -403,10 +415,10 @@ func (s *Sandbox) findCommand(r *remote, sess *session, script string) string {
 	return ""
 }
 
-// kill ends a command that timed out, was cancelled or whose writer failed:
-// it reads what the log holds beyond offset (when the command is known),
-// deletes the session (killing the process tree) and builds the result.
-func (s *Sandbox) kill(ctx context.Context, r *remote, sess *session, cmdID string, o *output, p *plan, started time.Time, offset int64) (*workspace.CommandResult, error) {
+// terminate reads what the log holds beyond offset (when the command is
+// known and the writers still work), then deletes the session, which kills
+// the command's process tree.
+func (s *Sandbox) terminate(ctx context.Context, r *remote, sess *session, cmdID string, o *output, offset int64) error {
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	if cmdID != "" && o.werr == nil {
@@ -416,11 +428,19 @@ func (s *Sandbox) kill(ctx context.Context, r *remote, sess *session, cmdID stri
 			}
 		}
 	}
-	killErr := r.pool.kill(cctx, sess)
-	if killErr != nil {
-		s.log.Warn("could not kill the command's session", "session", sess.id, "err", killErr)
+	err := r.pool.kill(cctx, sess)
+	if err != nil {
+		s.log.Warn("could not kill the command's session", "session", sess.id, "err", err)
 	}
 	o.flush()
+	return err
+}
+
+// kill ends a command that timed out, was cancelled or whose writer failed,
+// and builds its result: a failed writer's error, the caller's context
+// error, or (neither) the timeout result.
+func (s *Sandbox) kill(ctx context.Context, r *remote, sess *session, cmdID string, o *output, p *plan, started time.Time, offset int64) (*workspace.CommandResult, error) {
+	_ = s.terminate(ctx, r, sess, cmdID, o, offset)
 	res := o.result(p, started, ExitCodeKilled)
 	res.Killed = true
 	switch {
@@ -453,8 +473,7 @@ func (s *Sandbox) execStreaming(ctx context.Context, r *remote, sess *session, s
 }
 
 // await follows a submitted command's log until its completion marker, the
-// timeout (counted from started), or the end of ctx. A broken stream is
-// reopened, skipping what was already read.
+// timeout (counted from started), or the end of ctx.
 func (s *Sandbox) await(ctx context.Context, r *remote, sess *session, cmdID string, o *output, p *plan, started time.Time) (*workspace.CommandResult, error) {
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -462,54 +481,17 @@ func (s *Sandbox) await(ctx context.Context, r *remote, sess *session, cmdID str
 		t := time.AfterFunc(p.timeout-time.Since(started), cancel)
 		defer t.Stop()
 	}
-	cfg := r.sb.ToolboxClient.GetConfig()
-	url, err := follow.URL(cfg.Servers[0].URL, sess.id, cmdID)
-	if err != nil {
-		return s.kill(ctx, r, sess, cmdID, o, p, started, 0)
-	}
-	header := http.Header{}
-	for k, v := range cfg.DefaultHeader {
-		header.Set(k, v)
-	}
-
-	buf := make([]byte, 32<<10)
-	var lastErr error
-	for attempt := 0; attempt <= maxStreamReconnects; attempt++ {
-		if attempt > 0 {
-			s.log.Debug("follow stream broke; reopening it", "attempt", attempt, "err", lastErr)
-			t := time.NewTimer(time.Duration(attempt) * 50 * time.Millisecond)
-			select {
-			case <-t.C:
-			case <-runCtx.Done():
-				t.Stop()
-			}
-			if runCtx.Err() != nil {
-				break
-			}
+	code, finished, lastErr := s.followUntilDone(runCtx, r, sess, cmdID, o)
+	if finished {
+		if shell.MayBackground(p.command) {
+			// A background job may still hold the command's output, and
+			// the daemon runs nothing else in the session until it lets
+			// go: reuse the session only once that is known.
+			r.pool.putWhenDone(sess, cmdID)
+		} else {
+			r.pool.put(sess)
 		}
-		code, finished, err := s.follow(runCtx, url, header, buf, o)
-		if finished {
-			if shell.MayBackground(p.command) {
-				// A background job may still hold the command's output,
-				// and the daemon runs nothing else in the session until
-				// it lets go: reuse the session only once that is known.
-				r.pool.putWhenDone(sess, cmdID)
-			} else {
-				r.pool.put(sess)
-			}
-			return o.result(p, started, code), nil
-		}
-		if runCtx.Err() != nil || o.werr != nil {
-			break // timeout, cancellation or writer failure
-		}
-		lastErr = err
-		var he *follow.HandshakeError
-		if errors.As(err, &he) && he.StatusCode < http.StatusInternalServerError {
-			break // refused: the session or sandbox is gone
-		}
-		if errors.Is(err, io.EOF) {
-			break // closed normally without a marker: the session was deleted
-		}
+		return o.result(p, started, code), nil
 	}
 	if runCtx.Err() != nil || o.werr != nil {
 		// Timeout, cancellation (kill tells them apart by ctx) or a failed
@@ -518,6 +500,50 @@ func (s *Sandbox) await(ctx context.Context, r *remote, sess *session, cmdID str
 	}
 	// The stream ended without a marker: find out what happened.
 	return s.lostStream(ctx, r, sess, cmdID, o, p, started, lastErr)
+}
+
+// followUntilDone follows a command's log until both completion markers
+// arrived (finished), ctx ends, a writer fails, or the stream cannot be
+// reopened. A broken stream is reopened, skipping what was already read.
+func (s *Sandbox) followUntilDone(ctx context.Context, r *remote, sess *session, cmdID string, o *output) (code int, finished bool, lastErr error) {
+	cfg := r.sb.ToolboxClient.GetConfig()
+	url, err := follow.URL(cfg.Servers[0].URL, sess.id, cmdID)
+	if err != nil {
+		return 0, false, err
+	}
+	header := http.Header{}
+	for k, v := range cfg.DefaultHeader {
+		header.Set(k, v)
+	}
+	buf := make([]byte, 32<<10)
+	for attempt := 0; attempt <= maxStreamReconnects; attempt++ {
+		if attempt > 0 {
+			s.log.Debug("follow stream broke; reopening it", "attempt", attempt, "err", lastErr)
+			t := time.NewTimer(time.Duration(attempt) * 50 * time.Millisecond)
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+				t.Stop()
+				return 0, false, ctx.Err()
+			}
+		}
+		code, finished, err := s.follow(ctx, url, header, buf, o)
+		if finished {
+			return code, true, nil
+		}
+		if ctx.Err() != nil || o.werr != nil {
+			return 0, false, err
+		}
+		lastErr = err
+		var he *follow.HandshakeError
+		if errors.As(err, &he) && he.StatusCode < http.StatusInternalServerError {
+			return 0, false, err // refused: the session or sandbox is gone
+		}
+		if errors.Is(err, io.EOF) {
+			return 0, false, err // closed normally without a marker: the session was deleted
+		}
+	}
+	return 0, false, lastErr
 }
 
 // follow reads the command's log from the follow stream, skipping what was

@@ -44,9 +44,10 @@ const (
 //
 // A Sandbox is safe for concurrent use by multiple goroutines.
 type Sandbox struct {
-	cfg config // immutable after New
-	log *slog.Logger
-	bg  tracker // background session upkeep
+	cfg   config // immutable after New
+	log   *slog.Logger
+	bg    tracker // background session upkeep
+	procs *ProcessManager
 
 	mu         sync.Mutex // guards the fields below
 	status     workspace.Status
@@ -124,6 +125,7 @@ func New(opts ...Option) (*Sandbox, error) {
 		status:     workspace.StatusPending,
 		envOverlay: maps.Clone(cfg.env),
 	}
+	s.procs = newProcessManager(s)
 	if cfg.resources != nil && cfg.image == "" {
 		s.log.Warn("WithResources has no effect without WithImage; the sandbox is created from a snapshot with default resources")
 	}
@@ -332,6 +334,7 @@ func (s *Sandbox) Stop(ctx context.Context) error {
 		go func() {
 			ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), stopTimeout)
 			defer cancel()
+			s.procs.endAll(r)
 			r.pool.close()
 			s.bg.wait(ctx)
 			err := s.stopRemote(ctx, r)
@@ -404,6 +407,7 @@ func (s *Sandbox) Destroy(ctx context.Context) error {
 			ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), stopTimeout)
 			defer cancel()
 			if r != nil {
+				s.procs.endAll(r)
 				r.pool.close()
 			}
 			s.bg.wait(ctx)

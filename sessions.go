@@ -111,6 +111,33 @@ func (p *sessionPool) putWhenDone(sess *session, cmdID string) {
 	})
 }
 
+// deleteWhenDone deletes a process's session once the daemon reports its
+// command's exit code; a session kept busy by a job the process left in the
+// background is left alone, with the job.
+func (p *sessionPool) deleteWhenDone(sess *session, cmdID string) {
+	p.s.background(func(ctx context.Context) {
+		for _, wait := range []time.Duration{0, 20 * time.Millisecond, 100 * time.Millisecond, 400 * time.Millisecond, time.Second} {
+			if wait > 0 {
+				t := time.NewTimer(wait)
+				select {
+				case <-t.C:
+				case <-ctx.Done():
+					t.Stop()
+					return
+				}
+			}
+			cmd, err := p.sb.Process.GetSessionCommand(ctx, sess.id, cmdID)
+			if err != nil {
+				return
+			}
+			if _, ok := cmd["exitCode"]; ok {
+				_ = p.sb.Process.DeleteSession(ctx, sess.id)
+				return
+			}
+		}
+	})
+}
+
 // deleteLater deletes a session in the background.
 func (p *sessionPool) deleteLater(sess *session) {
 	p.s.background(func(ctx context.Context) {

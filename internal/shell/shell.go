@@ -56,6 +56,9 @@ type Spec struct {
 	// Marker, when set, makes the script print Marker followed by the exit
 	// code and a newline on both stdout and stderr after the command.
 	Marker string
+	// KeepStdin leaves the command's stdin connected (for a background
+	// process that receives input); by default it is /dev/null.
+	KeepStdin bool
 }
 
 // Validate checks what the shell cannot represent.
@@ -121,7 +124,10 @@ func (s Spec) Script() string {
 	}
 	b.WriteString("(\n")
 	b.WriteString(Join(s.Command, s.Args))
-	b.WriteString("\n) ) </dev/null")
+	b.WriteString("\n) )")
+	if !s.KeepStdin {
+		b.WriteString(" </dev/null")
+	}
 	if s.Marker != "" {
 		f := printfEscape(s.Marker)
 		fmt.Fprintf(&b, "\n( c=$?; command printf '%s%%d\\n' \"$c\"; command printf '%s%%d\\n' \"$c\" >&2; exit \"$c\" )", f, f)
@@ -178,4 +184,56 @@ func MayBackground(command string) bool {
 		}
 	}
 	return false
+}
+
+// ParseScript recovers the command and the marker from a script made by
+// Script, so that a later program can follow a command it did not start.
+// ok is false for any other text.
+func ParseScript(script string) (command, marker string, ok bool) {
+	open := strings.Index(script, "(\n")
+	end := strings.LastIndex(script, "\n) )")
+	if open < 0 || end < open {
+		return "", "", false
+	}
+	command = script[open+2 : end]
+	const pre = "command printf '"
+	i := strings.Index(script[end:], pre)
+	if i < 0 {
+		return command, "", true
+	}
+	rest := script[end+i+len(pre):]
+	j := strings.Index(rest, "%d")
+	if j < 0 {
+		return "", "", false
+	}
+	m, err := printfUnescape(rest[:j])
+	if err != nil {
+		return "", "", false
+	}
+	return command, m, true
+}
+
+// printfUnescape reverses printfEscape.
+func printfUnescape(s string) (string, error) {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		switch {
+		case s[i] == '%' && i+1 < len(s) && s[i+1] == '%':
+			b.WriteByte('%')
+			i++
+		case s[i] == '\\' && i+4 <= len(s):
+			n := 0
+			for _, c := range s[i+1 : i+4] {
+				if c < '0' || c > '7' {
+					return "", errors.New("bad escape")
+				}
+				n = n*8 + int(c-'0')
+			}
+			b.WriteByte(byte(n))
+			i += 3
+		default:
+			b.WriteByte(s[i])
+		}
+	}
+	return b.String(), nil
 }

@@ -141,3 +141,28 @@ func TestMayBackground(t *testing.T) {
 		}
 	}
 }
+
+func TestParseScript(t *testing.T) {
+	for _, spec := range []Spec{
+		{Command: "echo hi", Marker: "\x1eDTN0a1b:"},
+		{Command: "cat <<EOF\n%d ) )\nEOF", Env: map[string]string{"A": "1"}, Cwd: "/tmp", Marker: "%\\'M:", KeepStdin: true},
+	} {
+		cmd, marker, ok := ParseScript(spec.Script())
+		if !ok || cmd != spec.Command || marker != spec.Marker {
+			t.Errorf("ParseScript(%q) = %q, %q, %v", spec.Script(), cmd, marker, ok)
+		}
+	}
+	if _, _, ok := ParseScript("echo not ours"); ok {
+		t.Error("ParseScript accepted a foreign script")
+	}
+}
+
+func TestKeepStdin(t *testing.T) {
+	script := Spec{Command: "read x; echo \"[$x]\"", KeepStdin: true}.Script()
+	cmd := exec.Command("sh", "-c", script)
+	cmd.Stdin = strings.NewReader("hello\n")
+	out, err := cmd.Output()
+	if err != nil || string(out) != "[hello]\n" {
+		t.Fatalf("got %q, %v", out, err)
+	}
+}

@@ -1,0 +1,460 @@
+package daytona
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	toolbox "github.com/daytonaio/daytona/libs/toolbox-api-client-go"
+
+	"github.com/agentworkspace/daytona/internal/shell"
+	"github.com/agentworkspace/daytona/internal/stream"
+	"github.com/agentworkspace/daytona/workspace"
+)
+
+var (
+	_ workspace.ProcessSpawner = (*Sandbox)(nil)
+	_ workspace.ProcessManager = (*ProcessManager)(nil)
+	_ workspace.Process        = (*Process)(nil)
+)
+
+// processPrefix starts the session id of every process this package
+// spawns; the session id is the process id.
+const processPrefix = "agentws-proc-"
+
+// Processes returns the sandbox's background-process manager. Each process
+// runs in its own Daytona session, whose id is the process id.
+func (s *Sandbox) Processes() workspace.ProcessManager { return s.procs }
+
+// ProcessManager starts and tracks background processes in a Sandbox. It is
+// safe for concurrent use.
+type ProcessManager struct {
+	s *Sandbox
+
+	mu    sync.Mutex // guards procs
+	procs map[string]*Process
+}
+
+func newProcessManager(s *Sandbox) *ProcessManager {
+	return &ProcessManager{s: s, procs: make(map[string]*Process)}
+}
+
+// Process is a background process in a Daytona session. It is safe for
+// concurrent use.
+type Process struct {
+	m       *ProcessManager
+	pid     string
+	command string
+	remote  *remote
+	sess    *session
+	cmdID   string
+	plan    *plan
+	started time.Time
+
+	cancel     context.CancelFunc // stops the reader
+	readerDone chan struct{}      // closed when the reader has returned
+	done       chan struct{}      // closed when the result is final
+
+	mu       sync.Mutex // guards the fields below and out's tails
+	out      *output
+	result   *workspace.CommandResult
+	err      error
+	killing  bool
+	timedOut bool
+}
+
+// Spawn starts command in the background in its own session and returns
+// once the daemon has accepted it. Its output streams to opts.Stdout and
+// opts.Stderr for its whole life and is retained as in ExecuteCommand; its
+// stdin stays open for SendStdin. The process keeps running when the
+// returned value is dropped and when ctx ends; only Kill, its timeout, Stop
+// or Destroy end it. As with ExecuteCommand, a sandbox found stopped or
+// deleted is restarted and the spawn tried once more.
+func (m *ProcessManager) Spawn(ctx context.Context, command string, opts *workspace.SpawnOptions) (workspace.Process, error) {
+	return m.spawn(ctx, command, opts)
+}
+
+func (m *ProcessManager) spawn(ctx context.Context, command string, opts *workspace.SpawnOptions) (*Process, error) {
+	if opts == nil {
+		opts = &workspace.SpawnOptions{}
+	}
+	if opts.Timeout < 0 {
+		return nil, invalid("Spawn: negative timeout %v", opts.Timeout)
+	}
+	p, err := m.s.plan(command, nil, &workspace.ExecOptions{
+		Cwd: opts.Cwd, Env: opts.Env, Stdout: opts.Stdout, Stderr: opts.Stderr,
+		MaxRetainedBytes: opts.MaxRetainedBytes, Timeout: workspace.NoTimeout,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("daytona: Spawn: %w", stripPrefix(err))
+	}
+	p.timeout = opts.Timeout
+	p.spec.KeepStdin = true
+
+	r, err := m.s.ensureRunning(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for retried := false; ; retried = true {
+		proc, err := m.submit(ctx, r, p)
+		var notRun *notStarted
+		if err == nil || !errors.As(err, &notRun) {
+			return proc, err
+		}
+		if !notRun.dead || retried || ctx.Err() != nil {
+			return nil, wrapCtx(ctx, "spawn process", notRun.err)
+		}
+		m.s.log.Debug("sandbox is not running; restarting it and spawning once more", "err", notRun.err)
+		if r, err = m.s.recoverDead(ctx, r); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// submit creates the process's session, starts the command and its reader.
+func (m *ProcessManager) submit(ctx context.Context, r *remote, p *plan) (*Process, error) {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	sess := &session{id: processPrefix + hex.EncodeToString(b[:])}
+	if err := r.sb.Process.CreateSession(ctx, sess.id); err != nil {
+		if ctx.Err() != nil {
+			return nil, wrapCtx(ctx, "spawn process", err)
+		}
+		return nil, classify(err)
+	}
+	token := newToken()
+	spec := p.spec
+	spec.Marker = token
+	res, err := r.sb.Process.ExecuteSessionCommand(ctx, sess.id, spec.Script(), true, false)
+	if err != nil {
+		// Do not leave an empty session (or a half-started command) behind.
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		_ = r.sb.Process.DeleteSession(cctx, sess.id)
+		cancel()
+		if ctx.Err() != nil {
+			return nil, wrapCtx(ctx, "spawn process", err)
+		}
+		return nil, classify(err)
+	}
+	cmdID, _ := res["id"].(string)
+	proc := m.track(r, sess, cmdID, p, token, time.Now())
+	m.s.log.Debug("spawned process", "pid", sess.id)
+	return proc, nil
+}
+
+// track registers a process and starts following its log.
+func (m *ProcessManager) track(r *remote, sess *session, cmdID string, p *plan, token string, started time.Time) *Process {
+	proc := &Process{
+		m: m, pid: sess.id, command: p.command, remote: r, sess: sess, cmdID: cmdID,
+		plan: p, started: started, done: make(chan struct{}), readerDone: make(chan struct{}),
+	}
+	proc.out = newOutput(token, p)
+	proc.out.lock = &proc.mu
+	ctx, cancel := context.WithCancel(context.Background())
+	proc.cancel = cancel
+	m.mu.Lock()
+	m.procs[proc.pid] = proc
+	m.mu.Unlock()
+	go proc.run(ctx)
+	return proc
+}
+
+// run follows the process's log until it ends; it owns proc.out until it
+// returns.
+func (proc *Process) run(ctx context.Context) {
+	defer close(proc.readerDone)
+	defer proc.cancel()
+	if proc.plan.timeout > 0 {
+		t := time.AfterFunc(proc.plan.timeout-time.Since(proc.started), func() {
+			proc.mu.Lock()
+			proc.timedOut = true
+			proc.mu.Unlock()
+			proc.cancel()
+		})
+		defer t.Stop()
+	}
+	s := proc.m.s
+	code, finished, err := s.followUntilDone(ctx, proc.remote, proc.sess, proc.cmdID, proc.out)
+	if finished {
+		proc.finish(proc.out.result(proc.plan, proc.started, code), nil)
+		// Its session has done its work; delete it once the daemon agrees
+		// the command is over (a job it left in the background keeps it).
+		proc.remote.pool.deleteWhenDone(proc.sess, proc.cmdID)
+		return
+	}
+	proc.mu.Lock()
+	killing, timedOut := proc.killing, proc.timedOut
+	proc.mu.Unlock()
+	switch {
+	case killing:
+		// Kill or Stop/Destroy is ending it and will record the result.
+		return
+	case timedOut:
+		s.terminate(context.Background(), proc.remote, proc.sess, proc.cmdID, proc.out, proc.out.demux.Offset())
+		res := proc.out.result(proc.plan, proc.started, ExitCodeTimeout)
+		res.TimedOut, res.Killed = true, true
+		if res.Stderr == "" {
+			res.Stderr = "Command timed out after " + proc.plan.timeout.String()
+		}
+		proc.finish(res, nil)
+		return
+	case proc.out.werr != nil:
+		s.terminate(context.Background(), proc.remote, proc.sess, proc.cmdID, proc.out, proc.out.demux.Offset())
+		res := proc.out.result(proc.plan, proc.started, ExitCodeKilled)
+		res.Killed = true
+		proc.finish(res, fmt.Errorf("daytona: process %s: output writer: %w", proc.pid, proc.out.werr))
+		return
+	}
+	// The stream ended without the process's marker: the sandbox stopped or
+	// the session was deleted. The exit code is unknown; say so.
+	res, err := s.lostStream(context.Background(), proc.remote, proc.sess, proc.cmdID, proc.out, proc.plan, proc.started, err)
+	if err == nil {
+		proc.finish(res, nil)
+		return
+	}
+	proc.finish(res, fmt.Errorf("daytona: process %s: %w", proc.pid, stripPrefix(err)))
+}
+
+// finish records the final result once.
+func (proc *Process) finish(res *workspace.CommandResult, err error) {
+	proc.mu.Lock()
+	defer proc.mu.Unlock()
+	if proc.result != nil || proc.err != nil {
+		return
+	}
+	proc.result, proc.err = res, err
+	close(proc.done)
+}
+
+// PID returns the process id, which is its Daytona session id.
+func (proc *Process) PID() string { return proc.pid }
+
+// Command returns the command the process runs.
+func (proc *Process) Command() string { return proc.command }
+
+// Wait waits for the process to end and returns its result (see
+// workspace.Process). A process that was running when its sandbox stopped
+// or was deleted behind this package's back reports an error, not an exit
+// code.
+func (proc *Process) Wait(ctx context.Context) (*workspace.CommandResult, error) {
+	select {
+	case <-proc.done:
+	case <-ctx.Done():
+		return nil, wrapErr("wait for process "+proc.pid, ctx.Err())
+	}
+	proc.mu.Lock()
+	defer proc.mu.Unlock()
+	var res *workspace.CommandResult
+	if proc.result != nil {
+		c := *proc.result
+		res = &c
+	}
+	return res, proc.err
+}
+
+// Kill kills the process and everything it started (by deleting its
+// session), and waits until it is gone. Killing a process that has ended
+// does nothing.
+func (proc *Process) Kill(ctx context.Context) error {
+	proc.mu.Lock()
+	if proc.result != nil || proc.err != nil || proc.killing {
+		proc.mu.Unlock()
+		select {
+		case <-proc.done:
+			return nil
+		case <-ctx.Done():
+			return wrapErr("kill process "+proc.pid, ctx.Err())
+		}
+	}
+	proc.killing = true
+	proc.mu.Unlock()
+	proc.cancel()
+	<-proc.readerDone // the reader has let go of the output
+	err := proc.m.s.terminate(context.WithoutCancel(ctx), proc.remote, proc.sess, proc.cmdID, proc.out, proc.out.demux.Offset())
+	res := proc.out.result(proc.plan, proc.started, ExitCodeKilled)
+	res.Killed = true
+	proc.finish(res, nil)
+	if err != nil {
+		return wrapErr("kill process "+proc.pid, err)
+	}
+	return nil
+}
+
+// SendStdin writes data to the process's standard input. Daytona carries it
+// as text, so data must be valid UTF-8.
+func (proc *Process) SendStdin(ctx context.Context, data []byte) error {
+	if code, ended := proc.ExitCode(); ended {
+		return fmt.Errorf("daytona: process %s has already exited with code %d: %w", proc.pid, code, workspace.ErrNotReady)
+	}
+	if !utf8.Valid(data) {
+		return invalid("SendStdin: data is not valid UTF-8 (the Daytona API carries text)")
+	}
+	_, err := proc.remote.sb.ToolboxClient.ProcessAPI.SendInput(ctx, proc.pid, proc.cmdID).
+		Request(*toolbox.NewSessionSendInputRequest(string(data))).Execute()
+	if err != nil {
+		return wrapCtx(ctx, "send stdin to process "+proc.pid, err)
+	}
+	return nil
+}
+
+// CloseStdin is not supported: the Daytona API cannot close a command's
+// stdin. It returns an error matching workspace.ErrUnsupported.
+func (proc *Process) CloseStdin(context.Context) error {
+	return fmt.Errorf("daytona: process %s: closing stdin: %w", proc.pid, workspace.ErrUnsupported)
+}
+
+// ExitCode returns the exit code and true once the process has ended with
+// one (124 after its timeout, 137 after a kill).
+func (proc *Process) ExitCode() (int, bool) {
+	proc.mu.Lock()
+	defer proc.mu.Unlock()
+	if proc.result == nil || proc.result.ExitCode == ExitCodeUnknown {
+		return 0, false
+	}
+	return proc.result.ExitCode, true
+}
+
+// Stdout returns the standard output retained so far.
+func (proc *Process) Stdout() string {
+	proc.mu.Lock()
+	defer proc.mu.Unlock()
+	return proc.out.tail[stream.Stdout].String()
+}
+
+// Stderr returns the standard error retained so far.
+func (proc *Process) Stderr() string {
+	proc.mu.Lock()
+	defer proc.mu.Unlock()
+	return proc.out.tail[stream.Stderr].String()
+}
+
+// List reports the processes this manager spawned or reattached, oldest
+// first, without asking the sandbox.
+func (m *ProcessManager) List(ctx context.Context) ([]workspace.ProcessInfo, error) {
+	m.mu.Lock()
+	procs := make([]*Process, 0, len(m.procs))
+	for _, p := range m.procs {
+		procs = append(procs, p)
+	}
+	m.mu.Unlock()
+	sort.Slice(procs, func(i, j int) bool { return procs[i].started.Before(procs[j].started) })
+	out := make([]workspace.ProcessInfo, 0, len(procs))
+	for _, p := range procs {
+		info := workspace.ProcessInfo{PID: p.pid, Command: p.command, Running: true}
+		if code, ended := p.ExitCode(); ended {
+			info.Running, info.ExitCode = false, &code
+		} else {
+			select {
+			case <-p.done:
+				info.Running = false
+			default:
+			}
+		}
+		out = append(out, info)
+	}
+	return out, nil
+}
+
+// Get returns the process with this id. A process spawned by an earlier
+// program (its session still in the sandbox) is reattached: its output is
+// replayed from the start and Wait works. Unknown ids match
+// workspace.ErrProcessNotFound.
+func (m *ProcessManager) Get(ctx context.Context, pid string) (workspace.Process, error) {
+	m.mu.Lock()
+	proc := m.procs[pid]
+	m.mu.Unlock()
+	if proc != nil {
+		return proc, nil
+	}
+	if pid == "" {
+		return nil, invalid("Get: empty process id")
+	}
+	r, err := m.s.ensureRunning(ctx)
+	if err != nil {
+		return nil, err
+	}
+	info, err := r.sb.Process.GetSession(ctx, pid)
+	if err != nil {
+		if isNotFound(err) {
+			return nil, fmt.Errorf("daytona: process %s: %w", pid, workspace.ErrProcessNotFound)
+		}
+		return nil, wrapCtx(ctx, "get process "+pid, err)
+	}
+	cmds, _ := info["commands"].([]toolbox.Command)
+	if len(cmds) == 0 {
+		return nil, fmt.Errorf("daytona: process %s: session has no command: %w", pid, workspace.ErrProcessNotFound)
+	}
+	last := cmds[len(cmds)-1]
+	command, token, ok := shell.ParseScript(last.GetCommand())
+	if !ok || token == "" {
+		return nil, fmt.Errorf("daytona: process %s: session was not started by this package: %w", pid, workspace.ErrProcessNotFound)
+	}
+	p := &plan{command: command, retain: workspace.DefaultMaxRetainedBytes}
+	m.mu.Lock()
+	if existing := m.procs[pid]; existing != nil { // reattached concurrently
+		m.mu.Unlock()
+		return existing, nil
+	}
+	m.mu.Unlock()
+	return m.track(r, &session{id: pid}, last.GetId(), p, token, time.Now()), nil
+}
+
+// Kill kills the process with this id; see Process.Kill.
+func (m *ProcessManager) Kill(ctx context.Context, pid string) error {
+	proc, err := m.Get(ctx, pid)
+	if err != nil {
+		return err
+	}
+	return proc.Kill(ctx)
+}
+
+// Release forgets an ended process, so that List no longer reports it. It
+// returns an error for a process that still runs.
+func (m *ProcessManager) Release(pid string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	proc := m.procs[pid]
+	if proc == nil {
+		return fmt.Errorf("daytona: process %s: %w", pid, workspace.ErrProcessNotFound)
+	}
+	select {
+	case <-proc.done:
+		delete(m.procs, pid)
+		return nil
+	default:
+		return fmt.Errorf("daytona: process %s is still running", pid)
+	}
+}
+
+// endAll marks every running process of r killed, because Stop or Destroy
+// is about to end the remote sandbox; their readers stop first.
+func (m *ProcessManager) endAll(r *remote) {
+	m.mu.Lock()
+	var running []*Process
+	for _, p := range m.procs {
+		if p.remote == r {
+			running = append(running, p)
+		}
+	}
+	m.mu.Unlock()
+	for _, p := range running {
+		p.mu.Lock()
+		if p.result != nil || p.err != nil || p.killing {
+			p.mu.Unlock()
+			continue
+		}
+		p.killing = true
+		p.mu.Unlock()
+		p.cancel()
+		<-p.readerDone
+		res := p.out.result(p.plan, p.started, ExitCodeKilled)
+		res.Killed = true
+		p.finish(res, nil)
+	}
+}

@@ -1,6 +1,7 @@
 package workspace
 
 import (
+	"bytes"
 	"encoding/json"
 	"io"
 	"time"
@@ -84,9 +85,11 @@ type commandResultJSON struct {
 
 // MarshalJSON encodes the result with the field names of Mastra's
 // CommandResult (success, exitCode, stdout, stderr, executionTimeMs, ...),
-// the shape an agent's tool call usually returns.
+// the shape an agent's tool call usually returns. To keep <, > and & in
+// output readable (json.Marshal escapes them), encode with a json.Encoder
+// and SetEscapeHTML(false).
 func (r CommandResult) MarshalJSON() ([]byte, error) {
-	return json.Marshal(commandResultJSON{
+	return marshalNoHTMLEscape(commandResultJSON{
 		Success:            r.Success(),
 		ExitCode:           r.ExitCode,
 		Stdout:             r.Stdout,
@@ -101,6 +104,19 @@ func (r CommandResult) MarshalJSON() ([]byte, error) {
 		Command:            r.Command,
 		Args:               r.Args,
 	})
+}
+
+// marshalNoHTMLEscape encodes v without escaping <, > and &, and without
+// the Encoder's trailing newline. (json.Marshal escapes them again in the
+// outer document unless the caller's Encoder has SetEscapeHTML(false).)
+func marshalNoHTMLEscape(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
 
 // UnmarshalJSON decodes the shape written by MarshalJSON.

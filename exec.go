@@ -79,7 +79,7 @@ type plan struct {
 // restarts or recreates it the way Start does and submits the command once
 // more; it never resubmits a command that may have started.
 func (s *Sandbox) ExecuteCommand(ctx context.Context, command string, args []string, opts *workspace.ExecOptions) (*workspace.CommandResult, error) {
-	p, err := s.plan(command, args, opts)
+	p, err := s.plan("ExecuteCommand", command, args, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -115,7 +115,7 @@ func (s *Sandbox) ExecuteCommand(ctx context.Context, command string, args []str
 }
 
 // plan validates the call and resolves its settings. It sends nothing.
-func (s *Sandbox) plan(command string, args []string, opts *workspace.ExecOptions) (*plan, error) {
+func (s *Sandbox) plan(op, command string, args []string, opts *workspace.ExecOptions) (*plan, error) {
 	if opts == nil {
 		opts = &workspace.ExecOptions{}
 	}
@@ -131,7 +131,7 @@ func (s *Sandbox) plan(command string, args []string, opts *workspace.ExecOption
 		stderr:  opts.Stderr,
 	}
 	if err := p.spec.Validate(); err != nil {
-		return nil, invalid("ExecuteCommand: %v", err)
+		return nil, invalid("%s: %v", op, err)
 	}
 	switch {
 	case opts.Timeout == 0:
@@ -139,7 +139,7 @@ func (s *Sandbox) plan(command string, args []string, opts *workspace.ExecOption
 	case opts.Timeout == workspace.NoTimeout:
 		p.timeout = workspace.NoTimeout
 	case opts.Timeout < 0:
-		return nil, invalid("ExecuteCommand: negative timeout %v (use workspace.NoTimeout for none)", opts.Timeout)
+		return nil, invalid("%s: negative timeout %v (use workspace.NoTimeout for none)", op, opts.Timeout)
 	default:
 		p.timeout = opts.Timeout
 	}
@@ -154,7 +154,7 @@ func (s *Sandbox) plan(command string, args []string, opts *workspace.ExecOption
 	case m == workspace.Unlimited:
 		p.retain = -1
 	case m < 0:
-		return nil, invalid("ExecuteCommand: negative MaxRetainedBytes %d (use workspace.RetainNone or workspace.Unlimited)", m)
+		return nil, invalid("%s: negative MaxRetainedBytes %d (use workspace.RetainNone or workspace.Unlimited)", op, m)
 	default:
 		p.retain = m
 	}

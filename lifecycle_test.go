@@ -172,23 +172,25 @@ func TestReconnect(t *testing.T) {
 func TestReconnectWaitsThroughTransitionalStates(t *testing.T) {
 	srv := newServer(t, daytonatest.WithTransitionDelay(300*time.Millisecond))
 	first := startedSandbox(t, srv, daytona.WithID("busy"))
-	// Stop via the API so that the sandbox is "stopping" for a while.
-	inst, err := first.Instance()
+	// Another client stops it: the sandbox is "stopping" for a while. (Raw
+	// HTTP: the SDK's Stop would wait for a "stopped" it may never see once
+	// our Start has begun.)
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, srv.APIURL()+"/sandbox/"+first.DaytonaID()+"/stop", nil)
 	require.NoError(t, err)
-	stopDone := make(chan error, 1)
-	go func() { stopDone <- inst.Stop(context.Background()) }()
-	waitFor(t, "stopping", func() bool {
-		rec, _ := srv.Sandbox("busy")
-		return rec.State == daytonatest.StateStopping
-	})
+	req.Header.Set("Authorization", "Bearer "+srv.APIKey())
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	rec, _ := srv.Sandbox("busy")
+	require.Equal(t, daytonatest.StateStopping, rec.State)
 
 	second := newSandbox(t, srv, daytona.WithID("busy"))
 	require.NoError(t, second.Start(t.Context()))
-	require.NoError(t, <-stopDone)
 	assert.Equal(t, first.DaytonaID(), second.DaytonaID())
 	assert.Equal(t, 1, srv.Count(daytonatest.OpCreate))
 	assert.Equal(t, 1, srv.Count(daytonatest.OpStart), "started once, after the stop finished")
-	rec, _ := srv.Sandbox("busy")
+	rec, _ = srv.Sandbox("busy")
 	assert.Equal(t, daytonatest.StateStarted, rec.State)
 }
 

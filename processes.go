@@ -77,7 +77,11 @@ type Process struct {
 // or Destroy end it. As with ExecuteCommand, a sandbox found stopped or
 // deleted is restarted and the spawn tried once more.
 func (m *ProcessManager) Spawn(ctx context.Context, command string, opts *workspace.SpawnOptions) (workspace.Process, error) {
-	return m.spawn(ctx, command, opts)
+	proc, err := m.spawn(ctx, command, opts)
+	if err != nil {
+		return nil, err // a nil interface, not a nil *Process
+	}
+	return proc, nil
 }
 
 func (m *ProcessManager) spawn(ctx context.Context, command string, opts *workspace.SpawnOptions) (*Process, error) {
@@ -87,12 +91,12 @@ func (m *ProcessManager) spawn(ctx context.Context, command string, opts *worksp
 	if opts.Timeout < 0 {
 		return nil, invalid("Spawn: negative timeout %v", opts.Timeout)
 	}
-	p, err := m.s.plan(command, nil, &workspace.ExecOptions{
+	p, err := m.s.plan("Spawn", command, nil, &workspace.ExecOptions{
 		Cwd: opts.Cwd, Env: opts.Env, Stdout: opts.Stdout, Stderr: opts.Stderr,
 		MaxRetainedBytes: opts.MaxRetainedBytes, Timeout: workspace.NoTimeout,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("daytona: Spawn: %w", stripPrefix(err))
+		return nil, err
 	}
 	p.timeout = opts.Timeout
 	p.spec.KeepStdin = true

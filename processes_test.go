@@ -288,7 +288,8 @@ func TestSpawnBadInput(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			p, err := pm.Spawn(t.Context(), tc.command, tc.opts)
 			require.Error(t, err)
-			assert.Nil(t, p)
+			assert.True(t, p == nil, "a failed Spawn must return a nil interface, got %#v", p)
+			assert.Contains(t, err.Error(), "Spawn:")
 			assert.ErrorIs(t, err, daytona.ErrInvalidInput)
 		})
 	}

@@ -7,10 +7,43 @@
 //	if err != nil { ... }
 //	defer sb.Destroy(context.WithoutCancel(ctx))
 //	res, err := sb.ExecuteCommand(ctx, "echo", []string{"Hello, world!"}, nil)
-//	fmt.Print(res.Stdout)
+//	if err != nil { ... }
+//	fmt.Print(res.Stdout) // Hello, world!
 //
-// New makes no request; the remote sandbox is found or created on first
-// use, and concurrent first calls share one start.
+// # Lifecycle
+//
+// New only validates its options and makes no request. The remote sandbox
+// is found or created on first use (ExecuteCommand, Start, Processes().Spawn)
+// and concurrent first calls share one start; a failed start is not
+// remembered, so the next call tries again. Stop stops the remote sandbox
+// and keeps its files; the next command starts it again. Destroy deletes it.
+// To reconnect from another process, keep DaytonaID and pass it to
+// WithExistingSandbox, or give both processes the same WithName. A command
+// that finds its sandbox stopped or deleted behind its back (Daytona's
+// auto-stop) restarts or recreates it and is submitted once more; a command
+// that may have started is never run twice.
+//
+// The creation mode follows the options: WithSnapshot creates from a
+// snapshot (and wins over WithImage and WithResources); WithImage creates
+// from an image, with WithResources if given; with neither, Daytona's
+// default snapshot is used, and WithResources is ignored with a warning.
+//
+// # Commands
+//
+// ExecuteCommand runs a shell snippet (args are quoted and appended) in a
+// subshell and waits for it. Output streams to the io.Writers in
+// workspace.ExecOptions as it arrives, with os/exec semantics, and the
+// result keeps up to MaxRetainedBytes of each stream (1 MiB by default). A
+// non-zero exit code is a result, not an error. So is a timeout: the
+// command is killed and the result has ExitCode 124 (ExitCodeTimeout) and
+// TimedOut. When ctx ends the command is killed too, and the partial result
+// (ExitCode 137, ExitCodeKilled, and Killed) comes with an error matching
+// ctx.Err(). The default timeout is 5 minutes (WithTimeout; per call
+// ExecOptions.Timeout; workspace.NoTimeout for none).
+//
+// Sandbox also implements the optional workspace.ProcessSpawner: Processes
+// starts background processes (dev servers, REPLs) that can be sent input,
+// listed, waited for and killed.
 //
 // # Configuration
 //
@@ -20,12 +53,31 @@
 // DAYTONA_API_URL; DAYTONA_TARGET); then .env.local and .env in the working
 // directory (DAYTONA_* keys only; the process environment is never
 // modified); then the default API URL, https://app.daytona.io/api.
-// WithoutEnvironment keeps only options, for tests. The API key never
-// appears in an error, a log line, GetInfo or GetInstructions.
+// WithoutEnvironment turns this lookup off, for tests (but the SDK itself
+// still reads DAYTONA_JWT_TOKEN from the process environment, and fails
+// when it is set without DAYTONA_ORGANIZATION_ID; the error says so). The
+// API key never appears in an error, a log line, GetInfo or
+// GetInstructions.
+//
+// # Errors
+//
+// Test for the sentinels with errors.Is: ErrInvalidInput (a bad option or
+// argument, reported before any request), ErrNoCredentials, and ErrNotReady
+// (the same value as workspace.ErrNotReady: the sandbox was destroyed, or
+// is not running where that is required, as by Instance). A failure of the
+// Daytona service, or of the connection to it, carries an *Error (find it
+// with errors.As) with the operation (Op) and the HTTP status (StatusCode,
+// 0 without a response); StatusCode(err) reads the status from any error
+// chain. *Error wraps the SDK's error, so errors.As finds its
+// *errors.DaytonaError, *errors.DaytonaNotFoundError and so on (but the
+// SDK's not-found, rate-limit and timeout types do not match a
+// *errors.DaytonaError target), and errors.Is finds context.Canceled and
+// context.DeadlineExceeded.
 //
 // # Testing
 //
-// Package daytonatest serves an in-process Daytona over real HTTP; point a
+// Package daytonatest serves an in-process Daytona over real HTTP on
+// loopback; its commands run on the local machine with a real shell. Point a
 // Sandbox at it with its Options method:
 //
 //	srv := daytonatest.NewServer(t)

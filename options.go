@@ -443,10 +443,13 @@ func WithExistingSandbox(daytonaID string) Option {
 	}
 }
 
-// WithoutEnvironment turns off reading DAYTONA_* settings from the process
-// environment and from .env files, so that only options configure the
-// connection: useful in tests, where a developer's shell must not change
-// the result.
+// WithoutEnvironment turns off this package's reading of DAYTONA_*
+// settings from the process environment and from .env files, so that only
+// options configure the connection: useful in tests, where a developer's
+// shell must not change the result. The Daytona SDK itself still reads
+// DAYTONA_JWT_TOKEN, DAYTONA_ORGANIZATION_ID and (without WithTarget)
+// DAYTONA_TARGET from the process environment; a stray DAYTONA_JWT_TOKEN is
+// reported as a clear error on first use.
 func WithoutEnvironment() Option {
 	return func(c *config) error {
 		c.noEnv = true

@@ -353,8 +353,9 @@ func (s *Sandbox) Stop(ctx context.Context) error {
 	}
 }
 
-// Destroy deletes the remote sandbox and everything in it. It waits for a
-// start or stop in progress. A sandbox that was never started is destroyed
+// Destroy deletes the remote sandbox and everything in it. It returns once
+// Daytona has accepted the deletion (the sandbox may still be "destroying"
+// for a moment), and waits for a start or stop in progress first. A sandbox that was never started is destroyed
 // without any request; one whose start failed is looked up (by Daytona id
 // or name) so that nothing created half-way is left behind. Destroy is
 // idempotent and treats "not found" as success; other failures are

@@ -4,10 +4,15 @@
 // official Daytona Go SDK (and any other client) talks to it unchanged.
 // Think of it as net/http/httptest, or miniredis, for Daytona.
 //
-// Start one in a test with NewServer, which closes it in t.Cleanup:
+// Start one in a test with NewServer, which closes it in t.Cleanup, and
+// point a daytona.Sandbox at it with Options:
 //
 //	srv := daytonatest.NewServer(t)
-//	client, _ := daytona.NewClientWithConfig(&types.DaytonaConfig{
+//	sb, err := daytona.New(srv.Options()...)
+//
+// The Daytona SDK works against it unchanged:
+//
+//	client, err := sdk.NewClientWithConfig(&types.DaytonaConfig{
 //		APIKey: srv.APIKey(),
 //		APIUrl: srv.APIURL(),
 //	})

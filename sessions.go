@@ -87,34 +87,19 @@ func (p *sessionPool) put(sess *session) {
 // else in that session until the job ends; such a session is left alone
 // (with the job) and never reused.
 func (p *sessionPool) putWhenDone(sess *session, cmdID string) {
-	p.s.background(func(ctx context.Context) {
-		for _, wait := range []time.Duration{0, 20 * time.Millisecond, 100 * time.Millisecond, 400 * time.Millisecond, time.Second} {
-			if wait > 0 {
-				t := time.NewTimer(wait)
-				select {
-				case <-t.C:
-				case <-ctx.Done():
-					t.Stop()
-					return
-				}
-			}
-			cmd, err := p.sb.Process.GetSessionCommand(ctx, sess.id, cmdID)
-			if err != nil {
-				return // session or sandbox gone: nothing to reuse
-			}
-			if _, ok := cmd["exitCode"]; ok {
-				p.put(sess)
-				return
-			}
-		}
-		p.s.log.Debug("session still busy after its command finished (a background job?); not reusing it", "session", sess.id)
-	})
+	p.whenDone(sess, cmdID, func(context.Context) { p.put(sess) })
 }
 
 // deleteWhenDone deletes a process's session once the daemon reports its
 // command's exit code; a session kept busy by a job the process left in the
 // background is left alone, with the job.
 func (p *sessionPool) deleteWhenDone(sess *session, cmdID string) {
+	p.whenDone(sess, cmdID, func(ctx context.Context) { _ = p.sb.Process.DeleteSession(ctx, sess.id) })
+}
+
+// whenDone polls, in the background and for a short while, until the daemon
+// reports the exit code of cmdID, then calls then.
+func (p *sessionPool) whenDone(sess *session, cmdID string, then func(ctx context.Context)) {
 	p.s.background(func(ctx context.Context) {
 		for _, wait := range []time.Duration{0, 20 * time.Millisecond, 100 * time.Millisecond, 400 * time.Millisecond, time.Second} {
 			if wait > 0 {
@@ -128,13 +113,14 @@ func (p *sessionPool) deleteWhenDone(sess *session, cmdID string) {
 			}
 			cmd, err := p.sb.Process.GetSessionCommand(ctx, sess.id, cmdID)
 			if err != nil {
-				return
+				return // session or sandbox gone
 			}
 			if _, ok := cmd["exitCode"]; ok {
-				_ = p.sb.Process.DeleteSession(ctx, sess.id)
+				then(ctx)
 				return
 			}
 		}
+		p.s.log.Debug("session still busy after its command finished (a background job?); leaving it alone", "session", sess.id)
 	})
 }
 

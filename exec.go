@@ -388,9 +388,17 @@ func (s *Sandbox) execSync(ctx context.Context, r *remote, sess *session, script
 		return nil, classify(err)
 	}
 	cmdID := s.findCommand(r, sess, script)
-	if ctx.Err() != nil || (p.timeout > 0 && time.Since(started) >= p.timeout) || cmdID == "" {
+	if ctx.Err() != nil || (p.timeout > 0 && time.Since(started) >= p.timeout) {
 		// Cancelled or timed out: recover what it printed, then kill it.
 		return s.kill(ctx, r, sess, cmdID, o, p, started, 0)
+	}
+	if cmdID == "" {
+		// Still running, but the daemon cannot tell us which command it is:
+		// stop it rather than leave it running unobserved.
+		_ = s.terminate(ctx, r, sess, "", o, 0)
+		res := o.result(p, started, ExitCodeUnknown)
+		res.Killed = true
+		return res, &Error{Op: "execute command", Err: errors.New("the command outlived the synchronous request and could not be found in its session, so it was stopped")}
 	}
 	// Still running, with time left: follow its log from the start.
 	s.log.Debug("command outlived the synchronous window; following its log", "session", sess.id, "command", cmdID)

@@ -1,17 +1,21 @@
 package daytona
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
 
+	sdkerrors "github.com/daytonaio/daytona/libs/sdk-go/pkg/errors"
 	toolbox "github.com/daytonaio/daytona/libs/toolbox-api-client-go"
 
 	"github.com/agentworkspace/daytona/internal/follow"
@@ -362,21 +366,29 @@ func (s *Sandbox) execSync(ctx context.Context, r *remote, sess *session, script
 	}
 	callCtx, cancel := context.WithTimeout(ctx, window)
 	defer cancel()
-	m, err := r.sb.Process.ExecuteSessionCommand(callCtx, sess.id, script, false, false)
+	ans, tooBig, err := postSync(callCtx, r, sess.id, script)
+	if err == nil && tooBig {
+		// A large output: rather than hold all of it, read it again
+		// through the log stream, which keeps only what is retained.
+		cmdID := s.findCommand(r, sess, script)
+		if cmdID == "" {
+			res := o.result(p, started, ExitCodeUnknown)
+			return res, &Error{Op: "execute command", Err: errors.New("the command's output was too large to read in one answer, and the command could not be found in its session")}
+		}
+		return s.await(ctx, r, sess, cmdID, o, p, started)
+	}
 	if err == nil {
-		out, _ := m["stdout"].(string)
-		errOut, _ := m["stderr"].(string)
-		if err := o.feedStream(stream.Stdout, out); err != nil {
+		if err := o.feedStream(stream.Stdout, ans.Stdout); err != nil {
 			return nil, wrapErr("execute command", err)
 		}
-		if err := o.feedStream(stream.Stderr, errOut); err != nil {
+		if err := o.feedStream(stream.Stderr, ans.Stderr); err != nil {
 			return nil, wrapErr("execute command", err)
 		}
 		code, ok := o.done()
 		if !ok {
 			o.flush()
-			if c, has := m["exitCode"].(int32); has {
-				code = int(c)
+			if ans.ExitCode != nil {
+				code = *ans.ExitCode
 			}
 		}
 		r.pool.put(sess)
@@ -403,6 +415,72 @@ func (s *Sandbox) execSync(ctx context.Context, r *remote, sess *session, script
 	// Still running, with time left: follow its log from the start.
 	s.log.Debug("command outlived the synchronous window; following its log", "session", sess.id, "command", cmdID)
 	return s.await(ctx, r, sess, cmdID, o, p, started)
+}
+
+// syncBodyLimit bounds how much of a synchronous answer is read. The answer
+// holds the command's whole output (three times: raw, stdout, stderr); a
+// larger one is abandoned and the output read again through the log
+// stream, so that memory does not grow with the output.
+const syncBodyLimit = 8 << 20
+
+// syncAnswer is the daemon's answer to a synchronous session command.
+type syncAnswer struct {
+	CmdID    string `json:"cmdId"`
+	Stdout   string `json:"stdout"`
+	Stderr   string `json:"stderr"`
+	ExitCode *int   `json:"exitCode"`
+}
+
+// syncClient sends synchronous session commands. Unlike the SDK's client
+// it has no fixed 60 s timeout (the caller's context bounds each request),
+// and it lets us stop reading an answer that is too large.
+var syncClient = &http.Client{}
+
+// postSync runs script synchronously in session sessID: the request the
+// SDK's ExecuteSessionCommand(runAsync=false) sends, with the same headers,
+// but reading at most syncBodyLimit bytes of the answer. tooBig reports an
+// answer that was larger (the command has finished). Error answers become
+// the SDK's error types, so classification and errors.As work as for SDK
+// calls.
+func postSync(ctx context.Context, r *remote, sessID, script string) (ans *syncAnswer, tooBig bool, err error) {
+	cfg := r.sb.ToolboxClient.GetConfig()
+	u := strings.TrimRight(cfg.Servers[0].URL, "/") + "/process/session/" + url.PathEscape(sessID) + "/exec"
+	body, err := json.Marshal(map[string]any{"command": script, "runAsync": false, "suppressInputEcho": false})
+	if err != nil {
+		return nil, false, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
+	if err != nil {
+		return nil, false, err
+	}
+	for k, v := range cfg.DefaultHeader {
+		req.Header.Set(k, v)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json")
+	if cfg.UserAgent != "" {
+		req.Header.Set("User-Agent", cfg.UserAgent)
+	}
+	resp, err := syncClient.Do(req)
+	if err != nil {
+		return nil, false, sdkerrors.NewDaytonaError(err.Error(), 0, nil)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, syncBodyLimit+1))
+	if err != nil {
+		return nil, false, sdkerrors.NewDaytonaError(err.Error(), 0, nil)
+	}
+	if resp.StatusCode >= 300 {
+		return nil, false, sdkerrors.NewDaytonaErrorFromBody(data, resp.StatusCode, resp.Header)
+	}
+	if len(data) > syncBodyLimit {
+		return nil, true, nil
+	}
+	ans = &syncAnswer{}
+	if err := json.Unmarshal(data, ans); err != nil {
+		return nil, false, sdkerrors.NewDaytonaError("decode the answer to a session command: "+err.Error(), resp.StatusCode, resp.Header)
+	}
+	return ans, false, nil
 }
 
 // findCommand returns the id of the command running script in sess, if the
@@ -510,6 +588,9 @@ func (s *Sandbox) await(ctx context.Context, r *remote, sess *session, cmdID str
 	return s.lostStream(ctx, r, sess, cmdID, o, p, started, lastErr)
 }
 
+// readBufs holds the buffers log streams are read into.
+var readBufs = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+
 // followUntilDone follows a command's log until both completion markers
 // arrived (finished), ctx ends, a writer fails, or the stream cannot be
 // reopened. A broken stream is reopened, skipping what was already read.
@@ -523,7 +604,9 @@ func (s *Sandbox) followUntilDone(ctx context.Context, r *remote, sess *session,
 	for k, v := range cfg.DefaultHeader {
 		header.Set(k, v)
 	}
-	buf := make([]byte, 32<<10)
+	bp := readBufs.Get().(*[]byte)
+	defer readBufs.Put(bp)
+	buf := *bp
 	for attempt := 0; attempt <= maxStreamReconnects; attempt++ {
 		if attempt > 0 {
 			s.log.Debug("follow stream broke; reopening it", "attempt", attempt, "err", lastErr)

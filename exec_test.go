@@ -719,3 +719,17 @@ func TestLongCommandOutlivesTheSyncWindow(t *testing.T) {
 	assert.Equal(t, 1, srv.Count(daytonatest.OpFollowLogs), "continued by following the log")
 	assert.Zero(t, srv.Count(daytonatest.OpDeleteSession))
 }
+
+func TestLargeOutputWithoutWritersIsReadThroughTheStream(t *testing.T) {
+	srv := newServer(t, daytonatest.WithFrameSize(32<<10))
+	sb := startedSandbox(t, srv)
+	srv.ResetRequests()
+	const n = 12_000_000 // more than the synchronous answer may hold
+	res, err := sb.ExecuteCommand(t.Context(), fmt.Sprintf("head -c %d /dev/zero | tr '\\0' z; echo tail", n), nil, nil)
+	require.NoError(t, err)
+	assert.Equal(t, 0, res.ExitCode)
+	assert.Len(t, res.Stdout, workspace.DefaultMaxRetainedBytes)
+	assert.True(t, strings.HasSuffix(res.Stdout, "zzztail\n"))
+	assert.EqualValues(t, n+5-workspace.DefaultMaxRetainedBytes, res.StdoutDroppedBytes)
+	assert.Equal(t, 1, srv.Count(daytonatest.OpFollowLogs), "re-read through the log stream")
+}

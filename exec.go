@@ -434,7 +434,20 @@ type syncAnswer struct {
 // syncClient sends synchronous session commands. Unlike the SDK's client
 // it has no fixed 60 s timeout (the caller's context bounds each request),
 // and it lets us stop reading an answer that is too large.
-var syncClient = &http.Client{}
+var syncClient = &http.Client{Transport: syncTransport()}
+
+// syncTransport is http.DefaultTransport keeping more idle connections per
+// host (the default keeps 2), so that bursts of concurrent commands reuse
+// connections instead of opening new ones.
+func syncTransport() http.RoundTripper {
+	t, ok := http.DefaultTransport.(*http.Transport)
+	if !ok {
+		return http.DefaultTransport
+	}
+	t = t.Clone()
+	t.MaxIdleConnsPerHost = 64
+	return t
+}
 
 // postSync runs script synchronously in session sessID: the request the
 // SDK's ExecuteSessionCommand(runAsync=false) sends, with the same headers,

@@ -111,14 +111,27 @@ func ExecuteCommandTool(sb workspace.Sandbox) (Tool, Handler) {
 		}
 		// A non-zero exit code or a timeout is a result for the model to
 		// read, in Mastra's shape: success, exitCode, stdout, stderr, ...
-		return json.Marshal(res)
+		return marshal(res)
 	}
 	return tool, handler
 }
 
+// marshal encodes v as JSON without escaping <, > and & (json.Marshal
+// would turn "a && b" into "a \u0026\u0026 b": valid, but harder for a
+// model to read, and more tokens).
+func marshal(v any) (json.RawMessage, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
+}
+
 // errorResult is what the model gets back for a call it can fix.
 func errorResult(msg string) (json.RawMessage, error) {
-	return json.Marshal(struct {
+	return marshal(struct {
 		Success bool   `json:"success"`
 		Error   string `json:"error"`
 	}{false, msg})

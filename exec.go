@@ -1,21 +1,15 @@
 package daytona
 
 import (
-	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"strings"
 	"sync"
 	"time"
 
-	sdkerrors "github.com/daytonaio/daytona/libs/sdk-go/pkg/errors"
 	toolbox "github.com/daytonaio/daytona/libs/toolbox-api-client-go"
 
 	"github.com/agentworkspace/daytona/internal/follow"
@@ -231,110 +225,6 @@ func (s *Sandbox) recoverDead(ctx context.Context, r *remote) (*remote, error) {
 	return s.ensureRunning(ctx)
 }
 
-// output routes demultiplexed, marker-free output to the writers and the
-// retained tails. All writes happen on the caller's goroutine, one at a
-// time, so a writer shared by both streams is never written concurrently.
-type output struct {
-	demux   stream.Demuxer
-	scan    [3]*stream.Scanner
-	tail    [3]stream.Tail
-	w       [3]io.Writer
-	werr    error       // the first writer error
-	lock    sync.Locker // if set, held while the tails change (processes)
-	emitFn  [3]func([]byte) error
-	demuxFn func(stream.Stream, []byte) error
-}
-
-func newOutput(token string, p *plan) *output {
-	o := &output{}
-	o.w[stream.Stdout], o.w[stream.Stderr] = p.stdout, p.stderr
-	for _, st := range []stream.Stream{stream.Stdout, stream.Stderr} {
-		o.scan[st] = stream.NewScanner(token)
-		o.tail[st].Max = p.retain
-		o.emitFn[st] = func(b []byte) error { return o.sink(st, b) }
-	}
-	o.demuxFn = func(st stream.Stream, b []byte) error { return o.scan[st].Feed(b, o.emitFn[st]) }
-	return o
-}
-
-func (o *output) sink(st stream.Stream, b []byte) error {
-	if len(b) == 0 {
-		return nil
-	}
-	if o.lock != nil {
-		o.lock.Lock()
-		_, _ = o.tail[st].Write(b)
-		o.lock.Unlock()
-	} else {
-		_, _ = o.tail[st].Write(b)
-	}
-	w := o.w[st]
-	if w == nil {
-		return nil
-	}
-	n, err := w.Write(b)
-	if err == nil && n < len(b) {
-		err = io.ErrShortWrite
-	}
-	if err != nil {
-		o.werr = err
-		return err
-	}
-	return nil
-}
-
-// feedLog parses raw log bytes.
-func (o *output) feedLog(b []byte) error { return o.demux.Feed(b, o.demuxFn) }
-
-// feedStream parses one already separated stream (a synchronous answer).
-func (o *output) feedStream(st stream.Stream, text string) error {
-	return o.scan[st].Feed([]byte(text), o.emitFn[st])
-}
-
-// done reports whether both markers were seen, and the exit code.
-func (o *output) done() (int, bool) {
-	code, ok := o.scan[stream.Stdout].Done()
-	_, ok2 := o.scan[stream.Stderr].Done()
-	return code, ok && ok2
-}
-
-// flush releases output held back while it looked like a marker.
-func (o *output) flush() {
-	_ = o.demux.Flush(o.demuxFn)
-	for _, st := range []stream.Stream{stream.Stdout, stream.Stderr} {
-		_ = o.scan[st].Flush(o.emitFn[st])
-	}
-}
-
-func (o *output) result(p *plan, started time.Time, exitCode int) *workspace.CommandResult {
-	if o.lock != nil {
-		o.lock.Lock()
-		defer o.lock.Unlock()
-	}
-	return &workspace.CommandResult{
-		Command:            p.command,
-		Args:               p.args,
-		ExitCode:           exitCode,
-		Stdout:             o.tail[stream.Stdout].String(),
-		Stderr:             o.tail[stream.Stderr].String(),
-		Duration:           time.Since(started),
-		StdoutTruncated:    o.tail[stream.Stdout].Dropped() > 0,
-		StderrTruncated:    o.tail[stream.Stderr].Dropped() > 0,
-		StdoutDroppedBytes: o.tail[stream.Stdout].Dropped(),
-		StderrDroppedBytes: o.tail[stream.Stderr].Dropped(),
-	}
-}
-
-// newToken returns a fresh completion marker: a record separator, a tag and
-// 96 random bits, so that no command prints it by accident.
-func newToken() string {
-	var b [12]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		panic("daytona: crypto/rand failed: " + err.Error())
-	}
-	return "\x1eDTN" + hex.EncodeToString(b[:]) + ":"
-}
-
 // execOnce runs the command once in a session of r.
 func (s *Sandbox) execOnce(ctx context.Context, r *remote, p *plan) (*workspace.CommandResult, error) {
 	sess, err := r.pool.get(ctx)
@@ -415,85 +305,6 @@ func (s *Sandbox) execSync(ctx context.Context, r *remote, sess *session, script
 	// Still running, with time left: follow its log from the start.
 	s.log.Debug("command outlived the synchronous window; following its log", "session", sess.id, "command", cmdID)
 	return s.await(ctx, r, sess, cmdID, o, p, started)
-}
-
-// syncBodyLimit bounds how much of a synchronous answer is read. The answer
-// holds the command's whole output (three times: raw, stdout, stderr); a
-// larger one is abandoned and the output read again through the log
-// stream, so that memory does not grow with the output.
-const syncBodyLimit = 8 << 20
-
-// syncAnswer is the daemon's answer to a synchronous session command.
-type syncAnswer struct {
-	CmdID    string `json:"cmdId"`
-	Stdout   string `json:"stdout"`
-	Stderr   string `json:"stderr"`
-	ExitCode *int   `json:"exitCode"`
-}
-
-// syncClient sends synchronous session commands. Unlike the SDK's client
-// it has no fixed 60 s timeout (the caller's context bounds each request),
-// and it lets us stop reading an answer that is too large.
-var syncClient = &http.Client{Transport: syncTransport()}
-
-// syncTransport is http.DefaultTransport keeping more idle connections per
-// host (the default keeps 2), so that bursts of concurrent commands reuse
-// connections instead of opening new ones.
-func syncTransport() http.RoundTripper {
-	t, ok := http.DefaultTransport.(*http.Transport)
-	if !ok {
-		return http.DefaultTransport
-	}
-	t = t.Clone()
-	t.MaxIdleConnsPerHost = 64
-	return t
-}
-
-// postSync runs script synchronously in session sessID: the request the
-// SDK's ExecuteSessionCommand(runAsync=false) sends, with the same headers,
-// but reading at most syncBodyLimit bytes of the answer. tooBig reports an
-// answer that was larger (the command has finished). Error answers become
-// the SDK's error types, so classification and errors.As work as for SDK
-// calls.
-func postSync(ctx context.Context, r *remote, sessID, script string) (ans *syncAnswer, tooBig bool, err error) {
-	cfg := r.sb.ToolboxClient.GetConfig()
-	u := strings.TrimRight(cfg.Servers[0].URL, "/") + "/process/session/" + url.PathEscape(sessID) + "/exec"
-	body, err := json.Marshal(map[string]any{"command": script, "runAsync": false, "suppressInputEcho": false})
-	if err != nil {
-		return nil, false, err
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
-	if err != nil {
-		return nil, false, err
-	}
-	for k, v := range cfg.DefaultHeader {
-		req.Header.Set(k, v)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json")
-	if cfg.UserAgent != "" {
-		req.Header.Set("User-Agent", cfg.UserAgent)
-	}
-	resp, err := syncClient.Do(req)
-	if err != nil {
-		return nil, false, sdkerrors.NewDaytonaError(err.Error(), 0, nil)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, syncBodyLimit+1))
-	if err != nil {
-		return nil, false, sdkerrors.NewDaytonaError(err.Error(), 0, nil)
-	}
-	if resp.StatusCode >= 300 {
-		return nil, false, sdkerrors.NewDaytonaErrorFromBody(data, resp.StatusCode, resp.Header)
-	}
-	if len(data) > syncBodyLimit {
-		return nil, true, nil
-	}
-	ans = &syncAnswer{}
-	if err := json.Unmarshal(data, ans); err != nil {
-		return nil, false, sdkerrors.NewDaytonaError("decode the answer to a session command: "+err.Error(), resp.StatusCode, resp.Header)
-	}
-	return ans, false, nil
 }
 
 // findCommand returns the id of the command running script in sess, if the

@@ -1,0 +1,116 @@
+package daytona
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/agentworkspace/daytona/internal/stream"
+	"github.com/agentworkspace/daytona/workspace"
+)
+
+// output routes demultiplexed, marker-free output to the writers and the
+// retained tails. All writes happen on the caller's goroutine, one at a
+// time, so a writer shared by both streams is never written concurrently.
+type output struct {
+	demux   stream.Demuxer
+	scan    [3]*stream.Scanner
+	tail    [3]stream.Tail
+	w       [3]io.Writer
+	werr    error       // the first writer error
+	lock    sync.Locker // if set, held while the tails change (processes)
+	emitFn  [3]func([]byte) error
+	demuxFn func(stream.Stream, []byte) error
+}
+
+func newOutput(token string, p *plan) *output {
+	o := &output{}
+	o.w[stream.Stdout], o.w[stream.Stderr] = p.stdout, p.stderr
+	for _, st := range []stream.Stream{stream.Stdout, stream.Stderr} {
+		o.scan[st] = stream.NewScanner(token)
+		o.tail[st].Max = p.retain
+		o.emitFn[st] = func(b []byte) error { return o.sink(st, b) }
+	}
+	o.demuxFn = func(st stream.Stream, b []byte) error { return o.scan[st].Feed(b, o.emitFn[st]) }
+	return o
+}
+
+func (o *output) sink(st stream.Stream, b []byte) error {
+	if len(b) == 0 {
+		return nil
+	}
+	if o.lock != nil {
+		o.lock.Lock()
+		_, _ = o.tail[st].Write(b)
+		o.lock.Unlock()
+	} else {
+		_, _ = o.tail[st].Write(b)
+	}
+	w := o.w[st]
+	if w == nil {
+		return nil
+	}
+	n, err := w.Write(b)
+	if err == nil && n < len(b) {
+		err = io.ErrShortWrite
+	}
+	if err != nil {
+		o.werr = err
+		return err
+	}
+	return nil
+}
+
+// feedLog parses raw log bytes.
+func (o *output) feedLog(b []byte) error { return o.demux.Feed(b, o.demuxFn) }
+
+// feedStream parses one already separated stream (a synchronous answer).
+func (o *output) feedStream(st stream.Stream, text string) error {
+	return o.scan[st].Feed([]byte(text), o.emitFn[st])
+}
+
+// done reports whether both markers were seen, and the exit code.
+func (o *output) done() (int, bool) {
+	code, ok := o.scan[stream.Stdout].Done()
+	_, ok2 := o.scan[stream.Stderr].Done()
+	return code, ok && ok2
+}
+
+// flush releases output held back while it looked like a marker.
+func (o *output) flush() {
+	_ = o.demux.Flush(o.demuxFn)
+	for _, st := range []stream.Stream{stream.Stdout, stream.Stderr} {
+		_ = o.scan[st].Flush(o.emitFn[st])
+	}
+}
+
+func (o *output) result(p *plan, started time.Time, exitCode int) *workspace.CommandResult {
+	if o.lock != nil {
+		o.lock.Lock()
+		defer o.lock.Unlock()
+	}
+	return &workspace.CommandResult{
+		Command:            p.command,
+		Args:               p.args,
+		ExitCode:           exitCode,
+		Stdout:             o.tail[stream.Stdout].String(),
+		Stderr:             o.tail[stream.Stderr].String(),
+		Duration:           time.Since(started),
+		StdoutTruncated:    o.tail[stream.Stdout].Dropped() > 0,
+		StderrTruncated:    o.tail[stream.Stderr].Dropped() > 0,
+		StdoutDroppedBytes: o.tail[stream.Stdout].Dropped(),
+		StderrDroppedBytes: o.tail[stream.Stderr].Dropped(),
+	}
+}
+
+// newToken returns a fresh completion marker: a record separator, a tag and
+// 96 random bits, so that no command prints it by accident.
+func newToken() string {
+	var b [12]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic("daytona: crypto/rand failed: " + err.Error())
+	}
+	return "\x1eDTN" + hex.EncodeToString(b[:]) + ":"
+}

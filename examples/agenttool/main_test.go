@@ -14,27 +14,14 @@ import (
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func TestRun(t *testing.T) {
-	examplesupport.UseEmbedded(t)
-	var out bytes.Buffer
-	if err := run(t.Context(), &out); err != nil {
-		t.Fatalf("run: %v\noutput:\n%s", err, out.String())
-	}
-	got := out.String()
-	if first, _, _ := strings.Cut(got, "\n"); first != examplesupport.EmbeddedNotice {
-		t.Errorf("first line = %q, want the embedded-mode notice", first)
-	}
-	for _, want := range []string{
+	examplesupport.RunEmbedded(t, run,
 		`"name": "execute_command"`,
 		`"description": "Cloud sandbox with isolated execution (typescript runtime).`,
 		`"required": [`,
 		`"stdout": "Hello from the agent\n"`,
 		`"exitCode": 1`,
 		`"error": "invalid arguments: \"command\" is required"`,
-	} {
-		if !strings.Contains(got, want) {
-			t.Errorf("output lacks %q; got:\n%s", want, got)
-		}
-	}
+	)
 }
 
 func TestHandler(t *testing.T) {

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"strings"
 	"testing"
 
 	"go.uber.org/goleak"
@@ -15,16 +13,7 @@ import (
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func TestRun(t *testing.T) {
-	examplesupport.UseEmbedded(t)
-	var out bytes.Buffer
-	if err := run(t.Context(), &out); err != nil {
-		t.Fatalf("run: %v\noutput:\n%s", err, out.String())
-	}
-	got := out.String()
-	if first, _, _ := strings.Cut(got, "\n"); first != examplesupport.EmbeddedNotice {
-		t.Errorf("first line = %q, want the embedded-mode notice", first)
-	}
-	for _, want := range []string{
+	examplesupport.RunEmbedded(t, run,
 		"created: from snapshot my-snapshot-id;",
 		"created: from an image (FROM node:20-slim); 2 CPU, 4 GiB memory, 6 GiB disk",
 		"WithResources has no effect without WithImage",
@@ -36,11 +25,7 @@ func TestRun(t *testing.T) {
 		"Cloud sandbox with isolated execution (python runtime). Default working directory: /home/daytona. Command timeout: 60s. Running as user: app. 1 volume(s) attached. Network access is blocked.",
 		"daytona: invalid input: WithTimeout(-5s): must be positive, or workspace.NoTimeout",
 		"(each matches errors.Is(err, daytona.ErrInvalidInput))",
-	} {
-		if !strings.Contains(got, want) {
-			t.Errorf("output lacks %q; got:\n%s", want, got)
-		}
-	}
+	)
 }
 
 // TestCheck makes sure that the example would notice a sandbox created in

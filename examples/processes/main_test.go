@@ -2,32 +2,17 @@ package main
 
 import (
 	"bytes"
-	"strings"
 	"testing"
 
 	"go.uber.org/goleak"
 
-	"github.com/agentworkspace/daytona"
 	"github.com/agentworkspace/daytona/internal/examplesupport"
-	"github.com/agentworkspace/daytona/workspace"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func TestRun(t *testing.T) {
-	if _, ok := any((*daytona.Sandbox)(nil)).(workspace.ProcessSpawner); !ok {
-		t.Skip("daytona.Sandbox does not implement workspace.ProcessSpawner yet")
-	}
-	examplesupport.UseEmbedded(t)
-	var out bytes.Buffer
-	if err := run(t.Context(), &out); err != nil {
-		t.Fatalf("run: %v\noutput:\n%s", err, out.String())
-	}
-	got := out.String()
-	if first, _, _ := strings.Cut(got, "\n"); first != examplesupport.EmbeddedNotice {
-		t.Errorf("first line = %q, want the embedded-mode notice", first)
-	}
-	for _, want := range []string{
+	examplesupport.RunEmbedded(t, run,
 		"< server ready\n",
 		"> ping\n   < pong\n",
 		"< echo: hello, server\n",
@@ -35,11 +20,7 @@ func TestRun(t *testing.T) {
 		", running true\n",
 		"Wait: exit code 137, Killed true",
 		", running false, exit code 137\n",
-	} {
-		if !strings.Contains(got, want) {
-			t.Errorf("output lacks %q; got:\n%s", want, got)
-		}
-	}
+	)
 }
 
 func TestWatcher(t *testing.T) {

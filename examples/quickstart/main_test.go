@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -14,17 +13,7 @@ import (
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func TestRun(t *testing.T) {
-	examplesupport.UseEmbedded(t)
-	var out bytes.Buffer
-	if err := run(t.Context(), &out); err != nil {
-		t.Fatalf("run: %v\noutput:\n%s", err, out.String())
-	}
-	got := out.String()
-	lines := strings.Split(got, "\n")
-	if lines[0] != examplesupport.EmbeddedNotice {
-		t.Errorf("first line = %q, want the embedded-mode notice", lines[0])
-	}
-	for _, want := range []string{
+	got := examplesupport.RunEmbedded(t, run,
 		"$ echo \"Hello, world!\"\nHello, world!\n(exit code 0,",
 		"$ pwd\n/",
 		`"provider": "daytona"`,
@@ -32,11 +21,7 @@ func TestRun(t *testing.T) {
 		"Cloud sandbox with isolated execution (typescript runtime).",
 		"Command timeout: 300s.",
 		"(status destroyed)",
-	} {
-		if !strings.Contains(got, want) {
-			t.Errorf("output lacks %q; got:\n%s", want, got)
-		}
-	}
+	)
 	// The GetInfo block is valid JSON.
 	start := strings.Index(got, "GetInfo:\n{")
 	end := strings.Index(got, "\n}\n")

@@ -13,26 +13,13 @@ import (
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func TestRun(t *testing.T) {
-	examplesupport.UseEmbedded(t)
-	var out bytes.Buffer
-	if err := run(t.Context(), &out); err != nil {
-		t.Fatalf("run: %v\noutput:\n%s", err, out.String())
-	}
-	got := out.String()
-	if first, _, _ := strings.Cut(got, "\n"); first != examplesupport.EmbeddedNotice {
-		t.Errorf("first line = %q, want the embedded-mode notice", first)
-	}
-	for _, want := range []string{
+	got := examplesupport.RunEmbedded(t, run,
 		"stdout: line 1\n", "stdout: line 3\n", "stderr: warning 2\n",
 		"exit code 124, TimedOut true",
 		"stdout: tick 1\n",
 		"exit code 137, Killed true",
 		"errors.Is(err, context.Canceled): true",
-	} {
-		if !strings.Contains(got, want) {
-			t.Errorf("output lacks %q; got:\n%s", want, got)
-		}
-	}
+	)
 	if strings.Contains(got, "tick 2") {
 		t.Errorf("the cancelled loop went on after its first line:\n%s", got)
 	}

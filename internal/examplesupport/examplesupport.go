@@ -5,12 +5,14 @@
 package examplesupport
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -175,6 +177,32 @@ type T interface {
 	Setenv(key, value string)
 	Chdir(dir string)
 	TempDir() string
+	Context() context.Context
+	Fatalf(format string, args ...any)
+	Errorf(format string, args ...any)
+}
+
+// RunEmbedded runs an example's run function in embedded mode (see
+// UseEmbedded), fails the test if it returns an error, checks that the
+// output starts with EmbeddedNotice and contains each of wants, and returns
+// the output for further checks.
+func RunEmbedded(t T, run func(context.Context, io.Writer) error, wants ...string) string {
+	t.Helper()
+	UseEmbedded(t)
+	var out bytes.Buffer
+	if err := run(t.Context(), &out); err != nil {
+		t.Fatalf("run: %v\noutput:\n%s", err, out.String())
+	}
+	got := out.String()
+	if first, _, _ := strings.Cut(got, "\n"); first != EmbeddedNotice {
+		t.Errorf("first line = %q, want the embedded-mode notice", first)
+	}
+	for _, want := range wants {
+		if !strings.Contains(got, want) {
+			t.Errorf("output lacks %q; got:\n%s", want, got)
+		}
+	}
+	return got
 }
 
 // UseEmbedded makes Open (and Connect) choose the in-process server for the

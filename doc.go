@@ -81,5 +81,5 @@
 // Sandbox at it with its Options method:
 //
 //	srv := daytonatest.NewServer(t)
-//	sb, err := daytona.New(srv.Options()...)
+//	sb, err := daytona.New(daytona.WithEndpoint(srv.APIURL(), srv.APIKey()))
 package daytona

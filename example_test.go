@@ -26,7 +26,7 @@ func Example() {
 	defer srv.Close()
 	ctx := context.Background()
 
-	sb, err := daytona.New(srv.Options()...) // no request yet
+	sb, err := daytona.New(daytona.WithEndpoint(srv.APIURL(), srv.APIKey())) // no request yet
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -51,7 +51,7 @@ func ExampleSandbox_ExecuteCommand_streaming() {
 	}
 	defer srv.Close()
 	ctx := context.Background()
-	sb, err := daytona.New(srv.Options()...)
+	sb, err := daytona.New(daytona.WithEndpoint(srv.APIURL(), srv.APIKey()))
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -81,7 +81,7 @@ func ExampleSandbox_ExecuteCommand_timeout() {
 	}
 	defer srv.Close()
 	ctx := context.Background()
-	sb, err := daytona.New(srv.Options()...)
+	sb, err := daytona.New(daytona.WithEndpoint(srv.APIURL(), srv.APIKey()))
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -108,7 +108,7 @@ func ExampleSandbox_ExecuteCommand_cancel() {
 		log.Fatal(err)
 	}
 	defer srv.Close()
-	sb, err := daytona.New(srv.Options()...)
+	sb, err := daytona.New(daytona.WithEndpoint(srv.APIURL(), srv.APIKey()))
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -176,7 +176,7 @@ func ExampleWithExistingSandbox() {
 
 	// A first program creates a sandbox, leaves a file in it, stops it and
 	// saves its Daytona id.
-	first, err := daytona.New(srv.Options()...)
+	first, err := daytona.New(daytona.WithEndpoint(srv.APIURL(), srv.APIKey()))
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -189,7 +189,7 @@ func ExampleWithExistingSandbox() {
 	saved := first.DaytonaID()
 
 	// A later program reconnects by that id; the sandbox is restarted.
-	later, err := daytona.New(append(srv.Options(), daytona.WithExistingSandbox(saved))...)
+	later, err := daytona.New(daytona.WithEndpoint(srv.APIURL(), srv.APIKey()), daytona.WithExistingSandbox(saved))
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -213,7 +213,7 @@ func ExampleStatusCode() {
 	defer srv.Close()
 	srv.FailNext(daytonatest.OpCreate, 1, 503, "no capacity") // Daytona is having a bad day
 
-	sb, err := daytona.New(srv.Options()...)
+	sb, err := daytona.New(daytona.WithEndpoint(srv.APIURL(), srv.APIKey()))
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -241,7 +241,7 @@ func ExampleSandbox_Processes() {
 	}
 	defer srv.Close()
 	ctx := context.Background()
-	sb, err := daytona.New(srv.Options()...)
+	sb, err := daytona.New(daytona.WithEndpoint(srv.APIURL(), srv.APIKey()))
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -29,7 +29,7 @@ func newServer(t testing.TB, opts ...daytonatest.Option) *daytonatest.Server {
 // (with a fresh context: t.Context is already cancelled then).
 func newSandbox(t testing.TB, srv *daytonatest.Server, opts ...daytona.Option) *daytona.Sandbox {
 	t.Helper()
-	sb, err := daytona.New(append(srv.Options(), opts...)...)
+	sb, err := daytona.New(append([]daytona.Option{daytona.WithEndpoint(srv.APIURL(), srv.APIKey())}, opts...)...)
 	require.NoError(t, err)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

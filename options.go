@@ -163,6 +163,27 @@ func checkAPIURL(rawURL string) error {
 	return nil
 }
 
+// WithEndpoint points the Sandbox at one Daytona API and key and turns off
+// environment lookup (as WithoutEnvironment does), in one call: the form to
+// use against an in-process server such as daytonatest, or any deployment
+// whose settings must not come from a developer's shell:
+//
+//	srv := daytonatest.NewServer(t)
+//	sb, err := daytona.New(daytona.WithEndpoint(srv.APIURL(), srv.APIKey()))
+func WithEndpoint(apiURL, apiKey string) Option {
+	return func(c *config) error {
+		if err := WithAPIURL(apiURL)(c); err != nil {
+			return fmt.Errorf("WithEndpoint: %w", err)
+		}
+		if strings.TrimSpace(apiKey) == "" {
+			return errors.New("WithEndpoint: empty key")
+		}
+		c.apiKey = apiKey
+		c.noEnv = true
+		return nil
+	}
+}
+
 // WithTarget sets the Daytona target region, such as "us" or "eu". Without
 // it the target comes from DAYTONA_TARGET, else Daytona's default.
 func WithTarget(target string) Option {

@@ -78,12 +78,14 @@ func TestNewRejectsInvalidOptions(t *testing.T) {
 		{"CIDR without mask", daytona.WithNetworkAllowList("10.0.0.1"), "not a CIDR"},
 		{"nil logger", daytona.WithLogger(nil), "WithLogger"},
 		{"empty existing id", daytona.WithExistingSandbox(""), "WithExistingSandbox"},
+		{"endpoint without key", daytona.WithEndpoint("http://127.0.0.1:1/api", " "), "WithEndpoint: empty key"},
+		{"endpoint bad URL", daytona.WithEndpoint("ftp://h", "k"), "WithEndpoint: WithAPIURL"},
 		{"nil option", nil, "option 0 is nil"},
 	}
 	srv := newServer(t)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			sb, err := daytona.New(append([]daytona.Option{tc.opt}, srv.Options()...)...)
+			sb, err := daytona.New(tc.opt, daytona.WithEndpoint(srv.APIURL(), srv.APIKey()))
 			require.Error(t, err)
 			assert.Nil(t, sb)
 			assert.ErrorIs(t, err, daytona.ErrInvalidInput)

@@ -5,10 +5,10 @@
 // Think of it as net/http/httptest, or miniredis, for Daytona.
 //
 // Start one in a test with NewServer, which closes it in t.Cleanup, and
-// point a daytona.Sandbox at it with Options:
+// point a daytona.Sandbox at it with daytona.WithEndpoint:
 //
 //	srv := daytonatest.NewServer(t)
-//	sb, err := daytona.New(srv.Options()...)
+//	sb, err := daytona.New(daytona.WithEndpoint(srv.APIURL(), srv.APIKey()))
 //
 // The Daytona SDK works against it unchanged:
 //

@@ -23,7 +23,7 @@ func ExampleRun() {
 
 	// Options points a daytona.Sandbox at the server, ignoring DAYTONA_*
 	// settings in the environment.
-	sb, err := daytona.New(srv.Options()...)
+	sb, err := daytona.New(daytona.WithEndpoint(srv.APIURL(), srv.APIKey()))
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -57,7 +57,7 @@ func ExampleServer_FailNext() {
 	defer srv.Close()
 	srv.FailNext(daytonatest.OpCreate, 1, 500, "internal error")
 
-	sb, err := daytona.New(srv.Options()...)
+	sb, err := daytona.New(daytona.WithEndpoint(srv.APIURL(), srv.APIKey()))
 	if err != nil {
 		log.Fatal(err)
 	}

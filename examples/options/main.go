@@ -26,7 +26,7 @@ import (
 
 	"github.com/agentworkspace/daytona"
 	"github.com/agentworkspace/daytona/daytonatest"
-	"github.com/agentworkspace/daytona/internal/examplesupport"
+	"github.com/agentworkspace/daytona/examples/internal/examplesupport"
 )
 
 func main() {

@@ -7,7 +7,7 @@ import (
 
 	"github.com/agentworkspace/daytona"
 	"github.com/agentworkspace/daytona/daytonatest"
-	"github.com/agentworkspace/daytona/internal/examplesupport"
+	"github.com/agentworkspace/daytona/examples/internal/examplesupport"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }

@@ -21,7 +21,7 @@ import (
 	"time"
 
 	"github.com/agentworkspace/daytona"
-	"github.com/agentworkspace/daytona/internal/examplesupport"
+	"github.com/agentworkspace/daytona/examples/internal/examplesupport"
 	"github.com/agentworkspace/daytona/workspace"
 )
 

@@ -7,7 +7,7 @@ import (
 
 	"go.uber.org/goleak"
 
-	"github.com/agentworkspace/daytona/internal/examplesupport"
+	"github.com/agentworkspace/daytona/examples/internal/examplesupport"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }

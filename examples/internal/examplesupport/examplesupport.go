@@ -81,7 +81,7 @@ func (b *Backend) Server() *daytonatest.Server { return b.server }
 // it so that Close destroys it. Like daytona.New it makes no request.
 func (b *Backend) New(opts ...daytona.Option) (*daytona.Sandbox, error) {
 	if b.server != nil {
-		opts = append(b.server.Options(), opts...)
+		opts = append([]daytona.Option{daytona.WithEndpoint(b.server.APIURL(), b.server.APIKey())}, opts...)
 	}
 	sb, err := daytona.New(opts...)
 	if err != nil {
@@ -130,17 +130,6 @@ func Connect(ctx context.Context, w io.Writer, opts ...daytona.Option) (sb *dayt
 		return nil, nil, err
 	}
 	return sb, b.Close, nil
-}
-
-// APIKeyFound reports whether DAYTONA_API_KEY is set to a non-empty value
-// in the process environment, or else in .env.local or .env in the working
-// directory: the places daytona.New looks, in its order.
-func APIKeyFound() (bool, error) {
-	settings, err := readSettings()
-	if err != nil {
-		return false, err
-	}
-	return settings("DAYTONA_API_KEY") != "", nil
 }
 
 // readSettings returns a lookup of DAYTONA_* settings with the precedence

@@ -11,13 +11,15 @@ import (
 
 	"github.com/agentworkspace/daytona"
 	"github.com/agentworkspace/daytona/daytonatest"
-	"github.com/agentworkspace/daytona/internal/examplesupport"
+	"github.com/agentworkspace/daytona/examples/internal/examplesupport"
 	"github.com/agentworkspace/daytona/workspace"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-func TestAPIKeyFound(t *testing.T) {
+// TestOpenFindsAPIKey checks where Open looks for DAYTONA_API_KEY: the
+// environment, then .env.local, then .env, never loading them.
+func TestOpenFindsAPIKey(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
 		env   string
@@ -39,12 +41,14 @@ func TestAPIKeyFound(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			got, err := examplesupport.APIKeyFound()
+			var out bytes.Buffer
+			b, err := examplesupport.Open(t.Context(), &out)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got != tc.want {
-				t.Errorf("APIKeyFound() = %v, want %v", got, tc.want)
+			b.Close()
+			if got := !b.Embedded(); got != tc.want {
+				t.Errorf("Open chose the real Daytona = %v, want %v; it printed %q", got, tc.want, out.String())
 			}
 			if _, ok := os.LookupEnv("OTHER"); ok {
 				t.Error(".env was loaded into the process environment")

@@ -4,9 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/joho/godotenv"
 )
@@ -18,6 +20,49 @@ import (
 // defaults.
 
 func lookupProcessEnv(k string) (string, bool) { return os.LookupEnv(k) }
+
+// config is a Sandbox's configuration: what the options set, immutable
+// after New.
+type config struct {
+	id          string
+	apiKey      string
+	apiURL      string
+	target      string
+	timeout     time.Duration // workspace.NoTimeout disables
+	language    Language
+	resources   *Resources
+	env         map[string]string
+	labels      map[string]string
+	snapshot    string
+	image       string
+	ephemeral   bool
+	autoStop    time.Duration
+	autoArchive *time.Duration
+	autoDelete  *time.Duration
+	volumes     []VolumeMount
+	name        string
+	user        string
+	public      *bool
+	blockAll    *bool
+	allowList   *string
+	logger      *slog.Logger
+	existingID  string
+	noEnv       bool
+	lookupEnv   func(string) (string, bool) // the process environment; replaced in tests
+	dotenvDir   string                      // where .env files are read; "" = working directory
+}
+
+func defaultConfig() config {
+	return config{
+		timeout:   DefaultTimeout,
+		language:  TypeScript,
+		env:       map[string]string{},
+		labels:    map[string]string{},
+		autoStop:  DefaultAutoStopInterval,
+		logger:    slog.New(slog.DiscardHandler),
+		lookupEnv: lookupProcessEnv,
+	}
+}
 
 // connection is the resolved connection configuration.
 type connection struct {

@@ -135,6 +135,25 @@ func describe(err error) string {
 	return msg
 }
 
+// wrapCtx wraps err as a failure of op; if ctx has ended, the result also
+// matches ctx.Err() with errors.Is (the SDK turns context errors into its
+// own type).
+func wrapCtx(ctx context.Context, op string, err error) error {
+	if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
+		err = &withCause{err: err, cause: cerr}
+	}
+	return wrapErr(op, err)
+}
+
+// withCause is err, also matching cause with errors.Is and errors.As.
+type withCause struct {
+	err   error
+	cause error
+}
+
+func (w *withCause) Error() string   { return w.err.Error() }
+func (w *withCause) Unwrap() []error { return []error{w.err, w.cause} }
+
 // isNotFound reports whether err is the SDK's 404.
 func isNotFound(err error) bool {
 	var nf *sdkerrors.DaytonaNotFoundError

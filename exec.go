@@ -3,16 +3,9 @@ package daytona
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
-	"net/http"
-	"strings"
-	"sync"
 	"time"
 
-	toolbox "github.com/daytonaio/daytona/libs/toolbox-api-client-go"
-
-	"github.com/agentworkspace/daytona/internal/follow"
 	"github.com/agentworkspace/daytona/internal/shell"
 	"github.com/agentworkspace/daytona/internal/stream"
 	"github.com/agentworkspace/daytona/workspace"
@@ -26,13 +19,10 @@ const (
 	ExitCodeUnknown = -1  // the command's fate is unknown; an error says why
 )
 
-// syncWindow is how long a synchronous request may wait for a command. The
-// SDK's HTTP client gives up after 60 s whatever the request; a command
-// still running after syncWindow is followed through its log instead.
+// syncWindow is how long a synchronous request may wait for a command; a
+// command still running after it is followed through its log instead, so
+// that no request stays open long enough for a proxy to cut it.
 var syncWindow = 50 * time.Second
-
-// maxStreamReconnects bounds how often a broken follow stream is reopened.
-const maxStreamReconnects = 3
 
 // plan is a validated ExecuteCommand call.
 type plan struct {
@@ -81,35 +71,9 @@ func (s *Sandbox) ExecuteCommand(ctx context.Context, command string, args []str
 	if err != nil {
 		return nil, err
 	}
-	r, err := s.ensureRunning(ctx)
-	if err != nil {
-		return nil, err
-	}
-	retriedDead, retriedSession := false, false
-	for {
-		res, err := s.execOnce(ctx, r, p)
-		var notRun *notStarted
-		if !errors.As(err, &notRun) {
-			return res, err
-		}
-		switch {
-		case notRun.lostSession && !retriedSession:
-			// The daemon no longer knows our sessions (the sandbox was
-			// restarted behind our back): start afresh with a new one.
-			retriedSession = true
-			r.pool.forgetAll()
-			s.log.Debug("session lost; retrying with a new session", "err", notRun.err)
-			continue
-		case notRun.dead && !retriedDead && ctx.Err() == nil:
-			retriedDead = true
-			s.log.Debug("sandbox is not running; restarting it and retrying once", "err", notRun.err)
-			if r, err = s.recoverDead(ctx, r); err != nil {
-				return nil, err
-			}
-			continue
-		}
-		return nil, wrapCtx(ctx, "execute command", notRun.err)
-	}
+	return resubmitOnce(ctx, s, "execute command", func(r *remote) (*workspace.CommandResult, error) {
+		return s.execOnce(ctx, r, p)
+	})
 }
 
 // plan validates the call and resolves its settings. It sends nothing.
@@ -164,41 +128,108 @@ func (s *Sandbox) plan(op, command string, args []string, opts *workspace.ExecOp
 	return p, nil
 }
 
-// notStarted is an error the daemon answered before the command started,
-// so running it again cannot run it twice.
-type notStarted struct {
-	err         error
-	dead        bool // the sandbox is not running
-	lostSession bool // the session is unknown to the daemon
+// execOnce runs the command once in a session of r.
+func (s *Sandbox) execOnce(ctx context.Context, r *remote, p *plan) (*workspace.CommandResult, error) {
+	sess, err := r.pool.get(ctx)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, wrapCtx(ctx, "execute command", err)
+		}
+		return nil, classify("execute command", err)
+	}
+	c := s.newRun(r, sess, p)
+	if p.streaming {
+		return c.execStreaming(ctx)
+	}
+	return c.execSync(ctx)
 }
 
-func (e *notStarted) Error() string { return e.err.Error() }
-func (e *notStarted) Unwrap() error { return e.err }
-
-// classify inspects a toolbox error that came before the command started.
-func classify(err error) error {
-	code := StatusCode(err)
-	msg, _ := sdkMessage(err)
-	msg = strings.ToLower(msg)
-	switch {
-	case strings.Contains(msg, "session not found") && (code == http.StatusNotFound || code == http.StatusInternalServerError):
-		return &notStarted{err: err, lostSession: true}
-	case code == http.StatusUnauthorized:
-		// The proxy no longer grants access: the sandbox was deleted.
-		return &notStarted{err: err, dead: true}
-	case code == http.StatusBadRequest && (strings.Contains(msg, "is the sandbox started") ||
-		strings.Contains(msg, "failed to resolve container ip") || strings.Contains(msg, "sandbox is not running")):
-		return &notStarted{err: err, dead: true}
-	case code == http.StatusNotFound:
-		// Sandbox container not found (deleted or archived).
-		return &notStarted{err: err, dead: true}
+// execStreaming submits the command asynchronously and follows its log,
+// returning as soon as the completion marker has arrived on both streams.
+func (c *run) execStreaming(ctx context.Context) (*workspace.CommandResult, error) {
+	if err := c.submitAsync(ctx); err != nil {
+		if ctx.Err() != nil {
+			// It may have been submitted: make sure it does not run on.
+			return c.endKilled(ctx)
+		}
+		return nil, classify("execute command", err)
 	}
-	return wrapErr("execute command", err)
+	return c.await(ctx)
+}
+
+// execSync runs the command with one synchronous request, which answers
+// with the exit code and both streams once the command has finished. A
+// command still running after syncWindow is followed through its log.
+func (c *run) execSync(ctx context.Context) (*workspace.CommandResult, error) {
+	window := syncWindow
+	if c.p.timeout > 0 && c.p.timeout < window {
+		window = c.p.timeout
+	}
+	callCtx, cancel := context.WithTimeout(ctx, window)
+	defer cancel()
+	ans, tooBig, err := postSync(callCtx, c.r, c.sess.id, c.script)
+	switch {
+	case err == nil && tooBig:
+		// A large output: rather than hold all of it, read it again
+		// through the log stream, which keeps only what is retained.
+		if c.cmdID = c.findCommand(); c.cmdID == "" {
+			return c.result(ExitCodeUnknown), &Error{Op: "execute command", Err: errors.New("the command's output was too large to read in one answer, and the command could not be found in its session")}
+		}
+		return c.await(ctx)
+	case err == nil:
+		return c.syncResult(ans)
+	case callCtx.Err() == nil:
+		// The daemon refused the command, or the connection failed; the
+		// session is not reused.
+		return nil, classify("execute command", err)
+	}
+	return c.outlivedSync(ctx)
+}
+
+// syncResult builds the result from a synchronous answer.
+func (c *run) syncResult(ans *syncAnswer) (*workspace.CommandResult, error) {
+	if err := c.out.feedStream(stream.Stdout, ans.Stdout); err != nil {
+		return nil, wrapErr("execute command", err)
+	}
+	if err := c.out.feedStream(stream.Stderr, ans.Stderr); err != nil {
+		return nil, wrapErr("execute command", err)
+	}
+	code, ok := c.out.done()
+	if !ok {
+		c.out.flush()
+		if ans.ExitCode != nil {
+			code = *ans.ExitCode
+		}
+	}
+	c.r.pool.put(c.sess)
+	return c.result(code), nil
+}
+
+// outlivedSync handles a command whose synchronous request ended before
+// it finished: cancelled or timed out, it is killed; otherwise its log is
+// followed.
+func (c *run) outlivedSync(ctx context.Context) (*workspace.CommandResult, error) {
+	c.cmdID = c.findCommand()
+	if ctx.Err() != nil || (c.p.timeout > 0 && time.Since(c.started) >= c.p.timeout) {
+		// Cancelled or timed out: recover what it printed, then kill it.
+		return c.endKilled(ctx)
+	}
+	if c.cmdID == "" {
+		// Still running, but the daemon cannot tell us which command it is:
+		// stop it rather than leave it running unobserved.
+		_ = c.kill(ctx)
+		res := c.result(ExitCodeUnknown)
+		res.Killed = true
+		return res, &Error{Op: "execute command", Err: errors.New("the command outlived the synchronous request and could not be found in its session, so it was stopped")}
+	}
+	// Still running, with time left: follow its log from the start.
+	c.s.log.Debug("command outlived the synchronous window; following its log", "session", c.sess.id, "command", c.cmdID)
+	return c.await(ctx)
 }
 
 // recoverDead confirms with the control plane that r is no longer usable,
 // forgets it, and starts the sandbox again (shared with other callers).
-func (s *Sandbox) recoverDead(ctx context.Context, r *remote) (*remote, error) {
+func (s *Sandbox) recoverDead(ctx context.Context, r *remote, op string) (*remote, error) {
 	s.mu.Lock()
 	c := s.conn
 	s.mu.Unlock()
@@ -210,7 +241,7 @@ func (s *Sandbox) recoverDead(ctx context.Context, r *remote) (*remote, error) {
 		case isNotFound(err):
 			s.log.Debug("control plane reports the sandbox gone", "daytonaID", r.sb.ID)
 		case ctx.Err() != nil:
-			return nil, wrapCtx(ctx, "execute command", err)
+			return nil, wrapCtx(ctx, op, err)
 		default:
 			s.log.Debug("could not confirm the sandbox state", "err", err)
 		}
@@ -223,300 +254,4 @@ func (s *Sandbox) recoverDead(ctx context.Context, r *remote) (*remote, error) {
 	}
 	s.mu.Unlock()
 	return s.ensureRunning(ctx)
-}
-
-// execOnce runs the command once in a session of r.
-func (s *Sandbox) execOnce(ctx context.Context, r *remote, p *plan) (*workspace.CommandResult, error) {
-	sess, err := r.pool.get(ctx)
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil, wrapCtx(ctx, "execute command", err)
-		}
-		return nil, classify(err)
-	}
-	token := newToken()
-	spec := p.spec
-	spec.Marker = token
-	script := spec.Script()
-	o := newOutput(token, p)
-	started := time.Now()
-	if p.streaming {
-		return s.execStreaming(ctx, r, sess, script, o, p, started)
-	}
-	return s.execSync(ctx, r, sess, script, o, p, started)
-}
-
-// execSync runs the command with one synchronous request, which answers
-// with the exit code and both streams once the command has finished. A
-// command still running after syncWindow is followed through its log.
-func (s *Sandbox) execSync(ctx context.Context, r *remote, sess *session, script string, o *output, p *plan, started time.Time) (*workspace.CommandResult, error) {
-	window := syncWindow
-	if p.timeout > 0 && p.timeout < window {
-		window = p.timeout
-	}
-	callCtx, cancel := context.WithTimeout(ctx, window)
-	defer cancel()
-	ans, tooBig, err := postSync(callCtx, r, sess.id, script)
-	if err == nil && tooBig {
-		// A large output: rather than hold all of it, read it again
-		// through the log stream, which keeps only what is retained.
-		cmdID := s.findCommand(r, sess, script)
-		if cmdID == "" {
-			res := o.result(p, started, ExitCodeUnknown)
-			return res, &Error{Op: "execute command", Err: errors.New("the command's output was too large to read in one answer, and the command could not be found in its session")}
-		}
-		return s.await(ctx, r, sess, cmdID, o, p, started)
-	}
-	if err == nil {
-		if err := o.feedStream(stream.Stdout, ans.Stdout); err != nil {
-			return nil, wrapErr("execute command", err)
-		}
-		if err := o.feedStream(stream.Stderr, ans.Stderr); err != nil {
-			return nil, wrapErr("execute command", err)
-		}
-		code, ok := o.done()
-		if !ok {
-			o.flush()
-			if ans.ExitCode != nil {
-				code = *ans.ExitCode
-			}
-		}
-		r.pool.put(sess)
-		return o.result(p, started, code), nil
-	}
-	if callCtx.Err() == nil {
-		// The daemon refused the command, or the connection failed; the
-		// session is not reused.
-		return nil, classify(err)
-	}
-	cmdID := s.findCommand(r, sess, script)
-	if ctx.Err() != nil || (p.timeout > 0 && time.Since(started) >= p.timeout) {
-		// Cancelled or timed out: recover what it printed, then kill it.
-		return s.kill(ctx, r, sess, cmdID, o, p, started, 0)
-	}
-	if cmdID == "" {
-		// Still running, but the daemon cannot tell us which command it is:
-		// stop it rather than leave it running unobserved.
-		_ = s.terminate(ctx, r, sess, "", o, 0)
-		res := o.result(p, started, ExitCodeUnknown)
-		res.Killed = true
-		return res, &Error{Op: "execute command", Err: errors.New("the command outlived the synchronous request and could not be found in its session, so it was stopped")}
-	}
-	// Still running, with time left: follow its log from the start.
-	s.log.Debug("command outlived the synchronous window; following its log", "session", sess.id, "command", cmdID)
-	return s.await(ctx, r, sess, cmdID, o, p, started)
-}
-
-// findCommand returns the id of the command running script in sess, if the
-// daemon knows it.
-func (s *Sandbox) findCommand(r *remote, sess *session, script string) string {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	info, err := r.sb.Process.GetSession(ctx, sess.id)
-	if err != nil {
-		return ""
-	}
-	cmds, _ := info["commands"].([]toolbox.Command)
-	for i := len(cmds) - 1; i >= 0; i-- {
-		if cmds[i].GetCommand() == script {
-			return cmds[i].GetId()
-		}
-	}
-	return ""
-}
-
-// terminate reads what the log holds beyond offset (when the command is
-// known and the writers still work), then deletes the session, which kills
-// the command's process tree.
-func (s *Sandbox) terminate(ctx context.Context, r *remote, sess *session, cmdID string, o *output, offset int64) error {
-	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
-	if cmdID != "" && o.werr == nil {
-		if logs, err := r.sb.Process.GetSessionCommandLogs(cctx, sess.id, cmdID); err == nil {
-			if raw := logs.GetOutput(); int64(len(raw)) > offset {
-				_ = o.feedLog([]byte(raw[offset:]))
-			}
-		}
-	}
-	err := r.pool.kill(cctx, sess)
-	if err != nil {
-		s.log.Warn("could not kill the command's session", "session", sess.id, "err", err)
-	}
-	o.flush()
-	return err
-}
-
-// kill ends a command that timed out, was cancelled or whose writer failed,
-// and builds its result: a failed writer's error, the caller's context
-// error, or (neither) the timeout result.
-func (s *Sandbox) kill(ctx context.Context, r *remote, sess *session, cmdID string, o *output, p *plan, started time.Time, offset int64) (*workspace.CommandResult, error) {
-	_ = s.terminate(ctx, r, sess, cmdID, o, offset)
-	res := o.result(p, started, ExitCodeKilled)
-	res.Killed = true
-	switch {
-	case o.werr != nil:
-		return res, fmt.Errorf("daytona: execute command: output writer: %w", o.werr)
-	case ctx.Err() != nil:
-		return res, wrapErr("execute command", ctx.Err())
-	}
-	res.ExitCode = ExitCodeTimeout
-	res.TimedOut = true
-	if res.Stderr == "" {
-		res.Stderr = "Command timed out after " + p.timeout.String()
-	}
-	return res, nil
-}
-
-// execStreaming submits the command asynchronously and follows its log,
-// returning as soon as the completion marker has arrived on both streams.
-func (s *Sandbox) execStreaming(ctx context.Context, r *remote, sess *session, script string, o *output, p *plan, started time.Time) (*workspace.CommandResult, error) {
-	m, err := r.sb.Process.ExecuteSessionCommand(ctx, sess.id, script, true, false)
-	if err != nil {
-		if ctx.Err() != nil {
-			// It may have been submitted: make sure it does not run on.
-			return s.kill(ctx, r, sess, "", o, p, started, 0)
-		}
-		return nil, classify(err)
-	}
-	cmdID, _ := m["id"].(string)
-	return s.await(ctx, r, sess, cmdID, o, p, started)
-}
-
-// await follows a submitted command's log until its completion marker, the
-// timeout (counted from started), or the end of ctx.
-func (s *Sandbox) await(ctx context.Context, r *remote, sess *session, cmdID string, o *output, p *plan, started time.Time) (*workspace.CommandResult, error) {
-	runCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	if p.timeout > 0 {
-		t := time.AfterFunc(p.timeout-time.Since(started), cancel)
-		defer t.Stop()
-	}
-	code, finished, lastErr := s.followUntilDone(runCtx, r, sess, cmdID, o)
-	if finished {
-		if shell.MayBackground(p.command) {
-			// A background job may still hold the command's output, and
-			// the daemon runs nothing else in the session until it lets
-			// go: reuse the session only once that is known.
-			r.pool.putWhenDone(sess, cmdID)
-		} else {
-			r.pool.put(sess)
-		}
-		return o.result(p, started, code), nil
-	}
-	if runCtx.Err() != nil || o.werr != nil {
-		// Timeout, cancellation (kill tells them apart by ctx) or a failed
-		// writer.
-		return s.kill(ctx, r, sess, cmdID, o, p, started, o.demux.Offset())
-	}
-	// The stream ended without a marker: find out what happened.
-	return s.lostStream(ctx, r, sess, cmdID, o, p, started, lastErr)
-}
-
-// readBufs holds the buffers log streams are read into.
-var readBufs = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
-
-// followUntilDone follows a command's log until both completion markers
-// arrived (finished), ctx ends, a writer fails, or the stream cannot be
-// reopened. A broken stream is reopened, skipping what was already read.
-func (s *Sandbox) followUntilDone(ctx context.Context, r *remote, sess *session, cmdID string, o *output) (code int, finished bool, lastErr error) {
-	cfg := r.sb.ToolboxClient.GetConfig()
-	url, err := follow.URL(cfg.Servers[0].URL, sess.id, cmdID)
-	if err != nil {
-		return 0, false, err
-	}
-	header := http.Header{}
-	for k, v := range cfg.DefaultHeader {
-		header.Set(k, v)
-	}
-	bp := readBufs.Get().(*[]byte)
-	defer readBufs.Put(bp)
-	buf := *bp
-	for attempt := 0; attempt <= maxStreamReconnects; attempt++ {
-		if attempt > 0 {
-			s.log.Debug("follow stream broke; reopening it", "attempt", attempt, "err", lastErr)
-			t := time.NewTimer(time.Duration(attempt) * 50 * time.Millisecond)
-			select {
-			case <-t.C:
-			case <-ctx.Done():
-				t.Stop()
-				return 0, false, ctx.Err()
-			}
-		}
-		code, finished, err := s.follow(ctx, url, header, buf, o)
-		if finished {
-			return code, true, nil
-		}
-		if ctx.Err() != nil || o.werr != nil {
-			return 0, false, err
-		}
-		lastErr = err
-		var he *follow.HandshakeError
-		if errors.As(err, &he) && he.StatusCode < http.StatusInternalServerError {
-			return 0, false, err // refused: the session or sandbox is gone
-		}
-		if errors.Is(err, io.EOF) {
-			return 0, false, err // closed normally without a marker: the session was deleted
-		}
-	}
-	return 0, false, lastErr
-}
-
-// follow reads the command's log from the follow stream, skipping what was
-// already parsed, until both markers arrived or the stream ends. Closing
-// the connection when ctx ends interrupts a blocked read at once.
-func (s *Sandbox) follow(ctx context.Context, url string, header http.Header, buf []byte, o *output) (code int, finished bool, err error) {
-	st, err := follow.Dial(ctx, url, header)
-	if err != nil {
-		return 0, false, err
-	}
-	stop := context.AfterFunc(ctx, func() { _ = st.Close() })
-	defer func() {
-		stop()
-		_ = st.Close()
-	}()
-	skip := o.demux.Offset() // a reopened stream replays from byte 0
-	for {
-		n, rerr := st.Read(buf)
-		chunk := buf[:n]
-		if skip > 0 {
-			d := min(skip, int64(len(chunk)))
-			chunk = chunk[d:]
-			skip -= d
-		}
-		if len(chunk) > 0 {
-			if ferr := o.feedLog(chunk); ferr != nil {
-				return 0, false, ferr
-			}
-			if code, ok := o.done(); ok {
-				return code, true, nil
-			}
-		}
-		if rerr != nil {
-			return 0, false, rerr
-		}
-	}
-}
-
-// lostStream handles a follow stream that ended before the marker: the
-// session was deleted, the sandbox stopped, or the network failed for good.
-// The command may have run, so it is never resubmitted.
-func (s *Sandbox) lostStream(ctx context.Context, r *remote, sess *session, cmdID string, o *output, p *plan, started time.Time, cause error) (*workspace.CommandResult, error) {
-	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	if logs, err := r.sb.Process.GetSessionCommandLogs(cctx, sess.id, cmdID); err == nil {
-		if raw := logs.GetOutput(); int64(len(raw)) > o.demux.Offset() {
-			_ = o.feedLog([]byte(raw[o.demux.Offset():]))
-		}
-		if code, ok := o.done(); ok {
-			return o.result(p, started, code), nil
-		}
-	} else {
-		cause = err
-	}
-	o.flush()
-	res := o.result(p, started, ExitCodeUnknown)
-	if cause == nil || errors.Is(cause, io.EOF) {
-		cause = errors.New("the command's log stream ended before the command finished (was its session deleted?)")
-	}
-	return res, wrapCtx(ctx, "execute command", cause)
 }

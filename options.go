@@ -56,51 +56,23 @@ const (
 	DefaultAPIURL = "https://app.daytona.io/api"
 )
 
-type config struct {
-	id          string
-	apiKey      string
-	apiURL      string
-	target      string
-	timeout     time.Duration // workspace.NoTimeout disables
-	language    Language
-	resources   *Resources
-	env         map[string]string
-	labels      map[string]string
-	snapshot    string
-	image       string
-	ephemeral   bool
-	autoStop    time.Duration
-	autoArchive *time.Duration
-	autoDelete  *time.Duration
-	volumes     []VolumeMount
-	name        string
-	user        string
-	public      *bool
-	blockAll    *bool
-	allowList   *string
-	logger      *slog.Logger
-	existingID  string
-	noEnv       bool
-	lookupEnv   func(string) (string, bool) // the process environment; replaced in tests
-	dotenvDir   string                      // where .env files are read; "" = working directory
-}
-
-func defaultConfig() config {
-	return config{
-		timeout:   DefaultTimeout,
-		language:  TypeScript,
-		env:       map[string]string{},
-		labels:    map[string]string{},
-		autoStop:  DefaultAutoStopInterval,
-		logger:    slog.New(slog.DiscardHandler),
-		lookupEnv: lookupProcessEnv,
-	}
-}
-
 var envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 // validEnvName reports whether name can be exported by a POSIX shell.
 func validEnvName(name string) bool { return envNameRE.MatchString(name) }
+
+// checkText reports an empty value, or (if label is not "") one holding
+// control characters, as an error of option opt: "<opt>: empty <label>" or
+// "<opt>(<value>): contains control characters".
+func checkText(opt, label, v string, control bool) error {
+	if strings.TrimSpace(v) == "" {
+		return fmt.Errorf("%s: empty %s", opt, label)
+	}
+	if control && !noControl(v) {
+		return fmt.Errorf("%s(%q): contains control characters", opt, v)
+	}
+	return nil
+}
 
 func noControl(s string) bool {
 	return !strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f })
@@ -111,11 +83,8 @@ func noControl(s string) bool {
 // "daytona-sandbox-<base36 ms>-<6 random base36 chars>".
 func WithID(id string) Option {
 	return func(c *config) error {
-		if strings.TrimSpace(id) == "" {
-			return errors.New("WithID: empty id")
-		}
-		if !noControl(id) {
-			return fmt.Errorf("WithID(%q): contains control characters", id)
+		if err := checkText("WithID", "id", id, true); err != nil {
+			return err
 		}
 		c.id = id
 		return nil
@@ -126,8 +95,8 @@ func WithID(id string) Option {
 // DAYTONA_API_KEY (see the package documentation for the order).
 func WithAPIKey(key string) Option {
 	return func(c *config) error {
-		if strings.TrimSpace(key) == "" {
-			return errors.New("WithAPIKey: empty key")
+		if err := checkText("WithAPIKey", "key", key, false); err != nil {
+			return err
 		}
 		c.apiKey = key
 		return nil
@@ -175,8 +144,8 @@ func WithEndpoint(apiURL, apiKey string) Option {
 		if err := WithAPIURL(apiURL)(c); err != nil {
 			return fmt.Errorf("WithEndpoint: %w", err)
 		}
-		if strings.TrimSpace(apiKey) == "" {
-			return errors.New("WithEndpoint: empty key")
+		if err := checkText("WithEndpoint", "key", apiKey, false); err != nil {
+			return err
 		}
 		c.apiKey = apiKey
 		c.noEnv = true
@@ -188,8 +157,8 @@ func WithEndpoint(apiURL, apiKey string) Option {
 // it the target comes from DAYTONA_TARGET, else Daytona's default.
 func WithTarget(target string) Option {
 	return func(c *config) error {
-		if strings.TrimSpace(target) == "" {
-			return errors.New("WithTarget: empty target")
+		if err := checkText("WithTarget", "target", target, false); err != nil {
+			return err
 		}
 		c.target = target
 		return nil
@@ -275,8 +244,8 @@ func WithLabels(labels map[string]string) Option {
 // precedence over WithImage and WithResources.
 func WithSnapshot(snapshot string) Option {
 	return func(c *config) error {
-		if strings.TrimSpace(snapshot) == "" {
-			return errors.New("WithSnapshot: empty snapshot")
+		if err := checkText("WithSnapshot", "snapshot", snapshot, false); err != nil {
+			return err
 		}
 		c.snapshot = snapshot
 		return nil
@@ -287,11 +256,8 @@ func WithSnapshot(snapshot string) Option {
 // "node:20-slim", optionally with WithResources.
 func WithImage(image string) Option {
 	return func(c *config) error {
-		if strings.TrimSpace(image) == "" {
-			return errors.New("WithImage: empty image")
-		}
-		if !noControl(image) {
-			return fmt.Errorf("WithImage(%q): contains control characters", image)
+		if err := checkText("WithImage", "image", image, true); err != nil {
+			return err
 		}
 		c.image = image
 		return nil
@@ -379,11 +345,8 @@ func WithVolumes(volumes ...VolumeMount) Option {
 // Name(), which names the implementation, as in Mastra.
 func WithName(name string) Option {
 	return func(c *config) error {
-		if strings.TrimSpace(name) == "" {
-			return errors.New("WithName: empty name")
-		}
-		if !noControl(name) {
-			return fmt.Errorf("WithName(%q): contains control characters", name)
+		if err := checkText("WithName", "name", name, true); err != nil {
+			return err
 		}
 		c.name = name
 		return nil
@@ -456,8 +419,8 @@ func WithLogger(l *slog.Logger) Option {
 // stopped or archived; if it no longer exists, a new one is created.
 func WithExistingSandbox(daytonaID string) Option {
 	return func(c *config) error {
-		if strings.TrimSpace(daytonaID) == "" {
-			return errors.New("WithExistingSandbox: empty id")
+		if err := checkText("WithExistingSandbox", "id", daytonaID, false); err != nil {
+			return err
 		}
 		c.existingID = daytonaID
 		return nil

@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"io"
 	"sync"
-	"time"
 
 	"github.com/agentworkspace/daytona/internal/stream"
 	"github.com/agentworkspace/daytona/workspace"
@@ -25,12 +24,15 @@ type output struct {
 	demuxFn func(stream.Stream, []byte) error
 }
 
-func newOutput(token string, p *plan) *output {
+// newOutput returns an output that ends at the completion marker token,
+// writes to stdout and stderr (either may be nil) and retains retain bytes
+// of each stream (as stream.Tail.Max).
+func newOutput(token string, stdout, stderr io.Writer, retain int) *output {
 	o := &output{}
-	o.w[stream.Stdout], o.w[stream.Stderr] = p.stdout, p.stderr
+	o.w[stream.Stdout], o.w[stream.Stderr] = stdout, stderr
 	for _, st := range []stream.Stream{stream.Stdout, stream.Stderr} {
 		o.scan[st] = stream.NewScanner(token)
-		o.tail[st].Max = p.retain
+		o.tail[st].Max = retain
 		o.emitFn[st] = func(b []byte) error { return o.sink(st, b) }
 	}
 	o.demuxFn = func(st stream.Stream, b []byte) error { return o.scan[st].Feed(b, o.emitFn[st]) }
@@ -86,23 +88,27 @@ func (o *output) flush() {
 	}
 }
 
-func (o *output) result(p *plan, started time.Time, exitCode int) *workspace.CommandResult {
+// fill sets the retained output of res, and how much was dropped.
+func (o *output) fill(res *workspace.CommandResult) {
 	if o.lock != nil {
 		o.lock.Lock()
 		defer o.lock.Unlock()
 	}
-	return &workspace.CommandResult{
-		Command:            p.command,
-		Args:               p.args,
-		ExitCode:           exitCode,
-		Stdout:             o.tail[stream.Stdout].String(),
-		Stderr:             o.tail[stream.Stderr].String(),
-		Duration:           time.Since(started),
-		StdoutTruncated:    o.tail[stream.Stdout].Dropped() > 0,
-		StderrTruncated:    o.tail[stream.Stderr].Dropped() > 0,
-		StdoutDroppedBytes: o.tail[stream.Stdout].Dropped(),
-		StderrDroppedBytes: o.tail[stream.Stderr].Dropped(),
+	res.Stdout = o.tail[stream.Stdout].String()
+	res.Stderr = o.tail[stream.Stderr].String()
+	res.StdoutDroppedBytes = o.tail[stream.Stdout].Dropped()
+	res.StderrDroppedBytes = o.tail[stream.Stderr].Dropped()
+	res.StdoutTruncated = res.StdoutDroppedBytes > 0
+	res.StderrTruncated = res.StderrDroppedBytes > 0
+}
+
+// retained returns the output of st retained so far.
+func (o *output) retained(st stream.Stream) string {
+	if o.lock != nil {
+		o.lock.Lock()
+		defer o.lock.Unlock()
 	}
+	return o.tail[st].String()
 }
 
 // newToken returns a fresh completion marker: a record separator, a tag and

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"sort"
 	"sync"
@@ -48,21 +47,15 @@ func newProcessManager(s *Sandbox) *ProcessManager {
 // Process is a background process in a Daytona session. It is safe for
 // concurrent use.
 type Process struct {
-	m       *ProcessManager
-	pid     string
-	command string
-	remote  *remote
-	sess    *session
-	cmdID   string
-	plan    *plan
-	started time.Time
+	m   *ProcessManager
+	pid string
+	run *run // owned by the reader goroutine until readerDone is closed
 
 	cancel     context.CancelFunc // stops the reader
 	readerDone chan struct{}      // closed when the reader has returned
 	done       chan struct{}      // closed when the result is final
 
-	mu       sync.Mutex // guards the fields below and out's tails
-	out      *output
+	mu       sync.Mutex // guards the fields below and run.out's tails
 	result   *workspace.CommandResult
 	err      error
 	killing  bool
@@ -101,24 +94,9 @@ func (m *ProcessManager) spawn(ctx context.Context, command string, opts *worksp
 	p.timeout = opts.Timeout
 	p.spec.KeepStdin = true
 
-	r, err := m.s.ensureRunning(ctx)
-	if err != nil {
-		return nil, err
-	}
-	for retried := false; ; retried = true {
-		proc, err := m.submit(ctx, r, p)
-		var notRun *notStarted
-		if err == nil || !errors.As(err, &notRun) {
-			return proc, err
-		}
-		if !notRun.dead || retried || ctx.Err() != nil {
-			return nil, wrapCtx(ctx, "spawn process", notRun.err)
-		}
-		m.s.log.Debug("sandbox is not running; restarting it and spawning once more", "err", notRun.err)
-		if r, err = m.s.recoverDead(ctx, r); err != nil {
-			return nil, err
-		}
-	}
+	return resubmitOnce(ctx, m.s, "spawn process", func(r *remote) (*Process, error) {
+		return m.submit(ctx, r, p)
+	})
 }
 
 // submit creates the process's session, starts the command and its reader.
@@ -130,52 +108,48 @@ func (m *ProcessManager) submit(ctx context.Context, r *remote, p *plan) (*Proce
 		if ctx.Err() != nil {
 			return nil, wrapCtx(ctx, "spawn process", err)
 		}
-		return nil, classify(err)
+		return nil, classify("spawn process", err)
 	}
-	token := newToken()
-	spec := p.spec
-	spec.Marker = token
-	res, err := r.sb.Process.ExecuteSessionCommand(ctx, sess.id, spec.Script(), true, false)
-	if err != nil {
+	c := m.s.newRun(r, sess, p)
+	if err := c.submitAsync(ctx); err != nil {
 		// Do not leave an empty session (or a half-started command) behind.
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		_ = r.sb.Process.DeleteSession(cctx, sess.id)
+		_ = r.pool.remove(cctx, sess)
 		cancel()
 		if ctx.Err() != nil {
 			return nil, wrapCtx(ctx, "spawn process", err)
 		}
-		return nil, classify(err)
+		return nil, classify("spawn process", err)
 	}
-	cmdID, _ := res["id"].(string)
-	proc := m.track(r, sess, cmdID, p, token, time.Now())
+	proc := m.track(c)
 	m.s.log.Debug("spawned process", "pid", sess.id)
 	return proc, nil
 }
 
 // track registers a process and starts following its log.
-func (m *ProcessManager) track(r *remote, sess *session, cmdID string, p *plan, token string, started time.Time) *Process {
+func (m *ProcessManager) track(c *run) *Process {
 	proc := &Process{
-		m: m, pid: sess.id, command: p.command, remote: r, sess: sess, cmdID: cmdID,
-		plan: p, started: started, done: make(chan struct{}), readerDone: make(chan struct{}),
+		m: m, pid: c.sess.id, run: c,
+		done: make(chan struct{}), readerDone: make(chan struct{}),
 	}
-	proc.out = newOutput(token, p)
-	proc.out.lock = &proc.mu
+	c.out.lock = &proc.mu
 	ctx, cancel := context.WithCancel(context.Background())
 	proc.cancel = cancel
 	m.mu.Lock()
 	m.procs[proc.pid] = proc
 	m.mu.Unlock()
-	go proc.run(ctx)
+	go proc.read(ctx)
 	return proc
 }
 
-// run follows the process's log until it ends; it owns proc.out until it
+// read follows the process's log until it ends; it owns proc.run until it
 // returns.
-func (proc *Process) run(ctx context.Context) {
+func (proc *Process) read(ctx context.Context) {
 	defer close(proc.readerDone)
 	defer proc.cancel()
-	if proc.plan.timeout > 0 {
-		t := time.AfterFunc(proc.plan.timeout-time.Since(proc.started), func() {
+	c := proc.run
+	if c.p.timeout > 0 {
+		t := time.AfterFunc(c.p.timeout-time.Since(c.started), func() {
 			proc.mu.Lock()
 			proc.timedOut = true
 			proc.mu.Unlock()
@@ -183,13 +157,12 @@ func (proc *Process) run(ctx context.Context) {
 		})
 		defer t.Stop()
 	}
-	s := proc.m.s
-	code, finished, err := s.followUntilDone(ctx, proc.remote, proc.sess, proc.cmdID, proc.out)
+	code, finished, err := c.follow(ctx)
 	if finished {
-		proc.finish(proc.out.result(proc.plan, proc.started, code), nil)
+		proc.finish(c.result(code), nil)
 		// Its session has done its work; delete it once the daemon agrees
 		// the command is over (a job it left in the background keeps it).
-		proc.remote.pool.deleteWhenDone(proc.sess, proc.cmdID)
+		c.r.pool.deleteWhenDone(c.sess, c.cmdID)
 		return
 	}
 	proc.mu.Lock()
@@ -200,24 +173,24 @@ func (proc *Process) run(ctx context.Context) {
 		// Kill or Stop/Destroy is ending it and will record the result.
 		return
 	case timedOut:
-		s.terminate(context.Background(), proc.remote, proc.sess, proc.cmdID, proc.out, proc.out.demux.Offset())
-		res := proc.out.result(proc.plan, proc.started, ExitCodeTimeout)
+		_ = c.kill(context.Background())
+		res := c.result(ExitCodeTimeout)
 		res.TimedOut, res.Killed = true, true
 		if res.Stderr == "" {
-			res.Stderr = "Command timed out after " + proc.plan.timeout.String()
+			res.Stderr = "Command timed out after " + c.p.timeout.String()
 		}
 		proc.finish(res, nil)
 		return
-	case proc.out.werr != nil:
-		s.terminate(context.Background(), proc.remote, proc.sess, proc.cmdID, proc.out, proc.out.demux.Offset())
-		res := proc.out.result(proc.plan, proc.started, ExitCodeKilled)
+	case c.out.werr != nil:
+		_ = c.kill(context.Background())
+		res := c.result(ExitCodeKilled)
 		res.Killed = true
-		proc.finish(res, fmt.Errorf("daytona: process %s: output writer: %w", proc.pid, proc.out.werr))
+		proc.finish(res, fmt.Errorf("daytona: process %s: output writer: %w", proc.pid, c.out.werr))
 		return
 	}
 	// The stream ended without the process's marker: the sandbox stopped or
 	// the session was deleted. The exit code is unknown; say so.
-	res, err := s.lostStream(context.Background(), proc.remote, proc.sess, proc.cmdID, proc.out, proc.plan, proc.started, err)
+	res, err := c.lost(context.Background(), err)
 	if err == nil {
 		proc.finish(res, nil)
 		return
@@ -240,7 +213,7 @@ func (proc *Process) finish(res *workspace.CommandResult, err error) {
 func (proc *Process) PID() string { return proc.pid }
 
 // Command returns the command the process runs.
-func (proc *Process) Command() string { return proc.command }
+func (proc *Process) Command() string { return proc.run.p.command }
 
 // Wait waits for the process to end and returns its result (see
 // workspace.Process). A process that was running when its sandbox stopped
@@ -279,9 +252,9 @@ func (proc *Process) Kill(ctx context.Context) error {
 	proc.killing = true
 	proc.mu.Unlock()
 	proc.cancel()
-	<-proc.readerDone // the reader has let go of the output
-	err := proc.m.s.terminate(context.WithoutCancel(ctx), proc.remote, proc.sess, proc.cmdID, proc.out, proc.out.demux.Offset())
-	res := proc.out.result(proc.plan, proc.started, ExitCodeKilled)
+	<-proc.readerDone // the reader has let go of the run
+	err := proc.run.kill(ctx)
+	res := proc.run.result(ExitCodeKilled)
 	res.Killed = true
 	proc.finish(res, nil)
 	if err != nil {
@@ -299,7 +272,7 @@ func (proc *Process) SendStdin(ctx context.Context, data []byte) error {
 	if !utf8.Valid(data) {
 		return invalid("SendStdin: data is not valid UTF-8 (the Daytona API carries text)")
 	}
-	_, err := proc.remote.sb.ToolboxClient.ProcessAPI.SendInput(ctx, proc.pid, proc.cmdID).
+	_, err := proc.run.r.sb.ToolboxClient.ProcessAPI.SendInput(ctx, proc.pid, proc.run.cmdID).
 		Request(*toolbox.NewSessionSendInputRequest(string(data))).Execute()
 	if err != nil {
 		return wrapCtx(ctx, "send stdin to process "+proc.pid, err)
@@ -325,18 +298,10 @@ func (proc *Process) ExitCode() (int, bool) {
 }
 
 // Stdout returns the standard output retained so far.
-func (proc *Process) Stdout() string {
-	proc.mu.Lock()
-	defer proc.mu.Unlock()
-	return proc.out.tail[stream.Stdout].String()
-}
+func (proc *Process) Stdout() string { return proc.run.out.retained(stream.Stdout) }
 
 // Stderr returns the standard error retained so far.
-func (proc *Process) Stderr() string {
-	proc.mu.Lock()
-	defer proc.mu.Unlock()
-	return proc.out.tail[stream.Stderr].String()
-}
+func (proc *Process) Stderr() string { return proc.run.out.retained(stream.Stderr) }
 
 // List reports the processes this manager spawned or reattached, oldest
 // first, without asking the sandbox.
@@ -347,10 +312,10 @@ func (m *ProcessManager) List(ctx context.Context) ([]workspace.ProcessInfo, err
 		procs = append(procs, p)
 	}
 	m.mu.Unlock()
-	sort.Slice(procs, func(i, j int) bool { return procs[i].started.Before(procs[j].started) })
+	sort.Slice(procs, func(i, j int) bool { return procs[i].run.started.Before(procs[j].run.started) })
 	out := make([]workspace.ProcessInfo, 0, len(procs))
 	for _, p := range procs {
-		info := workspace.ProcessInfo{PID: p.pid, Command: p.command, Running: true}
+		info := workspace.ProcessInfo{PID: p.pid, Command: p.Command(), Running: true}
 		if code, ended := p.ExitCode(); ended {
 			info.Running, info.ExitCode = false, &code
 		} else {
@@ -406,7 +371,14 @@ func (m *ProcessManager) Get(ctx context.Context, pid string) (workspace.Process
 		return existing, nil
 	}
 	m.mu.Unlock()
-	return m.track(r, &session{id: pid}, last.GetId(), p, token, time.Now()), nil
+	c := &run{
+		s: m.s, r: r, sess: &session{id: pid}, p: p,
+		out:     newOutput(token, nil, nil, p.retain),
+		script:  last.GetCommand(),
+		cmdID:   last.GetId(),
+		started: time.Now(),
+	}
+	return m.track(c), nil
 }
 
 // Kill kills the process with this id; see Process.Kill.
@@ -442,7 +414,7 @@ func (m *ProcessManager) endAll(r *remote) {
 	m.mu.Lock()
 	var running []*Process
 	for _, p := range m.procs {
-		if p.remote == r {
+		if p.run.r == r {
 			running = append(running, p)
 		}
 	}
@@ -457,7 +429,7 @@ func (m *ProcessManager) endAll(r *remote) {
 		p.mu.Unlock()
 		p.cancel()
 		<-p.readerDone
-		res := p.out.result(p.plan, p.started, ExitCodeKilled)
+		res := p.run.result(ExitCodeKilled)
 		res.Killed = true
 		p.finish(res, nil)
 	}

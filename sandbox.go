@@ -11,7 +11,6 @@ import (
 	"sync"
 	"time"
 
-	apiclient "github.com/daytonaio/daytona/libs/api-client-go"
 	sdk "github.com/daytonaio/daytona/libs/sdk-go/pkg/daytona"
 
 	"github.com/agentworkspace/daytona/workspace"
@@ -37,8 +36,8 @@ const (
 // workspace.Sandbox.
 //
 // A Sandbox is created with New, which makes no request. The remote sandbox
-// is found or created on first use (ExecuteCommand, GetInfo after start,
-// Instance after start) or by Start; concurrent first calls share one
+// is found or created by the first call that needs it (ExecuteCommand,
+// Spawn, Get of a process) or by Start; concurrent first calls share one
 // start. Stop keeps the remote sandbox and its files for a later start;
 // Destroy deletes it.
 //
@@ -60,25 +59,8 @@ type Sandbox struct {
 	starting   *flight
 	stopping   *flight
 	destroying *flight
-	gen        int  // number of successful starts
 	attempted  bool // a start has been attempted
 	destroyed  bool // Destroy was called: only Destroy and GetInfo still work
-}
-
-// remote is a running remote sandbox as seen by this Sandbox.
-type remote struct {
-	sb   *sdk.Sandbox
-	pool *sessionPool
-	// gen counts starts, so that a dead-sandbox recovery only replaces the
-	// remote it saw fail.
-	gen int
-}
-
-// client is the SDK client and our API client for the same connection.
-type client struct {
-	sdk  *sdk.Client
-	api  *apiclient.APIClient
-	conn connection
 }
 
 // flight is an operation in progress that concurrent callers share.
@@ -276,8 +258,6 @@ func (s *Sandbox) runStart(ctx context.Context, f *flight) {
 		f.err = err
 		s.log.Debug("start failed", "err", err)
 	} else {
-		s.gen++
-		r.gen = s.gen
 		s.remote = r
 		s.daytonaID = r.sb.ID
 		s.createdAt = createdAt
@@ -310,10 +290,9 @@ func (s *Sandbox) Stop(ctx context.Context) error {
 			s.mu.Unlock()
 			return f.wait(ctx)
 		}
-		if f := s.starting; f != nil {
-			s.mu.Unlock()
-			if err := f.wait(ctx); err != nil && ctx.Err() != nil {
-				return wrapErr("stop", ctx.Err())
+		if s.waitForLocked(ctx, s.starting) {
+			if err := ctx.Err(); err != nil {
+				return wrapErr("stop", err)
 			}
 			continue
 		}
@@ -325,42 +304,27 @@ func (s *Sandbox) Stop(ctx context.Context) error {
 			s.mu.Unlock()
 			return nil
 		}
-		f := &flight{done: make(chan struct{})}
-		s.stopping = f
-		s.status = workspace.StatusStopping
 		s.remote = nil
-		s.mu.Unlock()
-
-		go func() {
-			ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), stopTimeout)
-			defer cancel()
-			s.procs.endAll(r)
-			r.pool.close()
-			s.bg.wait(ctx)
-			err := s.stopRemote(ctx, r)
-			s.mu.Lock()
+		f := s.launchLocked(&s.stopping, workspace.StatusStopping)
+		go s.end(ctx, f, r, func(ctx context.Context) error { return s.stopRemote(ctx, r) }, func(err error) {
 			s.stopping = nil
-			if err != nil {
-				s.status = workspace.StatusError
-				f.err = err
-			} else {
+			if err == nil {
 				s.status = workspace.StatusStopped
 			}
-			s.mu.Unlock()
-			close(f.done)
-		}()
+		})
 		return f.wait(ctx)
 	}
 }
 
 // Destroy deletes the remote sandbox and everything in it. It returns once
 // Daytona has accepted the deletion (the sandbox may still be "destroying"
-// for a moment), and waits for a start or stop in progress first. A sandbox that was never started is destroyed
-// without any request; one whose start failed is looked up (by Daytona id
-// or name) so that nothing created half-way is left behind. Destroy is
-// idempotent and treats "not found" as success; other failures are
-// returned, and a later Destroy tries again. After Destroy, every operation
-// but Destroy and GetInfo returns an error matching ErrNotReady.
+// for a moment), and waits for a start or stop in progress first. A
+// sandbox that was never started is destroyed without any request; one
+// whose start failed is looked up (by Daytona id or name) so that nothing
+// created half-way is left behind. Destroy is idempotent and treats "not
+// found" as success; other failures are returned, and a later Destroy tries
+// again. After Destroy, every operation but Destroy and GetInfo returns an
+// error matching ErrNotReady.
 func (s *Sandbox) Destroy(ctx context.Context) error {
 	for {
 		s.mu.Lock()
@@ -372,17 +336,9 @@ func (s *Sandbox) Destroy(ctx context.Context) error {
 			s.mu.Unlock()
 			return f.wait(ctx)
 		}
-		if f := s.starting; f != nil {
-			s.mu.Unlock()
-			if err := f.wait(ctx); err != nil && ctx.Err() != nil {
-				return wrapErr("destroy", ctx.Err())
-			}
-			continue
-		}
-		if f := s.stopping; f != nil {
-			s.mu.Unlock()
-			if err := f.wait(ctx); err != nil && ctx.Err() != nil {
-				return wrapErr("destroy", ctx.Err())
+		if s.waitForLocked(ctx, s.starting, s.stopping) {
+			if err := ctx.Err(); err != nil {
+				return wrapErr("destroy", err)
 			}
 			continue
 		}
@@ -399,34 +355,65 @@ func (s *Sandbox) Destroy(ctx context.Context) error {
 			s.mu.Unlock()
 			return nil
 		}
-		f := &flight{done: make(chan struct{})}
-		s.destroying = f
-		s.status = workspace.StatusDestroying
-		s.mu.Unlock()
-
-		go func() {
-			ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), stopTimeout)
-			defer cancel()
-			if r != nil {
-				s.procs.endAll(r)
-				r.pool.close()
-			}
-			s.bg.wait(ctx)
-			err := s.deleteRemote(ctx, r, id)
-			s.mu.Lock()
+		f := s.launchLocked(&s.destroying, workspace.StatusDestroying)
+		go s.end(ctx, f, r, func(ctx context.Context) error { return s.deleteRemote(ctx, r, id) }, func(err error) {
 			s.destroying = nil
-			if err != nil {
-				s.status = workspace.StatusError
-				f.err = err
-			} else {
+			if err == nil {
 				s.status = workspace.StatusDestroyed
 				s.daytonaID = ""
 			}
-			s.mu.Unlock()
-			close(f.done)
-		}()
+		})
 		return f.wait(ctx)
 	}
+}
+
+// launchLocked is called with s.mu held: it records a new flight in *slot,
+// sets status and unlocks s.mu.
+func (s *Sandbox) launchLocked(slot **flight, status workspace.Status) *flight {
+	f := &flight{done: make(chan struct{})}
+	*slot = f
+	s.status = status
+	s.mu.Unlock()
+	return f
+}
+
+// waitForLocked is called with s.mu held. If one of flights is in
+// progress, it unlocks s.mu, waits for that flight (or ctx) and returns
+// true: the caller looks at the state again. Otherwise it returns false
+// with s.mu still held.
+func (s *Sandbox) waitForLocked(ctx context.Context, flights ...*flight) bool {
+	for _, f := range flights {
+		if f != nil {
+			s.mu.Unlock()
+			_ = f.wait(ctx)
+			return true
+		}
+	}
+	return false
+}
+
+// end is the part of Stop and Destroy that runs on its own, with its own
+// deadline: it ends r's processes and session pool (if r is set), waits
+// for background upkeep, then calls final (stop or delete the remote
+// sandbox). settle records the outcome, with s.mu held; a failure also
+// sets StatusError. Then f is done.
+func (s *Sandbox) end(ctx context.Context, f *flight, r *remote, final func(context.Context) error, settle func(err error)) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), stopTimeout)
+	defer cancel()
+	if r != nil {
+		s.procs.endAll(r)
+		r.pool.close()
+	}
+	s.bg.wait(ctx)
+	err := final(ctx)
+	s.mu.Lock()
+	settle(err)
+	if err != nil {
+		s.status = workspace.StatusError
+		f.err = err
+	}
+	s.mu.Unlock()
+	close(f.done)
 }
 
 // SetEnv replaces the runtime environment overlay that later commands see:

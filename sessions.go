@@ -101,15 +101,9 @@ func (p *sessionPool) deleteWhenDone(sess *session, cmdID string) {
 // reports the exit code of cmdID, then calls then.
 func (p *sessionPool) whenDone(sess *session, cmdID string, then func(ctx context.Context)) {
 	p.s.background(func(ctx context.Context) {
-		for _, wait := range []time.Duration{0, 20 * time.Millisecond, 100 * time.Millisecond, 400 * time.Millisecond, time.Second} {
-			if wait > 0 {
-				t := time.NewTimer(wait)
-				select {
-				case <-t.C:
-				case <-ctx.Done():
-					t.Stop()
-					return
-				}
+		for _, wait := range sessionPollSchedule {
+			if sleep(ctx, wait) != nil {
+				return
 			}
 			cmd, err := p.sb.Process.GetSessionCommand(ctx, sess.id, cmdID)
 			if err != nil {
@@ -131,8 +125,8 @@ func (p *sessionPool) deleteLater(sess *session) {
 	})
 }
 
-// kill deletes a session now, which kills its processes, and forgets it.
-func (p *sessionPool) kill(ctx context.Context, sess *session) error {
+// remove deletes a session now, which kills its processes.
+func (p *sessionPool) remove(ctx context.Context, sess *session) error {
 	err := p.sb.Process.DeleteSession(ctx, sess.id)
 	if err != nil && !isNotFound(err) {
 		return err

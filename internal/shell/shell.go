@@ -16,7 +16,10 @@ var safeArg = regexp.MustCompile(`^[A-Za-z0-9._\-/@:=]+$`)
 
 // Quote quotes s for a POSIX shell the way Mastra does: strings made only of
 // [A-Za-z0-9._-/@:=] pass unchanged; anything else, including the empty
-// string, is single-quoted, with each ' written as '\”.
+// string, is single-quoted, each single quote inside closing the quotes,
+// adding an escaped quote and reopening them:
+//
+//	it's  →  'it'\''s'
 func Quote(s string) string {
 	if safeArg.MatchString(s) {
 		return s
@@ -98,7 +101,7 @@ func (s Spec) Validate() error {
 //	( export K='v' && cd '/dir' && (
 //	<command> <args>
 //	) ) </dev/null
-//	( c=$?; printf '<marker>%d\n' "$c"; printf '<marker>%d\n' "$c" >&2; exit "$c" )
+//	( c=$?; command printf '<marker>%d\n' "$c"; command printf '<marker>%d\n' "$c" >&2; exit "$c" )
 //
 // The marker line's subshell exits with the command's status, so the
 // session command's own exit code is the command's too.

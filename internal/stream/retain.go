@@ -10,14 +10,12 @@ type Tail struct {
 	buf     []byte // ring buffer once full
 	start   int    // index of the oldest byte when full
 	full    bool
-	total   int64
 	dropped int64
 }
 
 // Write keeps p (or its end) and never fails.
 func (t *Tail) Write(p []byte) (int, error) {
 	n := len(p)
-	t.total += int64(n)
 	switch {
 	case t.Max < 0:
 		t.buf = append(t.buf, p...)
@@ -72,9 +70,3 @@ func (t *Tail) String() string {
 
 // Dropped returns how many bytes were written but not kept.
 func (t *Tail) Dropped() int64 { return t.dropped }
-
-// Total returns how many bytes were written.
-func (t *Tail) Total() int64 { return t.total }
-
-// Len returns how many bytes are kept.
-func (t *Tail) Len() int { return len(t.buf) }

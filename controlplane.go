@@ -1,5 +1,8 @@
 package daytona
 
+// The control-plane client: finding, creating, starting, stopping and
+// deleting the remote sandbox.
+
 import (
 	"context"
 	"errors"
@@ -16,16 +19,25 @@ import (
 	"github.com/daytonaio/daytona/libs/sdk-go/pkg/types"
 )
 
-// nameReleaseWait bounds how long create waits for a deleted dead sandbox
-// to release its name.
-const nameReleaseWait = 30 * time.Second
-
 // labelSandboxID is the label Mastra puts on its sandboxes; we set it too,
 // so that Go and TypeScript services can find each other's sandboxes.
 const labelSandboxID = "mastra-sandbox-id"
 
 // userAgent identifies this package's own control-plane requests.
 const userAgent = "agentworkspace-daytona-go"
+
+// remote is a running remote sandbox as seen by this Sandbox.
+type remote struct {
+	sb   *sdk.Sandbox
+	pool *sessionPool
+}
+
+// client is the SDK client and our API client for the same connection.
+type client struct {
+	sdk  *sdk.Client
+	api  *apiclient.APIClient
+	conn connection
+}
 
 // client returns the connection, creating it on first use. It makes no
 // network request.
@@ -127,45 +139,10 @@ func (s *Sandbox) acquire(ctx context.Context) (*remote, time.Time, string, erro
 	if err != nil {
 		return nil, time.Time{}, "", err
 	}
-	s.mu.Lock()
-	key := s.daytonaID
-	s.mu.Unlock()
-	if key == "" {
-		key = s.cfg.existingID
+	sb, replacedDead, err := s.reconnect(ctx, c)
+	if err != nil {
+		return nil, time.Time{}, "", err
 	}
-	byID := key != ""
-	if !byID {
-		key = s.cfg.name
-	}
-	s.log.Debug("looking up remote sandbox", "key", key, "byID", byID)
-	sb, err := c.sdk.Get(ctx, key)
-	replacedDead := false
-	switch {
-	case err == nil && deadState(sb.State):
-		s.log.Debug("remote sandbox is dead; deleting it and creating a new one", "daytonaID", sb.ID, "state", sb.State)
-		if derr := sb.Delete(ctx); derr != nil && !isNotFound(derr) {
-			s.log.Warn("could not delete dead sandbox", "daytonaID", sb.ID, "err", derr)
-		}
-		sb, replacedDead = nil, true
-	case err == nil && sb.State != apiclient.SANDBOXSTATE_STARTED:
-		s.log.Debug("remote sandbox is not running; starting it", "daytonaID", sb.ID, "state", sb.State)
-		if werr := s.waitAndStart(ctx, sb); werr != nil {
-			if !errors.Is(werr, errGone) {
-				return nil, time.Time{}, "", wrapCtx(ctx, "start sandbox "+sb.ID, werr)
-			}
-			sb = nil
-		}
-	case err == nil:
-		s.log.Debug("reconnected to running sandbox", "daytonaID", sb.ID)
-	case isNotFound(err):
-		if byID && s.cfg.existingID == key {
-			s.log.Warn("sandbox given to WithExistingSandbox no longer exists; creating a new one", "daytonaID", key)
-		}
-		sb = nil
-	default:
-		return nil, time.Time{}, "", wrapCtx(ctx, "look up sandbox "+key, err)
-	}
-
 	var createdAt time.Time
 	if sb != nil {
 		createdAt = time.Now()
@@ -184,22 +161,56 @@ func (s *Sandbox) acquire(ctx context.Context) (*remote, time.Time, string, erro
 	return &remote{sb: sb}, createdAt, s.detectWorkDir(ctx, sb), nil
 }
 
+// reconnect looks up the remote sandbox by its Daytona id (known, or given
+// to WithExistingSandbox), else by name, and makes it run. It returns nil
+// when there is none to use (replacedDead: a dead one was deleted).
+func (s *Sandbox) reconnect(ctx context.Context, c *client) (sb *sdk.Sandbox, replacedDead bool, err error) {
+	s.mu.Lock()
+	key := s.daytonaID
+	s.mu.Unlock()
+	if key == "" {
+		key = s.cfg.existingID
+	}
+	byID := key != ""
+	if !byID {
+		key = s.cfg.name
+	}
+	s.log.Debug("looking up remote sandbox", "key", key, "byID", byID)
+	sb, err = c.sdk.Get(ctx, key)
+	switch {
+	case err == nil && deadState(sb.State):
+		s.log.Debug("remote sandbox is dead; deleting it and creating a new one", "daytonaID", sb.ID, "state", sb.State)
+		if derr := sb.Delete(ctx); derr != nil && !isNotFound(derr) {
+			s.log.Warn("could not delete dead sandbox", "daytonaID", sb.ID, "err", derr)
+		}
+		return nil, true, nil
+	case err == nil && sb.State != apiclient.SANDBOXSTATE_STARTED:
+		s.log.Debug("remote sandbox is not running; starting it", "daytonaID", sb.ID, "state", sb.State)
+		if werr := s.waitAndStart(ctx, sb); werr != nil {
+			if !errors.Is(werr, errGone) {
+				return nil, false, wrapCtx(ctx, "start sandbox "+sb.ID, werr)
+			}
+			return nil, false, nil
+		}
+		return sb, false, nil
+	case err == nil:
+		s.log.Debug("reconnected to running sandbox", "daytonaID", sb.ID)
+		return sb, false, nil
+	case isNotFound(err):
+		if byID && s.cfg.existingID == key {
+			s.log.Warn("sandbox given to WithExistingSandbox no longer exists; creating a new one", "daytonaID", key)
+		}
+		return nil, false, nil
+	}
+	return nil, false, wrapCtx(ctx, "look up sandbox "+key, err)
+}
+
 // waitAndStart waits while sb is in a transitional state, then starts it
 // unless it is running, retrying while Daytona reports a state change in
 // progress. It returns errGone if the sandbox disappears or dies.
 func (s *Sandbox) waitAndStart(ctx context.Context, sb *sdk.Sandbox) error {
-	backoff := 100 * time.Millisecond
-	pause := func() error {
-		t := time.NewTimer(backoff)
-		defer t.Stop()
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-		backoff = min(backoff*2, 2*time.Second)
-		return nil
-	}
+	b := backoff{next: startBackoffMin, max: startBackoffMax}
+	pause := func() error { return b.wait(ctx) }
 	refresh := func() error {
 		if err := sb.RefreshData(ctx); err != nil {
 			if isNotFound(err) {
@@ -242,13 +253,6 @@ func (s *Sandbox) waitAndStart(ctx context.Context, sb *sdk.Sandbox) error {
 	return nil
 }
 
-func stateChangeInProgress(err error) bool {
-	if StatusCode(err) == http.StatusConflict {
-		return true
-	}
-	return strings.Contains(strings.ToLower(err.Error()), "state change in progress")
-}
-
 // create creates the remote sandbox in the mode the options select.
 // afterDelete says a dead sandbox of the same name was just deleted: while
 // Daytona still holds its name, creation is retried.
@@ -272,11 +276,7 @@ func (s *Sandbox) create(ctx context.Context, c *client, afterDelete bool) (*sdk
 			return nil, err
 		}
 		// The dead sandbox we deleted still holds the name; wait for it.
-		t := time.NewTimer(200 * time.Millisecond)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
+		if sleep(ctx, nameReleasePoll) != nil {
 			return nil, err
 		}
 	}
@@ -371,7 +371,7 @@ func (s *Sandbox) stopRemote(ctx context.Context, r *remote) error {
 	switch {
 	case err == nil, isNotFound(err):
 		return nil
-	case StatusCode(err) == http.StatusBadRequest && strings.Contains(strings.ToLower(err.Error()), "not started"):
+	case notStartedByStop(err):
 		return nil
 	}
 	return wrapCtx(ctx, "stop sandbox "+r.sb.ID, err)
@@ -412,22 +412,3 @@ func (s *Sandbox) deleteRemote(ctx context.Context, r *remote, id string) error 
 	}
 	return nil
 }
-
-// wrapCtx wraps err as a failure of op; if ctx has ended, the result also
-// matches ctx.Err() with errors.Is (the SDK turns context errors into its
-// own type).
-func wrapCtx(ctx context.Context, op string, err error) error {
-	if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
-		err = &withCause{err: err, cause: cerr}
-	}
-	return wrapErr(op, err)
-}
-
-// withCause is err, also matching cause with errors.Is and errors.As.
-type withCause struct {
-	err   error
-	cause error
-}
-
-func (w *withCause) Error() string   { return w.err.Error() }
-func (w *withCause) Unwrap() []error { return []error{w.err, w.cause} }

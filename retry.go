@@ -1,0 +1,165 @@
+package daytona
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// Every rule about waiting and trying again lives in this file: how long to
+// wait, which errors are worth another try, and the one rule that keeps a
+// command from running twice (resubmitOnce).
+
+// sleep waits for d, or until ctx ends (then it returns ctx.Err()).
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// backoff is a delay that doubles after each wait, up to max.
+type backoff struct {
+	next, max time.Duration
+}
+
+// wait sleeps for the current delay, then doubles it.
+func (b *backoff) wait(ctx context.Context) error {
+	err := sleep(ctx, b.next)
+	b.next = min(b.next*2, b.max)
+	return err
+}
+
+// Waits of the control plane.
+const (
+	// startBackoffMin and startBackoffMax pace the polling of a sandbox in
+	// a transitional state, and the retries of a start that Daytona refused
+	// because a state change was in progress.
+	startBackoffMin = 100 * time.Millisecond
+	startBackoffMax = 2 * time.Second
+	// nameReleaseWait bounds how long create retries while a dead sandbox
+	// we just deleted still holds the name (409); nameReleasePoll paces it.
+	nameReleaseWait = 30 * time.Second
+	nameReleasePoll = 200 * time.Millisecond
+)
+
+// stateChangeInProgress reports the control plane's refusal to start or
+// stop a sandbox while another state change runs (409, or its message):
+// worth waiting for and trying again.
+func stateChangeInProgress(err error) bool {
+	if StatusCode(err) == http.StatusConflict {
+		return true
+	}
+	return strings.Contains(strings.ToLower(err.Error()), "state change in progress")
+}
+
+// notStartedByStop reports the control plane's answer to stopping a sandbox
+// that is not running: success, for an idempotent Stop.
+func notStartedByStop(err error) bool {
+	return StatusCode(err) == http.StatusBadRequest &&
+		strings.Contains(strings.ToLower(err.Error()), "not started")
+}
+
+// Follow streams.
+const (
+	// maxStreamReconnects bounds how often a broken follow stream is
+	// reopened for one command.
+	maxStreamReconnects = 3
+	// streamReconnectStep is the pause before the n-th reopening, times n.
+	streamReconnectStep = 50 * time.Millisecond
+)
+
+// sessionPollSchedule paces the background polling of a session whose
+// command was answered early (by its completion marker), until the daemon
+// reports the command's exit code.
+var sessionPollSchedule = []time.Duration{0, 20 * time.Millisecond, 100 * time.Millisecond, 400 * time.Millisecond, time.Second}
+
+// notStarted is an error the daemon answered before a command started, so
+// submitting it again cannot run it twice.
+type notStarted struct {
+	err         error
+	dead        bool // the sandbox is not running
+	lostSession bool // the session is unknown to the daemon
+}
+
+func (e *notStarted) Error() string { return e.err.Error() }
+func (e *notStarted) Unwrap() error { return e.err }
+
+// classify inspects a toolbox error that came before a command started
+// (creating its session, or submitting it). Errors that mean the command
+// cannot have run and a fresh try may work become *notStarted:
+//   - "session not found" (404 or 500): the daemon lost our sessions (the
+//     sandbox restarted behind our back): try again in a new session;
+//   - 401: the proxy no longer grants access because the sandbox was
+//     deleted; 404: the sandbox's container is gone (deleted, archived);
+//     400 "is the sandbox started?", "failed to resolve container ip" or
+//     "sandbox is not running": the sandbox is stopped. Restart it and try
+//     again.
+//
+// Anything else is returned wrapped as a failure of op.
+func classify(op string, err error) error {
+	code := StatusCode(err)
+	msg, _ := sdkMessage(err)
+	msg = strings.ToLower(msg)
+	switch {
+	case strings.Contains(msg, "session not found") && (code == http.StatusNotFound || code == http.StatusInternalServerError):
+		return &notStarted{err: err, lostSession: true}
+	case code == http.StatusUnauthorized:
+		return &notStarted{err: err, dead: true}
+	case code == http.StatusBadRequest && (strings.Contains(msg, "is the sandbox started") ||
+		strings.Contains(msg, "failed to resolve container ip") || strings.Contains(msg, "sandbox is not running")):
+		return &notStarted{err: err, dead: true}
+	case code == http.StatusNotFound:
+		return &notStarted{err: err, dead: true}
+	}
+	return wrapErr(op, err)
+}
+
+// resubmitOnce runs attempt on the running remote sandbox, and runs it
+// again only when it failed with a *notStarted error, so that nothing that
+// may have started is ever run twice:
+//   - the session was lost: once more in a fresh session, on the same
+//     remote (its idle sessions are forgotten);
+//   - the sandbox is not running: once more after restarting (or
+//     recreating) it the way Start does, unless ctx has ended.
+//
+// Each kind of retry happens at most once per call.
+func resubmitOnce[T any](ctx context.Context, s *Sandbox, op string, attempt func(r *remote) (T, error)) (T, error) {
+	var zero T
+	r, err := s.ensureRunning(ctx)
+	if err != nil {
+		return zero, err
+	}
+	retriedDead, retriedSession := false, false
+	for {
+		v, err := attempt(r)
+		var notRun *notStarted
+		if !errors.As(err, &notRun) {
+			return v, err
+		}
+		switch {
+		case notRun.lostSession && !retriedSession:
+			retriedSession = true
+			r.pool.forgetAll()
+			s.log.Debug("session lost; trying again with a new session", "op", op, "err", notRun.err)
+			continue
+		case notRun.dead && !retriedDead && ctx.Err() == nil:
+			retriedDead = true
+			s.log.Debug("sandbox is not running; restarting it and trying once more", "op", op, "err", notRun.err)
+			if r, err = s.recoverDead(ctx, r, op); err != nil {
+				return zero, err
+			}
+			continue
+		}
+		return zero, wrapCtx(ctx, op, notRun.err)
+	}
+}

@@ -92,6 +92,13 @@ func (s *Sandbox) plan(op, command string, args []string, opts *workspace.ExecOp
 		stdout:  opts.Stdout,
 		stderr:  opts.Stderr,
 	}
+	if p.stdout != nil && sameWriter(p.stdout, p.stderr) {
+		// One writer for both: merge them where the command runs, so that
+		// the writer gets the command's own order (os/exec gives such a
+		// command one pipe).
+		p.spec.MergeStderr = true
+		p.stderr = nil
+	}
 	if err := p.spec.Validate(); err != nil {
 		return nil, invalid("%s: %v", op, err)
 	}
@@ -188,10 +195,10 @@ func (c *run) execSync(ctx context.Context) (*workspace.CommandResult, error) {
 
 // syncResult builds the result from a synchronous answer.
 func (c *run) syncResult(ans *syncAnswer) (*workspace.CommandResult, error) {
-	if err := c.out.feedStream(stream.Stdout, ans.Stdout); err != nil {
+	if err := c.out.feedStream(stream.Stdout, []byte(ans.Stdout)); err != nil {
 		return nil, wrapErr("execute command", err)
 	}
-	if err := c.out.feedStream(stream.Stderr, ans.Stderr); err != nil {
+	if err := c.out.feedStream(stream.Stderr, []byte(ans.Stderr)); err != nil {
 		return nil, wrapErr("execute command", err)
 	}
 	code, ok := c.out.done()
@@ -254,4 +261,12 @@ func (s *Sandbox) recoverDead(ctx context.Context, r *remote, op string) (*remot
 	}
 	s.mu.Unlock()
 	return s.ensureRunning(ctx)
+}
+
+// sameWriter reports whether a and b are the same writer, as os/exec
+// compares them: values of a type that cannot be compared are not the
+// same.
+func sameWriter(a, b io.Writer) (same bool) {
+	defer func() { _ = recover() }()
+	return a == b
 }

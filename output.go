@@ -10,11 +10,15 @@ import (
 	"github.com/agentworkspace/daytona/workspace"
 )
 
-// output routes demultiplexed, marker-free output to the writers and the
-// retained tails. All writes happen on the caller's goroutine, one at a
-// time, so a writer shared by both streams is never written concurrently.
+// output decodes a command's log and routes its output to the writers and
+// the retained tails: the daemon's labels are removed (demux), the stdout
+// label's bytes are decoded from the script's header and records (frames),
+// and each stream ends at its completion marker (scan). All writes happen on
+// the caller's goroutine, one at a time, so a writer shared by both streams
+// is never written concurrently.
 type output struct {
 	demux   stream.Demuxer
+	frames  *stream.Frames
 	scan    [3]*stream.Scanner
 	tail    [3]stream.Tail
 	w       [3]io.Writer
@@ -22,20 +26,22 @@ type output struct {
 	lock    sync.Locker // if set, held while the tails change (processes)
 	emitFn  [3]func([]byte) error
 	demuxFn func(stream.Stream, []byte) error
+	frameFn func(stream.Stream, []byte) error
 }
 
 // newOutput returns an output that ends at the completion marker token,
 // writes to stdout and stderr (either may be nil) and retains retain bytes
 // of each stream (as stream.Tail.Max).
 func newOutput(token string, stdout, stderr io.Writer, retain int) *output {
-	o := &output{}
+	o := &output{frames: stream.NewFrames(token)}
 	o.w[stream.Stdout], o.w[stream.Stderr] = stdout, stderr
 	for _, st := range []stream.Stream{stream.Stdout, stream.Stderr} {
 		o.scan[st] = stream.NewScanner(token)
 		o.tail[st].Max = retain
 		o.emitFn[st] = func(b []byte) error { return o.sink(st, b) }
 	}
-	o.demuxFn = func(st stream.Stream, b []byte) error { return o.scan[st].Feed(b, o.emitFn[st]) }
+	o.frameFn = func(st stream.Stream, b []byte) error { return o.scan[st].Feed(b, o.emitFn[st]) }
+	o.demuxFn = o.feedStream
 	return o
 }
 
@@ -68,10 +74,18 @@ func (o *output) sink(st stream.Stream, b []byte) error {
 // feedLog parses raw log bytes.
 func (o *output) feedLog(b []byte) error { return o.demux.Feed(b, o.demuxFn) }
 
-// feedStream parses one already separated stream (a synchronous answer).
-func (o *output) feedStream(st stream.Stream, text string) error {
-	return o.scan[st].Feed([]byte(text), o.emitFn[st])
+// feedStream parses bytes the daemon labelled st: the script writes its
+// header and records on stdout; stderr holds only what the script's own
+// shell wrote there (and, without perl, the command's stderr).
+func (o *output) feedStream(st stream.Stream, b []byte) error {
+	if st == stream.Stdout {
+		return o.frames.Feed(b, o.frameFn)
+	}
+	return o.frameFn(stream.Stderr, b)
 }
+
+// mode returns how the command's output reached us (a stream.Mode*).
+func (o *output) mode() byte { return o.frames.Mode() }
 
 // done reports whether both markers were seen, and the exit code.
 func (o *output) done() (int, bool) {
@@ -80,9 +94,11 @@ func (o *output) done() (int, bool) {
 	return code, ok && ok2
 }
 
-// flush releases output held back while it looked like a marker.
+// flush releases output held back while it looked like a label, a header
+// or a marker.
 func (o *output) flush() {
 	_ = o.demux.Flush(o.demuxFn)
+	_ = o.frames.Flush(o.frameFn)
 	for _, st := range []stream.Stream{stream.Stdout, stream.Stderr} {
 		_ = o.scan[st].Flush(o.emitFn[st])
 	}

@@ -21,10 +21,13 @@ type ExecOptions struct {
 	// the result has ExitCode 124 and TimedOut set.
 	Timeout time.Duration
 	// Stdout and Stderr receive the command's output as it arrives, with
-	// os/exec semantics: nil discards; if both are the same writer (==), at
-	// most one goroutine calls Write at a time; ExecuteCommand returns only
-	// after all output was written; a Write error stops the command and is
-	// returned.
+	// os/exec semantics: nil discards; ExecuteCommand returns only after all
+	// output was written; a Write error stops the command and is returned.
+	// If both are the same writer (==), the command's stderr is merged into
+	// its stdout where it runs, as 2>&1 does (and as os/exec does by giving
+	// the command one pipe): the writer receives both in the command's own
+	// order, one Write at a time, and the result holds the merged output in
+	// Stdout, with Stderr empty.
 	Stdout io.Writer
 	Stderr io.Writer
 	// MaxRetainedBytes is how many bytes of each stream the result keeps

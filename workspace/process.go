@@ -75,7 +75,8 @@ type SpawnOptions struct {
 	Timeout time.Duration
 	// Stdout and Stderr receive the process's output for its whole life,
 	// with os/exec semantics (one Write at a time, never after Wait
-	// returned the result).
+	// returned the result; the same writer for both merges stderr into
+	// stdout, as in ExecOptions).
 	Stdout io.Writer
 	Stderr io.Writer
 	// MaxRetainedBytes works as in ExecOptions.

@@ -406,8 +406,10 @@ func testStreamOrder(t *testing.T, h *harness) {
 		}
 		equal(t, "stdout lines in the shared writer", gotOut.String(), wantOut.String())
 		equal(t, "stderr lines in the shared writer", gotErr.String(), wantErr.String())
-		equal(t, "Stdout", res.Stdout, wantOut.String())
-		equal(t, "Stderr", res.Stderr, wantErr.String())
+		// Both streams were merged where the command ran: the result has
+		// what the writer received, in Stdout.
+		equal(t, "Stdout", res.Stdout, both.String())
+		equal(t, "Stderr", res.Stderr, "")
 		execOK(t, ctx, sb, "true")
 		both.check(t, "writer shared by Stdout and Stderr")
 	})

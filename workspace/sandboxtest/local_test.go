@@ -281,6 +281,11 @@ func startRun(script, home, cwd string, env map[string]string, stdout, stderr io
 	}
 	r.tails[0].max, r.tails[1].max = retain, retain
 	cmd.Stdout, cmd.Stderr = streamWriter{r, 0}, streamWriter{r, 1}
+	if stdout != nil && sameWriter(stdout, stderr) {
+		// One writer for both: one pipe, as os/exec does, so that the
+		// command's own order is kept; the result holds both in Stdout.
+		cmd.Stderr = cmd.Stdout
+	}
 	if withStdin {
 		w, err := cmd.StdinPipe()
 		if err != nil {
@@ -336,6 +341,13 @@ func (r *localRun) kill(reason string) {
 	}
 	r.reason = reason
 	_ = syscall.Kill(-r.cmd.Process.Pid, syscall.SIGKILL)
+}
+
+// sameWriter reports whether a and b are the same writer, like os/exec's
+// comparison (values of a type that cannot be compared are not the same).
+func sameWriter(a, b io.Writer) (same bool) {
+	defer func() { _ = recover() }()
+	return a == b
 }
 
 // streamWriter feeds one stream of a run to its tail and writer.

@@ -24,32 +24,35 @@ func lookupProcessEnv(k string) (string, bool) { return os.LookupEnv(k) }
 // config is a Sandbox's configuration: what the options set, immutable
 // after New.
 type config struct {
-	id          string
-	apiKey      string
-	apiURL      string
-	target      string
-	timeout     time.Duration // workspace.NoTimeout disables
-	language    Language
-	resources   *Resources
-	env         map[string]string
-	labels      map[string]string
-	snapshot    string
-	image       string
-	ephemeral   bool
-	autoStop    time.Duration
-	autoArchive *time.Duration
-	autoDelete  *time.Duration
-	volumes     []VolumeMount
-	name        string
-	user        string
-	public      *bool
-	blockAll    *bool
-	allowList   *string
-	logger      *slog.Logger
-	existingID  string
-	noEnv       bool
-	lookupEnv   func(string) (string, bool) // the process environment; replaced in tests
-	dotenvDir   string                      // where .env files are read; "" = working directory
+	id              string
+	apiKey          *secret // nil unless an option set it
+	apiURL          string
+	target          string
+	timeout         time.Duration // workspace.NoTimeout disables
+	language        Language
+	resources       *Resources
+	env             map[string]string
+	labels          map[string]string
+	snapshot        string
+	image           string
+	ephemeral       bool
+	autoStop        time.Duration
+	autoArchive     *time.Duration
+	autoDelete      *time.Duration
+	volumes         []VolumeMount
+	name            string
+	user            string
+	public          *bool
+	blockAll        *bool
+	allowList       *string
+	logger          *slog.Logger
+	existingID      string
+	idFromLabel     bool // no WithID with WithExistingSandbox: the id is the remote's label
+	createIfMissing bool
+	keyOption       string // the option that set apiKey (WithAPIKey, WithEndpoint)
+	noEnv           bool
+	lookupEnv       func(string) (string, bool) // the process environment; replaced in tests
+	dotenvDir       string                      // where .env files are read; "" = working directory
 }
 
 func defaultConfig() config {
@@ -64,13 +67,33 @@ func defaultConfig() config {
 	}
 }
 
-// connection is the resolved connection configuration.
+// secret holds a credential behind a pointer, so that printing a value
+// that holds it (even with %#v, even a copied Sandbox) shows an address,
+// never the credential; printed itself, it shows "[redacted]".
+type secret struct{ value string }
+
+func newSecret(v string) *secret { return &secret{value: v} }
+
+// reveal returns the credential ("" for nil).
+func (s *secret) reveal() string {
+	if s == nil {
+		return ""
+	}
+	return s.value
+}
+
+func (*secret) String() string   { return "[redacted]" }
+func (*secret) GoString() string { return "[redacted]" }
+
+// connection is the resolved connection configuration. It never leaves
+// the client it is stored in (behind a pointer), and is never printed.
 type connection struct {
-	apiKey   string
-	jwtToken string
-	orgID    string
-	apiURL   string
-	target   string
+	keySource string // where the key or token came from, for error messages
+	apiKey    string
+	jwtToken  string
+	orgID     string
+	apiURL    string
+	target    string
 }
 
 // envSource looks up DAYTONA_* settings: process environment first, then
@@ -78,6 +101,7 @@ type connection struct {
 type envSource struct {
 	lookup func(string) (string, bool)
 	files  []map[string]string // .env.local, then .env
+	names  []string            // the files' names
 }
 
 func (c *config) envSource() (envSource, error) {
@@ -102,20 +126,27 @@ func (c *config) envSource() (envSource, error) {
 			}
 		}
 		src.files = append(src.files, only)
+		src.names = append(src.names, name)
 	}
 	return src, nil
 }
 
 func (e envSource) get(key string) string {
+	v, _ := e.find(key)
+	return v
+}
+
+// find returns the value of key and where it was found.
+func (e envSource) find(key string) (value, source string) {
 	if v, ok := e.lookup(key); ok && v != "" {
-		return v
+		return v, key + " in the environment"
 	}
-	for _, f := range e.files {
+	for i, f := range e.files {
 		if v := f[key]; v != "" {
-			return v
+			return v, key + " in " + e.names[i]
 		}
 	}
-	return ""
+	return "", ""
 }
 
 // resolveConnection applies the documented precedence. It reads files but
@@ -126,12 +157,12 @@ func (c *config) resolveConnection() (connection, error) {
 	if err != nil {
 		return connection{}, err
 	}
-	conn := connection{apiKey: c.apiKey, apiURL: c.apiURL, target: c.target}
+	conn := connection{apiKey: c.apiKey.reveal(), apiURL: c.apiURL, target: c.target, keySource: c.keyOption}
 	if conn.apiKey == "" {
-		conn.apiKey = src.get("DAYTONA_API_KEY")
+		conn.apiKey, conn.keySource = src.find("DAYTONA_API_KEY")
 	}
 	if conn.apiKey == "" {
-		conn.jwtToken = src.get("DAYTONA_JWT_TOKEN")
+		conn.jwtToken, conn.keySource = src.find("DAYTONA_JWT_TOKEN")
 		conn.orgID = src.get("DAYTONA_ORGANIZATION_ID")
 		if conn.jwtToken == "" {
 			return connection{}, fmt.Errorf("daytona: %w", ErrNoCredentials)

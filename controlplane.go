@@ -6,6 +6,7 @@ package daytona
 import (
 	"context"
 	"errors"
+	"fmt"
 	"maps"
 	"net/http"
 	"net/url"
@@ -129,36 +130,55 @@ func transitionalState(st apiclient.SandboxState) bool {
 // errGone means the sandbox disappeared while we waited on it.
 var errGone = errors.New("sandbox disappeared")
 
+// acquired is what a start found or made.
+type acquired struct {
+	r         *remote
+	createdAt time.Time
+	workDir   string
+	logicalID string // the remote's mastra-sandbox-id label, if known
+}
+
 // acquire finds or creates the remote sandbox, as Mastra's start does:
-// look up by the stored Daytona id, else by name; not found → create; a
-// dead sandbox → delete it and create a fresh one; stopped or archived →
-// start it, waiting through transitional states; any other lookup error →
-// fail, never risking a duplicate.
-func (s *Sandbox) acquire(ctx context.Context) (*remote, time.Time, string, error) {
+// look up by the stored Daytona id, else by name; not found → create
+// (unless it was given to WithExistingSandbox); a dead sandbox → delete it
+// and create a fresh one; stopped or archived → start it, waiting through
+// transitional states; any other lookup error → fail, never risking a
+// duplicate.
+func (s *Sandbox) acquire(ctx context.Context) (acquired, error) {
 	c, err := s.client()
 	if err != nil {
-		return nil, time.Time{}, "", err
+		return acquired{}, err
 	}
 	sb, replacedDead, err := s.reconnect(ctx, c)
 	if err != nil {
-		return nil, time.Time{}, "", err
+		return acquired{}, err
 	}
-	var createdAt time.Time
+	a := acquired{createdAt: time.Now()}
 	if sb != nil {
-		createdAt = time.Now()
-		if rec, rerr := c.record(ctx, sb.ID); rerr == nil && rec.CreatedAt != nil {
-			if t, perr := time.Parse(time.RFC3339Nano, *rec.CreatedAt); perr == nil {
-				createdAt = t
+		if rec, rerr := c.record(ctx, sb.ID); rerr == nil {
+			if t, perr := time.Parse(time.RFC3339Nano, rec.GetCreatedAt()); perr == nil {
+				a.createdAt = t
 			}
+			a.logicalID = rec.Labels[labelSandboxID]
 		}
 	} else {
 		sb, err = s.create(ctx, c, replacedDead)
 		if err != nil {
-			return nil, time.Time{}, "", wrapCtx(ctx, "create sandbox", err)
+			return acquired{}, wrapCtx(ctx, "create sandbox", err)
 		}
-		createdAt = time.Now()
+		a.logicalID = s.createLabelID()
 	}
-	return &remote{sb: sb}, createdAt, s.detectWorkDir(ctx, sb), nil
+	a.r = &remote{sb: sb}
+	a.workDir = s.detectWorkDir(ctx, sb)
+	return a, nil
+}
+
+// createLabelID returns the logical id a created sandbox is labelled with.
+func (s *Sandbox) createLabelID() string {
+	if s.cfg.idFromLabel {
+		return s.cfg.name
+	}
+	return s.cfg.id
 }
 
 // reconnect looks up the remote sandbox by its Daytona id (known, or given
@@ -178,6 +198,8 @@ func (s *Sandbox) reconnect(ctx context.Context, c *client) (sb *sdk.Sandbox, re
 	s.log.Debug("looking up remote sandbox", "key", key, "byID", byID)
 	sb, err = c.sdk.Get(ctx, key)
 	switch {
+	case err == nil && deadState(sb.State) && s.strictAbout(key):
+		return nil, false, fmt.Errorf("daytona: sandbox %s given to WithExistingSandbox is %s: %w (use WithCreateIfMissing to replace it)", key, sb.State, ErrSandboxNotFound)
 	case err == nil && deadState(sb.State):
 		s.log.Debug("remote sandbox is dead; deleting it and creating a new one", "daytonaID", sb.ID, "state", sb.State)
 		if derr := sb.Delete(ctx); derr != nil && !isNotFound(derr) {
@@ -196,13 +218,21 @@ func (s *Sandbox) reconnect(ctx context.Context, c *client) (sb *sdk.Sandbox, re
 	case err == nil:
 		s.log.Debug("reconnected to running sandbox", "daytonaID", sb.ID)
 		return sb, false, nil
+	case isNotFound(err) && s.strictAbout(key):
+		return nil, false, fmt.Errorf("daytona: sandbox %s given to WithExistingSandbox does not exist: %w (use WithCreateIfMissing to create one instead)", key, ErrSandboxNotFound)
 	case isNotFound(err):
-		if byID && s.cfg.existingID == key {
-			s.log.Warn("sandbox given to WithExistingSandbox no longer exists; creating a new one", "daytonaID", key)
+		if s.cfg.existingID == key {
+			s.log.Debug("sandbox given to WithExistingSandbox no longer exists; creating a new one (WithCreateIfMissing)", "daytonaID", key)
 		}
 		return nil, false, nil
 	}
 	return nil, false, wrapCtx(ctx, "look up sandbox "+key, err)
+}
+
+// strictAbout reports whether the sandbox looked up by key must exist: it
+// is the one given to WithExistingSandbox, without WithCreateIfMissing.
+func (s *Sandbox) strictAbout(key string) bool {
+	return s.cfg.existingID != "" && key == s.cfg.existingID && !s.cfg.createIfMissing
 }
 
 // waitAndStart waits while sb is in a transitional state, then starts it
@@ -300,7 +330,7 @@ func (s *Sandbox) createParams() any {
 	if labels == nil {
 		labels = map[string]string{}
 	}
-	labels[labelSandboxID] = cfg.id
+	labels[labelSandboxID] = s.createLabelID()
 	base := types.SandboxBaseParams{
 		Name:      cfg.name,
 		User:      cfg.user,

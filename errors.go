@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 
 	sdkerrors "github.com/daytonaio/daytona/libs/sdk-go/pkg/errors"
 
+	"github.com/agentworkspace/daytona/internal/follow"
 	"github.com/agentworkspace/daytona/workspace"
 )
 
@@ -21,6 +23,11 @@ var (
 	// id) was found in the options, the environment or .env files. Use
 	// errors.Is(err, ErrNoCredentials).
 	ErrNoCredentials = errors.New("no Daytona credentials: set DAYTONA_API_KEY (in the environment or a .env file) or use WithAPIKey; or set DAYTONA_JWT_TOKEN and DAYTONA_ORGANIZATION_ID")
+	// ErrSandboxNotFound means the sandbox given to WithExistingSandbox
+	// does not exist (or is dead: destroyed, or in an error state), and
+	// WithCreateIfMissing was not given. Use
+	// errors.Is(err, ErrSandboxNotFound).
+	ErrSandboxNotFound = errors.New("sandbox not found")
 	// ErrInvalidInput is wrapped by every error about a bad argument or
 	// option, returned before any request is sent. Use
 	// errors.Is(err, ErrInvalidInput).
@@ -40,11 +47,17 @@ type Error struct {
 	StatusCode int
 	// Err is the underlying error.
 	Err error
+
+	hint string // what the status means here, such as which key was refused
 }
 
 // Error returns "daytona: <op>: <cause>".
 func (e *Error) Error() string {
-	return "daytona: " + e.Op + ": " + describe(e.Err)
+	msg := "daytona: " + e.Op + ": " + describe(e.Err)
+	if e.hint != "" {
+		msg += " (" + e.hint + ")"
+	}
+	return msg
 }
 
 // Unwrap returns the underlying error.
@@ -80,8 +93,13 @@ func invalid(format string, args ...any) error {
 
 // StatusCode returns the HTTP status code carried by a Daytona SDK error
 // anywhere in err's chain (including the SDK's not-found and rate-limit
-// types, which errors.As to *errors.DaytonaError does not match), or 0.
+// types, which errors.As to *errors.DaytonaError does not match), or by a
+// refused log stream, or 0.
 func StatusCode(err error) int {
+	var he *follow.HandshakeError
+	if errors.As(err, &he) {
+		return he.StatusCode
+	}
 	var nf *sdkerrors.DaytonaNotFoundError
 	if errors.As(err, &nf) && nf.DaytonaError != nil {
 		return nf.StatusCode
@@ -153,6 +171,30 @@ type withCause struct {
 
 func (w *withCause) Error() string   { return w.err.Error() }
 func (w *withCause) Unwrap() []error { return []error{w.err, w.cause} }
+
+// explainRefusedKey adds to an error the control plane answered with 401
+// which credential was refused and where it came from (never the
+// credential).
+func (s *Sandbox) explainRefusedKey(err error) error {
+	var e *Error
+	if err == nil || StatusCode(err) != http.StatusUnauthorized || !errors.As(err, &e) {
+		return err
+	}
+	s.mu.Lock()
+	c := s.conn
+	s.mu.Unlock()
+	what, from := "API key", "the options"
+	if c != nil {
+		if c.conn.apiKey == "" {
+			what = "JWT token"
+		}
+		if c.conn.keySource != "" {
+			from = c.conn.keySource
+		}
+	}
+	e.hint = "the " + what + " from " + from + " was refused"
+	return err
+}
 
 // isNotFound reports whether err is the SDK's 404.
 func isNotFound(err error) bool {

@@ -3,7 +3,9 @@ package daytona
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/agentworkspace/daytona/internal/shell"
@@ -56,24 +58,48 @@ type plan struct {
 //     process tree is killed and the result has ExitCode 124 and TimedOut,
 //     with nil error;
 //   - ctx ends: the remote process tree is killed and the partial result
-//     (ExitCode 137, Killed) comes with an error matching ctx.Err();
+//     (ExitCode 137, Killed) comes with an error matching ctx.Err(); if
+//     ctx ended before the command was submitted, the result has ExitCode
+//     -1 (ExitCodeUnknown);
 //   - a writer fails: the command is killed and the partial result comes
 //     with the writer's error;
+//   - a kill (after the timeout, ctx or a writer) fails: the result has
+//     ExitCode -1, neither Killed nor TimedOut, and the error says the
+//     command may still run, with the failed request's *Error;
 //   - invalid input: an error matching ErrInvalidInput, before any request;
-//   - infrastructure failures: an *Error wrapping the SDK's error.
+//   - infrastructure failures: an *Error wrapping the SDK's error (with a
+//     result when the command may have run).
+//
+// A command runs under bash whatever the sandbox's session shell is (zsh
+// on Daytona's default image); a sandbox without bash gives an error
+// matching workspace.ErrUnsupported. Where perl is present (Debian and
+// Ubuntu images have it), output passes through an encoder in the sandbox,
+// so that it arrives exact through the daemon (NUL bytes, long lines,
+// invalid UTF-8); without perl it arrives as the daemon relays it.
 //
 // If the sandbox turns out to be stopped or deleted when the command is
 // submitted (Daytona's auto-stop, or another client), ExecuteCommand
 // restarts or recreates it the way Start does and submits the command once
-// more; it never resubmits a command that may have started.
+// more; it never resubmits a command that may have started, and a command
+// whose submission failed after the daemon took it is followed to its end.
+//
+// A nil ctx panics.
 func (s *Sandbox) ExecuteCommand(ctx context.Context, command string, args []string, opts *workspace.ExecOptions) (*workspace.CommandResult, error) {
+	if err := s.check(ctx, "ExecuteCommand"); err != nil {
+		return nil, err
+	}
 	p, err := s.plan("ExecuteCommand", command, args, opts)
 	if err != nil {
 		return nil, err
 	}
-	return resubmitOnce(ctx, s, "execute command", func(r *remote) (*workspace.CommandResult, error) {
+	res, err := resubmitOnce(ctx, s, "execute command", func(r *remote) (*workspace.CommandResult, error) {
 		return s.execOnce(ctx, r, p)
 	})
+	if res == nil && err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+		// Cancelled before the command was submitted: nothing ran.
+		res = &workspace.CommandResult{Command: p.command, Args: p.args, ExitCode: ExitCodeUnknown}
+	}
+	return res, err
 }
 
 // plan validates the call and resolves its settings. It sends nothing.
@@ -154,14 +180,19 @@ func (s *Sandbox) execOnce(ctx context.Context, r *remote, p *plan) (*workspace.
 // execStreaming submits the command asynchronously and follows its log,
 // returning as soon as the completion marker has arrived on both streams.
 func (c *run) execStreaming(ctx context.Context) (*workspace.CommandResult, error) {
-	if err := c.submitAsync(ctx); err != nil {
-		if ctx.Err() != nil {
-			// It may have been submitted: make sure it does not run on.
-			return c.endKilled(ctx)
-		}
-		return nil, classify("execute command", err)
+	err := c.submitAsync(ctx)
+	switch {
+	case err == nil:
+		return c.await(ctx)
+	case ctx.Err() != nil:
+		// It may have been submitted: make sure it does not run on.
+		c.cmdID = c.findCommand(ctx)
+		return c.endKilled(ctx)
 	}
-	return c.await(ctx)
+	if cerr := classify(c.op, err); isNotStarted(cerr) {
+		return nil, cerr
+	}
+	return c.recoverSubmitted(ctx, err)
 }
 
 // execSync runs the command with one synchronous request, which answers
@@ -179,44 +210,52 @@ func (c *run) execSync(ctx context.Context) (*workspace.CommandResult, error) {
 	case err == nil && tooBig:
 		// A large output: rather than hold all of it, read it again
 		// through the log stream, which keeps only what is retained.
-		if c.cmdID = c.findCommand(); c.cmdID == "" {
-			return c.result(ExitCodeUnknown), &Error{Op: "execute command", Err: errors.New("the command's output was too large to read in one answer, and the command could not be found in its session")}
+		if c.cmdID = c.findCommand(ctx); c.cmdID == "" {
+			return c.result(ExitCodeUnknown), &Error{Op: c.op, Err: errors.New("the command's output was too large to read in one answer, and the command could not be found in its session")}
 		}
 		return c.await(ctx)
 	case err == nil:
-		return c.syncResult(ans)
-	case callCtx.Err() == nil:
-		// The daemon refused the command, or the connection failed; the
-		// session is not reused.
-		return nil, classify("execute command", err)
+		return c.syncResult(ctx, ans)
+	case callCtx.Err() != nil:
+		return c.outlivedSync(ctx)
 	}
-	return c.outlivedSync(ctx)
+	if cerr := classify(c.op, err); isNotStarted(cerr) {
+		return nil, cerr
+	}
+	// The daemon took the command and then failed (such as its exit-code
+	// race), or the connection broke: the command may have run.
+	return c.recoverSubmitted(ctx, err)
 }
 
-// syncResult builds the result from a synchronous answer.
-func (c *run) syncResult(ans *syncAnswer) (*workspace.CommandResult, error) {
+// syncResult builds the result from a synchronous answer. An answer that
+// is not framed and holds U+FFFD may have lost bytes the command printed
+// (the daemon's JSON replaces invalid UTF-8): its log is read again from
+// the binary stream.
+func (c *run) syncResult(ctx context.Context, ans *syncAnswer) (*workspace.CommandResult, error) {
+	framed := strings.HasPrefix(ans.Stdout, c.out.frames.Header(stream.ModeFramed))
+	if !framed && ans.CmdID != "" && (strings.ContainsRune(ans.Stdout, '\uFFFD') || strings.ContainsRune(ans.Stderr, '\uFFFD')) {
+		c.cmdID = ans.CmdID
+		return c.await(ctx)
+	}
 	if err := c.out.feedStream(stream.Stdout, []byte(ans.Stdout)); err != nil {
-		return nil, wrapErr("execute command", err)
+		return nil, wrapErr(c.op, err)
 	}
 	if err := c.out.feedStream(stream.Stderr, []byte(ans.Stderr)); err != nil {
-		return nil, wrapErr("execute command", err)
+		return nil, wrapErr(c.op, err)
 	}
 	code, ok := c.out.done()
-	if !ok {
-		c.out.flush()
-		if ans.ExitCode != nil {
-			code = *ans.ExitCode
-		}
+	if !ok && ans.ExitCode != nil {
+		code = *ans.ExitCode
 	}
 	c.r.pool.put(c.sess)
-	return c.result(code), nil
+	return c.finished(code)
 }
 
 // outlivedSync handles a command whose synchronous request ended before
 // it finished: cancelled or timed out, it is killed; otherwise its log is
 // followed.
 func (c *run) outlivedSync(ctx context.Context) (*workspace.CommandResult, error) {
-	c.cmdID = c.findCommand()
+	c.cmdID = c.findCommand(ctx)
 	if ctx.Err() != nil || (c.p.timeout > 0 && time.Since(c.started) >= c.p.timeout) {
 		// Cancelled or timed out: recover what it printed, then kill it.
 		return c.endKilled(ctx)
@@ -224,10 +263,14 @@ func (c *run) outlivedSync(ctx context.Context) (*workspace.CommandResult, error
 	if c.cmdID == "" {
 		// Still running, but the daemon cannot tell us which command it is:
 		// stop it rather than leave it running unobserved.
-		_ = c.kill(ctx)
+		killed, kerr := c.kill(ctx)
 		res := c.result(ExitCodeUnknown)
-		res.Killed = true
-		return res, &Error{Op: "execute command", Err: errors.New("the command outlived the synchronous request and could not be found in its session, so it was stopped")}
+		err := &Error{Op: c.op, Err: errors.New("the command outlived the synchronous request and could not be found in its session")}
+		if !killed {
+			return res, fmt.Errorf("%w, and it could not be killed (it may still run): %w", err, errors.Join(kerr, errors.New("its session was gone")))
+		}
+		res.ExitCode, res.Killed = ExitCodeKilled, true
+		return res, fmt.Errorf("%w, so it was killed", err)
 	}
 	// Still running, with time left: follow its log from the start.
 	c.s.log.Debug("command outlived the synchronous window; following its log", "session", c.sess.id, "command", c.cmdID)

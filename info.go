@@ -14,6 +14,10 @@ import (
 // Metadata holds language and ephemeral, snapshot and image when set, and
 // target while running.
 func (s *Sandbox) GetInfo(ctx context.Context) (*workspace.Info, error) {
+	if err := s.check(ctx, "GetInfo"); err != nil {
+		return nil, err
+	}
+	id := s.ID()
 	s.mu.Lock()
 	status, r, createdAt, c := s.status, s.remote, s.createdAt, s.conn
 	s.mu.Unlock()
@@ -22,7 +26,7 @@ func (s *Sandbox) GetInfo(ctx context.Context) (*workspace.Info, error) {
 		createdAt = time.Now()
 	}
 	info := &workspace.Info{
-		ID:        s.cfg.id,
+		ID:        id,
 		Name:      SandboxName,
 		Provider:  ProviderName,
 		Status:    status,

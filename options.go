@@ -98,7 +98,7 @@ func WithAPIKey(key string) Option {
 		if err := checkText("WithAPIKey", "key", key, false); err != nil {
 			return err
 		}
-		c.apiKey = key
+		c.apiKey, c.keyOption = newSecret(key), "WithAPIKey"
 		return nil
 	}
 }
@@ -108,11 +108,28 @@ func WithAPIKey(key string) Option {
 func WithAPIURL(rawURL string) Option {
 	return func(c *config) error {
 		if err := checkAPIURL(rawURL); err != nil {
-			return fmt.Errorf("WithAPIURL(%q): %w", rawURL, err)
+			return fmt.Errorf("WithAPIURL(%q): %w", redactURL(rawURL), err)
 		}
 		c.apiURL = strings.TrimRight(rawURL, "/")
 		return nil
 	}
+}
+
+// redactURL hides the user information of a URL (which may hold a
+// password), for error messages.
+func redactURL(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		if i := strings.LastIndex(rawURL, "@"); i >= 0 {
+			return "[redacted]" + rawURL[i:]
+		}
+		return rawURL
+	}
+	if u.User != nil {
+		u.User = url.User("[redacted]")
+		return strings.Replace(u.String(), "%5Bredacted%5D", "[redacted]", 1)
+	}
+	return rawURL
 }
 
 func checkAPIURL(rawURL string) error {
@@ -147,7 +164,7 @@ func WithEndpoint(apiURL, apiKey string) Option {
 		if err := checkText("WithEndpoint", "key", apiKey, false); err != nil {
 			return err
 		}
-		c.apiKey = apiKey
+		c.apiKey, c.keyOption = newSecret(apiKey), "WithEndpoint"
 		c.noEnv = true
 		return nil
 	}
@@ -416,13 +433,26 @@ func WithLogger(l *slog.Logger) Option {
 // WithExistingSandbox attaches to the remote sandbox with this Daytona id
 // (as returned by Sandbox.DaytonaID), for example one created by an earlier
 // run of the program. Start then reconnects to it, restarting it if it is
-// stopped or archived; if it no longer exists, a new one is created.
+// stopped or archived. If it does not exist (or is dead), Start fails with
+// an error matching ErrSandboxNotFound, unless WithCreateIfMissing asks for
+// a new one instead. Without WithID, ID() is the remote sandbox's logical
+// id (its mastra-sandbox-id label) once started.
 func WithExistingSandbox(daytonaID string) Option {
 	return func(c *config) error {
 		if err := checkText("WithExistingSandbox", "id", daytonaID, false); err != nil {
 			return err
 		}
 		c.existingID = daytonaID
+		return nil
+	}
+}
+
+// WithCreateIfMissing makes a Sandbox given WithExistingSandbox create a
+// new remote sandbox when that one does not exist or is dead, as Mastra
+// does, instead of failing.
+func WithCreateIfMissing() Option {
+	return func(c *config) error {
+		c.createIfMissing = true
 		return nil
 	}
 }

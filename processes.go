@@ -5,11 +5,13 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"net/http"
 	"sort"
 	"sync"
 	"time"
 	"unicode/utf8"
 
+	sdkerrors "github.com/daytonaio/daytona/libs/sdk-go/pkg/errors"
 	toolbox "github.com/daytonaio/daytona/libs/toolbox-api-client-go"
 
 	"github.com/agentworkspace/daytona/internal/shell"
@@ -40,6 +42,15 @@ type ProcessManager struct {
 	procs map[string]*Process
 }
 
+// check reports a manager of a Sandbox not made by New, and a nil ctx, as
+// Sandbox.check does.
+func (m *ProcessManager) check(ctx context.Context, op string) error {
+	if m == nil {
+		return (*Sandbox)(nil).check(ctx, op)
+	}
+	return m.s.check(ctx, op)
+}
+
 func newProcessManager(s *Sandbox) *ProcessManager {
 	return &ProcessManager{s: s, procs: make(map[string]*Process)}
 }
@@ -51,15 +62,15 @@ type Process struct {
 	pid string
 	run *run // owned by the reader goroutine until readerDone is closed
 
+	done chan struct{} // closed when the result is final
+
+	mu         sync.Mutex         // guards the fields below and run.out's tails
 	cancel     context.CancelFunc // stops the reader
 	readerDone chan struct{}      // closed when the reader has returned
-	done       chan struct{}      // closed when the result is final
-
-	mu       sync.Mutex // guards the fields below and run.out's tails
-	result   *workspace.CommandResult
-	err      error
-	killing  bool
-	timedOut bool
+	result     *workspace.CommandResult
+	err        error
+	killing    bool
+	timedOut   bool
 }
 
 // Spawn starts command in the background in its own session and returns
@@ -70,6 +81,9 @@ type Process struct {
 // or Destroy end it. As with ExecuteCommand, a sandbox found stopped or
 // deleted is restarted and the spawn tried once more.
 func (m *ProcessManager) Spawn(ctx context.Context, command string, opts *workspace.SpawnOptions) (workspace.Process, error) {
+	if err := m.check(ctx, "Spawn"); err != nil {
+		return nil, err
+	}
 	proc, err := m.spawn(ctx, command, opts)
 	if err != nil {
 		return nil, err // a nil interface, not a nil *Process
@@ -114,7 +128,7 @@ func (m *ProcessManager) submit(ctx context.Context, r *remote, p *plan) (*Proce
 	if err := c.submitAsync(ctx); err != nil {
 		// Do not leave an empty session (or a half-started command) behind.
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		_ = r.pool.remove(cctx, sess)
+		_, _ = r.pool.remove(cctx, sess)
 		cancel()
 		if ctx.Err() != nil {
 			return nil, wrapCtx(ctx, "spawn process", err)
@@ -128,38 +142,63 @@ func (m *ProcessManager) submit(ctx context.Context, r *remote, p *plan) (*Proce
 
 // track registers a process and starts following its log.
 func (m *ProcessManager) track(c *run) *Process {
-	proc := &Process{
-		m: m, pid: c.sess.id, run: c,
-		done: make(chan struct{}), readerDone: make(chan struct{}),
-	}
+	proc := &Process{m: m, pid: c.sess.id, run: c, done: make(chan struct{})}
+	c.op = "process " + proc.pid
 	c.out.lock = &proc.mu
-	ctx, cancel := context.WithCancel(context.Background())
-	proc.cancel = cancel
 	m.mu.Lock()
 	m.procs[proc.pid] = proc
 	m.mu.Unlock()
-	go proc.read(ctx)
+	proc.mu.Lock()
+	proc.startReaderLocked()
+	proc.mu.Unlock()
 	return proc
+}
+
+// startReaderLocked starts the goroutine that follows the process's log.
+// It is called with proc.mu held.
+func (proc *Process) startReaderLocked() {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	proc.cancel, proc.readerDone = cancel, done
+	go proc.read(ctx, cancel, done)
+}
+
+// stopReader marks the process as being ended by the caller (Kill, Stop,
+// Destroy), stops its reader and waits for it, so that the caller owns
+// proc.run. It returns false if the process has ended or is being ended
+// already.
+func (proc *Process) stopReader() bool {
+	proc.mu.Lock()
+	if proc.result != nil || proc.err != nil || proc.killing {
+		proc.mu.Unlock()
+		return false
+	}
+	proc.killing = true
+	cancel, readerDone := proc.cancel, proc.readerDone
+	proc.mu.Unlock()
+	cancel()
+	<-readerDone
+	return true
 }
 
 // read follows the process's log until it ends; it owns proc.run until it
 // returns.
-func (proc *Process) read(ctx context.Context) {
-	defer close(proc.readerDone)
-	defer proc.cancel()
+func (proc *Process) read(ctx context.Context, cancel context.CancelFunc, readerDone chan struct{}) {
+	defer close(readerDone)
+	defer cancel()
 	c := proc.run
 	if c.p.timeout > 0 {
 		t := time.AfterFunc(c.p.timeout-time.Since(c.started), func() {
 			proc.mu.Lock()
 			proc.timedOut = true
 			proc.mu.Unlock()
-			proc.cancel()
+			cancel()
 		})
 		defer t.Stop()
 	}
-	code, finished, err := c.follow(ctx)
-	if finished {
-		proc.finish(c.result(code), nil)
+	code, done, err := c.follow(ctx)
+	if done {
+		proc.finish(c.finished(code))
 		// Its session has done its work; delete it once the daemon agrees
 		// the command is over (a job it left in the background keeps it).
 		c.r.pool.deleteWhenDone(c.sess, c.cmdID)
@@ -172,30 +211,13 @@ func (proc *Process) read(ctx context.Context) {
 	case killing:
 		// Kill or Stop/Destroy is ending it and will record the result.
 		return
-	case timedOut:
-		_ = c.kill(context.Background())
-		res := c.result(ExitCodeTimeout)
-		res.TimedOut, res.Killed = true, true
-		if res.Stderr == "" {
-			res.Stderr = "Command timed out after " + c.p.timeout.String()
-		}
-		proc.finish(res, nil)
-		return
-	case c.out.werr != nil:
-		_ = c.kill(context.Background())
-		res := c.result(ExitCodeKilled)
-		res.Killed = true
-		proc.finish(res, fmt.Errorf("daytona: process %s: output writer: %w", proc.pid, c.out.werr))
+	case timedOut || c.out.werr != nil:
+		proc.finish(c.endKilled(context.Background()))
 		return
 	}
-	// The stream ended without the process's marker: the sandbox stopped or
-	// the session was deleted. The exit code is unknown; say so.
-	res, err := c.lost(context.Background(), err)
-	if err == nil {
-		proc.finish(res, nil)
-		return
-	}
-	proc.finish(res, fmt.Errorf("daytona: process %s: %w", proc.pid, stripPrefix(err)))
+	// The stream ended without the process's marker: the sandbox stopped,
+	// the session was deleted, or the stream could not be followed.
+	proc.finish(c.lost(context.Background(), err))
 }
 
 // finish records the final result once.
@@ -236,12 +258,12 @@ func (proc *Process) Wait(ctx context.Context) (*workspace.CommandResult, error)
 }
 
 // Kill kills the process and everything it started (by deleting its
-// session), and waits until it is gone. Killing a process that has ended
-// does nothing.
+// session), and waits until it is gone; its result then has ExitCode 137
+// and Killed. Killing a process that has ended does nothing. If the kill
+// fails, the process is followed as before (it may still run) and the
+// error is returned.
 func (proc *Process) Kill(ctx context.Context) error {
-	proc.mu.Lock()
-	if proc.result != nil || proc.err != nil || proc.killing {
-		proc.mu.Unlock()
+	if !proc.stopReader() {
 		select {
 		case <-proc.done:
 			return nil
@@ -249,33 +271,59 @@ func (proc *Process) Kill(ctx context.Context) error {
 			return wrapErr("kill process "+proc.pid, ctx.Err())
 		}
 	}
-	proc.killing = true
-	proc.mu.Unlock()
-	proc.cancel()
-	<-proc.readerDone // the reader has let go of the run
-	err := proc.run.kill(ctx)
-	res := proc.run.result(ExitCodeKilled)
+	c := proc.run
+	killed, err := c.kill(ctx)
+	if code, ok := c.out.done(); ok {
+		proc.finish(c.finished(code)) // it ended on its own first
+		return nil
+	}
+	switch {
+	case err != nil:
+		proc.mu.Lock()
+		proc.killing = false
+		proc.startReaderLocked()
+		proc.mu.Unlock()
+		return fmt.Errorf("daytona: kill process %s: %w", proc.pid, stripPrefix(err))
+	case !killed:
+		proc.finish(c.result(ExitCodeUnknown), fmt.Errorf("daytona: process %s: its session was gone before it could be killed", proc.pid))
+		return nil
+	}
+	res := c.result(ExitCodeKilled)
 	res.Killed = true
 	proc.finish(res, nil)
-	if err != nil {
-		return wrapErr("kill process "+proc.pid, err)
-	}
 	return nil
 }
 
-// SendStdin writes data to the process's standard input. Daytona carries it
-// as text, so data must be valid UTF-8.
+// SendStdin writes data to the process's standard input. Daytona carries
+// input as text, so data must be valid UTF-8, and it feeds line-reading
+// programs: the daemon appends a newline to data that does not end with
+// one, so send whole lines ("yes\n"). Empty data is an error. Input sent
+// right after Spawn waits (briefly) until the process can take it. A
+// process that has ended gives an error matching workspace.ErrNotReady.
 func (proc *Process) SendStdin(ctx context.Context, data []byte) error {
 	if code, ended := proc.ExitCode(); ended {
 		return fmt.Errorf("daytona: process %s has already exited with code %d: %w", proc.pid, code, workspace.ErrNotReady)
 	}
-	if !utf8.Valid(data) {
+	switch {
+	case len(data) == 0:
+		return invalid("SendStdin: empty data (the daemon rejects it; send a newline to send an empty line)")
+	case !utf8.Valid(data):
 		return invalid("SendStdin: data is not valid UTF-8 (the Daytona API carries text)")
 	}
-	_, err := proc.run.r.sb.ToolboxClient.ProcessAPI.SendInput(ctx, proc.pid, proc.run.cmdID).
-		Request(*toolbox.NewSessionSendInputRequest(string(data))).Execute()
+	op := "send stdin to process " + proc.pid
+	err := retryInputPipe(ctx, func() error {
+		resp, err := proc.run.r.sb.ToolboxClient.ProcessAPI.SendInput(ctx, proc.pid, proc.run.cmdID).
+			Request(*toolbox.NewSessionSendInputRequest(string(data))).Execute()
+		if err != nil {
+			return sdkerrors.ConvertToolboxError(err, resp)
+		}
+		return nil
+	})
+	if StatusCode(err) == http.StatusGone {
+		return fmt.Errorf("daytona: %s: it has ended: %w: %w", op, workspace.ErrNotReady, wrapErr(op, err))
+	}
 	if err != nil {
-		return wrapCtx(ctx, "send stdin to process "+proc.pid, err)
+		return wrapCtx(ctx, op, err)
 	}
 	return nil
 }
@@ -306,6 +354,9 @@ func (proc *Process) Stderr() string { return proc.run.out.retained(stream.Stder
 // List reports the processes this manager spawned or reattached, oldest
 // first, without asking the sandbox.
 func (m *ProcessManager) List(ctx context.Context) ([]workspace.ProcessInfo, error) {
+	if err := m.check(ctx, "List"); err != nil {
+		return nil, err
+	}
 	m.mu.Lock()
 	procs := make([]*Process, 0, len(m.procs))
 	for _, p := range m.procs {
@@ -335,6 +386,9 @@ func (m *ProcessManager) List(ctx context.Context) ([]workspace.ProcessInfo, err
 // replayed from the start and Wait works. Unknown ids match
 // workspace.ErrProcessNotFound.
 func (m *ProcessManager) Get(ctx context.Context, pid string) (workspace.Process, error) {
+	if err := m.check(ctx, "Get"); err != nil {
+		return nil, err
+	}
 	m.mu.Lock()
 	proc := m.procs[pid]
 	m.mu.Unlock()
@@ -393,6 +447,9 @@ func (m *ProcessManager) Kill(ctx context.Context, pid string) error {
 // Release forgets an ended process, so that List no longer reports it. It
 // returns an error for a process that still runs.
 func (m *ProcessManager) Release(pid string) error {
+	if err := m.check(context.Background(), "Release"); err != nil {
+		return err
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	proc := m.procs[pid]
@@ -420,15 +477,9 @@ func (m *ProcessManager) endAll(r *remote) {
 	}
 	m.mu.Unlock()
 	for _, p := range running {
-		p.mu.Lock()
-		if p.result != nil || p.err != nil || p.killing {
-			p.mu.Unlock()
+		if !p.stopReader() {
 			continue
 		}
-		p.killing = true
-		p.mu.Unlock()
-		p.cancel()
-		<-p.readerDone
 		res := p.run.result(ExitCodeKilled)
 		res.Killed = true
 		p.finish(res, nil)

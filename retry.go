@@ -3,9 +3,12 @@ package daytona
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/agentworkspace/daytona/internal/follow"
 )
 
 // Every rule about waiting and trying again lives in this file: how long to
@@ -63,20 +66,81 @@ func stateChangeInProgress(err error) bool {
 }
 
 // notStartedByStop reports the control plane's answer to stopping a sandbox
-// that is not running: success, for an idempotent Stop.
+// that is not running: success, for an idempotent Stop. The API answers 400
+// "Sandbox is not started" (v0.173) or "Sandbox is not in a stoppable
+// state" (v0.190, apps/api/src/sandbox/services/sandbox.service.ts:2161).
 func notStartedByStop(err error) bool {
+	msg := strings.ToLower(err.Error())
 	return StatusCode(err) == http.StatusBadRequest &&
-		strings.Contains(strings.ToLower(err.Error()), "not started")
+		(strings.Contains(msg, "not started") || strings.Contains(msg, "not in a stoppable state"))
 }
 
 // Follow streams.
 const (
-	// maxStreamReconnects bounds how often a broken follow stream is
-	// reopened for one command.
+	// maxStreamReconnects bounds how often in a row a broken follow stream
+	// is reopened without progress; a stream that delivered bytes before
+	// it broke starts a new count.
 	maxStreamReconnects = 3
-	// streamReconnectStep is the pause before the n-th reopening, times n.
+	// streamReconnectStep is the pause before the n-th reopening in a
+	// row, times n.
 	streamReconnectStep = 50 * time.Millisecond
+	// pingInterval is how often an idle follow stream is pinged. The
+	// daemon answers pings but sends nothing while a command is silent, and
+	// proxies and load balancers cut connections idle for a minute or so.
+	pingInterval = 30 * time.Second
+	// drainIdle is how long reading the rest of a command's log from its
+	// stream waits for more before it takes what it has.
+	drainIdle = 300 * time.Millisecond
 )
+
+// reopenFollow reports whether a follow stream that ended with err, after
+// failures earlier failures in a row, is worth reopening: a network
+// failure, an abnormal close, a 5xx or 429 refusal, within the budget.
+// Not a normal close (the session was deleted, or the daemon closed it
+// after the command ended without a marker), nor a refusal that means the
+// session or sandbox is gone (4xx).
+func reopenFollow(err error, failures int) bool {
+	if failures >= maxStreamReconnects || errors.Is(err, io.EOF) {
+		return false
+	}
+	var he *follow.HandshakeError
+	if errors.As(err, &he) {
+		return he.StatusCode >= http.StatusInternalServerError || he.StatusCode == http.StatusTooManyRequests
+	}
+	return true
+}
+
+// Exit-code race: the daemon reads a command's exit-code file while its
+// wrapper may still be writing it (apps/daemon/pkg/session/execute.go:102-113
+// and command.go:50-61, v0.190.0), and then answers 500 "failed to convert
+// exit code to int" for a command that did finish. A lookup that hits it
+// is tried again.
+const (
+	exitCodeRaceTries = 5
+	exitCodeRacePause = 20 * time.Millisecond
+)
+
+// isExitCodeRace reports the daemon's answer when it read a half-written
+// exit code.
+func isExitCodeRace(err error) bool {
+	msg, _ := sdkMessage(err)
+	return StatusCode(err) >= http.StatusInternalServerError && strings.Contains(msg, "failed to convert exit code")
+}
+
+// retryExitCodeRace calls f until it succeeds, fails otherwise than by the
+// exit-code race, or exitCodeRaceTries calls failed by it.
+func retryExitCodeRace(ctx context.Context, f func() error) error {
+	var err error
+	for range exitCodeRaceTries {
+		if err = f(); err == nil || !isExitCodeRace(err) {
+			return err
+		}
+		if serr := sleep(ctx, exitCodeRacePause); serr != nil {
+			return err
+		}
+	}
+	return err
+}
 
 // sessionPollSchedule paces the background polling of a session whose
 // command was answered early (by its completion marker), until the daemon
@@ -93,6 +157,12 @@ type notStarted struct {
 
 func (e *notStarted) Error() string { return e.err.Error() }
 func (e *notStarted) Unwrap() error { return e.err }
+
+// isNotStarted reports whether err is a *notStarted.
+func isNotStarted(err error) bool {
+	var ns *notStarted
+	return errors.As(err, &ns)
+}
 
 // classify inspects a toolbox error that came before a command started
 // (creating its session, or submitting it). Errors that mean the command
@@ -161,5 +231,35 @@ func resubmitOnce[T any](ctx context.Context, s *Sandbox, op string, attempt fun
 			continue
 		}
 		return zero, wrapCtx(ctx, op, notRun.err)
+	}
+}
+
+// Input to a process: the daemon opens the command's input pipe, which
+// exists only once the command's wrapper has started, and answers 500
+// "failed to open input pipe" before that — right after the command was
+// submitted, or while it waits behind another in its session
+// (apps/daemon/pkg/session/input.go:40-44, v0.190.0). Such input is tried
+// again, for at most inputPipeWait.
+const (
+	inputPipeWait     = 5 * time.Second
+	inputPipeRetryMin = 10 * time.Millisecond
+	inputPipeRetryMax = 200 * time.Millisecond
+)
+
+// retryInputPipe calls send until it succeeds, fails otherwise than with
+// "failed to open input pipe", or inputPipeWait has passed.
+func retryInputPipe(ctx context.Context, send func() error) error {
+	deadline := time.Now().Add(inputPipeWait)
+	b := backoff{next: inputPipeRetryMin, max: inputPipeRetryMax}
+	for {
+		err := send()
+		msg, _ := sdkMessage(err)
+		if err == nil || StatusCode(err) != http.StatusInternalServerError ||
+			!strings.Contains(msg, "failed to open input pipe") || time.Now().After(deadline) {
+			return err
+		}
+		if b.wait(ctx) != nil {
+			return err
+		}
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -13,6 +15,7 @@ import (
 
 	"github.com/agentworkspace/daytona/internal/follow"
 	"github.com/agentworkspace/daytona/internal/shell"
+	"github.com/agentworkspace/daytona/internal/stream"
 	"github.com/agentworkspace/daytona/workspace"
 )
 
@@ -26,6 +29,7 @@ type run struct {
 	sess    *session
 	p       *plan
 	out     *output
+	op      string    // "execute command", or "process <pid>"
 	script  string    // the text submitted to the session
 	cmdID   string    // the daemon's id of the command, once known
 	started time.Time // when it was submitted
@@ -39,6 +43,7 @@ func (s *Sandbox) newRun(r *remote, sess *session, p *plan) *run {
 	return &run{
 		s: s, r: r, sess: sess, p: p,
 		out:     newOutput(token, p.stdout, p.stderr, p.retain),
+		op:      "execute command",
 		script:  spec.Script(),
 		started: time.Now(),
 	}
@@ -57,9 +62,20 @@ func (c *run) result(exitCode int) *workspace.CommandResult {
 	return res
 }
 
+// finished builds the result of a command that ended on its own with the
+// given exit code. A sandbox without bash ran nothing: that is an error.
+func (c *run) finished(code int) (*workspace.CommandResult, error) {
+	c.out.flush()
+	res := c.result(code)
+	if c.out.mode() == stream.ModeNoBash {
+		return res, fmt.Errorf("daytona: %s: %s: %w", c.op, shell.NoBashMessage, workspace.ErrUnsupported)
+	}
+	return res, nil
+}
+
 // submitAsync submits the command asynchronously and records its id.
 func (c *run) submitAsync(ctx context.Context) error {
-	m, err := c.r.sb.Process.ExecuteSessionCommand(ctx, c.sess.id, c.script, true, false)
+	m, err := c.r.sb.Process.ExecuteSessionCommand(ctx, c.sess.id, c.script, true, true)
 	if err != nil {
 		return err
 	}
@@ -69,8 +85,8 @@ func (c *run) submitAsync(ctx context.Context) error {
 
 // findCommand looks up the id of the command running c.script in its
 // session, if the daemon knows it.
-func (c *run) findCommand() string {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+func (c *run) findCommand(ctx context.Context) string {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	info, err := c.r.sb.Process.GetSession(ctx, c.sess.id)
 	if err != nil {
@@ -83,6 +99,22 @@ func (c *run) findCommand() string {
 		}
 	}
 	return ""
+}
+
+// recoverSubmitted handles a submission that failed in a way that does not
+// prove the command never started (an answer after the daemon took it, a
+// broken connection): if the daemon knows the command, its log is followed
+// to the end (it is never submitted again); if not, it never started, and
+// the session, which may be in any state, is deleted.
+func (c *run) recoverSubmitted(ctx context.Context, cause error) (*workspace.CommandResult, error) {
+	if c.cmdID = c.findCommand(ctx); c.cmdID != "" {
+		c.s.log.Debug("the daemon has the command although its submission failed; following it", "session", c.sess.id, "err", cause)
+		return c.await(ctx)
+	}
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	_, _ = c.r.pool.remove(cctx, c.sess)
+	return nil, wrapCtx(ctx, c.op, cause)
 }
 
 // release returns the session of a command that finished to the pool.
@@ -107,10 +139,10 @@ func (c *run) await(ctx context.Context) (*workspace.CommandResult, error) {
 		t := time.AfterFunc(c.p.timeout-time.Since(c.started), cancel)
 		defer t.Stop()
 	}
-	code, finished, lastErr := c.follow(runCtx)
-	if finished {
+	code, done, lastErr := c.follow(runCtx)
+	if done {
 		c.release()
-		return c.result(code), nil
+		return c.finished(code)
 	}
 	if runCtx.Err() != nil || c.out.werr != nil {
 		// Timeout, cancellation (endKilled tells them apart by ctx) or a
@@ -125,61 +157,80 @@ func (c *run) await(ctx context.Context) (*workspace.CommandResult, error) {
 var readBufs = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
 
 // follow reads the command's log until both completion markers arrived
-// (finished), ctx ends, a writer fails, or the stream cannot be reopened.
-// A broken stream is reopened, skipping what was already read.
-func (c *run) follow(ctx context.Context) (code int, finished bool, lastErr error) {
-	cfg := c.r.sb.ToolboxClient.GetConfig()
-	url, err := follow.URL(cfg.Servers[0].URL, c.sess.id, c.cmdID)
-	if err != nil {
-		return 0, false, err
-	}
-	header := http.Header{}
-	for k, v := range cfg.DefaultHeader {
-		header.Set(k, v)
-	}
+// (done), ctx ends, a writer fails, or the stream cannot be reopened. A
+// broken stream is reopened, skipping what was already read; see
+// reopenFollow for when.
+func (c *run) follow(ctx context.Context) (code int, done bool, lastErr error) {
 	bp := readBufs.Get().(*[]byte)
 	defer readBufs.Put(bp)
-	for attempt := 0; attempt <= maxStreamReconnects; attempt++ {
-		if attempt > 0 {
-			c.s.log.Debug("follow stream broke; reopening it", "attempt", attempt, "err", lastErr)
-			if err := sleep(ctx, time.Duration(attempt)*streamReconnectStep); err != nil {
-				return 0, false, err
-			}
-		}
-		code, finished, err := c.followOnce(ctx, url, header, *bp)
-		if finished {
+	for failures := 0; ; failures++ {
+		before := c.out.demux.Offset()
+		code, done, err := c.followOnce(ctx, *bp)
+		if done {
 			return code, true, nil
 		}
 		if ctx.Err() != nil || c.out.werr != nil {
 			return 0, false, err
 		}
-		lastErr = err
-		var he *follow.HandshakeError
-		if errors.As(err, &he) && he.StatusCode < http.StatusInternalServerError {
-			return 0, false, err // refused: the session or sandbox is gone
+		if c.out.demux.Offset() > before {
+			failures = 0 // it made progress: a new budget
 		}
-		if errors.Is(err, io.EOF) {
-			return 0, false, err // closed normally without a marker: the session was deleted
+		if !reopenFollow(err, failures) {
+			return 0, false, err
+		}
+		c.s.log.Debug("follow stream broke; reopening it", "failures", failures+1, "err", err)
+		if err := sleep(ctx, time.Duration(failures+1)*streamReconnectStep); err != nil {
+			return 0, false, err
 		}
 	}
-	return 0, false, lastErr
 }
 
-// followOnce reads the command's log from one follow stream, skipping what
-// was already parsed, until both markers arrived or the stream ends.
-// Closing the connection when ctx ends interrupts a blocked read at once.
-func (c *run) followOnce(ctx context.Context, url string, header http.Header, buf []byte) (code int, finished bool, err error) {
+// dial opens the command's follow stream, which replays its log from the
+// first byte. Closing the connection when ctx ends interrupts a blocked
+// read at once; the returned function releases the stream.
+func (c *run) dial(ctx context.Context) (*follow.Stream, func(), error) {
+	cfg := c.r.sb.ToolboxClient.GetConfig()
+	url, err := follow.URL(cfg.Servers[0].URL, c.sess.id, c.cmdID)
+	if err != nil {
+		return nil, nil, err
+	}
+	header := http.Header{}
+	for k, v := range cfg.DefaultHeader {
+		header.Set(k, v)
+	}
 	st, err := follow.Dial(ctx, url, header)
+	if err != nil {
+		return nil, nil, err
+	}
+	stop := context.AfterFunc(ctx, func() { _ = st.Close() })
+	return st, func() {
+		stop()
+		_ = st.Close()
+	}, nil
+}
+
+// followOnce reads the command's log from one follow stream until both
+// markers arrived or the stream ends. While the stream is idle it is
+// pinged, so that nothing between here and the daemon takes it for dead.
+func (c *run) followOnce(ctx context.Context, buf []byte) (code int, done bool, err error) {
+	st, release, err := c.dial(ctx)
 	if err != nil {
 		return 0, false, err
 	}
-	stop := context.AfterFunc(ctx, func() { _ = st.Close() })
-	defer func() {
-		stop()
-		_ = st.Close()
-	}()
-	skip := c.out.demux.Offset() // a reopened stream replays from byte 0
+	defer release()
+	defer st.KeepAlive(pingInterval)()
+	return c.readStream(st, buf, nil)
+}
+
+// readStream feeds what st carries beyond what was already parsed (a
+// stream replays from byte 0) until both markers arrived or the stream
+// ends; beforeRead, if set, is called before each read.
+func (c *run) readStream(st *follow.Stream, buf []byte, beforeRead func()) (code int, done bool, err error) {
+	skip := c.out.demux.Offset()
 	for {
+		if beforeRead != nil {
+			beforeRead()
+		}
 		n, rerr := st.Read(buf)
 		chunk := buf[:n]
 		if skip > 0 {
@@ -202,7 +253,11 @@ func (c *run) followOnce(ctx context.Context, url string, header http.Header, bu
 }
 
 // readRest feeds what the command's log holds beyond what was parsed, when
-// the command is known and the writers still work.
+// the command is known and the writers still work. The log's JSON answer
+// is exact when the output was framed (it is then valid UTF-8, so offsets
+// into it are offsets into the log); otherwise, if it holds a U+FFFD (which
+// may stand for bytes the command printed), the rest is read from the
+// binary stream instead, until it ends or pauses for drainIdle.
 func (c *run) readRest(ctx context.Context) error {
 	if c.cmdID == "" || c.out.werr != nil {
 		return nil
@@ -211,38 +266,88 @@ func (c *run) readRest(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if raw, off := logs.GetOutput(), c.out.demux.Offset(); int64(len(raw)) > off {
+	raw, off := logs.GetOutput(), c.out.demux.Offset()
+	if c.out.mode() != stream.ModeFramed && strings.ContainsRune(raw, '\uFFFD') {
+		return c.drain(ctx)
+	}
+	if int64(len(raw)) > off {
 		_ = c.out.feedLog([]byte(raw[off:]))
 	}
 	return nil
 }
 
-// kill reads what the log holds beyond what was parsed, then deletes the
-// session, which kills the command's process tree.
-func (c *run) kill(ctx context.Context) error {
-	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
-	_ = c.readRest(cctx)
-	err := c.r.pool.remove(cctx, c.sess)
+// drain reads the command's log from the binary stream, beyond what was
+// parsed, until the markers, the stream's end, or drainIdle without data.
+func (c *run) drain(ctx context.Context) error {
+	st, release, err := c.dial(ctx)
 	if err != nil {
-		c.s.log.Warn("could not kill the command's session", "session", c.sess.id, "err", err)
+		return err
 	}
-	c.out.flush()
+	defer release()
+	bp := readBufs.Get().(*[]byte)
+	defer readBufs.Put(bp)
+	_, _, err = c.readStream(st, *bp, func() { st.SetReadDeadline(time.Now().Add(drainIdle)) })
+	if errors.Is(err, io.EOF) || errors.Is(err, os.ErrDeadlineExceeded) {
+		return nil // the end, or a pause: that is all there is for now
+	}
 	return err
 }
 
-// endKilled kills a command that timed out, was cancelled or whose writer
-// failed, and builds its result: a failed writer's error, the caller's
-// context error, or (neither) the timeout result.
+// kill deletes the command's session, which kills its process tree, after
+// reading what its log holds beyond what was parsed (which may show that it
+// has just finished: then it is not killed). killed reports that the
+// daemon deleted the session; a session already gone gives false and no
+// error.
+func (c *run) kill(ctx context.Context) (killed bool, err error) {
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	_ = c.readRest(cctx)
+	if _, ok := c.out.done(); ok {
+		return false, nil
+	}
+	killed, err = c.r.pool.remove(cctx, c.sess)
+	if err != nil {
+		c.s.log.Warn("could not kill the command's session", "session", c.sess.id, "err", err)
+		err = wrapErr("kill the command's session "+c.sess.id, err)
+	}
+	c.out.flush()
+	return killed, err
+}
+
+// endKilled ends a command that timed out, was cancelled or whose writer
+// failed, and builds its result. The command is reported killed (137, or
+// 124 and TimedOut after the timeout) only when the kill succeeded;
+// otherwise its exit code is unknown and the error says it may still run.
+// The error is a failed writer's, or the caller's context error, or (after
+// a timeout) nil.
 func (c *run) endKilled(ctx context.Context) (*workspace.CommandResult, error) {
-	_ = c.kill(ctx)
-	res := c.result(ExitCodeKilled)
-	res.Killed = true
+	killed, kerr := c.kill(ctx)
+	var cause error
 	switch {
 	case c.out.werr != nil:
-		return res, fmt.Errorf("daytona: execute command: output writer: %w", c.out.werr)
+		cause = fmt.Errorf("daytona: %s: output writer: %w", c.op, c.out.werr)
 	case ctx.Err() != nil:
-		return res, wrapErr("execute command", ctx.Err())
+		cause = wrapErr(c.op, ctx.Err())
+	}
+	if code, ok := c.out.done(); ok {
+		// It finished just before it would have been killed.
+		res, err := c.finished(code)
+		return res, errors.Join(cause, err)
+	}
+	if !killed {
+		if kerr == nil {
+			kerr = errors.New("its session was already gone")
+		}
+		res := c.result(ExitCodeUnknown)
+		if cause == nil {
+			cause = fmt.Errorf("daytona: %s: timed out after %v", c.op, c.p.timeout)
+		}
+		return res, fmt.Errorf("%w, and the command could not be killed (it may still run): %w", cause, kerr)
+	}
+	res := c.result(ExitCodeKilled)
+	res.Killed = true
+	if cause != nil {
+		return res, cause
 	}
 	res.ExitCode = ExitCodeTimeout
 	res.TimedOut = true
@@ -252,21 +357,59 @@ func (c *run) endKilled(ctx context.Context) (*workspace.CommandResult, error) {
 	return res, nil
 }
 
-// lost handles a follow stream that ended before the marker: the session
-// was deleted, the sandbox stopped, or the network failed for good. The
-// command may have run, so it is never resubmitted.
+// lost handles a follow stream that ended, or could not be opened, before
+// the marker: the command may have run, so it is never submitted again.
+// What the log holds is read; a command that ended without a marker (it
+// was killed by a signal, or its shell misbehaved) reports the exit code
+// the daemon recorded; one that can no longer be followed is killed.
 func (c *run) lost(ctx context.Context, cause error) (*workspace.CommandResult, error) {
 	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	if err := c.readRest(cctx); err != nil {
-		cause = err
-	} else if code, ok := c.out.done(); ok {
-		return c.result(code), nil
+	if err := c.readRest(cctx); err == nil {
+		if code, ok := c.out.done(); ok {
+			return c.finished(code)
+		}
 	}
-	c.out.flush()
-	res := c.result(ExitCodeUnknown)
+	if code, ok := c.exitCode(cctx); ok {
+		return c.finished(code)
+	}
 	if cause == nil || errors.Is(cause, io.EOF) {
 		cause = errors.New("the command's log stream ended before the command finished (was its session deleted?)")
 	}
-	return res, wrapCtx(ctx, "execute command", cause)
+	killed, kerr := c.kill(ctx)
+	c.out.flush()
+	res := c.result(ExitCodeUnknown)
+	err := wrapCtx(ctx, c.op, cause)
+	switch {
+	case killed:
+		res.ExitCode, res.Killed = ExitCodeKilled, true
+		err = fmt.Errorf("%w; the command could not be followed, so it was killed", err)
+	case kerr != nil:
+		err = fmt.Errorf("%w, and the command could not be killed (it may still run): %w", err, kerr)
+	}
+	return res, err
+}
+
+// exitCode asks the daemon for the command's recorded exit code.
+func (c *run) exitCode(ctx context.Context) (int, bool) {
+	if c.cmdID == "" {
+		return 0, false
+	}
+	var cmd map[string]any
+	err := retryExitCodeRace(ctx, func() (err error) {
+		cmd, err = c.r.sb.Process.GetSessionCommand(ctx, c.sess.id, c.cmdID)
+		return err
+	})
+	if err != nil {
+		return 0, false
+	}
+	switch v := cmd["exitCode"].(type) {
+	case int32:
+		return int(v), true
+	case int:
+		return v, true
+	case float64:
+		return int(v), true
+	}
+	return 0, false
 }

@@ -59,8 +59,9 @@ type Sandbox struct {
 	starting   *flight
 	stopping   *flight
 	destroying *flight
-	attempted  bool // a start has been attempted
-	destroyed  bool // Destroy was called: only Destroy and GetInfo still work
+	labelID    string // the logical id read from the remote's label (cfg.idFromLabel)
+	attempted  bool   // a start has been attempted
+	destroyed  bool   // Destroy was called: only Destroy and GetInfo still work
 }
 
 // flight is an operation in progress that concurrent callers share.
@@ -95,11 +96,18 @@ func New(opts ...Option) (*Sandbox, error) {
 			return nil, fmt.Errorf("daytona: %w: %w", ErrInvalidInput, err)
 		}
 	}
-	if cfg.id == "" {
+	switch {
+	case cfg.id == "" && cfg.existingID != "":
+		// The logical id is the remote's label, read at start.
+		cfg.id, cfg.idFromLabel = cfg.existingID, true
+	case cfg.id == "":
 		cfg.id = generateID()
 	}
 	if cfg.name == "" {
 		cfg.name = cfg.id
+		if cfg.idFromLabel {
+			cfg.name = generateID() // for a sandbox WithCreateIfMissing creates
+		}
 	}
 	s := &Sandbox{
 		cfg:        cfg,
@@ -132,8 +140,22 @@ func generateID() string {
 	return "daytona-sandbox-" + strconv.FormatInt(time.Now().UnixMilli(), 36) + "-" + string(suffix)
 }
 
-// ID returns the sandbox's logical id (WithID, or a generated one).
-func (s *Sandbox) ID() string { return s.cfg.id }
+// ID returns the sandbox's logical id: WithID's, or a generated one. A
+// Sandbox attached with WithExistingSandbox and no WithID takes it from
+// the remote sandbox's mastra-sandbox-id label when it starts (before
+// that, ID returns the Daytona id), so that every Sandbox attached to one
+// remote sandbox reports the same ID.
+func (s *Sandbox) ID() string {
+	if !s.cfg.idFromLabel {
+		return s.cfg.id
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.labelID != "" {
+		return s.labelID
+	}
+	return s.cfg.id
+}
 
 // Name returns "DaytonaSandbox", the implementation's name (WithName names
 // the remote sandbox instead).
@@ -179,6 +201,19 @@ func (s *Sandbox) Instance() (*sdk.Sandbox, error) {
 	return s.remote.sb, nil
 }
 
+// check reports misuse before it can reach a request or a goroutine: a
+// Sandbox not made by New is an error matching ErrInvalidInput; a nil ctx
+// panics at the call, with a message saying so (as net/http does).
+func (s *Sandbox) check(ctx context.Context, op string) error {
+	if ctx == nil {
+		panic("daytona: " + op + " called with a nil Context")
+	}
+	if s == nil || s.procs == nil {
+		return invalid("%s on a Sandbox that was not made by daytona.New (use daytona.New)", op)
+	}
+	return nil
+}
+
 func (s *Sandbox) notReadyLocked() error {
 	if s.destroyed {
 		return fmt.Errorf("daytona: sandbox %s was destroyed: %w", s.cfg.id, ErrNotReady)
@@ -193,6 +228,9 @@ func (s *Sandbox) notReadyLocked() error {
 // goes on if one caller's ctx ends; a failed start is not remembered, so the
 // next call tries again.
 func (s *Sandbox) Start(ctx context.Context) error {
+	if err := s.check(ctx, "Start"); err != nil {
+		return err
+	}
 	_, err := s.ensureRunning(ctx)
 	return err
 }
@@ -246,11 +284,12 @@ func (s *Sandbox) runStart(ctx context.Context, f *flight) {
 	defer cancel()
 	started := time.Now()
 	s.log.Debug("starting")
-	r, createdAt, workDir, err := s.acquire(ctx)
+	a, err := s.acquire(ctx)
 	if err == nil {
-		r.pool = newSessionPool(s, r.sb)
-		r.pool.warm(ctx)
+		a.r.pool = newSessionPool(s, a.r.sb)
+		a.r.pool.warm(ctx)
 	}
+	err = s.explainRefusedKey(err)
 	s.mu.Lock()
 	s.starting = nil
 	if err != nil {
@@ -258,11 +297,15 @@ func (s *Sandbox) runStart(ctx context.Context, f *flight) {
 		f.err = err
 		s.log.Debug("start failed", "err", err)
 	} else {
+		r := a.r
 		s.remote = r
 		s.daytonaID = r.sb.ID
-		s.createdAt = createdAt
-		if workDir != "" {
-			s.workDir = workDir
+		s.createdAt = a.createdAt
+		if a.workDir != "" {
+			s.workDir = a.workDir
+		}
+		if s.cfg.idFromLabel && a.logicalID != "" {
+			s.labelID = a.logicalID
 		}
 		s.status = workspace.StatusRunning
 		s.log.Debug("running", "daytonaID", r.sb.ID, "took", time.Since(started))
@@ -279,6 +322,9 @@ func (s *Sandbox) runStart(ctx context.Context, f *flight) {
 // either way (its Daytona id is kept, for the next start). After Destroy it
 // returns an error matching ErrNotReady.
 func (s *Sandbox) Stop(ctx context.Context) error {
+	if err := s.check(ctx, "Stop"); err != nil {
+		return err
+	}
 	for {
 		s.mu.Lock()
 		if s.destroyed {
@@ -326,6 +372,9 @@ func (s *Sandbox) Stop(ctx context.Context) error {
 // again. After Destroy, every operation but Destroy and GetInfo returns an
 // error matching ErrNotReady.
 func (s *Sandbox) Destroy(ctx context.Context) error {
+	if err := s.check(ctx, "Destroy"); err != nil {
+		return err
+	}
 	for {
 		s.mu.Lock()
 		if s.status == workspace.StatusDestroyed {
@@ -405,7 +454,7 @@ func (s *Sandbox) end(ctx context.Context, f *flight, r *remote, final func(cont
 		r.pool.close()
 	}
 	s.bg.wait(ctx)
-	err := final(ctx)
+	err := s.explainRefusedKey(final(ctx))
 	s.mu.Lock()
 	settle(err)
 	if err != nil {
@@ -421,6 +470,9 @@ func (s *Sandbox) end(ctx context.Context, f *flight, r *remote, final func(cont
 // variables) and returns the new one. Per-call ExecOptions.Env still wins.
 // Invalid names are rejected and the overlay is left unchanged.
 func (s *Sandbox) SetEnv(update func(env map[string]string) map[string]string) error {
+	if err := s.check(context.Background(), "SetEnv"); err != nil {
+		return err
+	}
 	if update == nil {
 		return invalid("SetEnv: nil update function")
 	}

@@ -125,13 +125,18 @@ func (p *sessionPool) deleteLater(sess *session) {
 	})
 }
 
-// remove deletes a session now, which kills its processes.
-func (p *sessionPool) remove(ctx context.Context, sess *session) error {
-	err := p.sb.Process.DeleteSession(ctx, sess.id)
-	if err != nil && !isNotFound(err) {
-		return err
+// remove deletes a session now, which kills its processes. removed
+// reports that the daemon deleted it; a session it no longer knows gives
+// false and no error.
+func (p *sessionPool) remove(ctx context.Context, sess *session) (removed bool, err error) {
+	err = p.sb.Process.DeleteSession(ctx, sess.id)
+	switch {
+	case err == nil:
+		return true, nil
+	case isNotFound(err):
+		return false, nil
 	}
-	return nil
+	return false, err
 }
 
 // forgetAll drops the idle sessions, after the daemon lost one (a restart

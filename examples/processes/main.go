@@ -49,6 +49,9 @@ done`
 const replyTimeout = 30 * time.Second
 
 func run(ctx context.Context, w io.Writer) error {
+	// The process's output is printed from the goroutine that reads it,
+	// while this one prints too: one lock for every write to w.
+	w = &syncWriter{w: w}
 	sb, cleanup, err := examplesupport.Connect(ctx, w)
 	if err != nil {
 		return err
@@ -193,4 +196,16 @@ func (o *watcher) await(ctx context.Context, want string) error {
 			return fmt.Errorf("the server did not print %q within %v", want, replyTimeout)
 		}
 	}
+}
+
+// syncWriter serialises the writes of several goroutines to w.
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
 }

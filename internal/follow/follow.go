@@ -105,3 +105,35 @@ func (s *Stream) Read(p []byte) (int, error) {
 
 // Close closes the connection without a close handshake.
 func (s *Stream) Close() error { return s.conn.Close() }
+
+// SetReadDeadline sets the deadline for reads; a read that reaches it
+// fails with an error matching os.ErrDeadlineExceeded, and the stream is
+// then unusable.
+func (s *Stream) SetReadDeadline(t time.Time) { _ = s.conn.SetReadDeadline(t) }
+
+// KeepAlive pings the server every interval until the returned function is
+// called (which waits for the pinging goroutine to end). Pings may be
+// written while another goroutine reads.
+func (s *Stream) KeepAlive(interval time.Duration) (stop func()) {
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				if s.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(10*time.Second)) != nil {
+					return
+				}
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		<-finished
+	}
+}

@@ -43,6 +43,11 @@ func NewFrames(marker string) *Frames {
 	return &Frames{header: []byte(marker)}
 }
 
+// Header returns the header line the script writes in the given mode.
+func (f *Frames) Header(mode byte) string {
+	return string(f.header) + string(mode) + "\n"
+}
+
 // Mode returns the header's mode letter, ModeUnframed if the output did
 // not start with a header, or ModeUndecided.
 func (f *Frames) Mode() byte { return f.mode }

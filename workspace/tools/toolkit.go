@@ -41,7 +41,7 @@ type Tool struct {
 	Annotations Annotations
 
 	kit    *Toolkit
-	decode func(json.RawMessage) (any, error)         // checks input; returns the decoded value
+	decode func(json.RawMessage) (any, error)        // checks input; returns the decoded value
 	run    func(ctx context.Context, in any) *Result // runs a checked input
 }
 

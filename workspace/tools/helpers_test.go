@@ -18,21 +18,6 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// filesSandbox is a daytona.Sandbox with a Filesystem over its working
-// directory (daytonatest's sandboxes are directories of this machine),
-// standing in for the Filesystem daytona does not implement yet.
-type filesSandbox struct {
-	*daytona.Sandbox
-	fs *rootfs.FS
-}
-
-func (s filesSandbox) Filesystem() workspace.Filesystem { return s.fs }
-
-var (
-	_ workspace.FilesystemProvider = filesSandbox{}
-	_ workspace.ProcessSpawner     = filesSandbox{}
-)
-
 // newSandbox returns a started daytona.Sandbox on its own daytonatest
 // server, destroyed at cleanup.
 func newSandbox(t *testing.T, opts ...daytona.Option) *daytona.Sandbox {
@@ -55,20 +40,17 @@ func newSandbox(t *testing.T, opts ...daytona.Option) *daytona.Sandbox {
 	return sb
 }
 
-// newFilesSandbox returns a started sandbox with a Filesystem.
-func newFilesSandbox(t *testing.T) filesSandbox {
+// newFilesSandbox returns a started sandbox with a Filesystem over its
+// working directory (daytonatest's sandboxes are directories of this
+// machine), standing in for the Filesystem daytona does not implement yet.
+func newFilesSandbox(t *testing.T) rootfs.Sandbox {
 	t.Helper()
-	sb := newSandbox(t)
-	res, err := sb.ExecuteCommand(t.Context(), "pwd", nil, nil)
-	if err != nil || !res.Success() {
-		t.Fatalf("pwd: %v %+v", err, res)
-	}
-	fsys, err := rootfs.Open(strings.TrimSpace(res.Stdout))
+	sb, err := rootfs.Local(t.Context(), newSandbox(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { fsys.Close() })
-	return filesSandbox{Sandbox: sb, fs: fsys}
+	t.Cleanup(func() { sb.FS.Close() })
+	return sb
 }
 
 func newKit(t *testing.T, sb workspace.Sandbox, opts *tools.Options) *tools.Toolkit {

@@ -29,7 +29,7 @@ func TestToolsFollowCapabilities(t *testing.T) {
 	if got := names(newKit(t, sb, nil)); !slices.Equal(got, all) {
 		t.Errorf("with processes and files: %q; want %q", got, all)
 	}
-	if got := names(newKit(t, sb.Sandbox, nil)); !slices.Equal(got, all[:3]) {
+	if got := names(newKit(t, sb.ProcessSandbox, nil)); !slices.Equal(got, all[:3]) {
 		t.Errorf("daytona.Sandbox: %q; want %q", got, all[:3])
 	}
 	kit := newKit(t, commandOnly{sb}, nil)

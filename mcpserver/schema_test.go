@@ -5,8 +5,8 @@ import (
 	"encoding/json"
 	"maps"
 	"slices"
-	"time"
 	"testing"
+	"time"
 
 	"github.com/google/jsonschema-go/jsonschema"
 	"github.com/modelcontextprotocol/go-sdk/mcp"

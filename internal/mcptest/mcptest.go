@@ -42,6 +42,7 @@ func NewClient() (*mcp.Client, *Recorder) {
 				close(ch)
 			}
 		},
+		//lint:ignore SA1019 deprecated in the protocol, still served; the test checks that no log message arrives
 		LoggingMessageHandler: func(_ context.Context, req *mcp.LoggingMessageRequest) {
 			b, _ := json.Marshal(req.Params)
 			rec.mu.Lock()

@@ -38,30 +38,43 @@ type ExecOptions struct {
 }
 
 // CommandResult is the outcome of a command that ran.
+//
+// Its JSON encoding has the field names of Mastra's CommandResult, and the
+// struct tags say so: the JSON schema that reflection infers from this type
+// (as the MCP SDK and github.com/google/jsonschema-go do) describes exactly
+// what json.Marshal writes. Only two values need the custom MarshalJSON:
+// success, which is always Success(), and executionTimeMs, which is
+// Duration in whole milliseconds.
 type CommandResult struct {
-	// Command and Args are as given to ExecuteCommand.
-	Command string
-	Args    []string
+	// Succeeded is Success() in JSON ("success"). MarshalJSON always writes
+	// Success(), whatever this field holds, and UnmarshalJSON sets it. It
+	// is a field so that a schema inferred from this type lists success;
+	// in Go, call Success.
+	Succeeded bool `json:"success"`
 	// ExitCode is the command's exit status: 124 after a timeout, 137 after
 	// a kill, -1 when unknown (the result then comes with an error).
-	ExitCode int
+	ExitCode int `json:"exitCode"`
 	// Stdout and Stderr hold the retained output (see MaxRetainedBytes).
-	Stdout string
-	Stderr string
-	// Duration is the run time measured by the client.
-	Duration time.Duration
+	Stdout string `json:"stdout"`
+	Stderr string `json:"stderr"`
+	// Duration is the run time measured by the client. JSON carries it in
+	// whole milliseconds, as executionTimeMs.
+	Duration time.Duration `json:"executionTimeMs"`
 	// TimedOut reports that the timeout expired and the command was killed.
-	TimedOut bool
+	TimedOut bool `json:"timedOut,omitempty"`
 	// Killed reports that the command was killed before it exited on its
 	// own: after a timeout, a kill, or the caller's cancellation.
-	Killed bool
+	Killed bool `json:"killed,omitempty"`
 	// StdoutTruncated and StderrTruncated report that output was dropped
 	// from the result because of MaxRetainedBytes; the Dropped counts say
 	// how many bytes.
-	StdoutTruncated    bool
-	StderrTruncated    bool
-	StdoutDroppedBytes int64
-	StderrDroppedBytes int64
+	StdoutTruncated    bool  `json:"stdoutTruncated"`
+	StderrTruncated    bool  `json:"stderrTruncated"`
+	StdoutDroppedBytes int64 `json:"stdoutDroppedBytes"`
+	StderrDroppedBytes int64 `json:"stderrDroppedBytes"`
+	// Command and Args are as given to ExecuteCommand.
+	Command string   `json:"command,omitempty"`
+	Args    []string `json:"args,omitempty"`
 }
 
 // Success reports whether the command exited with status 0 on its own.
@@ -69,44 +82,20 @@ func (r *CommandResult) Success() bool {
 	return r != nil && r.ExitCode == 0 && !r.TimedOut && !r.Killed
 }
 
-// commandResultJSON is the JSON shape of Mastra's CommandResult.
-type commandResultJSON struct {
-	Success            bool     `json:"success"`
-	ExitCode           int      `json:"exitCode"`
-	Stdout             string   `json:"stdout"`
-	Stderr             string   `json:"stderr"`
-	ExecutionTimeMs    int64    `json:"executionTimeMs"`
-	TimedOut           bool     `json:"timedOut,omitempty"`
-	Killed             bool     `json:"killed,omitempty"`
-	StdoutTruncated    bool     `json:"stdoutTruncated"`
-	StderrTruncated    bool     `json:"stderrTruncated"`
-	StdoutDroppedBytes int64    `json:"stdoutDroppedBytes"`
-	StderrDroppedBytes int64    `json:"stderrDroppedBytes"`
-	Command            string   `json:"command,omitempty"`
-	Args               []string `json:"args,omitempty"`
-}
+// plainResult is CommandResult without its JSON methods.
+type plainResult CommandResult
 
 // MarshalJSON encodes the result with the field names of Mastra's
 // CommandResult (success, exitCode, stdout, stderr, executionTimeMs, ...),
-// the shape an agent's tool call usually returns. To keep <, > and & in
-// output readable (json.Marshal escapes them), encode with a json.Encoder
-// and SetEscapeHTML(false).
+// the shape an agent's tool call usually returns: the struct tags, with
+// success set to Success() and the duration in milliseconds. To keep <, >
+// and & in output readable (json.Marshal escapes them), encode with a
+// json.Encoder and SetEscapeHTML(false).
 func (r CommandResult) MarshalJSON() ([]byte, error) {
-	return marshalNoHTMLEscape(commandResultJSON{
-		Success:            r.Success(),
-		ExitCode:           r.ExitCode,
-		Stdout:             r.Stdout,
-		Stderr:             r.Stderr,
-		ExecutionTimeMs:    r.Duration.Milliseconds(),
-		TimedOut:           r.TimedOut,
-		Killed:             r.Killed,
-		StdoutTruncated:    r.StdoutTruncated,
-		StderrTruncated:    r.StderrTruncated,
-		StdoutDroppedBytes: r.StdoutDroppedBytes,
-		StderrDroppedBytes: r.StderrDroppedBytes,
-		Command:            r.Command,
-		Args:               r.Args,
-	})
+	p := plainResult(r)
+	p.Succeeded = r.Success()
+	p.Duration = time.Duration(r.Duration.Milliseconds())
+	return marshalNoHTMLEscape(p)
 }
 
 // marshalNoHTMLEscape encodes v without escaping <, > and &, and without
@@ -124,23 +113,11 @@ func marshalNoHTMLEscape(v any) ([]byte, error) {
 
 // UnmarshalJSON decodes the shape written by MarshalJSON.
 func (r *CommandResult) UnmarshalJSON(b []byte) error {
-	var j commandResultJSON
-	if err := json.Unmarshal(b, &j); err != nil {
+	var p plainResult
+	if err := json.Unmarshal(b, &p); err != nil {
 		return err
 	}
-	*r = CommandResult{
-		Command:            j.Command,
-		Args:               j.Args,
-		ExitCode:           j.ExitCode,
-		Stdout:             j.Stdout,
-		Stderr:             j.Stderr,
-		Duration:           time.Duration(j.ExecutionTimeMs) * time.Millisecond,
-		TimedOut:           j.TimedOut,
-		Killed:             j.Killed,
-		StdoutTruncated:    j.StdoutTruncated,
-		StderrTruncated:    j.StderrTruncated,
-		StdoutDroppedBytes: j.StdoutDroppedBytes,
-		StderrDroppedBytes: j.StderrDroppedBytes,
-	}
+	p.Duration *= time.Millisecond
+	*r = CommandResult(p)
 	return nil
 }

@@ -3,6 +3,10 @@ package workspace
 import (
 	"bytes"
 	"encoding/json"
+	"maps"
+	"reflect"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -51,5 +55,73 @@ func TestSuccess(t *testing.T) {
 		if got := tc.r.Success(); got != tc.want {
 			t.Errorf("%+v.Success() = %v; want %v", tc.r, got, tc.want)
 		}
+	}
+}
+
+// TestJSONKeysMatchTags checks, for each result type, that the keys
+// json.Marshal writes for a fully populated value are exactly the names in
+// the struct tags, so that a schema inferred from the tags by reflection
+// (no additional properties, non-omitempty fields required) agrees with the
+// encoding. mcpserver's tests check the same with the MCP SDK's own schema
+// package and results from a real sandbox.
+func TestJSONKeysMatchTags(t *testing.T) {
+	code := 3
+	for _, v := range []any{
+		CommandResult{
+			ExitCode: 1, Stdout: "o", Stderr: "e", Duration: time.Second, TimedOut: true, Killed: true,
+			StdoutTruncated: true, StderrTruncated: true, StdoutDroppedBytes: 1, StderrDroppedBytes: 2,
+			Command: "c", Args: []string{"a"},
+		},
+		Info{
+			ID: "i", Name: "n", Provider: "p", Status: StatusRunning, CreatedAt: time.Now(),
+			Mounts: []MountInfo{{Path: "/m", Filesystem: "s3"}}, Resources: &Resources{CPUCores: 1, MemoryMB: 2, DiskMB: 3},
+			Metadata: map[string]any{"k": "v"},
+		},
+		MountInfo{Path: "/m", Filesystem: "s3"},
+		Resources{CPUCores: 1, MemoryMB: 2, DiskMB: 3},
+		ProcessInfo{PID: "p", Command: "c", Running: true, ExitCode: &code},
+	} {
+		typ := reflect.TypeOf(v)
+		t.Run(typ.Name(), func(t *testing.T) {
+			var tags []string
+			for i := range typ.NumField() {
+				f := typ.Field(i)
+				name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+				if name == "" || name == "-" {
+					t.Errorf("field %s has no JSON name in its tag", f.Name)
+					continue
+				}
+				tags = append(tags, name)
+			}
+			b, err := json.Marshal(v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var m map[string]any
+			if err := json.Unmarshal(b, &m); err != nil {
+				t.Fatal(err)
+			}
+			keys := slices.Sorted(maps.Keys(m))
+			slices.Sort(tags)
+			if !slices.Equal(keys, tags) {
+				t.Errorf("json.Marshal wrote keys %q; the struct tags name %q", keys, tags)
+			}
+		})
+	}
+}
+
+func TestCommandResultJSONRoundTrip(t *testing.T) {
+	in := CommandResult{ExitCode: 0, Stdout: "hi\n", Duration: 2500 * time.Millisecond, Command: "echo"}
+	b, err := json.Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out CommandResult
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatal(err)
+	}
+	in.Succeeded = true // MarshalJSON writes Success(); UnmarshalJSON reads it back
+	if !reflect.DeepEqual(in, out) {
+		t.Fatalf("round trip: got %+v; want %+v", out, in)
 	}
 }

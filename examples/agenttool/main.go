@@ -1,30 +1,27 @@
-// Agenttool shows how a Go agent framework offers a sandbox to an LLM as a
-// tool: a JSON-schema tool definition whose description is the sandbox's
-// GetInstructions, and a handler that turns a tool call into ExecuteCommand
-// and the result into JSON. No LLM is called: the example feeds the
-// handler canned tool calls, as a model would send them.
+// Agenttool shows how a Go agent framework offers a sandbox to an LLM with
+// package workspace/tools: the toolkit's definitions (name, description,
+// JSON Schema) go to the model, and the model's tool calls go to
+// Toolkit.Call, whose text goes back to the model. No LLM is called: a
+// scripted "model" makes the calls a model would make, so the example
+// runs offline.
 //
 //	go run ./examples/agenttool
 //
-// The tool is written against workspace.Sandbox, so it works with any
-// provider.
+// The toolkit works with any workspace.Sandbox.
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"os/signal"
-	"time"
+	"strings"
 
-	"github.com/agentworkspace/daytona"
 	"github.com/agentworkspace/daytona/examples/internal/examplesupport"
-	"github.com/agentworkspace/daytona/workspace"
+	"github.com/agentworkspace/daytona/workspace/tools"
 )
 
 func main() {
@@ -37,116 +34,38 @@ func main() {
 	}
 }
 
-// Tool is a function tool in the shape LLM APIs accept: a name, a
-// description the model reads, and the JSON schema of its input.
-type Tool struct {
-	Name        string          `json:"name"`
-	Description string          `json:"description"`
-	Parameters  json.RawMessage `json:"parameters"`
+// ToolCall is a model's request to call a tool.
+type ToolCall struct {
+	Name  string
+	Input json.RawMessage
 }
 
-// Handler runs one tool call. Its input is the model's JSON arguments; its
-// output is the JSON the model gets back. Mistakes the model can fix (bad
-// input) come back as a JSON result with an "error" field; a Go error means
-// the call could not be served at all (the sandbox failed, or ctx ended).
-type Handler func(ctx context.Context, input json.RawMessage) (json.RawMessage, error)
-
-// executeCommandSchema is the JSON schema of the tool's input.
-const executeCommandSchema = `{
-  "type": "object",
-  "properties": {
-    "command": {"type": "string", "description": "Shell command to run, such as \"ls\" or \"npm test\"."},
-    "args": {"type": "array", "items": {"type": "string"}, "description": "Arguments, each passed as one word (quoted for the shell)."},
-    "cwd": {"type": "string", "description": "Working directory; the sandbox's default if omitted."},
-    "env": {"type": "object", "additionalProperties": {"type": "string"}, "description": "Extra environment variables."},
-    "timeout_seconds": {"type": "number", "description": "Kill the command after this many seconds; the sandbox's default if omitted."}
-  },
-  "required": ["command"],
-  "additionalProperties": false
-}`
-
-// executeCommandInput is the decoded input of a tool call.
-type executeCommandInput struct {
-	Command        string            `json:"command"`
-	Args           []string          `json:"args"`
-	Cwd            string            `json:"cwd"`
-	Env            map[string]string `json:"env"`
-	TimeoutSeconds *float64          `json:"timeout_seconds"`
+// Model is the part of an LLM client the loop needs: given the transcript
+// so far, the next tool call, or nil when it is done.
+type Model interface {
+	Next(transcript []string) *ToolCall
 }
 
-// ExecuteCommandTool returns the "execute_command" tool of sb and its
-// handler.
-func ExecuteCommandTool(sb workspace.Sandbox) (Tool, Handler) {
-	tool := Tool{
-		Name:        "execute_command",
-		Description: sb.GetInstructions(),
-		Parameters:  json.RawMessage(executeCommandSchema),
+// scripted is a Model that makes fixed calls, as a model might.
+type scripted struct{ calls []ToolCall }
+
+func (m *scripted) Next([]string) *ToolCall {
+	if len(m.calls) == 0 {
+		return nil
 	}
-	handler := func(ctx context.Context, input json.RawMessage) (json.RawMessage, error) {
-		var in executeCommandInput
-		dec := json.NewDecoder(bytes.NewReader(input))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&in); err != nil {
-			return errorResult("invalid arguments: " + err.Error())
-		}
-		if in.Command == "" {
-			return errorResult(`invalid arguments: "command" is required`)
-		}
-		opts := &workspace.ExecOptions{Cwd: in.Cwd, Env: in.Env}
-		if t := in.TimeoutSeconds; t != nil {
-			if *t <= 0 || math.IsInf(*t, 0) || math.IsNaN(*t) || *t > 24*60*60 {
-				return errorResult(`invalid arguments: "timeout_seconds" must be a positive number of seconds, at most one day`)
-			}
-			opts.Timeout = time.Duration(*t * float64(time.Second))
-		}
-		res, err := sb.ExecuteCommand(ctx, in.Command, in.Args, opts)
-		switch {
-		case errors.Is(err, daytona.ErrInvalidInput):
-			// Input the sandbox refused before running anything, such as an
-			// environment variable name no shell accepts: the model can fix
-			// it. (Other providers have their own sentinel for this.)
-			return errorResult(err.Error())
-		case err != nil:
-			return nil, err
-		}
-		// A non-zero exit code or a timeout is a result for the model to
-		// read, in Mastra's shape: success, exitCode, stdout, stderr, ...
-		return marshal(res)
-	}
-	return tool, handler
+	c := m.calls[0]
+	m.calls = m.calls[1:]
+	return &c
 }
 
-// marshal encodes v as JSON without escaping <, > and & (json.Marshal
-// would turn "a && b" into "a \u0026\u0026 b": valid, but harder for a
-// model to read, and more tokens).
-func marshal(v any) (json.RawMessage, error) {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
-}
-
-// errorResult is what the model gets back for a call it can fix.
-func errorResult(msg string) (json.RawMessage, error) {
-	return marshal(struct {
-		Success bool   `json:"success"`
-		Error   string `json:"error"`
-	}{false, msg})
-}
-
-// calls are tool calls as a model would make them, and what each must do.
-var calls = []struct {
-	input   string
-	success bool // the command must succeed (else: must fail, or be refused)
-	refused bool // the handler must refuse the input
-}{
-	{input: `{"command":"echo","args":["Hello from the agent"]}`, success: true},
-	{input: `{"command":"ls","args":["-la"],"cwd":"/tmp","timeout_seconds":10}`, success: true},
-	{input: `{"command":"echo \"$GREETING\" && cat missing.txt","env":{"GREETING":"hi"}}`},
-	{input: `{"args":["-la"]}`, refused: true},
+var script = []ToolCall{
+	{"execute_command", json.RawMessage(`{"command":"echo","args":["Hello from the agent"]}`)},
+	{"execute_command", json.RawMessage(`{"command":"seq 1 500"}`)}, // long output, trimmed
+	{"execute_command", json.RawMessage(`{"command":"echo \"$GREETING\" && cat missing.txt","env":{"GREETING":"hi"}}`)},
+	{"execute_command", json.RawMessage(`{"command":"sleep 5","timeout":0.5}`)},
+	{"execute_command", json.RawMessage(`{"args":["-la"]}`)}, // a mistake the model can correct
+	{"execute_command", json.RawMessage(`{"command":"rm -rf /"}`)},
+	{"execute_command", json.RawMessage(`{"command":"i=0; while true; do i=$((i+1)); echo tick $i; sleep 0.2; done","background":true}`)},
 }
 
 func run(ctx context.Context, w io.Writer) error {
@@ -156,36 +75,74 @@ func run(ctx context.Context, w io.Writer) error {
 	}
 	defer cleanup()
 
-	tool, handle := ExecuteCommandTool(sb)
-	def, err := json.MarshalIndent(tool, "", "  ")
+	kit, err := tools.New(sb, &tools.Options{
+		Budget: tools.Budget{MaxLines: 10},
+		Policy: func(_ context.Context, req tools.Request) error { // a deny-list
+			var in struct{ Command string }
+			if err := req.Decode(&in); err != nil {
+				return err
+			}
+			if strings.Contains(in.Command, "rm -rf /") {
+				return errors.New("deleting the file system is not allowed")
+			}
+			return nil
+		},
+	})
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "\nTool definition:\n%s\n", def)
+	for _, t := range kit.Tools() {
+		fmt.Fprintf(w, "\nTool %s: %s\nInput schema: %s\n", t.Name, firstLine(t.Description), t.InputSchema)
+	}
+	return loop(ctx, w, kit, &scripted{calls: script})
+}
 
-	for i, call := range calls {
-		fmt.Fprintf(w, "\nTool call %d: %s\n", i+1, call.input)
-		out, err := handle(ctx, json.RawMessage(call.input))
+// loop is the agent loop: call the tools the model asks for and give it
+// the results, until it stops.
+func loop(ctx context.Context, w io.Writer, kit *tools.Toolkit, model Model) error {
+	var transcript []string
+	for call := model.Next(transcript); call != nil; call = model.Next(transcript) {
+		fmt.Fprintf(w, "\n> %s %s\n", call.Name, call.Input)
+		res, err := kit.Call(ctx, call.Name, call.Input)
 		if err != nil {
-			return fmt.Errorf("tool call %d: %w", i+1, err)
+			return err // ctx ended
 		}
-		var pretty bytes.Buffer
-		if err := json.Indent(&pretty, out, "", "  "); err != nil {
-			return err
+		if res.IsError {
+			fmt.Fprint(w, "[tool error] ")
 		}
-		fmt.Fprintf(w, "Result:\n%s\n", pretty.Bytes())
-
-		var res struct {
-			Success bool    `json:"success"`
-			Error   *string `json:"error"`
-		}
-		if err := json.Unmarshal(out, &res); err != nil {
-			return err
-		}
-		if res.Success != call.success || (res.Error != nil) != call.refused {
-			return fmt.Errorf("tool call %d: got success %v, error %v; want success %v, refused %v",
-				i+1, res.Success, res.Error != nil, call.success, call.refused)
+		fmt.Fprintln(w, res.Text)
+		transcript = append(transcript, res.Text)
+		if call.Name == "execute_command" && strings.Contains(res.Text, "in the background with pid") {
+			if err := followUp(ctx, w, kit, res); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
+}
+
+// followUp reads a background process's output, then stops it, as a
+// model would next.
+func followUp(ctx context.Context, w io.Writer, kit *tools.Toolkit, started *tools.Result) error {
+	var out tools.CommandOutput
+	if err := json.Unmarshal(started.Structured, &out); err != nil {
+		return err
+	}
+	for _, c := range []ToolCall{
+		{"get_process_output", json.RawMessage(`{"pid":"` + out.PID + `","wait":1,"tail":3}`)},
+		{"kill_process", json.RawMessage(`{"pid":"` + out.PID + `"}`)},
+	} {
+		fmt.Fprintf(w, "\n> %s %s\n", c.Name, c.Input)
+		res, err := kit.Call(ctx, c.Name, c.Input)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(w, res.Text)
+	}
+	return nil
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
 }

@@ -1,0 +1,41 @@
+package mcpserver_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/agentworkspace/daytona/internal/mcptest"
+	"github.com/agentworkspace/daytona/mcpserver"
+	"github.com/agentworkspace/daytona/workspace/tools"
+)
+
+// TestInMemory drives the server with the SDK's client over an in-memory
+// transport: every tool, schemas, progress, a policy refusal.
+func TestInMemory(t *testing.T) {
+	sb := newSandbox(t)
+	cs, rec := connect(t, newServer(t, sb, true))
+	init := cs.InitializeResult()
+	if init.ServerInfo.Name != mcpserver.DefaultName || !strings.HasPrefix(init.Instructions, "Cloud sandbox with isolated execution") ||
+		!strings.Contains(init.Instructions, "execute_command") {
+		t.Errorf("handshake: %+v, instructions %q", init.ServerInfo, init.Instructions)
+	}
+	//lint:ignore SA1019 the server must not claim the (deprecated) logging capability
+	if init.Capabilities.Logging != nil {
+		t.Error("the server claims the logging capability")
+	}
+	mcptest.Exercise(t, cs, rec, mcptest.Want{Files: true, Refused: "echo forbidden", RefusedText: "execute_command was refused: this command is forbidden here"})
+}
+
+func TestWithoutFiles(t *testing.T) {
+	sb := newSandbox(t)
+	cs, rec := connect(t, newServer(t, sb, false))
+	mcptest.Exercise(t, cs, rec, mcptest.Want{Refused: "forbidden", RefusedText: "was refused"})
+}
+
+func TestNewErrors(t *testing.T) {
+	sb := newSandbox(t)
+	_, err := mcpserver.New(sb, &mcpserver.Options{Tools: tools.Options{Tools: []string{tools.ReadFile}}})
+	if err == nil || !strings.HasPrefix(err.Error(), "mcpserver: tools: ") {
+		t.Errorf("New with an unsupported tool: %v", err)
+	}
+}

@@ -1,0 +1,97 @@
+package tools_test
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/agentworkspace/daytona"
+	"github.com/agentworkspace/daytona/daytonatest"
+	"github.com/agentworkspace/daytona/internal/rootfs"
+	"github.com/agentworkspace/daytona/workspace"
+	"github.com/agentworkspace/daytona/workspace/tools"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// newSandbox returns a started daytona.Sandbox on its own daytonatest
+// server, destroyed at cleanup.
+func newSandbox(t *testing.T, opts ...daytona.Option) *daytona.Sandbox {
+	t.Helper()
+	srv := daytonatest.NewServer(t, daytonatest.WithCloseDelay(0))
+	sb, err := daytona.New(append([]daytona.Option{daytona.WithEndpoint(srv.APIURL(), srv.APIKey())}, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if err := sb.Destroy(ctx); err != nil {
+			t.Errorf("Destroy: %v", err)
+		}
+	})
+	if err := sb.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	return sb
+}
+
+// newFilesSandbox returns a started sandbox with a Filesystem over its
+// working directory (daytonatest's sandboxes are directories of this
+// machine), standing in for the Filesystem daytona does not implement yet.
+func newFilesSandbox(t *testing.T) rootfs.Sandbox {
+	t.Helper()
+	sb, err := rootfs.Local(t.Context(), newSandbox(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sb.FS.Close() })
+	return sb
+}
+
+func newKit(t *testing.T, sb workspace.Sandbox, opts *tools.Options) *tools.Toolkit {
+	t.Helper()
+	kit, err := tools.New(sb, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return kit
+}
+
+// call calls a tool and fails the test on a Go error.
+func call(t *testing.T, kit *tools.Toolkit, name, input string) *tools.Result {
+	t.Helper()
+	res, err := kit.Call(t.Context(), name, json.RawMessage(input))
+	if err != nil {
+		t.Fatalf("%s(%s): %v", name, input, err)
+	}
+	return res
+}
+
+// want checks a result's error flag and that its text contains each of
+// wants.
+func want(t *testing.T, res *tools.Result, isError bool, wants ...string) {
+	t.Helper()
+	if res.IsError != isError {
+		t.Errorf("IsError = %v; want %v; text:\n%s", res.IsError, isError, res.Text)
+	}
+	for _, w := range wants {
+		if !strings.Contains(res.Text, w) {
+			t.Errorf("text lacks %q; text:\n%s", w, res.Text)
+		}
+	}
+}
+
+// decode decodes a result's structured data.
+func decode[T any](t *testing.T, res *tools.Result) T {
+	t.Helper()
+	var v T
+	if err := json.Unmarshal(res.Structured, &v); err != nil {
+		t.Fatalf("structured %s: %v", res.Structured, err)
+	}
+	return v
+}

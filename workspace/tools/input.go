@@ -1,0 +1,108 @@
+package tools
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"reflect"
+	"strings"
+)
+
+// decodeInput decodes a tool's input, a JSON object, into v (a pointer to
+// a struct with json tags), strictly: unknown fields, wrong types and
+// trailing data are errors that name the field. Empty or null input is {}.
+func decodeInput(input json.RawMessage, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(canonical(input)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return inputError(err, v)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errors.New("unexpected data after the JSON object")
+	}
+	return nil
+}
+
+// inputError rewrites a decoding error for a model to act on.
+func inputError(err error, v any) error {
+	var typeErr *json.UnmarshalTypeError
+	var syntaxErr *json.SyntaxError
+	switch {
+	case errors.As(err, &typeErr) && typeErr.Field != "":
+		return typeError(typeErr, v)
+	case errors.As(err, &typeErr):
+		return fmt.Errorf("the input must be a JSON object, not %s", typeErr.Value)
+	case errors.As(err, &syntaxErr), errors.Is(err, io.ErrUnexpectedEOF):
+		return fmt.Errorf("the input is not valid JSON: %v", strings.TrimPrefix(err.Error(), "json: "))
+	}
+	if field, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		return fmt.Errorf("unknown field %s; the fields are %s", field, strings.Join(fieldNames(v), ", "))
+	}
+	return errors.New(strings.TrimPrefix(err.Error(), "json: "))
+}
+
+// typeError names the field whose value has the wrong type, or whose
+// elements or values do.
+func typeError(e *json.UnmarshalTypeError, v any) error {
+	top, _, _ := strings.Cut(e.Field, ".")
+	if ft, ok := fieldType(v, top); ok && (ft.Kind() == reflect.Slice || ft.Kind() == reflect.Map) && ft.Elem() == e.Type {
+		what := "elements"
+		if ft.Kind() == reflect.Map {
+			what = "values"
+		}
+		return fmt.Errorf("the %s of field %q must be %ss, not %s", what, top, strings.TrimPrefix(strings.TrimPrefix(jsonKind(e.Type), "a "), "an "), e.Value)
+	}
+	return fmt.Errorf("field %q must be %s, not %s", e.Field, jsonKind(e.Type), e.Value)
+}
+
+// fieldType returns the type of the field of the struct v points to whose
+// JSON name is name.
+func fieldType(v any, name string) (reflect.Type, bool) {
+	t := reflect.TypeOf(v).Elem()
+	for i := range t.NumField() {
+		if n, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ","); n == name {
+			return t.Field(i).Type, true
+		}
+	}
+	return nil, false
+}
+
+// jsonKind names the JSON type that decodes into t.
+func jsonKind(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "an integer"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Slice, reflect.Array:
+		return "an array of " + strings.TrimPrefix(strings.TrimPrefix(jsonKind(t.Elem()), "a "), "an ") + "s"
+	default:
+		return "an object"
+	}
+}
+
+// fieldNames lists the JSON names of the struct v points to.
+func fieldNames(v any) []string {
+	t := reflect.TypeOf(v).Elem()
+	names := make([]string, 0, t.NumField())
+	for i := range t.NumField() {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		names = append(names, `"`+name+`"`)
+	}
+	return names
+}
+
+// fieldError reports a field whose value is out of range.
+func fieldError(field, format string, args ...any) error {
+	return fmt.Errorf("field %q "+format, append([]any{field}, args...)...)
+}

@@ -21,11 +21,12 @@ type Frames struct {
 	letter  byte   // the mode letter, once matched
 	mode    byte   // ModeUndecided, ModeUnframed, or the header's letter
 	cur     Stream // the current record's stream; 0 at a record start
+	last    Stream // the stream of the record that ended last
 	inEsc   bool   // inside a %XX escape
 	hex     [2]byte
 	nhex    int
 	corrupt bool
-	scratch [3]byte
+	out     []byte // decoded bytes of the current record not yet passed on
 }
 
 // Header mode letters, as the script writes them, and the modes Frames
@@ -118,7 +119,10 @@ func (f *Frames) held() []byte {
 	return b
 }
 
-// feedRecords decodes records.
+// feedRecords decodes records into f.out. The decoded bytes of a record
+// are passed on in one piece when the record ends, or when p does (so that
+// nothing waits for the next read): a line the command wrote at once
+// reaches emit at once.
 func (f *Frames) feedRecords(p []byte, emit func(Stream, []byte) error) error {
 	for len(p) > 0 {
 		switch {
@@ -127,11 +131,13 @@ func (f *Frames) feedRecords(p []byte, emit func(Stream, []byte) error) error {
 			f.nhex++
 			p = p[1:]
 			if f.nhex == 2 {
-				if err := f.endEscape(emit); err != nil {
-					return err
-				}
+				f.endEscape()
 			}
 		case f.cur == 0:
+			// A record ended: pass it on before the next starts.
+			if err := f.pass(emit); err != nil {
+				return err
+			}
 			switch p[0] {
 			case 'o':
 				f.cur = Stdout
@@ -145,55 +151,61 @@ func (f *Frames) feedRecords(p []byte, emit func(Stream, []byte) error) error {
 			}
 			p = p[1:]
 		default:
-			n, err := f.feedPayload(p, emit)
-			if err != nil {
-				return err
-			}
-			p = p[n:]
+			p = p[f.feedPayload(p):]
 		}
 	}
-	return nil
+	return f.pass(emit)
 }
 
-// feedPayload passes on the plain bytes at the start of p, up to an
-// escape or the end of the record, and consumes that byte too.
-func (f *Frames) feedPayload(p []byte, emit func(Stream, []byte) error) (int, error) {
+// pass passes on the decoded bytes held for the current (or just ended)
+// record.
+func (f *Frames) pass(emit func(Stream, []byte) error) error {
+	if len(f.out) == 0 {
+		return nil
+	}
+	st := f.cur
+	if st == 0 {
+		st = f.last
+	}
+	err := emit(st, f.out)
+	f.out = f.out[:0]
+	return err
+}
+
+// feedPayload decodes the plain bytes at the start of p, up to an escape
+// or the end of the record, consumes that byte too, and returns how many
+// bytes it used.
+func (f *Frames) feedPayload(p []byte) int {
 	i := 0
 	for i < len(p) && p[i] != '%' && p[i] != '\n' {
 		i++
 	}
-	if i > 0 {
-		if err := emit(f.cur, p[:i]); err != nil {
-			return 0, err
-		}
-	}
+	f.out = append(f.out, p[:i]...)
 	if i == len(p) {
-		return i, nil
+		return i
 	}
 	if p[i] == '%' {
 		f.inEsc, f.nhex = true, 0
 	} else {
-		f.cur = 0 // the record's newline
+		f.last, f.cur = f.cur, 0 // the record's newline
 	}
-	return i + 1, nil
+	return i + 1
 }
 
 // endEscape decodes a complete %XX escape.
-func (f *Frames) endEscape(emit func(Stream, []byte) error) error {
+func (f *Frames) endEscape() {
 	f.inEsc = false
 	hi, ok1 := unhex(f.hex[0])
 	lo, ok2 := unhex(f.hex[1])
-	if !ok1 || !ok2 {
-		f.corrupt = true
-		f.scratch = [3]byte{'%', f.hex[0], f.hex[1]}
-		if f.hex[1] == '\n' || f.hex[0] == '\n' {
-			// A newline inside the escape still ends the record.
-			defer func() { f.cur = 0 }()
-		}
-		return emit(f.cur, f.scratch[:3])
+	if ok1 && ok2 {
+		f.out = append(f.out, hi<<4|lo)
+		return
 	}
-	f.scratch[0] = hi<<4 | lo
-	return emit(f.cur, f.scratch[:1])
+	f.corrupt = true
+	f.out = append(f.out, '%', f.hex[0], f.hex[1])
+	if f.hex[0] == '\n' || f.hex[1] == '\n' {
+		f.last, f.cur = f.cur, 0 // a newline still ends the record
+	}
 }
 
 func unhex(c byte) (byte, bool) {

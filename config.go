@@ -25,7 +25,7 @@ func lookupProcessEnv(k string) (string, bool) { return os.LookupEnv(k) }
 // after New.
 type config struct {
 	id              string
-	apiKey          *secret // nil unless an option set it
+	apiKey          secret // nil unless an option set it
 	apiURL          string
 	target          string
 	timeout         time.Duration // workspace.NoTimeout disables
@@ -67,30 +67,37 @@ func defaultConfig() config {
 	}
 }
 
-// secret holds a credential behind a pointer, so that printing a value
-// that holds it (even with %#v, even a copied Sandbox) shows an address,
-// never the credential; printed itself, it shows "[redacted]".
-type secret struct{ value string }
+// secret holds a credential inside a closure: fmt prints a func as an
+// address whatever the verb and however deep, so printing any value that
+// holds one (even a copied Sandbox with %s or %#v) never shows the
+// credential; printed itself, a secret shows "[redacted]".
+type secret func() string
 
-func newSecret(v string) *secret { return &secret{value: v} }
+// newSecret returns a secret holding v, or nil for "".
+func newSecret(v string) secret {
+	if v == "" {
+		return nil
+	}
+	return func() string { return v }
+}
 
 // reveal returns the credential ("" for nil).
-func (s *secret) reveal() string {
+func (s secret) reveal() string {
 	if s == nil {
 		return ""
 	}
-	return s.value
+	return s()
 }
 
-func (*secret) String() string   { return "[redacted]" }
-func (*secret) GoString() string { return "[redacted]" }
+func (secret) String() string   { return "[redacted]" }
+func (secret) GoString() string { return "[redacted]" }
 
 // connection is the resolved connection configuration. It never leaves
 // the client it is stored in (behind a pointer), and is never printed.
 type connection struct {
 	keySource string // where the key or token came from, for error messages
-	apiKey    string
-	jwtToken  string
+	apiKey    secret
+	jwtToken  secret
 	orgID     string
 	apiURL    string
 	target    string
@@ -157,14 +164,18 @@ func (c *config) resolveConnection() (connection, error) {
 	if err != nil {
 		return connection{}, err
 	}
-	conn := connection{apiKey: c.apiKey.reveal(), apiURL: c.apiURL, target: c.target, keySource: c.keyOption}
-	if conn.apiKey == "" {
-		conn.apiKey, conn.keySource = src.find("DAYTONA_API_KEY")
+	conn := connection{apiKey: c.apiKey, apiURL: c.apiURL, target: c.target, keySource: c.keyOption}
+	if conn.apiKey == nil {
+		var key string
+		key, conn.keySource = src.find("DAYTONA_API_KEY")
+		conn.apiKey = newSecret(key)
 	}
-	if conn.apiKey == "" {
-		conn.jwtToken, conn.keySource = src.find("DAYTONA_JWT_TOKEN")
+	if conn.apiKey == nil {
+		var token string
+		token, conn.keySource = src.find("DAYTONA_JWT_TOKEN")
+		conn.jwtToken = newSecret(token)
 		conn.orgID = src.get("DAYTONA_ORGANIZATION_ID")
-		if conn.jwtToken == "" {
+		if conn.jwtToken == nil {
 			return connection{}, fmt.Errorf("daytona: %w", ErrNoCredentials)
 		}
 		if conn.orgID == "" {
@@ -191,7 +202,7 @@ func (c *config) resolveConnection() (connection, error) {
 	// The SDK itself reads DAYTONA_JWT_TOKEN from the process environment
 	// even when given an API key, and then fails unless an organization id
 	// is set too. Say so plainly instead of passing its error on.
-	if conn.apiKey != "" {
+	if conn.apiKey != nil {
 		if jwt, _ := os.LookupEnv("DAYTONA_JWT_TOKEN"); jwt != "" {
 			if org, _ := os.LookupEnv("DAYTONA_ORGANIZATION_ID"); org == "" && conn.orgID == "" {
 				return connection{}, errors.New("daytona: DAYTONA_JWT_TOKEN is set in the environment beside an API key, and the Daytona SDK then requires DAYTONA_ORGANIZATION_ID: unset DAYTONA_JWT_TOKEN, or set DAYTONA_ORGANIZATION_ID")

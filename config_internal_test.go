@@ -56,8 +56,8 @@ func TestConnectionPrecedence(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if conn.apiKey != tc.wantKey || conn.apiURL != tc.wantURL || conn.target != tc.wantTgt {
-				t.Errorf("got key=%q url=%q target=%q; want %q %q %q", conn.apiKey, conn.apiURL, conn.target, tc.wantKey, tc.wantURL, tc.wantTgt)
+			if conn.apiKey.reveal() != tc.wantKey || conn.apiURL != tc.wantURL || conn.target != tc.wantTgt {
+				t.Errorf("got key=%q url=%q target=%q; want %q %q %q", conn.apiKey.reveal(), conn.apiURL, conn.target, tc.wantKey, tc.wantURL, tc.wantTgt)
 			}
 		})
 	}
@@ -85,7 +85,7 @@ func TestConnectionJWT(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if conn.jwtToken != "jwt" || conn.orgID != "org" || conn.apiKey != "" {
+	if conn.jwtToken.reveal() != "jwt" || conn.orgID != "org" || conn.apiKey != nil {
 		t.Errorf("got %+v", conn)
 	}
 	_, err = resolve(t, map[string]string{"DAYTONA_JWT_TOKEN": "jwt"}, t.TempDir())

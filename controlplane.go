@@ -54,8 +54,8 @@ func (s *Sandbox) client() (*client, error) {
 		return nil, err
 	}
 	sdkc, err := sdk.NewClientWithConfig(&types.DaytonaConfig{
-		APIKey:         conn.apiKey,
-		JWTToken:       conn.jwtToken,
+		APIKey:         conn.apiKey.reveal(),
+		JWTToken:       conn.jwtToken.reveal(),
 		OrganizationID: conn.orgID,
 		APIUrl:         conn.apiURL,
 		Target:         conn.target,
@@ -83,7 +83,7 @@ func newAPIClient(conn connection) *apiclient.APIClient {
 	cfg.Servers = apiclient.ServerConfigurations{{URL: u.Scheme + "://" + u.Host + u.Path}}
 	cfg.HTTPClient = &http.Client{Timeout: 60 * time.Second}
 	cfg.UserAgent = userAgent
-	if conn.jwtToken != "" && conn.apiKey == "" {
+	if conn.jwtToken != nil && conn.apiKey == nil {
 		cfg.AddDefaultHeader("X-Daytona-Organization-ID", conn.orgID)
 	}
 	return apiclient.NewAPIClient(cfg)
@@ -91,9 +91,9 @@ func newAPIClient(conn connection) *apiclient.APIClient {
 
 // record fetches the full sandbox record from the control plane.
 func (c *client) record(ctx context.Context, id string) (*apiclient.Sandbox, error) {
-	token := c.conn.apiKey
+	token := c.conn.apiKey.reveal()
 	if token == "" {
-		token = c.conn.jwtToken
+		token = c.conn.jwtToken.reveal()
 	}
 	authCtx := context.WithValue(ctx, apiclient.ContextAccessToken, token)
 	rec, resp, err := c.api.SandboxAPI.GetSandbox(authCtx, id).Execute()

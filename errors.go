@@ -185,7 +185,7 @@ func (s *Sandbox) explainRefusedKey(err error) error {
 	s.mu.Unlock()
 	what, from := "API key", "the options"
 	if c != nil {
-		if c.conn.apiKey == "" {
+		if c.conn.apiKey == nil {
 			what = "JWT token"
 		}
 		if c.conn.keySource != "" {

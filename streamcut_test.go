@@ -1,0 +1,155 @@
+package daytona_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/agentworkspace/daytona"
+	"github.com/agentworkspace/daytona/workspace"
+)
+
+// The output of the stream-cut test: invalid UTF-8, label look-alikes,
+// CR, NUL, a 70 KB line and no final newline, on both streams.
+const (
+	cutPattern = `perl -e 'binmode STDOUT; print "a\xffb\x01\x01\x01c\r\n\x02\x02\x02d\0%%0A\n" x 50; print "x" x 70000; print "\n\xc3\xa9 end"'; ` +
+		`perl -e 'binmode STDERR; print STDERR "e\xfe\x01\x01\x01\r\n" x 30; print STDERR "y" x 5000; print STDERR "\x02\x02\x02last"'`
+)
+
+var (
+	cutStdout = strings.Repeat("a\xffb\x01\x01\x01c\r\n\x02\x02\x02d\x00%%0A\n", 50) + strings.Repeat("x", 70000) + "\n\xc3\xa9 end"
+	cutStderr = strings.Repeat("e\xfe\x01\x01\x01\r\n", 30) + strings.Repeat("y", 5000) + "\x02\x02\x02last"
+)
+
+// cutOffsets are where the follow stream is cut: the edges the issue names
+// and random places in the log.
+func cutOffsets() []int {
+	offs := []int{0, 1, 2, 3, 4095, 4096, 4097, 65535, 65536, 65537}
+	rng := rand.New(rand.NewPCG(20261202, 1))
+	for range 22 {
+		offs = append(offs, rng.IntN(90000))
+	}
+	return offs
+}
+
+// TestStreamCutsAreExact cuts a command's log stream at 32 offsets, with
+// and without writers, for commands that finish, time out, are cancelled
+// or are killed (processes), and checks that no byte is lost or doubled.
+func TestStreamCutsAreExact(t *testing.T) {
+	restore := daytona.SetSyncWindow(time.Millisecond) // without writers, follow the log too
+	defer restore()
+	for _, off := range cutOffsets() {
+		t.Run(fmt.Sprint(off), func(t *testing.T) {
+			t.Parallel()
+			// The variants mostly wait (for timeouts): run them at once,
+			// each on a server of its own, whatever go test's -parallel.
+			var wg sync.WaitGroup
+			for _, v := range cutVariants {
+				wg.Go(func() {
+					t.Run(v.name, func(t *testing.T) {
+						srv := newServer(t)
+						sb := startedSandbox(t, srv)
+						srv.CutNextStreams(1, off)
+						v.run(t, sb)
+					})
+				})
+			}
+			wg.Wait()
+		})
+	}
+}
+
+var cutVariants = []struct {
+	name string
+	run  func(t *testing.T, sb *daytona.Sandbox)
+}{
+	{"finish/writers", func(t *testing.T, sb *daytona.Sandbox) {
+		var out, errOut syncBuffer
+		res, err := sb.ExecuteCommand(t.Context(), cutPattern, nil, &workspace.ExecOptions{Stdout: &out, Stderr: &errOut})
+		require.NoError(t, err)
+		checkCut(t, res, &out, &errOut, 0)
+	}},
+	{"finish/no writers", func(t *testing.T, sb *daytona.Sandbox) {
+		res, err := sb.ExecuteCommand(t.Context(), cutPattern, nil, nil)
+		require.NoError(t, err)
+		checkCut(t, res, nil, nil, 0)
+	}},
+	{"timeout/writers", func(t *testing.T, sb *daytona.Sandbox) {
+		var out, errOut syncBuffer
+		res, err := sb.ExecuteCommand(t.Context(), cutPattern+"; sleep 30", nil,
+			&workspace.ExecOptions{Stdout: &out, Stderr: &errOut, Timeout: 800 * time.Millisecond})
+		require.NoError(t, err)
+		checkCut(t, res, &out, &errOut, daytona.ExitCodeTimeout)
+	}},
+	{"timeout/no writers", func(t *testing.T, sb *daytona.Sandbox) {
+		res, err := sb.ExecuteCommand(t.Context(), cutPattern+"; sleep 30", nil, &workspace.ExecOptions{Timeout: 800 * time.Millisecond})
+		require.NoError(t, err)
+		checkCut(t, res, nil, nil, daytona.ExitCodeTimeout)
+	}},
+	{"cancel/writers", func(t *testing.T, sb *daytona.Sandbox) {
+		var out, errOut syncBuffer
+		ctx, cancel := context.WithCancel(t.Context())
+		defer cancel()
+		go func() {
+			waitFor(t, "all output", func() bool { return out.String() == cutStdout && errOut.String() == cutStderr })
+			cancel()
+		}()
+		res, err := sb.ExecuteCommand(ctx, cutPattern+"; sleep 30", nil, &workspace.ExecOptions{Stdout: &out, Stderr: &errOut})
+		require.ErrorIs(t, err, context.Canceled)
+		checkCut(t, res, &out, &errOut, daytona.ExitCodeKilled)
+	}},
+	{"kill/writers", func(t *testing.T, sb *daytona.Sandbox) {
+		var out, errOut syncBuffer
+		proc, err := sb.Processes().Spawn(t.Context(), cutPattern+"; sleep 30", &workspace.SpawnOptions{Stdout: &out, Stderr: &errOut})
+		require.NoError(t, err)
+		waitFor(t, "all output", func() bool { return out.String() == cutStdout && errOut.String() == cutStderr })
+		require.NoError(t, proc.Kill(t.Context()))
+		res, err := proc.Wait(t.Context())
+		require.NoError(t, err)
+		checkCut(t, res, &out, &errOut, daytona.ExitCodeKilled)
+	}},
+	{"kill/no writers", func(t *testing.T, sb *daytona.Sandbox) {
+		proc, err := sb.Processes().Spawn(t.Context(), cutPattern+"; sleep 30", nil)
+		require.NoError(t, err)
+		waitFor(t, "all output", func() bool { return proc.Stdout() == cutStdout && proc.Stderr() == cutStderr })
+		require.NoError(t, proc.Kill(t.Context()))
+		res, err := proc.Wait(t.Context())
+		require.NoError(t, err)
+		checkCut(t, res, nil, nil, daytona.ExitCodeKilled)
+	}},
+}
+
+// checkCut checks a result (and writers, if given) against the pattern.
+func checkCut(t *testing.T, res *workspace.CommandResult, out, errOut *syncBuffer, code int) {
+	t.Helper()
+	require.NotNil(t, res)
+	assert.Equal(t, code, res.ExitCode, "exit code")
+	assert.True(t, res.Stdout == cutStdout, "Stdout: %d bytes, want %d; first difference at %d", len(res.Stdout), len(cutStdout), firstDiff(res.Stdout, cutStdout))
+	assert.True(t, res.Stderr == cutStderr || (code == daytona.ExitCodeTimeout && res.Stderr == cutStderr),
+		"Stderr: %d bytes, want %d; first difference at %d", len(res.Stderr), len(cutStderr), firstDiff(res.Stderr, cutStderr))
+	if out != nil {
+		assert.True(t, out.String() == cutStdout, "Stdout writer: first difference at %d", firstDiff(out.String(), cutStdout))
+		assert.True(t, errOut.String() == cutStderr, "Stderr writer: first difference at %d", firstDiff(errOut.String(), cutStderr))
+	}
+}
+
+// firstDiff returns the index of the first byte where a and b differ, or
+// -1.
+func firstDiff(a, b string) int {
+	for i := range min(len(a), len(b)) {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	if len(a) != len(b) {
+		return min(len(a), len(b))
+	}
+	return -1
+}

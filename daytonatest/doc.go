@@ -56,6 +56,11 @@
 // and requires the API key on every request. Resources, volumes, images,
 // network settings, labels and users are stored and reported, not enforced.
 //
+// It needs a Unix system: sessions are built on FIFOs and process groups.
+// Every file but this one carries the build constraint unix, so elsewhere
+// (Windows, Plan 9, js/wasm) the package is empty and builds, but provides
+// nothing; the standalone server there only prints an error.
+//
 // # Test controls
 //
 // From Go: Requests, Count and ResetRequests (the request log); SetLatency

@@ -1,3 +1,5 @@
+//go:build unix
+
 package daytonatest
 
 import (
@@ -14,6 +16,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // Log labels: every line a command prints is stored in its log behind the
@@ -317,8 +321,10 @@ func (ss *session) readStatus(r *os.File) {
 	}
 }
 
+// mkfifo creates a FIFO. It uses x/sys/unix, which has Mkfifo on every
+// Unix (the syscall package lacks it on some, such as Solaris and AIX).
 func mkfifo(path string) error {
-	if err := syscall.Mkfifo(path, 0o600); err != nil {
+	if err := unix.Mkfifo(path, 0o600); err != nil {
 		return &os.PathError{Op: "mkfifo", Path: path, Err: err}
 	}
 	return nil

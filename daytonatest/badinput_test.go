@@ -244,8 +244,17 @@ func TestOptionsRejectBadValues(t *testing.T) {
 		require.Empty(t, ft.cleanups)
 	}
 
-	// A nil option is ignored; the last value of a setting wins.
-	srv, err := daytonatest.Run(nil, daytonatest.WithAPIKey("first"), daytonatest.WithAPIKey("second"))
+	// A nil option is an error that names its position, as in daytona.New.
+	srv, err := daytonatest.Run(daytonatest.WithTransitionDelay(0), nil)
+	require.EqualError(t, err, "daytonatest: option 1 is nil")
+	require.Nil(t, srv)
+	var nilT fakeT
+	require.Nil(t, daytonatest.NewServer(&nilT, nil))
+	require.Contains(t, nilT.fatal, "option 0 is nil")
+	require.Empty(t, nilT.cleanups)
+
+	// The last value of a setting wins.
+	srv, err = daytonatest.Run(daytonatest.WithAPIKey("first"), daytonatest.WithAPIKey("second"))
 	require.NoError(t, err)
 	defer srv.Close()
 	require.Equal(t, "second", srv.APIKey())

@@ -20,9 +20,16 @@ type fault struct {
 // and message, in the error body shape of the service that owns op (the
 // control plane or the toolbox). Requests fail after authentication and
 // latency, before they have any effect. Calls for the same op queue up.
-func (s *Server) FailNext(op Op, n, status int, message string) {
+//
+// An op that is not one of the Op constants (other than [OpUnknown]) is an
+// error that lists the valid ones, and installs nothing; n <= 0 does
+// nothing. A status outside 400-599 is a programming error: FailNext panics.
+func (s *Server) FailNext(op Op, n, status int, message string) error {
+	if err := checkOp(op); err != nil {
+		return err
+	}
 	if n <= 0 {
-		return
+		return nil
 	}
 	if status < 400 || status > 599 {
 		panic(fmt.Sprintf("daytonatest: FailNext: status %d is not an HTTP error status", status))
@@ -30,6 +37,7 @@ func (s *Server) FailNext(op Op, n, status int, message string) {
 	s.mu.Lock()
 	s.faults[op] = append(s.faults[op], &fault{remaining: n, status: status, message: message})
 	s.mu.Unlock()
+	return nil
 }
 
 // ClearFaults removes every pending fault and stream cut.
@@ -203,7 +211,10 @@ func (s *Server) serveControl(w http.ResponseWriter, r *http.Request, rest strin
 			bad(fmt.Errorf("fault needs op, a positive count and an error status (400-599)"))
 			return
 		}
-		s.FailNext(in.Op, in.Count, in.Status, in.Message)
+		if err := s.FailNext(in.Op, in.Count, in.Status, in.Message); err != nil {
+			bad(err)
+			return
+		}
 		w.WriteHeader(http.StatusNoContent)
 	case key == "DELETE faults":
 		s.ClearFaults()

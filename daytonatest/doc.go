@@ -65,7 +65,9 @@
 //
 // From Go: Requests, Count and ResetRequests (the request log); SetLatency
 // (added to every request and WebSocket handshake); FailNext (the next N
-// calls of an operation fail with a status and message); CutNextStreams
+// calls of an operation fail with a status and message; it returns an error
+// listing the valid operations for a name that is none of them, so a typo
+// such as Op("crate") cannot pass unnoticed); CutNextStreams
 // (follow streams drop their TCP connection after N bytes, with no close
 // frame); StopSandbox, DeleteSandbox and SetSandboxState (changes behind the
 // client's back, like auto-stop); Sandbox and Sandboxes (server-side state).
@@ -78,7 +80,7 @@
 //	GET    /_daytonatest/counts                {"create":1,...}
 //	PUT    /_daytonatest/latency               {"latency":"20ms"}
 //	PUT    /_daytonatest/close-delay           {"closeDelay":"0s"}
-//	POST   /_daytonatest/faults                {"op":"create","count":1,"status":500,"message":"boom"}
+//	POST   /_daytonatest/faults                {"op":"create","count":1,"status":500,"message":"boom"} (400 for an unknown op)
 //	DELETE /_daytonatest/faults                clear faults and stream cuts
 //	POST   /_daytonatest/stream-cuts           {"count":1,"afterBytes":100}
 //	GET    /_daytonatest/sandboxes             server-side records

@@ -17,42 +17,6 @@ import (
 	"time"
 )
 
-// Op names an operation of the Daytona API, as counted by the request log
-// and targeted by [Server.FailNext].
-type Op string
-
-// Control-plane operations ({URL}/api).
-const (
-	OpCreate          Op = "create"            // POST /sandbox
-	OpList            Op = "list"              // GET /sandbox
-	OpListPaginated   Op = "list-paginated"    // GET /sandbox/paginated
-	OpGet             Op = "get"               // GET /sandbox/{idOrName}
-	OpStart           Op = "start"             // POST /sandbox/{id}/start
-	OpStop            Op = "stop"              // POST /sandbox/{id}/stop
-	OpArchive         Op = "archive"           // POST /sandbox/{id}/archive
-	OpDelete          Op = "delete"            // DELETE /sandbox/{id}
-	OpToolboxProxyURL Op = "toolbox-proxy-url" // GET /sandbox/{id}/toolbox-proxy-url
-)
-
-// Toolbox operations ({URL}/toolbox/{sandboxId}).
-const (
-	OpExecute       Op = "execute"        // POST /process/execute
-	OpCreateSession Op = "create-session" // POST /process/session
-	OpListSessions  Op = "list-sessions"  // GET /process/session
-	OpGetSession    Op = "get-session"    // GET /process/session/{sid}
-	OpDeleteSession Op = "delete-session" // DELETE /process/session/{sid}
-	OpSessionExec   Op = "session-exec"   // POST /process/session/{sid}/exec
-	OpGetCommand    Op = "get-command"    // GET /process/session/{sid}/command/{cid}
-	OpCommandLogs   Op = "command-logs"   // GET /process/session/{sid}/command/{cid}/logs
-	OpFollowLogs    Op = "follow-logs"    // the same path with ?follow=true and a WebSocket upgrade
-	OpSendInput     Op = "send-input"     // POST /process/session/{sid}/command/{cid}/input
-	OpWorkDir       Op = "work-dir"       // GET /work-dir
-	OpHomeDir       Op = "home-dir"       // GET /user-home-dir
-)
-
-// OpUnknown is recorded for requests that match no route.
-const OpUnknown Op = "unknown"
-
 const (
 	maxAPIBody     = 1 << 20  // 1 MiB; larger bodies get 413
 	maxToolboxBody = 64 << 20 // 64 MiB

@@ -474,6 +474,22 @@ func TestSetSandboxState(t *testing.T) {
 	require.Error(t, srv.SetSandboxState("nope", daytonatest.StateStopped, ""))
 }
 
+func TestSandboxControlsNotFound(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t)
+	for name, err := range map[string]error{
+		"StopSandbox":     srv.StopSandbox("nope"),
+		"DeleteSandbox":   srv.DeleteSandbox("nope"),
+		"SetSandboxState": srv.SetSandboxState("nope", daytonatest.StateStopped, ""),
+	} {
+		require.ErrorIs(t, err, daytonatest.ErrSandboxNotFound, name)
+		require.EqualError(t, err, "daytonatest: sandbox nope not found", name)
+	}
+	err := srv.SetSandboxState("nope", "bogus", "")
+	require.Error(t, err)
+	require.NotErrorIs(t, err, daytonatest.ErrSandboxNotFound, "an unknown state is checked first")
+}
+
 func TestStopSandboxDuringSyncCalls(t *testing.T) {
 	t.Parallel()
 	srv, _, sb := newSandbox(t)

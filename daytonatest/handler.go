@@ -43,12 +43,12 @@ func (s *Server) apiRoutes() []route {
 		{"POST", []string{"sandbox"}, OpCreate, s.handleCreate},
 		{"GET", []string{"sandbox"}, OpList, s.handleList},
 		{"GET", []string{"sandbox", "paginated"}, OpListPaginated, s.handleListPaginated},
-		{"GET", []string{"sandbox", "*"}, OpGet, s.handleGet},
-		{"DELETE", []string{"sandbox", "*"}, OpDelete, s.handleDelete},
-		{"POST", []string{"sandbox", "*", "start"}, OpStart, s.handleStart},
-		{"POST", []string{"sandbox", "*", "stop"}, OpStop, s.handleStop},
-		{"POST", []string{"sandbox", "*", "archive"}, OpArchive, s.handleArchive},
-		{"GET", []string{"sandbox", "*", "toolbox-proxy-url"}, OpToolboxProxyURL, s.handleToolboxProxyURL},
+		{"GET", []string{"sandbox", "*"}, OpGet, s.onSandbox(s.getSandbox)},
+		{"DELETE", []string{"sandbox", "*"}, OpDelete, s.onSandbox(s.deleteSandbox)},
+		{"POST", []string{"sandbox", "*", "start"}, OpStart, s.onSandbox(s.startSandbox)},
+		{"POST", []string{"sandbox", "*", "stop"}, OpStop, s.onSandbox(s.stopSandbox)},
+		{"POST", []string{"sandbox", "*", "archive"}, OpArchive, s.onSandbox(s.archiveSandbox)},
+		{"GET", []string{"sandbox", "*", "toolbox-proxy-url"}, OpToolboxProxyURL, s.onSandbox(s.toolboxProxyURL)},
 	}
 }
 
@@ -189,7 +189,7 @@ func (s *Server) serveFamily(w http.ResponseWriter, r *http.Request, fam family,
 		}
 	}()
 
-	if !s.sleep(r.Context(), s.currentLatency()) {
+	if !s.sleep(r.Context(), s.Latency()) {
 		writeFamilyError(rec, r, fam, http.StatusServiceUnavailable, "server is shutting down")
 		return
 	}
@@ -356,6 +356,16 @@ func writeToolboxError(w http.ResponseWriter, r *http.Request, status int, msg s
 		"path":       r.URL.Path,
 		"method":     r.Method,
 	})
+}
+
+// decodeAPIBody decodes a request body into v, or answers 400 in the
+// control plane's error shape and returns false.
+func decodeAPIBody(w http.ResponseWriter, r *http.Request, body []byte, v any) bool {
+	if err := decodeJSON(body, v); err != nil {
+		writeAPIError(w, r, http.StatusBadRequest, err.Error())
+		return false
+	}
+	return true
 }
 
 // decodeJSON decodes a request body into v, reporting malformed JSON the way

@@ -19,6 +19,13 @@ import (
 	"time"
 )
 
+// Errors of the toolbox proxy for a sandbox that is not running, and for
+// one that no longer exists (the token no longer grants access).
+const (
+	toolboxNotStarted   = "bad request: failed to resolve container IP after 3 attempts: no IP address found. Is the Sandbox started?"
+	toolboxUnauthorized = "unauthorized: authentication failed: Bearer token is invalid"
+)
+
 // toolbox is the daemon of one sandbox while it runs: its sessions and the
 // processes of /process/execute. A stop replaces it with a fresh one (the
 // files in the sandbox directory stay).
@@ -85,8 +92,12 @@ func sandboxEnv(shell, home string, extra map[string]string) []string {
 	return out
 }
 
-// close refuses further requests; shutdown stops the processes.
+// close refuses further requests; shutdown stops the processes. Both do
+// nothing on a nil toolbox.
 func (tb *toolbox) close() {
+	if tb == nil {
+		return
+	}
 	tb.mu.Lock()
 	tb.closed = true
 	tb.mu.Unlock()
@@ -96,6 +107,9 @@ func (tb *toolbox) close() {
 // streams are dropped as when a container stops. It is idempotent and
 // returns once everything is gone.
 func (tb *toolbox) shutdown(grace time.Duration) {
+	if tb == nil {
+		return
+	}
 	tb.shutdownOnce.Do(func() {
 		defer close(tb.shutdownDone)
 		tb.mu.Lock()

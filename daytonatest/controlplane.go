@@ -53,7 +53,7 @@ type buildInfoRequest struct {
 	ContextHashes     []string `json:"contextHashes"`
 }
 
-func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request, _ []string, body []byte) {
+func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request, body []byte) {
 	var req createRequest
 	if !decodeAPIBody(w, r, body, &req) {
 		return
@@ -258,12 +258,13 @@ func (s *Server) addLocked(sb *sandbox) *apiError {
 // sandbox up by the id or name in the path (404 if there is none) and
 // answers with what act returns, or with act's error.
 func (s *Server) onSandbox(act func(*sandbox) (any, *apiError)) handlerFunc {
-	return func(w http.ResponseWriter, r *http.Request, args []string, _ []byte) {
+	return func(w http.ResponseWriter, r *http.Request, _ []byte) {
+		ref := r.PathValue("idOrName")
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		sb := s.lookupLocked(args[0])
+		sb := s.lookupLocked(ref)
 		if sb == nil {
-			writeAPIError(w, r, http.StatusNotFound, fmt.Sprintf("Sandbox with ID or name %s not found", args[0]))
+			writeAPIError(w, r, http.StatusNotFound, fmt.Sprintf("Sandbox with ID or name %s not found", ref))
 			return
 		}
 		out, err := act(sb)
@@ -330,7 +331,7 @@ func labelFilter(r *http.Request) (map[string]string, error) {
 	return m, nil
 }
 
-func (s *Server) handleList(w http.ResponseWriter, r *http.Request, _ []string, _ []byte) {
+func (s *Server) handleList(w http.ResponseWriter, r *http.Request, _ []byte) {
 	labels, err := labelFilter(r)
 	if err != nil {
 		writeAPIError(w, r, http.StatusBadRequest, err.Error())
@@ -345,7 +346,7 @@ func (s *Server) handleList(w http.ResponseWriter, r *http.Request, _ []string, 
 	writeJSON(w, http.StatusOK, items)
 }
 
-func (s *Server) handleListPaginated(w http.ResponseWriter, r *http.Request, _ []string, _ []byte) {
+func (s *Server) handleListPaginated(w http.ResponseWriter, r *http.Request, _ []byte) {
 	labels, err := labelFilter(r)
 	if err != nil {
 		writeAPIError(w, r, http.StatusBadRequest, err.Error())

@@ -10,157 +10,192 @@ import (
 	"time"
 )
 
-// serveControl serves the HTTP test controls under /_daytonatest/, so that
-// clients in any language can drive the same controls as Go tests.
-func (s *Server) serveControl(w http.ResponseWriter, r *http.Request, rest string) {
-	segs, ok := splitPath(rest)
-	if !ok {
-		writeAPIError(w, r, http.StatusNotFound, "unknown control")
-		return
+// The HTTP test controls under {URL}/_daytonatest/, so that clients in any
+// language can drive the same controls as Go tests (controls.go).
+
+// routeControls adds the test controls to mux.
+func (s *Server) routeControls(mux *http.ServeMux) {
+	ctl := func(method, path string, h handlerFunc) {
+		mux.Handle(method+" "+controlPrefix+path, s.control(method, h))
 	}
-	key := r.Method + " " + strings.Join(segs, "/")
-	var body []byte
-	if r.Body != nil {
-		var err error
-		if body, err = readBody(r, maxAPIBody); err != nil {
+	ctl("GET", "/requests", func(w http.ResponseWriter, _ *http.Request, _ []byte) {
+		writeJSON(w, http.StatusOK, map[string]any{"requests": s.Requests(), "counts": s.Counts()})
+	})
+	ctl("DELETE", "/requests", noContent(s.ResetRequests))
+	ctl("GET", "/counts", func(w http.ResponseWriter, _ *http.Request, _ []byte) {
+		writeJSON(w, http.StatusOK, s.Counts())
+	})
+	ctl("GET", "/latency", func(w http.ResponseWriter, _ *http.Request, _ []byte) {
+		writeJSON(w, http.StatusOK, map[string]string{"latency": s.Latency().String()})
+	})
+	ctl("PUT", "/latency", s.putLatency)
+	ctl("POST", "/latency", s.putLatency)
+	ctl("GET", "/close-delay", func(w http.ResponseWriter, _ *http.Request, _ []byte) {
+		writeJSON(w, http.StatusOK, map[string]string{"closeDelay": s.CloseDelay().String()})
+	})
+	ctl("PUT", "/close-delay", s.putCloseDelay)
+	ctl("POST", "/close-delay", s.putCloseDelay)
+	ctl("POST", "/faults", s.postFault)
+	ctl("DELETE", "/faults", noContent(s.ClearFaults))
+	ctl("POST", "/stream-cuts", s.postStreamCuts)
+	ctl("GET", "/sandboxes", func(w http.ResponseWriter, _ *http.Request, _ []byte) {
+		writeJSON(w, http.StatusOK, s.Sandboxes())
+	})
+	ctl("GET", "/sandboxes/{idOrName}", s.getSandboxRecord)
+	ctl("POST", "/sandboxes/{idOrName}/stop", sandboxControl(func(ref string, _ []byte) error { return s.StopSandbox(ref) }))
+	ctl("POST", "/sandboxes/{idOrName}/delete", sandboxControl(func(ref string, _ []byte) error { return s.DeleteSandbox(ref) }))
+	ctl("POST", "/sandboxes/{idOrName}/state", sandboxControl(s.setStateControl))
+	ctl("POST", "/sandboxes/{idOrName}/{action}", func(w http.ResponseWriter, r *http.Request, _ []byte) {
+		writeAPIError(w, r, http.StatusNotFound, "unknown control")
+	})
+	mux.Handle(controlPrefix+"/", s.control("", unknownControl))
+}
+
+// control wraps the handler of one test control: the API key is required,
+// and a body over 1 MiB is a 400. Controls are not logged, delayed or
+// subject to faults. A request with another method than the control's is
+// an unknown control.
+func (s *Server) control(method string, h handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !s.authorized(r) {
+			writeAPIError(w, r, http.StatusUnauthorized, "Unauthorized")
+			return
+		}
+		h := h
+		if r.Method != method {
+			h = unknownControl
+		}
+		body, err := readBody(r, apiFamily.bodyLimit)
+		if err != nil {
 			writeAPIError(w, r, http.StatusBadRequest, err.Error())
 			return
 		}
-	}
-	bad := func(err error) { writeAPIError(w, r, http.StatusBadRequest, err.Error()) }
+		h(w, r, body)
+	})
+}
 
-	switch {
-	case key == "GET requests":
-		writeJSON(w, http.StatusOK, map[string]any{"requests": s.Requests(), "counts": s.Counts()})
-	case key == "DELETE requests":
-		s.ResetRequests()
+// unknownControl answers a request that is no control, naming it.
+func unknownControl(w http.ResponseWriter, r *http.Request, _ []byte) {
+	segs := splitPath(strings.TrimPrefix(r.URL.EscapedPath(), controlPrefix))
+	writeAPIError(w, r, http.StatusNotFound, "unknown control: "+r.Method+" "+strings.Join(segs, "/"))
+}
+
+// noContent is a control that calls f and answers 204.
+func noContent(f func()) handlerFunc {
+	return func(w http.ResponseWriter, _ *http.Request, _ []byte) {
+		f()
 		w.WriteHeader(http.StatusNoContent)
-	case key == "GET counts":
-		writeJSON(w, http.StatusOK, s.Counts())
-	case key == "GET latency":
-		writeJSON(w, http.StatusOK, map[string]string{"latency": s.Latency().String()})
-	case key == "PUT latency" || key == "POST latency":
-		var in struct {
-			Latency string `json:"latency"`
-		}
-		d, err := decodeDuration(body, &in, func() string { return in.Latency })
-		if err != nil {
-			bad(err)
-			return
-		}
-		s.SetLatency(d)
-		writeJSON(w, http.StatusOK, map[string]string{"latency": d.String()})
-	case key == "GET close-delay":
-		writeJSON(w, http.StatusOK, map[string]string{"closeDelay": s.CloseDelay().String()})
-	case key == "PUT close-delay" || key == "POST close-delay":
-		var in struct {
-			CloseDelay string `json:"closeDelay"`
-		}
-		d, err := decodeDuration(body, &in, func() string { return in.CloseDelay })
-		if err != nil {
-			bad(err)
-			return
-		}
-		s.SetCloseDelay(d)
-		writeJSON(w, http.StatusOK, map[string]string{"closeDelay": d.String()})
-	case key == "POST faults":
-		var in struct {
-			Op      Op     `json:"op"`
-			Count   int    `json:"count"`
-			Status  int    `json:"status"`
-			Message string `json:"message"`
-		}
-		if err := decodeJSON(body, &in); err != nil {
-			bad(err)
-			return
-		}
-		if in.Count == 0 {
-			in.Count = 1
-		}
-		if in.Op == "" || in.Count < 0 || in.Status < 400 || in.Status > 599 {
-			bad(fmt.Errorf("fault needs op, a positive count and an error status (400-599)"))
-			return
-		}
-		if err := s.FailNext(in.Op, in.Count, in.Status, in.Message); err != nil {
-			bad(err)
-			return
-		}
-		w.WriteHeader(http.StatusNoContent)
-	case key == "DELETE faults":
-		s.ClearFaults()
-		w.WriteHeader(http.StatusNoContent)
-	case key == "POST stream-cuts":
-		var in struct {
-			Count      int `json:"count"`
-			AfterBytes int `json:"afterBytes"`
-		}
-		if err := decodeJSON(body, &in); err != nil {
-			bad(err)
-			return
-		}
-		if in.Count == 0 {
-			in.Count = 1
-		}
-		if in.Count < 0 || in.AfterBytes < 0 {
-			bad(fmt.Errorf("count and afterBytes must not be negative"))
-			return
-		}
-		s.CutNextStreams(in.Count, in.AfterBytes)
-		w.WriteHeader(http.StatusNoContent)
-	case key == "GET sandboxes":
-		writeJSON(w, http.StatusOK, s.Sandboxes())
-	case len(segs) == 2 && segs[0] == "sandboxes" && r.Method == http.MethodGet:
-		sb, ok := s.Sandbox(segs[1])
-		if !ok {
-			writeAPIError(w, r, http.StatusNotFound, fmt.Sprintf("Sandbox with ID or name %s not found", segs[1]))
-			return
-		}
-		writeJSON(w, http.StatusOK, sb)
-	case len(segs) == 3 && segs[0] == "sandboxes" && r.Method == http.MethodPost:
-		var err error
-		switch segs[2] {
-		case "stop":
-			err = s.StopSandbox(segs[1])
-		case "delete":
-			err = s.DeleteSandbox(segs[1])
-		case "state":
-			var in struct {
-				State  State  `json:"state"`
-				Reason string `json:"reason"`
-			}
-			if err := decodeJSON(body, &in); err != nil {
-				bad(err)
-				return
-			}
-			err = s.SetSandboxState(segs[1], in.State, in.Reason)
-		default:
-			writeAPIError(w, r, http.StatusNotFound, "unknown control")
-			return
-		}
-		if err != nil {
-			status := http.StatusBadRequest
-			if errors.Is(err, ErrSandboxNotFound) {
-				status = http.StatusNotFound
-			}
-			writeAPIError(w, r, status, err.Error())
-			return
-		}
-		w.WriteHeader(http.StatusNoContent)
-	default:
-		writeAPIError(w, r, http.StatusNotFound, "unknown control: "+key)
 	}
 }
 
-func decodeDuration(body []byte, in any, get func() string) (time.Duration, error) {
-	if err := decodeJSON(body, in); err != nil {
-		return 0, err
+func (s *Server) putLatency(w http.ResponseWriter, r *http.Request, body []byte) {
+	var in struct {
+		Latency string `json:"latency"`
 	}
-	d, err := time.ParseDuration(get())
-	if err != nil {
-		return 0, fmt.Errorf("invalid duration %q: want a Go duration such as 20ms", get())
+	putDuration(w, r, body, &in, &in.Latency, "latency", s.SetLatency)
+}
+
+func (s *Server) putCloseDelay(w http.ResponseWriter, r *http.Request, body []byte) {
+	var in struct {
+		CloseDelay string `json:"closeDelay"`
 	}
-	if d < 0 {
-		return 0, fmt.Errorf("invalid duration %q: negative", get())
+	putDuration(w, r, body, &in, &in.CloseDelay, "closeDelay", s.SetCloseDelay)
+}
+
+// putDuration decodes body into in, parses the duration that decoding put
+// in *field, passes it to set, and answers with {name: duration}.
+func putDuration(w http.ResponseWriter, r *http.Request, body []byte, in any, field *string, name string, set func(time.Duration)) {
+	if !decodeAPIBody(w, r, body, in) {
+		return
 	}
-	return d, nil
+	d, err := time.ParseDuration(*field)
+	switch {
+	case err != nil:
+		writeAPIError(w, r, http.StatusBadRequest, fmt.Sprintf("invalid duration %q: want a Go duration such as 20ms", *field))
+	case d < 0:
+		writeAPIError(w, r, http.StatusBadRequest, fmt.Sprintf("invalid duration %q: negative", *field))
+	default:
+		set(d)
+		writeJSON(w, http.StatusOK, map[string]string{name: d.String()})
+	}
+}
+
+func (s *Server) postFault(w http.ResponseWriter, r *http.Request, body []byte) {
+	var in struct {
+		Op      Op     `json:"op"`
+		Count   int    `json:"count"`
+		Status  int    `json:"status"`
+		Message string `json:"message"`
+	}
+	if !decodeAPIBody(w, r, body, &in) {
+		return
+	}
+	if in.Count == 0 {
+		in.Count = 1
+	}
+	if in.Op == "" || in.Count < 0 || in.Status < 400 || in.Status > 599 {
+		writeAPIError(w, r, http.StatusBadRequest, "fault needs op, a positive count and an error status (400-599)")
+		return
+	}
+	if err := s.FailNext(in.Op, in.Count, in.Status, in.Message); err != nil {
+		writeAPIError(w, r, http.StatusBadRequest, err.Error())
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) postStreamCuts(w http.ResponseWriter, r *http.Request, body []byte) {
+	var in struct {
+		Count      int `json:"count"`
+		AfterBytes int `json:"afterBytes"`
+	}
+	if !decodeAPIBody(w, r, body, &in) {
+		return
+	}
+	if in.Count == 0 {
+		in.Count = 1
+	}
+	if in.Count < 0 || in.AfterBytes < 0 {
+		writeAPIError(w, r, http.StatusBadRequest, "count and afterBytes must not be negative")
+		return
+	}
+	s.CutNextStreams(in.Count, in.AfterBytes)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) getSandboxRecord(w http.ResponseWriter, r *http.Request, _ []byte) {
+	ref := r.PathValue("idOrName")
+	sb, ok := s.Sandbox(ref)
+	if !ok {
+		writeAPIError(w, r, http.StatusNotFound, fmt.Sprintf("Sandbox with ID or name %s not found", ref))
+		return
+	}
+	writeJSON(w, http.StatusOK, sb)
+}
+
+// sandboxControl is a control that applies f to the sandbox named in the
+// path and answers 204, or 404 if there is no such sandbox, or 400 with
+// f's error.
+func sandboxControl(f func(ref string, body []byte) error) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request, body []byte) {
+		switch err := f(r.PathValue("idOrName"), body); {
+		case errors.Is(err, ErrSandboxNotFound):
+			writeAPIError(w, r, http.StatusNotFound, err.Error())
+		case err != nil:
+			writeAPIError(w, r, http.StatusBadRequest, err.Error())
+		default:
+			w.WriteHeader(http.StatusNoContent)
+		}
+	}
+}
+
+func (s *Server) setStateControl(ref string, body []byte) error {
+	var in struct {
+		State  State  `json:"state"`
+		Reason string `json:"reason"`
+	}
+	if err := decodeJSON(body, &in); err != nil {
+		return err
+	}
+	return s.SetSandboxState(ref, in.State, in.Reason)
 }

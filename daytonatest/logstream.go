@@ -25,8 +25,8 @@ func isWebSocketUpgrade(r *http.Request) bool { return websocket.IsWebSocketUpgr
 // frames, then followed; once the command has exited and everything was
 // sent, the stream closes with 1000 after the close delay. Deleting the
 // session closes it with 1000 at once; stopping the sandbox drops it.
-func (s *Server) handleFollow(w http.ResponseWriter, r *http.Request, args []string) {
-	ss, c := s.commandFor(w, r, args)
+func (s *Server) handleFollow(w http.ResponseWriter, r *http.Request) {
+	ss, c := s.commandFor(w, r)
 	if c == nil {
 		return
 	}

@@ -55,6 +55,7 @@ type Server struct {
 	url       string
 	ln        net.Listener
 	srv       *http.Server
+	mux       *http.ServeMux
 	root      string
 	rootOwned bool
 	shell     string
@@ -109,6 +110,7 @@ func Run(opts ...Option) (*Server, error) {
 		conns:      make(map[io.Closer]struct{}),
 	}
 	s.log.max = cfg.maxLog
+	s.mux = s.newMux()
 	if err := s.makeRoot(); err != nil {
 		return nil, err
 	}

@@ -171,9 +171,9 @@ func (tb *toolbox) isClosed() bool {
 // toolboxFor resolves the sandbox of a toolbox request the way the proxy
 // and runner do: unknown or deleted sandboxes are 401 (the token no longer
 // grants access), sandboxes that are not running are 400.
-func (s *Server) toolboxFor(w http.ResponseWriter, r *http.Request, id string) *toolbox {
+func (s *Server) toolboxFor(w http.ResponseWriter, r *http.Request) *toolbox {
 	s.mu.Lock()
-	sb := s.sandboxes[id]
+	sb := s.sandboxes[r.PathValue("sandboxId")]
 	var tb *toolbox
 	var state State
 	if sb != nil {
@@ -191,20 +191,18 @@ func (s *Server) toolboxFor(w http.ResponseWriter, r *http.Request, id string) *
 	return tb
 }
 
-func (s *Server) handleWorkDir(w http.ResponseWriter, r *http.Request, args []string, _ []byte) {
-	if tb := s.toolboxFor(w, r, args[0]); tb != nil {
+// handleWorkDir answers work-dir and user-home-dir: both are the sandbox's
+// home.
+func (s *Server) handleWorkDir(w http.ResponseWriter, r *http.Request, _ []byte) {
+	if tb := s.toolboxFor(w, r); tb != nil {
 		writeJSON(w, http.StatusOK, map[string]string{"dir": tb.home})
 	}
 }
 
-func (s *Server) handleHomeDir(w http.ResponseWriter, r *http.Request, args []string, _ []byte) {
-	s.handleWorkDir(w, r, args, nil)
-}
-
 // handleExecute runs a command in a fresh shell and answers with its
 // combined output, as /process/execute does.
-func (s *Server) handleExecute(w http.ResponseWriter, r *http.Request, args []string, body []byte) {
-	tb := s.toolboxFor(w, r, args[0])
+func (s *Server) handleExecute(w http.ResponseWriter, r *http.Request, body []byte) {
+	tb := s.toolboxFor(w, r)
 	if tb == nil {
 		return
 	}
@@ -312,8 +310,8 @@ func (s *Server) handleExecute(w http.ResponseWriter, r *http.Request, args []st
 	writeJSON(w, http.StatusOK, map[string]any{"exitCode": code, "result": out.String()})
 }
 
-func (s *Server) handleCreateSession(w http.ResponseWriter, r *http.Request, args []string, body []byte) {
-	tb := s.toolboxFor(w, r, args[0])
+func (s *Server) handleCreateSession(w http.ResponseWriter, r *http.Request, body []byte) {
+	tb := s.toolboxFor(w, r)
 	if tb == nil {
 		return
 	}
@@ -395,8 +393,8 @@ func sessionDTO(ss *session) map[string]any {
 	return map[string]any{"sessionId": ss.id, "commands": cmds}
 }
 
-func (s *Server) handleListSessions(w http.ResponseWriter, r *http.Request, args []string, _ []byte) {
-	tb := s.toolboxFor(w, r, args[0])
+func (s *Server) handleListSessions(w http.ResponseWriter, r *http.Request, _ []byte) {
+	tb := s.toolboxFor(w, r)
 	if tb == nil {
 		return
 	}
@@ -409,27 +407,27 @@ func (s *Server) handleListSessions(w http.ResponseWriter, r *http.Request, args
 	writeJSON(w, http.StatusOK, out)
 }
 
-func (s *Server) handleGetSession(w http.ResponseWriter, r *http.Request, args []string, _ []byte) {
-	tb := s.toolboxFor(w, r, args[0])
+func (s *Server) handleGetSession(w http.ResponseWriter, r *http.Request, _ []byte) {
+	tb := s.toolboxFor(w, r)
 	if tb == nil {
 		return
 	}
-	if ss := tb.sessionFor(w, r, args[1]); ss != nil {
+	if ss := tb.sessionFor(w, r, r.PathValue("sessionId")); ss != nil {
 		writeJSON(w, http.StatusOK, sessionDTO(ss))
 	}
 }
 
 // handleDeleteSession kills the session's process tree, ends its streams
 // with a normal close and removes its logs, then answers 204.
-func (s *Server) handleDeleteSession(w http.ResponseWriter, r *http.Request, args []string, _ []byte) {
-	tb := s.toolboxFor(w, r, args[0])
+func (s *Server) handleDeleteSession(w http.ResponseWriter, r *http.Request, _ []byte) {
+	tb := s.toolboxFor(w, r)
 	if tb == nil {
 		return
 	}
 	tb.mu.Lock()
-	ss := tb.sessions[args[1]]
+	ss := tb.sessions[r.PathValue("sessionId")]
 	if ss != nil {
-		delete(tb.sessions, args[1])
+		delete(tb.sessions, r.PathValue("sessionId"))
 	}
 	tb.mu.Unlock()
 	if ss == nil {
@@ -442,8 +440,8 @@ func (s *Server) handleDeleteSession(w http.ResponseWriter, r *http.Request, arg
 	w.WriteHeader(http.StatusNoContent)
 }
 
-func (s *Server) handleSessionExec(w http.ResponseWriter, r *http.Request, args []string, body []byte) {
-	tb := s.toolboxFor(w, r, args[0])
+func (s *Server) handleSessionExec(w http.ResponseWriter, r *http.Request, body []byte) {
+	tb := s.toolboxFor(w, r)
 	if tb == nil {
 		return
 	}
@@ -462,7 +460,7 @@ func (s *Server) handleSessionExec(w http.ResponseWriter, r *http.Request, args 
 		return
 	}
 	async := (req.RunAsync != nil && *req.RunAsync) || (req.Async != nil && *req.Async)
-	ss := tb.session(args[1])
+	ss := tb.session(r.PathValue("sessionId"))
 	if ss == nil {
 		// The daemon wraps this error, so it arrives as a 500.
 		writeToolboxError(w, r, http.StatusInternalServerError, "failed to execute command: not found: session not found")
@@ -514,16 +512,16 @@ func (s *Server) handleSessionExec(w http.ResponseWriter, r *http.Request, args 
 }
 
 // commandFor finds a session's command or answers 404.
-func (s *Server) commandFor(w http.ResponseWriter, r *http.Request, args []string) (*session, *command) {
-	tb := s.toolboxFor(w, r, args[0])
+func (s *Server) commandFor(w http.ResponseWriter, r *http.Request) (*session, *command) {
+	tb := s.toolboxFor(w, r)
 	if tb == nil {
 		return nil, nil
 	}
-	ss := tb.sessionFor(w, r, args[1])
+	ss := tb.sessionFor(w, r, r.PathValue("sessionId"))
 	if ss == nil {
 		return nil, nil
 	}
-	c := ss.command(args[2])
+	c := ss.command(r.PathValue("commandId"))
 	if c == nil {
 		writeToolboxError(w, r, http.StatusNotFound, "not found: command not found")
 		return nil, nil
@@ -531,18 +529,18 @@ func (s *Server) commandFor(w http.ResponseWriter, r *http.Request, args []strin
 	return ss, c
 }
 
-func (s *Server) handleGetCommand(w http.ResponseWriter, r *http.Request, args []string, _ []byte) {
-	if _, c := s.commandFor(w, r, args); c != nil {
+func (s *Server) handleGetCommand(w http.ResponseWriter, r *http.Request, _ []byte) {
+	if _, c := s.commandFor(w, r); c != nil {
 		writeJSON(w, http.StatusOK, c.dto())
 	}
 }
 
-func (s *Server) handleCommandLogs(w http.ResponseWriter, r *http.Request, args []string, _ []byte) {
+func (s *Server) handleCommandLogs(w http.ResponseWriter, r *http.Request, _ []byte) {
 	if r.URL.Query().Get("follow") == "true" && isWebSocketUpgrade(r) {
-		s.handleFollow(w, r, args)
+		s.handleFollow(w, r)
 		return
 	}
-	_, c := s.commandFor(w, r, args)
+	_, c := s.commandFor(w, r)
 	if c == nil {
 		return
 	}
@@ -577,8 +575,8 @@ func oldSDK(v string) bool {
 	return major == 0 && minor < 167
 }
 
-func (s *Server) handleSendInput(w http.ResponseWriter, r *http.Request, args []string, body []byte) {
-	_, c := s.commandFor(w, r, args)
+func (s *Server) handleSendInput(w http.ResponseWriter, r *http.Request, body []byte) {
+	_, c := s.commandFor(w, r)
 	if c == nil {
 		return
 	}

@@ -25,6 +25,7 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request, body []byte)
 type family struct {
 	bodyLimit    int64 // larger bodies get 413
 	tooLarge     string
+	badRequest   string // before the reason of a 400
 	unauthorized string
 	writeError   func(w http.ResponseWriter, r *http.Request, status int, msg string)
 	notFound     func(r *http.Request) string
@@ -41,6 +42,7 @@ var (
 	toolboxFamily = &family{
 		bodyLimit:    64 << 20, // 64 MiB
 		tooLarge:     "request entity too large: body exceeds 64 MiB",
+		badRequest:   "bad request: ",
 		unauthorized: toolboxUnauthorized,
 		writeError:   writeToolboxError,
 		notFound:     func(*http.Request) string { return "not found: route not found" },
@@ -238,8 +240,14 @@ func writeToolboxError(w http.ResponseWriter, r *http.Request, status int, msg s
 // decodeAPIBody decodes a request body into v, or answers 400 in the
 // control plane's error shape and returns false.
 func decodeAPIBody(w http.ResponseWriter, r *http.Request, body []byte, v any) bool {
+	return decodeBody(w, r, apiFamily, body, v)
+}
+
+// decodeBody decodes a request body into v, or answers 400 in fam's words
+// and returns false.
+func decodeBody(w http.ResponseWriter, r *http.Request, fam *family, body []byte, v any) bool {
 	if err := decodeJSON(body, v); err != nil {
-		writeAPIError(w, r, http.StatusBadRequest, err.Error())
+		fam.writeError(w, r, http.StatusBadRequest, fam.badRequest+err.Error())
 		return false
 	}
 	return true

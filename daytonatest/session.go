@@ -277,20 +277,7 @@ func (tb *toolbox) startSession(id string) (*session, error) {
 		gone:   make(chan struct{}),
 		byID:   make(map[string]*command),
 	}
-	tb.srv.wg.Go(func() {
-		_ = cmd.Wait()
-		ss.mu.Lock()
-		ss.shellDone = true
-		cmds := append([]*command(nil), ss.cmds...)
-		ss.mu.Unlock()
-		close(ss.exited)
-		// Commands that never ran, or that ended the shell, get no exit code.
-		for _, c := range cmds {
-			c.mu.Lock()
-			c.releaseLocked()
-			c.mu.Unlock()
-		}
-	})
+	tb.srv.wg.Go(ss.watchShell)
 	tb.srv.wg.Go(func() { ss.readStatus(pr) })
 	// Move the status pipe out of the way of commands' file descriptors.
 	if _, err := io.WriteString(stdin, fmt.Sprintf("exec %d>&3 3>&-\n", statusFD)); err != nil {
@@ -300,6 +287,25 @@ func (tb *toolbox) startSession(id string) (*session, error) {
 	return ss, nil
 }
 
+// watchShell waits for the shell to exit, then releases the commands that
+// will never get an exit code: those that never ran, and the one that
+// ended the shell.
+func (ss *session) watchShell() {
+	_ = ss.cmd.Wait()
+	ss.mu.Lock()
+	ss.shellDone = true
+	cmds := append([]*command(nil), ss.cmds...)
+	ss.mu.Unlock()
+	close(ss.exited)
+	for _, c := range cmds {
+		c.mu.Lock()
+		c.releaseLocked()
+		c.mu.Unlock()
+	}
+}
+
+// readStatus reads the "<cmdId> <exit code>" lines that the shell reports
+// on the status pipe, and gives each command its code.
 func (ss *session) readStatus(r *os.File) {
 	defer r.Close()
 	sc := bufio.NewScanner(r)
@@ -488,7 +494,8 @@ func (ss *session) kill(grace time.Duration) {
 	}
 }
 
-// input writes data to the command's stdin.
+// write writes data to the stdin of an async command that is still
+// running; others have no stdin to write to.
 func (c *command) write(data []byte) error {
 	c.mu.Lock()
 	f := c.input

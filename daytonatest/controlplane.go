@@ -20,32 +20,41 @@ import (
 
 // The control-plane API ({URL}/api): sandboxes and their lifecycle.
 
+// createRequest is the body of POST /sandbox.
 type createRequest struct {
-	Name                *string           `json:"name"`
-	Snapshot            *string           `json:"snapshot"`
-	User                *string           `json:"user"`
-	Env                 map[string]string `json:"env"`
-	Labels              map[string]string `json:"labels"`
-	Public              *bool             `json:"public"`
-	NetworkBlockAll     *bool             `json:"networkBlockAll"`
-	NetworkAllowList    *string           `json:"networkAllowList"`
-	Class               *string           `json:"class"`
-	Target              *string           `json:"target"`
-	CPU                 *float64          `json:"cpu"`
-	GPU                 *float64          `json:"gpu"`
-	Memory              *float64          `json:"memory"`
-	Disk                *float64          `json:"disk"`
-	AutoStopInterval    *float64          `json:"autoStopInterval"`
-	AutoArchiveInterval *float64          `json:"autoArchiveInterval"`
-	AutoDeleteInterval  *float64          `json:"autoDeleteInterval"`
-	Volumes             []volumeRequest   `json:"volumes"`
-	BuildInfo           *buildInfoRequest `json:"buildInfo"`
+	Name             *string           `json:"name"`
+	Snapshot         *string           `json:"snapshot"`
+	User             *string           `json:"user"`
+	Env              map[string]string `json:"env"`
+	Labels           map[string]string `json:"labels"`
+	Public           *bool             `json:"public"`
+	NetworkBlockAll  *bool             `json:"networkBlockAll"`
+	NetworkAllowList *string           `json:"networkAllowList"`
+	Class            *string           `json:"class"`
+	Target           *string           `json:"target"`
+	Volumes          []volumeJSON      `json:"volumes"`
+	BuildInfo        *buildInfoRequest `json:"buildInfo"`
+	createNumbers
 }
 
-type volumeRequest struct {
+// createNumbers are the resources and intervals of a createRequest, JSON
+// numbers that must be whole (setNumbers). Their fields are promoted into
+// createRequest's JSON object.
+type createNumbers struct {
+	CPU                 *float64 `json:"cpu"`
+	GPU                 *float64 `json:"gpu"`
+	Memory              *float64 `json:"memory"`
+	Disk                *float64 `json:"disk"`
+	AutoStopInterval    *float64 `json:"autoStopInterval"`
+	AutoArchiveInterval *float64 `json:"autoArchiveInterval"`
+	AutoDeleteInterval  *float64 `json:"autoDeleteInterval"`
+}
+
+// volumeJSON is a volume mount, as requests and responses carry it.
+type volumeJSON struct {
 	VolumeID  string  `json:"volumeId"`
 	MountPath string  `json:"mountPath"`
-	Subpath   *string `json:"subpath"`
+	Subpath   *string `json:"subpath,omitempty"`
 }
 
 type buildInfoRequest struct {
@@ -407,18 +416,12 @@ type sandboxDTO struct {
 	AutoStopInterval    int               `json:"autoStopInterval"`
 	AutoArchiveInterval int               `json:"autoArchiveInterval"`
 	AutoDeleteInterval  int               `json:"autoDeleteInterval"`
-	Volumes             []volumeDTO       `json:"volumes"`
+	Volumes             []volumeJSON      `json:"volumes"`
 	BuildInfo           *buildInfoDTO     `json:"buildInfo,omitempty"`
 	CreatedAt           string            `json:"createdAt"`
 	UpdatedAt           string            `json:"updatedAt"`
 	DaemonVersion       string            `json:"daemonVersion"`
 	ToolboxProxyURL     string            `json:"toolboxProxyUrl"`
-}
-
-type volumeDTO struct {
-	VolumeID  string  `json:"volumeId"`
-	MountPath string  `json:"mountPath"`
-	Subpath   *string `json:"subpath,omitempty"`
 }
 
 type buildInfoDTO struct {
@@ -452,7 +455,7 @@ func (s *Server) dtoLocked(sb *sandbox) sandboxDTO {
 		AutoStopInterval:    sb.autoStop,
 		AutoArchiveInterval: sb.autoArchive,
 		AutoDeleteInterval:  sb.autoDelete,
-		Volumes:             []volumeDTO{},
+		Volumes:             []volumeJSON{},
 		CreatedAt:           isoTime(sb.createdAt),
 		UpdatedAt:           isoTime(sb.updatedAt),
 		DaemonVersion:       "daytonatest",
@@ -467,7 +470,7 @@ func (s *Server) dtoLocked(sb *sandbox) sandboxDTO {
 		d.ErrorReason = &v
 	}
 	for _, v := range sb.volumes {
-		vd := volumeDTO{VolumeID: v.VolumeID, MountPath: v.MountPath}
+		vd := volumeJSON{VolumeID: v.VolumeID, MountPath: v.MountPath}
 		if v.Subpath != "" {
 			sp := v.Subpath
 			vd.Subpath = &sp

@@ -35,16 +35,20 @@ func (s *Server) routeControls(mux *http.ServeMux) {
 	})
 	ctl("PUT", "/close-delay", s.putCloseDelay)
 	ctl("POST", "/close-delay", s.putCloseDelay)
-	ctl("POST", "/faults", s.postFault)
+	ctl("POST", "/faults", applyControl(s.addFault))
 	ctl("DELETE", "/faults", noContent(s.ClearFaults))
-	ctl("POST", "/stream-cuts", s.postStreamCuts)
+	ctl("POST", "/stream-cuts", applyControl(s.addStreamCuts))
 	ctl("GET", "/sandboxes", func(w http.ResponseWriter, _ *http.Request, _ []byte) {
 		writeJSON(w, http.StatusOK, s.Sandboxes())
 	})
 	ctl("GET", "/sandboxes/{idOrName}", s.getSandboxRecord)
-	ctl("POST", "/sandboxes/{idOrName}/stop", sandboxControl(func(ref string, _ []byte) error { return s.StopSandbox(ref) }))
-	ctl("POST", "/sandboxes/{idOrName}/delete", sandboxControl(func(ref string, _ []byte) error { return s.DeleteSandbox(ref) }))
-	ctl("POST", "/sandboxes/{idOrName}/state", sandboxControl(s.setStateControl))
+	ctl("POST", "/sandboxes/{idOrName}/stop", applyControl(func(r *http.Request, _ []byte) error {
+		return s.StopSandbox(r.PathValue("idOrName"))
+	}))
+	ctl("POST", "/sandboxes/{idOrName}/delete", applyControl(func(r *http.Request, _ []byte) error {
+		return s.DeleteSandbox(r.PathValue("idOrName"))
+	}))
+	ctl("POST", "/sandboxes/{idOrName}/state", applyControl(s.setStateControl))
 	ctl("POST", "/sandboxes/{idOrName}/{action}", func(w http.ResponseWriter, r *http.Request, _ []byte) {
 		writeAPIError(w, r, http.StatusNotFound, "unknown control")
 	})
@@ -120,47 +124,47 @@ func putDuration(w http.ResponseWriter, r *http.Request, body []byte, in any, fi
 	}
 }
 
-func (s *Server) postFault(w http.ResponseWriter, r *http.Request, body []byte) {
+func (s *Server) addFault(_ *http.Request, body []byte) error {
 	var in struct {
 		Op      Op     `json:"op"`
 		Count   int    `json:"count"`
 		Status  int    `json:"status"`
 		Message string `json:"message"`
 	}
-	if !decodeAPIBody(w, r, body, &in) {
-		return
-	}
-	if in.Count == 0 {
-		in.Count = 1
+	if err := decodeCounted(body, &in, &in.Count); err != nil {
+		return err
 	}
 	if in.Op == "" || in.Count < 0 || in.Status < 400 || in.Status > 599 {
-		writeAPIError(w, r, http.StatusBadRequest, "fault needs op, a positive count and an error status (400-599)")
-		return
+		return errors.New("fault needs op, a positive count and an error status (400-599)")
 	}
-	if err := s.FailNext(in.Op, in.Count, in.Status, in.Message); err != nil {
-		writeAPIError(w, r, http.StatusBadRequest, err.Error())
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+	return s.FailNext(in.Op, in.Count, in.Status, in.Message)
 }
 
-func (s *Server) postStreamCuts(w http.ResponseWriter, r *http.Request, body []byte) {
+func (s *Server) addStreamCuts(_ *http.Request, body []byte) error {
 	var in struct {
 		Count      int `json:"count"`
 		AfterBytes int `json:"afterBytes"`
 	}
-	if !decodeAPIBody(w, r, body, &in) {
-		return
+	err := decodeCounted(body, &in, &in.Count)
+	if err == nil && (in.Count < 0 || in.AfterBytes < 0) {
+		err = errors.New("count and afterBytes must not be negative")
 	}
-	if in.Count == 0 {
-		in.Count = 1
+	if err == nil {
+		s.CutNextStreams(in.Count, in.AfterBytes)
 	}
-	if in.Count < 0 || in.AfterBytes < 0 {
-		writeAPIError(w, r, http.StatusBadRequest, "count and afterBytes must not be negative")
-		return
+	return err
+}
+
+// decodeCounted decodes body into in, then sets *count, a field of in, to 1
+// if the body left it 0.
+func decodeCounted(body []byte, in any, count *int) error {
+	if err := decodeJSON(body, in); err != nil {
+		return err
 	}
-	s.CutNextStreams(in.Count, in.AfterBytes)
-	w.WriteHeader(http.StatusNoContent)
+	if *count == 0 {
+		*count = 1
+	}
+	return nil
 }
 
 func (s *Server) getSandboxRecord(w http.ResponseWriter, r *http.Request, _ []byte) {
@@ -173,12 +177,12 @@ func (s *Server) getSandboxRecord(w http.ResponseWriter, r *http.Request, _ []by
 	writeJSON(w, http.StatusOK, sb)
 }
 
-// sandboxControl is a control that applies f to the sandbox named in the
-// path and answers 204, or 404 if there is no such sandbox, or 400 with
-// f's error.
-func sandboxControl(f func(ref string, body []byte) error) handlerFunc {
+// applyControl is a control that applies f to the request and its body and
+// answers 204, or 404 if f's error is [ErrSandboxNotFound], or 400 with any
+// other error.
+func applyControl(f func(r *http.Request, body []byte) error) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request, body []byte) {
-		switch err := f(r.PathValue("idOrName"), body); {
+		switch err := f(r, body); {
 		case errors.Is(err, ErrSandboxNotFound):
 			writeAPIError(w, r, http.StatusNotFound, err.Error())
 		case err != nil:
@@ -189,7 +193,7 @@ func sandboxControl(f func(ref string, body []byte) error) handlerFunc {
 	}
 }
 
-func (s *Server) setStateControl(ref string, body []byte) error {
+func (s *Server) setStateControl(r *http.Request, body []byte) error {
 	var in struct {
 		State  State  `json:"state"`
 		Reason string `json:"reason"`
@@ -197,5 +201,5 @@ func (s *Server) setStateControl(ref string, body []byte) error {
 	if err := decodeJSON(body, &in); err != nil {
 		return err
 	}
-	return s.SetSandboxState(ref, in.State, in.Reason)
+	return s.SetSandboxState(r.PathValue("idOrName"), in.State, in.Reason)
 }

@@ -111,25 +111,13 @@ func WithAddr(addr string) Option {
 // fresh temporary directory that Close removes; a directory given here is
 // kept, but the sandbox directories created in it are removed by Close.
 func WithRoot(dir string) Option {
-	return func(c *config) error {
-		if dir == "" {
-			return errors.New("daytonatest: WithRoot: empty directory")
-		}
-		c.root = dir
-		return nil
-	}
+	return checked(dir != "", func(c *config) { c.root = dir }, "daytonatest: WithRoot: empty directory")
 }
 
 // WithShell sets the shell that runs session and execute commands. The
 // default is bash from PATH, else sh.
 func WithShell(path string) Option {
-	return func(c *config) error {
-		if path == "" {
-			return errors.New("daytonatest: WithShell: empty path")
-		}
-		c.shell = path
-		return nil
-	}
+	return checked(path != "", func(c *config) { c.shell = path }, "daytonatest: WithShell: empty path")
 }
 
 // WithLatency adds d to every request, including the WebSocket handshake of

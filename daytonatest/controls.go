@@ -94,11 +94,12 @@ func (s *Server) takeCut() (int, bool) {
 	return n, true
 }
 
-// SetLatency changes the latency added to every request; a negative d
-// counts as 0.
+// SetLatency changes the latency added to every request to the API and the
+// toolbox (see [WithLatency]); a negative d counts as 0.
 func (s *Server) SetLatency(d time.Duration) { s.setDuration(&s.latency, d) }
 
-// Latency returns the latency added to every request.
+// Latency returns the latency added to every request to the API and the
+// toolbox.
 func (s *Server) Latency() time.Duration { return s.duration(&s.latency) }
 
 // SetCloseDelay changes how long follow streams stay open after their

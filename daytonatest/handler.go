@@ -60,7 +60,7 @@ func (s *Server) endpoint(fam *family, method string, op Op, h handlerFunc) http
 		op, h := op, h
 		if r.Method != method {
 			// A catch-all, or a GET pattern that the mux also lets HEAD
-			// match: no route, as before the mux.
+			// match: no route.
 			op, h = OpUnknown, nil
 		}
 		if op == OpCommandLogs && r.URL.Query().Get("follow") == "true" {
@@ -115,6 +115,7 @@ func (s *Server) finish(entry *Request, rec *recorder, r *http.Request, start ti
 	}
 }
 
+// authorized reports whether r carries the API key as a bearer token.
 func (s *Server) authorized(r *http.Request) bool {
 	h := r.Header.Get("Authorization")
 	tok, ok := strings.CutPrefix(h, "Bearer ")
@@ -126,6 +127,8 @@ func (s *Server) authorized(r *http.Request) bool {
 
 var errBodyTooLarge = errors.New("body too large")
 
+// readBody reads r's body, or fails with errBodyTooLarge if it holds more
+// than limit bytes (reading no further than one byte past the limit).
 func readBody(r *http.Request, limit int64) ([]byte, error) {
 	if r.Body == nil || r.Body == http.NoBody {
 		return nil, nil

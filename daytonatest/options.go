@@ -120,8 +120,9 @@ func WithShell(path string) Option {
 	return checked(path != "", func(c *config) { c.shell = path }, "daytonatest: WithShell: empty path")
 }
 
-// WithLatency adds d to every request, including the WebSocket handshake of
-// a follow stream, to model a real network. It can be changed later with
+// WithLatency adds d to every request to the API and the toolbox,
+// including the WebSocket handshake of a follow stream, to model a real
+// network (the test controls answer at once). It can be changed later with
 // [Server.SetLatency].
 func WithLatency(d time.Duration) Option {
 	return duration("WithLatency", d, func(c *config) { c.latency = d })

@@ -10,7 +10,9 @@ import (
 )
 
 // Request is one entry of the request log: a request to the control plane
-// or the toolbox (requests to the test controls are not logged).
+// ({URL}/api) or the toolbox ({URL}/toolbox/), matched to a route or not.
+// Requests to the test controls, and to paths outside those two, are not
+// logged.
 type Request struct {
 	Time   time.Time `json:"time"`   // when the request arrived
 	Method string    `json:"method"` // HTTP method

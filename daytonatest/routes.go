@@ -64,11 +64,11 @@ func (s *Server) newMux() *http.ServeMux {
 // ServeHTTP implements [http.Handler], so a Server can also be mounted in
 // another mux.
 //
-// The mux matches a canonical form of the path, so that routing is what it
-// was before the mux: segments are split on "/" and then unescaped (an id
-// may hold an escaped "/"), leading and trailing slashes are ignored, empty
-// segments, "." and ".." are plain segments, and nothing is redirected.
-// Wildcards get their values from the same segments.
+// The mux matches a canonical form of the path: segments are split on "/"
+// and then unescaped (an id may hold an escaped "/"), leading and trailing
+// slashes are ignored, empty segments, "." and ".." are plain segments, and
+// nothing is cleaned or redirected. Wildcards get their values from the
+// same segments.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	path := r.URL.EscapedPath()
 	var prefix string

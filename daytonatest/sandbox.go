@@ -13,6 +13,10 @@ import (
 	"time"
 )
 
+// Sandboxes: their states, records and the state machine that moves them,
+// shared by the control-plane API (controlplane.go) and the Go-side
+// controls (controls.go). Everything here runs under Server.mu.
+
 // State is a sandbox state as the control plane reports it.
 type State string
 
@@ -163,9 +167,10 @@ type sandbox struct {
 	dir, home        string
 	gen              int
 	timer            *time.Timer
-	tb               *toolbox // nil once the sandbox is deleted
+	tb               *toolbox // closed while being deleted, nil once removed
 }
 
+// publicLocked returns the exported copy of sb's record.
 func (s *Server) publicLocked(sb *sandbox) Sandbox {
 	out := Sandbox{
 		ID:                  sb.id,
@@ -358,8 +363,9 @@ func (s *Server) startLocked(sb *sandbox) *apiError {
 	return nil
 }
 
-// stopLocked stops a started sandbox, or says why it cannot. Its processes
-// go at once; its files stay. With autoDeleteInterval 0 it is deleted
+// stopLocked stops a started sandbox, or says why it cannot. Its toolbox
+// closes at once and its processes are killed in the background; its files
+// stay. With autoDeleteInterval 0 it is deleted
 // instead, as Daytona does.
 func (s *Server) stopLocked(sb *sandbox) *apiError {
 	if err := requireState(sb, StateStarted, "Sandbox is not started"); err != nil {
@@ -386,8 +392,9 @@ func (s *Server) archiveLocked(sb *sandbox) *apiError {
 	return nil
 }
 
-// deleteLocked deletes sb in whatever state it is: its processes go at
-// once, the record after the transition delay. Deleting a sandbox that is
+// deleteLocked deletes sb in whatever state it is: its toolbox closes at
+// once (its processes are killed in the background), the record goes after
+// the transition delay. Deleting a sandbox that is
 // being destroyed does nothing.
 func (s *Server) deleteLocked(sb *sandbox) {
 	if sb.state == StateDestroying {

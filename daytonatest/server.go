@@ -62,11 +62,11 @@ type Server struct {
 	done      chan struct{} // closed by Close
 	wg        sync.WaitGroup
 	closeOnce sync.Once
+	log       requestLog // has its own lock
 
 	mu         sync.Mutex // guards the fields below
 	sandboxes  map[string]*sandbox
 	names      map[string]string // name -> id
-	log        requestLog
 	faults     map[Op][]*fault
 	cuts       []int
 	latency    time.Duration

@@ -118,15 +118,21 @@ func (req *createRequest) sandbox() (*sandbox, error) {
 	return sb, nil
 }
 
+// apiMessage is an error whose text is a message of the real API, word for
+// word (some start with a capital letter).
+type apiMessage string
+
+func (m apiMessage) Error() string { return string(m) }
+
 // checkSource checks the snapshot, resources and buildInfo combination.
 func (req *createRequest) checkSource() error {
 	hasResources := req.CPU != nil || req.GPU != nil || req.Memory != nil || req.Disk != nil
 	if req.Snapshot != nil && *req.Snapshot != "" {
 		if hasResources {
-			return errors.New("Cannot specify Sandbox resources when using a snapshot")
+			return apiMessage("Cannot specify Sandbox resources when using a snapshot")
 		}
 		if req.BuildInfo != nil {
-			return errors.New("Cannot specify both snapshot and buildInfo")
+			return apiMessage("Cannot specify both snapshot and buildInfo")
 		}
 	}
 	if req.BuildInfo != nil && strings.TrimSpace(req.BuildInfo.DockerfileContent) == "" {

@@ -73,11 +73,12 @@ func (s *Server) handleExecute(w http.ResponseWriter, r *http.Request, body []by
 		cwd = *req.Cwd
 	}
 	e, err := tb.startExec(s.shell, *req.Command, cwd, req.Envs)
-	if errors.Is(err, errToolboxClosed) {
-		writeToolboxError(w, r, http.StatusBadRequest, toolboxNotStarted)
-		return
-	} else if err != nil {
-		writeToolboxError(w, r, http.StatusBadRequest, "bad request: "+err.Error())
+	if err != nil {
+		msg := "bad request: " + err.Error()
+		if errors.Is(err, errToolboxClosed) {
+			msg = toolboxNotStarted
+		}
+		writeToolboxError(w, r, http.StatusBadRequest, msg)
 		return
 	}
 	var timeout <-chan time.Time

@@ -1,3 +1,5 @@
+//go:build unix
+
 package daytonatest_test
 
 import (
@@ -130,6 +132,45 @@ func TestWrongMethod(t *testing.T) {
 	require.NoError(t, err)
 }
 
+// TestRoutingEdgeCases pins how paths are matched: segments are unescaped
+// after splitting, slashes at either end are ignored, empty and dot
+// segments are plain values, nothing is redirected, and HEAD is no GET.
+func TestRoutingEdgeCases(t *testing.T) {
+	t.Parallel()
+	srv, _, sb := newSandbox(t)
+	require.Equal(t, http.StatusOK, authed(t, srv, "POST", "/api/sandbox", `{"name":"a/b"}`).Status)
+	srv.ResetRequests()
+
+	r := authed(t, srv, "GET", "/api/sandbox/a%2Fb", nil)
+	require.Equal(t, http.StatusOK, r.Status, "body: %s", r.Body)
+	require.Equal(t, "a/b", r.JSON(t)["name"])
+	r = authed(t, srv, "GET", "/api/sandbox/"+sb.ID+"/", nil)
+	require.Equal(t, http.StatusOK, r.Status, "body: %s", r.Body)
+	require.Equal(t, sb.ID, r.JSON(t)["id"])
+	r = authed(t, srv, "GET", "/api/sandbox/%70aginated", nil)
+	require.Equal(t, http.StatusOK, r.Status)
+	require.Contains(t, r.JSON(t), "items")
+	r = authed(t, srv, "POST", "/api/sandbox//start", nil)
+	requireAPIError(t, r, http.StatusNotFound, "Sandbox with ID or name  not found", "/api/sandbox//start")
+	r = authed(t, srv, "POST", "/api/sandbox/./start", nil)
+	requireAPIError(t, r, http.StatusNotFound, "Sandbox with ID or name . not found", "/api/sandbox/./start")
+	r = authed(t, srv, "HEAD", "/api/sandbox", nil)
+	require.Equal(t, http.StatusNotFound, r.Status)
+	r = authed(t, srv, "POST", "/_daytonatest/sandboxes//stop", nil)
+	requireAPIError(t, r, http.StatusNotFound, "daytonatest: sandbox  not found", "/_daytonatest/sandboxes//stop")
+	r = authed(t, srv, "HEAD", "/_daytonatest/counts", nil)
+	require.Equal(t, http.StatusNotFound, r.Status)
+
+	var ops []daytonatest.Op
+	for _, req := range srv.Requests() {
+		ops = append(ops, req.Op)
+	}
+	require.Equal(t, []daytonatest.Op{
+		daytonatest.OpGet, daytonatest.OpGet, daytonatest.OpListPaginated,
+		daytonatest.OpStart, daytonatest.OpStart, daytonatest.OpUnknown,
+	}, ops)
+}
+
 func TestOversizedBodies(t *testing.T) {
 	t.Parallel()
 	srv, _, sb := newSandbox(t)
@@ -242,8 +283,17 @@ func TestOptionsRejectBadValues(t *testing.T) {
 		require.Empty(t, ft.cleanups)
 	}
 
-	// A nil option is ignored; the last value of a setting wins.
-	srv, err := daytonatest.Run(nil, daytonatest.WithAPIKey("first"), daytonatest.WithAPIKey("second"))
+	// A nil option is an error that names its position, as in daytona.New.
+	srv, err := daytonatest.Run(daytonatest.WithTransitionDelay(0), nil)
+	require.EqualError(t, err, "daytonatest: option 1 is nil")
+	require.Nil(t, srv)
+	var nilT fakeT
+	require.Nil(t, daytonatest.NewServer(&nilT, nil))
+	require.Contains(t, nilT.fatal, "option 0 is nil")
+	require.Empty(t, nilT.cleanups)
+
+	// The last value of a setting wins.
+	srv, err = daytonatest.Run(daytonatest.WithAPIKey("first"), daytonatest.WithAPIKey("second"))
 	require.NoError(t, err)
 	defer srv.Close()
 	require.Equal(t, "second", srv.APIKey())

@@ -1,13 +1,18 @@
+//go:build unix
+
 package daytonatest
 
 import (
-	"encoding/json"
 	"fmt"
-	"net/http"
-	"strings"
+	"os"
+	"slices"
 	"time"
 )
 
+// The test controls for Go: what a test can change behind the client's
+// back, and what it can inspect. httpcontrols.go serves the same over HTTP.
+
+// fault is a queued failure of one operation (see FailNext).
 type fault struct {
 	remaining int
 	status    int
@@ -18,9 +23,16 @@ type fault struct {
 // and message, in the error body shape of the service that owns op (the
 // control plane or the toolbox). Requests fail after authentication and
 // latency, before they have any effect. Calls for the same op queue up.
-func (s *Server) FailNext(op Op, n, status int, message string) {
+//
+// An op that is not one of the Op constants (other than [OpUnknown]) is an
+// error that lists the valid ones, and installs nothing; n <= 0 does
+// nothing. A status outside 400-599 is a programming error: FailNext panics.
+func (s *Server) FailNext(op Op, n, status int, message string) error {
+	if err := checkOp(op); err != nil {
+		return err
+	}
 	if n <= 0 {
-		return
+		return nil
 	}
 	if status < 400 || status > 599 {
 		panic(fmt.Sprintf("daytonatest: FailNext: status %d is not an HTTP error status", status))
@@ -28,6 +40,7 @@ func (s *Server) FailNext(op Op, n, status int, message string) {
 	s.mu.Lock()
 	s.faults[op] = append(s.faults[op], &fault{remaining: n, status: status, message: message})
 	s.mu.Unlock()
+	return nil
 }
 
 // ClearFaults removes every pending fault and stream cut.
@@ -81,206 +94,180 @@ func (s *Server) takeCut() (int, bool) {
 	return n, true
 }
 
-// SetLatency changes the latency added to every request.
-func (s *Server) SetLatency(d time.Duration) {
-	if d < 0 {
-		d = 0
-	}
-	s.mu.Lock()
-	s.latency = d
-	s.mu.Unlock()
-}
+// SetLatency changes the latency added to every request to the API and the
+// toolbox (see [WithLatency]); a negative d counts as 0.
+func (s *Server) SetLatency(d time.Duration) { s.setDuration(&s.latency, d) }
 
-// Latency returns the latency added to every request.
-func (s *Server) Latency() time.Duration { return s.currentLatency() }
-
-func (s *Server) currentLatency() time.Duration {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.latency
-}
+// Latency returns the latency added to every request to the API and the
+// toolbox.
+func (s *Server) Latency() time.Duration { return s.duration(&s.latency) }
 
 // SetCloseDelay changes how long follow streams stay open after their
-// command exited; it applies to streams that reach that point afterwards.
-func (s *Server) SetCloseDelay(d time.Duration) {
-	if d < 0 {
-		d = 0
-	}
-	s.mu.Lock()
-	s.closeDelay = d
-	s.mu.Unlock()
-}
+// command exited; it applies to streams that reach that point afterwards. A
+// negative d counts as 0.
+func (s *Server) SetCloseDelay(d time.Duration) { s.setDuration(&s.closeDelay, d) }
 
 // CloseDelay returns how long follow streams stay open after their command
 // exited.
-func (s *Server) CloseDelay() time.Duration {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.closeDelay
-}
+func (s *Server) CloseDelay() time.Duration { return s.duration(&s.closeDelay) }
 
 // SetTransitionDelay changes how long sandboxes spend in transitional states,
-// for transitions that begin afterwards.
-func (s *Server) SetTransitionDelay(d time.Duration) {
-	if d < 0 {
-		d = 0
-	}
+// for transitions that begin afterwards. A negative d counts as 0.
+func (s *Server) SetTransitionDelay(d time.Duration) { s.setDuration(&s.transition, d) }
+
+// setDuration sets one of the durations that s.mu guards.
+func (s *Server) setDuration(field *time.Duration, d time.Duration) {
 	s.mu.Lock()
-	s.transition = d
+	*field = max(d, 0)
 	s.mu.Unlock()
 }
 
-// serveControl serves the HTTP test controls under /_daytonatest/, so that
-// clients in any language can drive the same controls as Go tests.
-func (s *Server) serveControl(w http.ResponseWriter, r *http.Request, rest string) {
-	segs, ok := splitPath(rest)
-	if !ok {
-		writeAPIError(w, r, http.StatusNotFound, "unknown control")
-		return
-	}
-	key := r.Method + " " + strings.Join(segs, "/")
-	var body []byte
-	if r.Body != nil {
-		var err error
-		if body, err = readBody(r, maxAPIBody); err != nil {
-			writeAPIError(w, r, http.StatusBadRequest, err.Error())
-			return
-		}
-	}
-	bad := func(err error) { writeAPIError(w, r, http.StatusBadRequest, err.Error()) }
-
-	switch {
-	case key == "GET requests":
-		writeJSON(w, http.StatusOK, map[string]any{"requests": s.Requests(), "counts": s.Counts()})
-	case key == "DELETE requests":
-		s.ResetRequests()
-		w.WriteHeader(http.StatusNoContent)
-	case key == "GET counts":
-		writeJSON(w, http.StatusOK, s.Counts())
-	case key == "GET latency":
-		writeJSON(w, http.StatusOK, map[string]string{"latency": s.Latency().String()})
-	case key == "PUT latency" || key == "POST latency":
-		var in struct {
-			Latency string `json:"latency"`
-		}
-		d, err := decodeDuration(body, &in, func() string { return in.Latency })
-		if err != nil {
-			bad(err)
-			return
-		}
-		s.SetLatency(d)
-		writeJSON(w, http.StatusOK, map[string]string{"latency": d.String()})
-	case key == "GET close-delay":
-		writeJSON(w, http.StatusOK, map[string]string{"closeDelay": s.CloseDelay().String()})
-	case key == "PUT close-delay" || key == "POST close-delay":
-		var in struct {
-			CloseDelay string `json:"closeDelay"`
-		}
-		d, err := decodeDuration(body, &in, func() string { return in.CloseDelay })
-		if err != nil {
-			bad(err)
-			return
-		}
-		s.SetCloseDelay(d)
-		writeJSON(w, http.StatusOK, map[string]string{"closeDelay": d.String()})
-	case key == "POST faults":
-		var in struct {
-			Op      Op     `json:"op"`
-			Count   int    `json:"count"`
-			Status  int    `json:"status"`
-			Message string `json:"message"`
-		}
-		if err := decodeJSON(body, &in); err != nil {
-			bad(err)
-			return
-		}
-		if in.Count == 0 {
-			in.Count = 1
-		}
-		if in.Op == "" || in.Count < 0 || in.Status < 400 || in.Status > 599 {
-			bad(fmt.Errorf("fault needs op, a positive count and an error status (400-599)"))
-			return
-		}
-		s.FailNext(in.Op, in.Count, in.Status, in.Message)
-		w.WriteHeader(http.StatusNoContent)
-	case key == "DELETE faults":
-		s.ClearFaults()
-		w.WriteHeader(http.StatusNoContent)
-	case key == "POST stream-cuts":
-		var in struct {
-			Count      int `json:"count"`
-			AfterBytes int `json:"afterBytes"`
-		}
-		if err := decodeJSON(body, &in); err != nil {
-			bad(err)
-			return
-		}
-		if in.Count == 0 {
-			in.Count = 1
-		}
-		if in.Count < 0 || in.AfterBytes < 0 {
-			bad(fmt.Errorf("count and afterBytes must not be negative"))
-			return
-		}
-		s.CutNextStreams(in.Count, in.AfterBytes)
-		w.WriteHeader(http.StatusNoContent)
-	case key == "GET sandboxes":
-		writeJSON(w, http.StatusOK, s.Sandboxes())
-	case len(segs) == 2 && segs[0] == "sandboxes" && r.Method == http.MethodGet:
-		sb, ok := s.Sandbox(segs[1])
-		if !ok {
-			writeAPIError(w, r, http.StatusNotFound, fmt.Sprintf("Sandbox with ID or name %s not found", segs[1]))
-			return
-		}
-		writeJSON(w, http.StatusOK, sb)
-	case len(segs) == 3 && segs[0] == "sandboxes" && r.Method == http.MethodPost:
-		var err error
-		switch segs[2] {
-		case "stop":
-			err = s.StopSandbox(segs[1])
-		case "delete":
-			err = s.DeleteSandbox(segs[1])
-		case "state":
-			var in struct {
-				State  State  `json:"state"`
-				Reason string `json:"reason"`
-			}
-			if err := decodeJSON(body, &in); err != nil {
-				bad(err)
-				return
-			}
-			err = s.SetSandboxState(segs[1], in.State, in.Reason)
-		default:
-			writeAPIError(w, r, http.StatusNotFound, "unknown control")
-			return
-		}
-		if err != nil {
-			status := http.StatusBadRequest
-			if strings.Contains(err.Error(), "not found") {
-				status = http.StatusNotFound
-			}
-			writeAPIError(w, r, status, err.Error())
-			return
-		}
-		w.WriteHeader(http.StatusNoContent)
-	default:
-		writeAPIError(w, r, http.StatusNotFound, "unknown control: "+key)
-	}
+// duration reads one of the durations that s.mu guards.
+func (s *Server) duration(field *time.Duration) time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return *field
 }
 
-func decodeDuration(body []byte, in any, get func() string) (time.Duration, error) {
-	if err := decodeJSON(body, in); err != nil {
-		return 0, err
+// Requests returns a copy of the request log, oldest first. A request is
+// logged when it arrives, so one still in flight (such as an open follow
+// stream) has Status 0.
+func (s *Server) Requests() []Request { return s.log.snapshot() }
+
+// RequestsFor returns the logged requests of one operation, oldest first.
+func (s *Server) RequestsFor(op Op) []Request {
+	var out []Request
+	for _, r := range s.log.snapshot() {
+		if r.Op == op {
+			out = append(out, r)
+		}
 	}
-	d, err := time.ParseDuration(get())
+	return out
+}
+
+// Count returns how many requests of op arrived since the server started or
+// the log was last reset.
+func (s *Server) Count(op Op) int { return s.log.count(op) }
+
+// Counts returns the number of requests per operation.
+func (s *Server) Counts() map[Op]int { return s.log.countsCopy() }
+
+// TotalCount returns the number of logged requests of all operations.
+func (s *Server) TotalCount() int {
+	n := 0
+	for _, c := range s.log.countsCopy() {
+		n += c
+	}
+	return n
+}
+
+// ResetRequests empties the request log and its counts.
+func (s *Server) ResetRequests() { s.log.reset() }
+
+// Sandbox returns the server-side record of the sandbox with this id or
+// name, and whether it exists.
+func (s *Server) Sandbox(idOrName string) (Sandbox, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sb := s.lookupLocked(idOrName)
+	if sb == nil {
+		return Sandbox{}, false
+	}
+	return s.publicLocked(sb), true
+}
+
+// Sandboxes returns the records of all sandboxes, newest first.
+func (s *Server) Sandboxes() []Sandbox {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := []Sandbox{}
+	for _, sb := range s.filteredLocked(nil) {
+		out = append(out, s.publicLocked(sb))
+	}
+	return out
+}
+
+// StopSandbox stops a sandbox behind the client's back, as Daytona's
+// auto-stop or another process would: at once, with no transition. Its
+// processes are killed before StopSandbox returns; its files stay. A
+// sandbox with autoDeleteInterval 0 is deleted instead, as Daytona does.
+// Stopping a stopped sandbox does nothing. An unknown sandbox is an error
+// that matches [ErrSandboxNotFound].
+func (s *Server) StopSandbox(idOrName string) error {
+	sb, err := s.lockSandbox(idOrName)
 	if err != nil {
-		return 0, fmt.Errorf("invalid duration %q: want a Go duration such as 20ms", get())
+		return err
 	}
-	if d < 0 {
-		return 0, fmt.Errorf("invalid duration %q: negative", get())
+	if sb.autoDelete == 0 {
+		s.mu.Unlock()
+		return s.DeleteSandbox(idOrName)
 	}
-	return d, nil
+	sb.cancelTransition()
+	old := s.takeToolboxLocked(sb, true)
+	sb.state, sb.desired = StateStopped, "stopped"
+	sb.updatedAt = time.Now().UTC()
+	s.mu.Unlock()
+	old.shutdown(s.cfg.killGrace)
+	return nil
 }
 
-// compile-time check that the log entries encode.
-var _ json.Marshaler = Request{}
+// DeleteSandbox deletes a sandbox behind the client's back: at once, with
+// no transition. Its processes are killed and its directory removed before
+// DeleteSandbox returns. Afterwards the control plane answers 404 and the
+// toolbox 401, as Daytona does. An unknown sandbox is an error that matches
+// [ErrSandboxNotFound].
+func (s *Server) DeleteSandbox(idOrName string) error {
+	sb, err := s.lockSandbox(idOrName)
+	if err != nil {
+		return err
+	}
+	tb := s.forgetLocked(sb)
+	s.mu.Unlock()
+	tb.shutdown(s.cfg.killGrace)
+	_ = os.RemoveAll(sb.dir)
+	return nil
+}
+
+// SetSandboxState forces a sandbox into state, with reason as its
+// errorReason (may be empty), as a failure or another client would. Any
+// state other than started kills the sandbox's processes before
+// SetSandboxState returns. Pending transitions are cancelled. A sandbox put
+// in state destroying disappears after the transition delay; one in state
+// destroyed stays visible (as a dead record) until deleted. An unknown
+// sandbox is an error that matches [ErrSandboxNotFound].
+func (s *Server) SetSandboxState(idOrName string, state State, reason string) error {
+	if !slices.Contains(allStates, state) {
+		return fmt.Errorf("daytonatest: unknown sandbox state %q", state)
+	}
+	sb, err := s.lockSandbox(idOrName)
+	if err != nil {
+		return err
+	}
+	sb.cancelTransition()
+	var old *toolbox
+	if state != StateStarted {
+		old = s.takeToolboxLocked(sb, true)
+	}
+	sb.state, sb.desired, sb.errorReason = state, desiredState(state), reason
+	sb.updatedAt = time.Now().UTC()
+	if state == StateDestroying {
+		// Destroying is on its way out: the sandbox goes after the
+		// transition delay, as if someone had deleted it.
+		s.transitionLocked(sb, StateDestroying, "destroyed", func() { s.removeLocked(sb) })
+	}
+	s.mu.Unlock()
+	old.shutdown(s.cfg.killGrace)
+	return nil
+}
+
+// lockSandbox locks s.mu and finds the sandbox idOrName. If there is none,
+// it returns an error and s.mu is not held.
+func (s *Server) lockSandbox(idOrName string) (*sandbox, error) {
+	s.mu.Lock()
+	sb := s.lookupLocked(idOrName)
+	if sb == nil {
+		s.mu.Unlock()
+		return nil, sandboxNotFound(idOrName)
+	}
+	return sb, nil
+}

@@ -46,6 +46,11 @@
 // about a second after the command exits (see WithCloseDelay). Deleting a
 // session kills its process tree and closes its streams with 1000.
 //
+// A request is logged on arrival, then delayed by the latency, then
+// authenticated; an unknown route is then a 404 in the error shape of the
+// service, a known path with another method included (as NestJS and gin
+// answer; not a 405), and a body over 1 MiB (API) or 64 MiB (toolbox) a 413.
+//
 // # What it is not
 //
 // Commands run on this machine, as the current user, with a real shell
@@ -53,27 +58,51 @@
 // also their $HOME and default working directory. That keeps tests from
 // seeing each other's files; it is not isolation: a command can read and
 // change anything the current user can. The server listens on loopback only
-// and requires the API key on every request. Resources, volumes, images,
+// and requires the API key on every request. Options are checked when the
+// server starts: an invalid value, or a nil Option, makes Run fail with an
+// error that names it. Resources, volumes, images,
 // network settings, labels and users are stored and reported, not enforced.
+//
+// It needs a Unix system: sessions are built on FIFOs and process groups.
+// Every file but this one carries the build constraint "unix" (//go:build
+// unix), so elsewhere (Windows, Plan 9, js/wasm) the package is empty: it
+// builds, but provides nothing; the standalone server there only prints an
+// error.
 //
 // # Test controls
 //
-// From Go: Requests, Count and ResetRequests (the request log); SetLatency
-// (added to every request and WebSocket handshake); FailNext (the next N
-// calls of an operation fail with a status and message); CutNextStreams
-// (follow streams drop their TCP connection after N bytes, with no close
-// frame); StopSandbox, DeleteSandbox and SetSandboxState (changes behind the
-// client's back, like auto-stop); Sandbox and Sandboxes (server-side state).
+// From Go (each method of Server):
+//
+//   - the request log: Requests, RequestsFor, Count, Counts, TotalCount and
+//     ResetRequests. Every request to the API and the toolbox is logged when
+//     it arrives, with the operation (Op) of the route it matched, or
+//     OpUnknown;
+//   - SetLatency (added to every API and toolbox request, WebSocket
+//     handshakes included), SetCloseDelay and SetTransitionDelay;
+//   - FailNext: the next N requests of an operation fail with a status and
+//     message, after authentication and latency, before they have any
+//     effect. It returns an error listing the valid operations for a name
+//     that is none of them, so that a typo such as Op("crate") cannot pass
+//     unnoticed; ClearFaults drops what is queued;
+//   - CutNextStreams: follow streams drop their TCP connection after N bytes,
+//     with no close frame;
+//   - StopSandbox, DeleteSandbox and SetSandboxState: changes behind the
+//     client's back, like auto-stop; for an unknown sandbox their error
+//     matches ErrSandboxNotFound;
+//   - Sandbox and Sandboxes: the server-side records.
 //
 // The same controls are served over HTTP under {URL}/_daytonatest/, with the
-// same bearer key:
+// same bearer key. They are not logged, delayed or subject to faults; any
+// other path or method there is a 404 "unknown control".
 //
 //	GET    /_daytonatest/requests              {"requests":[...],"counts":{"create":1,...}}
 //	DELETE /_daytonatest/requests              reset the log and counts
 //	GET    /_daytonatest/counts                {"create":1,...}
-//	PUT    /_daytonatest/latency               {"latency":"20ms"}
-//	PUT    /_daytonatest/close-delay           {"closeDelay":"0s"}
-//	POST   /_daytonatest/faults                {"op":"create","count":1,"status":500,"message":"boom"}
+//	GET    /_daytonatest/latency               {"latency":"20ms"}
+//	PUT    /_daytonatest/latency               {"latency":"20ms"} (POST too)
+//	GET    /_daytonatest/close-delay           {"closeDelay":"1s"}
+//	PUT    /_daytonatest/close-delay           {"closeDelay":"0s"} (POST too)
+//	POST   /_daytonatest/faults                {"op":"create","count":1,"status":500,"message":"boom"}; 400 for an unknown op
 //	DELETE /_daytonatest/faults                clear faults and stream cuts
 //	POST   /_daytonatest/stream-cuts           {"count":1,"afterBytes":100}
 //	GET    /_daytonatest/sandboxes             server-side records

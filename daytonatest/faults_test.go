@@ -1,3 +1,5 @@
+//go:build unix
+
 package daytonatest_test
 
 import (
@@ -5,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -185,6 +188,50 @@ func TestFailNextOverHTTP(t *testing.T) {
 		requireAPIError(t, r, http.StatusBadRequest, r.message(t), "/_daytonatest/faults")
 	}
 	_, err = c.Get(ctx, sb.ID)
+	require.NoError(t, err, "a refused fault was installed")
+}
+
+func TestFailNextRejectsUnknownOps(t *testing.T) {
+	t.Parallel()
+	srv, c, sb := newSandbox(t)
+	ctx := t.Context()
+	all := []daytonatest.Op{
+		daytonatest.OpCreate, daytonatest.OpGet, daytonatest.OpList, daytonatest.OpListPaginated,
+		daytonatest.OpStart, daytonatest.OpStop, daytonatest.OpArchive, daytonatest.OpDelete,
+		daytonatest.OpToolboxProxyURL, daytonatest.OpExecute, daytonatest.OpCreateSession,
+		daytonatest.OpListSessions, daytonatest.OpGetSession, daytonatest.OpDeleteSession,
+		daytonatest.OpSessionExec, daytonatest.OpGetCommand, daytonatest.OpCommandLogs,
+		daytonatest.OpFollowLogs, daytonatest.OpSendInput, daytonatest.OpWorkDir, daytonatest.OpHomeDir,
+	}
+	names := make([]string, len(all))
+	for i, op := range all {
+		names[i] = string(op)
+	}
+	valid := strings.Join(names, ", ")
+
+	// A typo is an error that lists the valid names, and installs nothing.
+	for _, op := range []daytonatest.Op{"crate", "", daytonatest.OpUnknown, "Create"} {
+		err := srv.FailNext(op, 1, http.StatusInternalServerError, "never")
+		require.Error(t, err, "op %q", op)
+		require.Contains(t, err.Error(), strconv.Quote(string(op)))
+		require.Contains(t, err.Error(), valid)
+		require.Error(t, srv.FailNext(op, 0, http.StatusInternalServerError, "never"), "op %q with n 0", op)
+	}
+	_, err := c.Get(ctx, sb.ID)
+	require.NoError(t, err)
+
+	// Every operation is accepted.
+	for _, op := range all {
+		require.NoError(t, srv.FailNext(op, 1, http.StatusInternalServerError, "once"), "op %q", op)
+	}
+	srv.ClearFaults()
+
+	// Over HTTP: a 400 that lists the valid names.
+	r := authed(t, srv, "POST", "/_daytonatest/faults", map[string]any{"op": "crate", "status": 500})
+	requireAPIError(t, r, http.StatusBadRequest, r.message(t), "/_daytonatest/faults")
+	require.Contains(t, r.message(t), `"crate"`)
+	require.Contains(t, r.message(t), valid)
+	_, err = c.Create(ctx, types.SnapshotParams{})
 	require.NoError(t, err, "a refused fault was installed")
 }
 
@@ -425,6 +472,22 @@ func TestSetSandboxState(t *testing.T) {
 
 	require.Error(t, srv.SetSandboxState(sb.ID, "bogus", ""))
 	require.Error(t, srv.SetSandboxState("nope", daytonatest.StateStopped, ""))
+}
+
+func TestSandboxControlsNotFound(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t)
+	for name, err := range map[string]error{
+		"StopSandbox":     srv.StopSandbox("nope"),
+		"DeleteSandbox":   srv.DeleteSandbox("nope"),
+		"SetSandboxState": srv.SetSandboxState("nope", daytonatest.StateStopped, ""),
+	} {
+		require.ErrorIs(t, err, daytonatest.ErrSandboxNotFound, name)
+		require.EqualError(t, err, "daytonatest: sandbox nope not found", name)
+	}
+	err := srv.SetSandboxState("nope", "bogus", "")
+	require.Error(t, err)
+	require.NotErrorIs(t, err, daytonatest.ErrSandboxNotFound, "an unknown state is checked first")
 }
 
 func TestStopSandboxDuringSyncCalls(t *testing.T) {

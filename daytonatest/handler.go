@@ -1,3 +1,5 @@
+//go:build unix
+
 package daytonatest
 
 import (
@@ -10,166 +12,110 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 )
 
-// Op names an operation of the Daytona API, as counted by the request log
-// and targeted by [Server.FailNext].
-type Op string
+// handlerFunc serves one route, given the request's body, which its
+// wrapper has read (within the family's limit) and logged.
+type handlerFunc func(w http.ResponseWriter, r *http.Request, body []byte)
 
-// Control-plane operations ({URL}/api).
-const (
-	OpCreate          Op = "create"            // POST /sandbox
-	OpList            Op = "list"              // GET /sandbox
-	OpListPaginated   Op = "list-paginated"    // GET /sandbox/paginated
-	OpGet             Op = "get"               // GET /sandbox/{idOrName}
-	OpStart           Op = "start"             // POST /sandbox/{id}/start
-	OpStop            Op = "stop"              // POST /sandbox/{id}/stop
-	OpArchive         Op = "archive"           // POST /sandbox/{id}/archive
-	OpDelete          Op = "delete"            // DELETE /sandbox/{id}
-	OpToolboxProxyURL Op = "toolbox-proxy-url" // GET /sandbox/{id}/toolbox-proxy-url
+// family is what the API ({URL}/api) or the toolbox ({URL}/toolbox)
+// does alike for all its routes, each in its own words.
+type family struct {
+	bodyLimit    int64 // larger bodies get 413
+	tooLarge     string
+	badRequest   string // before the reason of a 400
+	unauthorized string
+	writeError   func(w http.ResponseWriter, r *http.Request, status int, msg string)
+	notFound     func(r *http.Request) string
+}
+
+var (
+	apiFamily = &family{
+		bodyLimit:    1 << 20, // 1 MiB
+		tooLarge:     "request entity too large",
+		unauthorized: "Unauthorized",
+		writeError:   writeAPIError,
+		notFound:     func(r *http.Request) string { return fmt.Sprintf("Cannot %s %s", r.Method, r.URL.Path) },
+	}
+	toolboxFamily = &family{
+		bodyLimit:    64 << 20, // 64 MiB
+		tooLarge:     "request entity too large: body exceeds 64 MiB",
+		badRequest:   "bad request: ",
+		unauthorized: toolboxUnauthorized,
+		writeError:   writeToolboxError,
+		notFound:     func(*http.Request) string { return "not found: route not found" },
+	}
 )
 
-// Toolbox operations ({URL}/toolbox/{sandboxId}).
-const (
-	OpExecute       Op = "execute"        // POST /process/execute
-	OpCreateSession Op = "create-session" // POST /process/session
-	OpListSessions  Op = "list-sessions"  // GET /process/session
-	OpGetSession    Op = "get-session"    // GET /process/session/{sid}
-	OpDeleteSession Op = "delete-session" // DELETE /process/session/{sid}
-	OpSessionExec   Op = "session-exec"   // POST /process/session/{sid}/exec
-	OpGetCommand    Op = "get-command"    // GET /process/session/{sid}/command/{cid}
-	OpCommandLogs   Op = "command-logs"   // GET /process/session/{sid}/command/{cid}/logs
-	OpFollowLogs    Op = "follow-logs"    // the same path with ?follow=true and a WebSocket upgrade
-	OpSendInput     Op = "send-input"     // POST /process/session/{sid}/command/{cid}/input
-	OpWorkDir       Op = "work-dir"       // GET /work-dir
-	OpHomeDir       Op = "home-dir"       // GET /user-home-dir
-)
-
-// OpUnknown is recorded for requests that match no route.
-const OpUnknown Op = "unknown"
-
-const (
-	maxAPIBody     = 1 << 20  // 1 MiB; larger bodies get 413
-	maxToolboxBody = 64 << 20 // 64 MiB
-)
-
-type family int
-
-const (
-	famAPI family = iota
-	famToolbox
-)
-
-type handlerFunc func(w http.ResponseWriter, r *http.Request, args []string, body []byte)
-
-type route struct {
-	method string
-	segs   []string // "*" matches one segment
-	op     Op
-	h      handlerFunc
-}
-
-func (s *Server) apiRoutes() []route {
-	return []route{
-		{"POST", []string{"sandbox"}, OpCreate, s.handleCreate},
-		{"GET", []string{"sandbox"}, OpList, s.handleList},
-		{"GET", []string{"sandbox", "paginated"}, OpListPaginated, s.handleListPaginated},
-		{"GET", []string{"sandbox", "*"}, OpGet, s.handleGet},
-		{"DELETE", []string{"sandbox", "*"}, OpDelete, s.handleDelete},
-		{"POST", []string{"sandbox", "*", "start"}, OpStart, s.handleStart},
-		{"POST", []string{"sandbox", "*", "stop"}, OpStop, s.handleStop},
-		{"POST", []string{"sandbox", "*", "archive"}, OpArchive, s.handleArchive},
-		{"GET", []string{"sandbox", "*", "toolbox-proxy-url"}, OpToolboxProxyURL, s.handleToolboxProxyURL},
-	}
-}
-
-// toolboxRoutes match the path after /toolbox/{sandboxId}; args[0] is the
-// sandbox id, followed by the path's wildcards.
-func (s *Server) toolboxRoutes() []route {
-	return []route{
-		{"POST", []string{"process", "execute"}, OpExecute, s.handleExecute},
-		{"POST", []string{"process", "session"}, OpCreateSession, s.handleCreateSession},
-		{"GET", []string{"process", "session"}, OpListSessions, s.handleListSessions},
-		{"GET", []string{"process", "session", "*"}, OpGetSession, s.handleGetSession},
-		{"DELETE", []string{"process", "session", "*"}, OpDeleteSession, s.handleDeleteSession},
-		{"POST", []string{"process", "session", "*", "exec"}, OpSessionExec, s.handleSessionExec},
-		{"GET", []string{"process", "session", "*", "command", "*"}, OpGetCommand, s.handleGetCommand},
-		{"GET", []string{"process", "session", "*", "command", "*", "logs"}, OpCommandLogs, s.handleCommandLogs},
-		{"POST", []string{"process", "session", "*", "command", "*", "input"}, OpSendInput, s.handleSendInput},
-		{"GET", []string{"work-dir"}, OpWorkDir, s.handleWorkDir},
-		{"GET", []string{"user-home-dir"}, OpHomeDir, s.handleHomeDir},
-	}
-}
-
-// match finds the route for method and segs, and the values of its
-// wildcards.
-func match(routes []route, method string, segs []string) (rt *route, args []string) {
-	for i := range routes {
-		r := &routes[i]
-		if len(r.segs) != len(segs) {
-			continue
+// endpoint wraps the handler of one route of the API or the toolbox (h nil:
+// no route matched) with what every request there goes through, in this
+// order: it is logged as op when it arrives (with its body if that is
+// JSON), delayed by the latency, authenticated, answered 404 if no route
+// matched, refused if its body is too large, failed if a fault is queued
+// for op, and only then handled.
+func (s *Server) endpoint(fam *family, method string, op Op, h handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		op, h := op, h
+		if r.Method != method {
+			// A catch-all, or a GET pattern that the mux also lets HEAD
+			// match: no route.
+			op, h = OpUnknown, nil
 		}
-		var a []string
-		ok := true
-		for j, p := range r.segs {
-			if p == "*" {
-				a = append(a, segs[j])
-			} else if p != segs[j] {
-				ok = false
-				break
-			}
+		if op == OpCommandLogs && r.URL.Query().Get("follow") == "true" {
+			op = OpFollowLogs
 		}
-		// A literal route ("sandbox/paginated") comes before the wildcard
-		// one and shadows it for its own method only.
-		if ok && r.method == method {
-			return r, a
+		start := time.Now()
+		rec := &recorder{ResponseWriter: w}
+		body, readErr := readBody(r, fam.bodyLimit)
+		entry := s.log.begin(start, r, op, body)
+		defer s.finish(entry, rec, r, start)
+		if s.admit(rec, r, fam, op, h != nil, readErr) {
+			h(rec, r, body)
 		}
-	}
-	return nil, nil
+	})
 }
 
-// splitPath splits an escaped URL path into unescaped segments, so that ids
-// containing an escaped "/" stay one segment.
-func splitPath(escaped string) ([]string, bool) {
-	escaped = strings.Trim(escaped, "/")
-	if escaped == "" {
-		return nil, true
-	}
-	parts := strings.Split(escaped, "/")
-	for i, p := range parts {
-		u, err := url.PathUnescape(p)
-		if err != nil {
-			return nil, false
-		}
-		parts[i] = u
-	}
-	return parts, true
-}
-
-// ServeHTTP implements [http.Handler], so a Server can also be mounted in
-// another mux. Requests are authenticated, delayed by the injected latency,
-// logged, checked against the injected faults and then dispatched.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	path := r.URL.EscapedPath()
+// admit runs the checks that come before a handler, in order, and answers
+// the request itself when one fails.
+func (s *Server) admit(w http.ResponseWriter, r *http.Request, fam *family, op Op, routed bool, readErr error) bool {
 	switch {
-	case path == "/_daytonatest" || strings.HasPrefix(path, "/_daytonatest/"):
-		if !s.authorized(r) {
-			writeAPIError(w, r, http.StatusUnauthorized, "Unauthorized")
-			return
-		}
-		s.serveControl(w, r, strings.TrimPrefix(path, "/_daytonatest"))
-	case path == "/api" || strings.HasPrefix(path, "/api/"):
-		s.serveFamily(w, r, famAPI, strings.TrimPrefix(path, "/api"))
-	case strings.HasPrefix(path, "/toolbox/"):
-		s.serveFamily(w, r, famToolbox, strings.TrimPrefix(path, "/toolbox"))
+	case !s.sleep(r.Context(), s.Latency()):
+		fam.writeError(w, r, http.StatusServiceUnavailable, "server is shutting down")
+	case !s.authorized(r):
+		fam.writeError(w, r, http.StatusUnauthorized, fam.unauthorized)
+	case !routed:
+		fam.writeError(w, r, http.StatusNotFound, fam.notFound(r))
+	case errors.Is(readErr, errBodyTooLarge):
+		fam.writeError(w, r, http.StatusRequestEntityTooLarge, fam.tooLarge)
+	case readErr != nil:
+		fam.writeError(w, r, http.StatusBadRequest, "failed to read request body: "+readErr.Error())
 	default:
-		writeAPIError(w, r, http.StatusNotFound, fmt.Sprintf("Cannot %s %s", r.Method, r.URL.Path))
+		f := s.takeFault(op)
+		if f == nil {
+			return true
+		}
+		fam.writeError(w, r, f.status, f.message)
+	}
+	return false
+}
+
+// finish completes the request's log entry, and writes its line to the
+// log output if there is one.
+func (s *Server) finish(entry *Request, rec *recorder, r *http.Request, start time.Time) {
+	status := rec.status
+	if status == 0 && !rec.dropped {
+		status = http.StatusOK
+	}
+	d := time.Since(start)
+	s.log.finish(entry, status, d)
+	if s.cfg.logw != nil {
+		fmt.Fprintf(s.cfg.logw, "%s %s %s -> %d (%s)\n", start.Format("15:04:05.000"), r.Method, r.URL.Path, status, d.Round(time.Microsecond))
 	}
 }
 
+// authorized reports whether r carries the API key as a bearer token.
 func (s *Server) authorized(r *http.Request) bool {
 	h := r.Header.Get("Authorization")
 	tok, ok := strings.CutPrefix(h, "Bearer ")
@@ -179,100 +125,10 @@ func (s *Server) authorized(r *http.Request) bool {
 	return subtle.ConstantTimeCompare([]byte(strings.TrimSpace(tok)), []byte(s.cfg.apiKey)) == 1
 }
 
-func (s *Server) serveFamily(w http.ResponseWriter, r *http.Request, fam family, rest string) {
-	start := time.Now()
-	rec := &recorder{ResponseWriter: w}
-	segs, okPath := splitPath(rest)
-
-	var routes []route
-	var args []string
-	if fam == famToolbox {
-		if len(segs) > 0 {
-			args = []string{segs[0]}
-			segs = segs[1:]
-		}
-		routes = s.toolboxRoutes()
-	} else {
-		routes = s.apiRoutes()
-	}
-	rt, wild := match(routes, r.Method, segs)
-	op := OpUnknown
-	if rt != nil {
-		op = rt.op
-		args = append(args, wild...)
-		if op == OpCommandLogs && r.URL.Query().Get("follow") == "true" {
-			op = OpFollowLogs
-		}
-	}
-
-	limit := int64(maxAPIBody)
-	if fam == famToolbox {
-		limit = maxToolboxBody
-	}
-	body, readErr := readBody(r, limit)
-	entry := s.log.begin(start, r, op, body)
-	defer func() {
-		status := rec.status
-		if status == 0 && !rec.dropped {
-			status = http.StatusOK
-		}
-		d := time.Since(start)
-		s.log.finish(entry, status, d)
-		if s.cfg.logw != nil {
-			fmt.Fprintf(s.cfg.logw, "%s %s %s -> %d (%s)\n", start.Format("15:04:05.000"), r.Method, r.URL.Path, status, d.Round(time.Microsecond))
-		}
-	}()
-
-	if !s.sleep(r.Context(), s.currentLatency()) {
-		writeFamilyError(rec, r, fam, http.StatusServiceUnavailable, "server is shutting down")
-		return
-	}
-	if !s.authorized(r) {
-		if fam == famToolbox {
-			writeToolboxError(rec, r, http.StatusUnauthorized, "unauthorized: authentication failed: Bearer token is invalid")
-		} else {
-			writeAPIError(rec, r, http.StatusUnauthorized, "Unauthorized")
-		}
-		return
-	}
-	if !okPath || (fam == famToolbox && len(args) == 0) {
-		writeFamilyError(rec, r, fam, http.StatusNotFound, notFoundMessage(fam, r))
-		return
-	}
-	if rt == nil {
-		// Like NestJS and gin with their defaults, a known path with the
-		// wrong method is a 404, not a 405.
-		writeFamilyError(rec, r, fam, http.StatusNotFound, notFoundMessage(fam, r))
-		return
-	}
-	if readErr != nil {
-		if errors.Is(readErr, errBodyTooLarge) {
-			msg := "request entity too large"
-			if fam == famToolbox {
-				msg = "request entity too large: body exceeds 64 MiB"
-			}
-			writeFamilyError(rec, r, fam, http.StatusRequestEntityTooLarge, msg)
-		} else {
-			writeFamilyError(rec, r, fam, http.StatusBadRequest, "failed to read request body: "+readErr.Error())
-		}
-		return
-	}
-	if f := s.takeFault(op); f != nil {
-		writeFamilyError(rec, r, fam, f.status, f.message)
-		return
-	}
-	rt.h(rec, r, args, body)
-}
-
-func notFoundMessage(fam family, r *http.Request) string {
-	if fam == famToolbox {
-		return "not found: route not found"
-	}
-	return fmt.Sprintf("Cannot %s %s", r.Method, r.URL.Path)
-}
-
 var errBodyTooLarge = errors.New("body too large")
 
+// readBody reads r's body, or fails with errBodyTooLarge if it holds more
+// than limit bytes (reading no further than one byte past the limit).
 func readBody(r *http.Request, limit int64) ([]byte, error) {
 	if r.Body == nil || r.Body == http.NoBody {
 		return nil, nil
@@ -358,14 +214,6 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_, _ = w.Write(b)
 }
 
-func writeFamilyError(w http.ResponseWriter, r *http.Request, fam family, status int, msg string) {
-	if fam == famToolbox {
-		writeToolboxError(w, r, status, msg)
-	} else {
-		writeAPIError(w, r, status, msg)
-	}
-}
-
 // writeAPIError writes the control plane's error shape (a NestJS exception
 // filter): {path, timestamp, statusCode, error, message}.
 func writeAPIError(w http.ResponseWriter, r *http.Request, status int, msg string) {
@@ -390,6 +238,22 @@ func writeToolboxError(w http.ResponseWriter, r *http.Request, status int, msg s
 		"path":       r.URL.Path,
 		"method":     r.Method,
 	})
+}
+
+// decodeAPIBody decodes a request body into v, or answers 400 in the
+// control plane's error shape and returns false.
+func decodeAPIBody(w http.ResponseWriter, r *http.Request, body []byte, v any) bool {
+	return decodeBody(w, r, apiFamily, body, v)
+}
+
+// decodeBody decodes a request body into v, or answers 400 in fam's words
+// and returns false.
+func decodeBody(w http.ResponseWriter, r *http.Request, fam *family, body []byte, v any) bool {
+	if err := decodeJSON(body, v); err != nil {
+		fam.writeError(w, r, http.StatusBadRequest, fam.badRequest+err.Error())
+		return false
+	}
+	return true
 }
 
 // decodeJSON decodes a request body into v, reporting malformed JSON the way

@@ -1,3 +1,5 @@
+//go:build unix
+
 package daytonatest
 
 import (
@@ -11,7 +13,8 @@ import (
 
 // Option configures a [Server]. Options are applied in order; for each
 // setting the last one wins. An invalid value makes [Run] fail (and
-// [NewServer] call Fatalf) with an error that names the option.
+// [NewServer] call Fatalf) with an error that names the option; so does a
+// nil Option.
 type Option func(*config) error
 
 type config struct {
@@ -37,6 +40,31 @@ func defaultConfig() config {
 		frameSize:       DefaultFrameSize,
 		maxLog:          10000,
 	}
+}
+
+// newConfig applies opts to the defaults, then picks a random API key and
+// a shell where no option chose them.
+func newConfig(opts []Option) (config, error) {
+	cfg := defaultConfig()
+	for i, o := range opts {
+		if o == nil {
+			return config{}, fmt.Errorf("daytonatest: option %d is nil", i)
+		}
+		if err := o(&cfg); err != nil {
+			return config{}, err
+		}
+	}
+	if cfg.apiKey == "" {
+		cfg.apiKey = randomKey()
+	}
+	if cfg.shell == "" {
+		shell, err := findShell()
+		if err != nil {
+			return config{}, err
+		}
+		cfg.shell = shell
+	}
+	return cfg, nil
 }
 
 // WithAPIKey sets the key that clients must send as a bearer token. The
@@ -83,38 +111,21 @@ func WithAddr(addr string) Option {
 // fresh temporary directory that Close removes; a directory given here is
 // kept, but the sandbox directories created in it are removed by Close.
 func WithRoot(dir string) Option {
-	return func(c *config) error {
-		if dir == "" {
-			return errors.New("daytonatest: WithRoot: empty directory")
-		}
-		c.root = dir
-		return nil
-	}
+	return checked(dir != "", func(c *config) { c.root = dir }, "daytonatest: WithRoot: empty directory")
 }
 
 // WithShell sets the shell that runs session and execute commands. The
 // default is bash from PATH, else sh.
 func WithShell(path string) Option {
-	return func(c *config) error {
-		if path == "" {
-			return errors.New("daytonatest: WithShell: empty path")
-		}
-		c.shell = path
-		return nil
-	}
+	return checked(path != "", func(c *config) { c.shell = path }, "daytonatest: WithShell: empty path")
 }
 
-// WithLatency adds d to every request, including the WebSocket handshake of
-// a follow stream, to model a real network. It can be changed later with
+// WithLatency adds d to every request to the API and the toolbox,
+// including the WebSocket handshake of a follow stream, to model a real
+// network (the test controls answer at once). It can be changed later with
 // [Server.SetLatency].
 func WithLatency(d time.Duration) Option {
-	return func(c *config) error {
-		if d < 0 {
-			return fmt.Errorf("daytonatest: WithLatency(%v): negative duration", d)
-		}
-		c.latency = d
-		return nil
-	}
+	return duration("WithLatency", d, func(c *config) { c.latency = d })
 }
 
 // WithCloseDelay sets how long a follow log stream stays open after its
@@ -122,26 +133,14 @@ func WithLatency(d time.Duration) Option {
 // [DefaultCloseDelay], matches the real daemon; 0 closes at once. It can be
 // changed later with [Server.SetCloseDelay].
 func WithCloseDelay(d time.Duration) Option {
-	return func(c *config) error {
-		if d < 0 {
-			return fmt.Errorf("daytonatest: WithCloseDelay(%v): negative duration", d)
-		}
-		c.closeDelay = d
-		return nil
-	}
+	return duration("WithCloseDelay", d, func(c *config) { c.closeDelay = d })
 }
 
 // WithTransitionDelay sets how long a sandbox stays in each transitional
 // state (creating, starting, restoring, stopping, archiving, destroying).
 // The default is [DefaultTransitionDelay]; 0 makes transitions immediate.
 func WithTransitionDelay(d time.Duration) Option {
-	return func(c *config) error {
-		if d < 0 {
-			return fmt.Errorf("daytonatest: WithTransitionDelay(%v): negative duration", d)
-		}
-		c.transitionDelay = d
-		return nil
-	}
+	return duration("WithTransitionDelay", d, func(c *config) { c.transitionDelay = d })
 }
 
 // WithKillGrace sets how long processes get between SIGTERM and SIGKILL when
@@ -149,36 +148,40 @@ func WithTransitionDelay(d time.Duration) Option {
 // [DefaultKillGrace], as in the daemon; processes that exit on SIGTERM do not
 // make anyone wait.
 func WithKillGrace(d time.Duration) Option {
-	return func(c *config) error {
-		if d < 0 {
-			return fmt.Errorf("daytonatest: WithKillGrace(%v): negative duration", d)
-		}
-		c.killGrace = d
-		return nil
-	}
+	return duration("WithKillGrace", d, func(c *config) { c.killGrace = d })
 }
 
 // WithFrameSize sets the largest payload of one follow-stream frame. The
 // default, [DefaultFrameSize], is the daemon's read size; small values make
 // stream markers split across frames more often.
 func WithFrameSize(n int) Option {
-	return func(c *config) error {
-		if n < 1 {
-			return fmt.Errorf("daytonatest: WithFrameSize(%d): must be at least 1", n)
-		}
-		c.frameSize = n
-		return nil
-	}
+	return positive("WithFrameSize", n, func(c *config) { c.frameSize = n })
 }
 
 // WithRequestLogLimit sets how many requests the request log keeps (the
 // oldest are dropped first; counts are kept for all). The default is 10000.
 func WithRequestLogLimit(n int) Option {
+	return positive("WithRequestLogLimit", n, func(c *config) { c.maxLog = n })
+}
+
+// duration is an Option that applies set unless d is negative.
+func duration(name string, d time.Duration, set func(*config)) Option {
+	return checked(d >= 0, set, "daytonatest: %s(%v): negative duration", name, d)
+}
+
+// positive is an Option that applies set unless n is below 1.
+func positive(name string, n int, set func(*config)) Option {
+	return checked(n >= 1, set, "daytonatest: %s(%d): must be at least 1", name, n)
+}
+
+// checked is an Option that applies set if ok, and otherwise fails with the
+// error that format and args describe.
+func checked(ok bool, set func(*config), format string, args ...any) Option {
 	return func(c *config) error {
-		if n < 1 {
-			return fmt.Errorf("daytonatest: WithRequestLogLimit(%d): must be at least 1", n)
+		if !ok {
+			return fmt.Errorf(format, args...)
 		}
-		c.maxLog = n
+		set(c)
 		return nil
 	}
 }

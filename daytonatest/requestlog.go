@@ -1,3 +1,5 @@
+//go:build unix
+
 package daytonatest
 
 import (
@@ -8,7 +10,9 @@ import (
 )
 
 // Request is one entry of the request log: a request to the control plane
-// or the toolbox (requests to the test controls are not logged).
+// ({URL}/api) or the toolbox ({URL}/toolbox/), matched to a route or not.
+// Requests to the test controls, and to paths outside those two, are not
+// logged.
 type Request struct {
 	Time   time.Time `json:"time"`   // when the request arrived
 	Method string    `json:"method"` // HTTP method
@@ -104,37 +108,5 @@ func (l *requestLog) reset() {
 	l.mu.Unlock()
 }
 
-// Requests returns a copy of the request log, oldest first. A request is
-// logged when it arrives, so one still in flight (such as an open follow
-// stream) has Status 0.
-func (s *Server) Requests() []Request { return s.log.snapshot() }
-
-// RequestsFor returns the logged requests of one operation, oldest first.
-func (s *Server) RequestsFor(op Op) []Request {
-	var out []Request
-	for _, r := range s.log.snapshot() {
-		if r.Op == op {
-			out = append(out, r)
-		}
-	}
-	return out
-}
-
-// Count returns how many requests of op arrived since the server started or
-// the log was last reset.
-func (s *Server) Count(op Op) int { return s.log.count(op) }
-
-// Counts returns the number of requests per operation.
-func (s *Server) Counts() map[Op]int { return s.log.countsCopy() }
-
-// TotalCount returns the number of logged requests of all operations.
-func (s *Server) TotalCount() int {
-	n := 0
-	for _, c := range s.log.countsCopy() {
-		n += c
-	}
-	return n
-}
-
-// ResetRequests empties the request log and its counts.
-func (s *Server) ResetRequests() { s.log.reset() }
+// compile-time check that the log entries encode.
+var _ json.Marshaler = Request{}

@@ -1,3 +1,5 @@
+//go:build unix
+
 package daytonatest
 
 import (
@@ -53,17 +55,18 @@ type Server struct {
 	url       string
 	ln        net.Listener
 	srv       *http.Server
+	mux       *http.ServeMux
 	root      string
 	rootOwned bool
 	shell     string
 	done      chan struct{} // closed by Close
 	wg        sync.WaitGroup
 	closeOnce sync.Once
+	log       requestLog // has its own lock
 
 	mu         sync.Mutex // guards the fields below
 	sandboxes  map[string]*sandbox
 	names      map[string]string // name -> id
-	log        requestLog
 	faults     map[Op][]*fault
 	cuts       []int
 	latency    time.Duration
@@ -90,28 +93,13 @@ func NewServer(t Tester, opts ...Option) *Server {
 // Run starts a Server and returns it once it is listening. The caller must
 // call [Server.Close] when finished.
 func Run(opts ...Option) (*Server, error) {
-	cfg := defaultConfig()
-	for _, o := range opts {
-		if o == nil {
-			continue
-		}
-		if err := o(&cfg); err != nil {
-			return nil, err
-		}
-	}
-	if cfg.apiKey == "" {
-		cfg.apiKey = randomKey()
-	}
-	shell := cfg.shell
-	if shell == "" {
-		var err error
-		if shell, err = findShell(); err != nil {
-			return nil, err
-		}
+	cfg, err := newConfig(opts)
+	if err != nil {
+		return nil, err
 	}
 	s := &Server{
 		cfg:        cfg,
-		shell:      shell,
+		shell:      cfg.shell,
 		done:       make(chan struct{}),
 		sandboxes:  make(map[string]*sandbox),
 		names:      make(map[string]string),
@@ -122,21 +110,9 @@ func Run(opts ...Option) (*Server, error) {
 		conns:      make(map[io.Closer]struct{}),
 	}
 	s.log.max = cfg.maxLog
-	if cfg.root == "" {
-		dir, err := os.MkdirTemp("", "daytonatest-")
-		if err != nil {
-			return nil, fmt.Errorf("daytonatest: create root directory: %w", err)
-		}
-		s.root, s.rootOwned = dir, true
-	} else {
-		if err := os.MkdirAll(cfg.root, 0o755); err != nil {
-			return nil, fmt.Errorf("daytonatest: create root directory: %w", err)
-		}
-		abs, err := filepath.Abs(cfg.root)
-		if err != nil {
-			return nil, fmt.Errorf("daytonatest: root directory: %w", err)
-		}
-		s.root = abs
+	s.mux = s.newMux()
+	if err := s.makeRoot(); err != nil {
+		return nil, err
 	}
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
@@ -157,6 +133,28 @@ func Run(opts ...Option) (*Server, error) {
 	s.wg.Add(1)
 	s.wg.Go(func() { _ = s.srv.Serve(ln) })
 	return s, nil
+}
+
+// makeRoot creates the directory under which sandboxes get theirs: the one
+// given with [WithRoot], else a fresh temporary one that Close removes.
+func (s *Server) makeRoot() error {
+	if s.cfg.root == "" {
+		dir, err := os.MkdirTemp("", "daytonatest-")
+		if err != nil {
+			return fmt.Errorf("daytonatest: create root directory: %w", err)
+		}
+		s.root, s.rootOwned = dir, true
+		return nil
+	}
+	if err := os.MkdirAll(s.cfg.root, 0o755); err != nil {
+		return fmt.Errorf("daytonatest: create root directory: %w", err)
+	}
+	abs, err := filepath.Abs(s.cfg.root)
+	if err != nil {
+		return fmt.Errorf("daytonatest: root directory: %w", err)
+	}
+	s.root = abs
+	return nil
 }
 
 // URL returns the server's base URL, such as "http://127.0.0.1:40123".

@@ -1,3 +1,5 @@
+//go:build unix
+
 package daytonatest
 
 import (
@@ -14,6 +16,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // Log labels: every line a command prints is stored in its log behind the
@@ -273,20 +277,7 @@ func (tb *toolbox) startSession(id string) (*session, error) {
 		gone:   make(chan struct{}),
 		byID:   make(map[string]*command),
 	}
-	tb.srv.wg.Go(func() {
-		_ = cmd.Wait()
-		ss.mu.Lock()
-		ss.shellDone = true
-		cmds := append([]*command(nil), ss.cmds...)
-		ss.mu.Unlock()
-		close(ss.exited)
-		// Commands that never ran, or that ended the shell, get no exit code.
-		for _, c := range cmds {
-			c.mu.Lock()
-			c.releaseLocked()
-			c.mu.Unlock()
-		}
-	})
+	tb.srv.wg.Go(ss.watchShell)
 	tb.srv.wg.Go(func() { ss.readStatus(pr) })
 	// Move the status pipe out of the way of commands' file descriptors.
 	if _, err := io.WriteString(stdin, fmt.Sprintf("exec %d>&3 3>&-\n", statusFD)); err != nil {
@@ -296,6 +287,25 @@ func (tb *toolbox) startSession(id string) (*session, error) {
 	return ss, nil
 }
 
+// watchShell waits for the shell to exit, then releases the commands that
+// will never get an exit code: those that never ran, and the one that
+// ended the shell.
+func (ss *session) watchShell() {
+	_ = ss.cmd.Wait()
+	ss.mu.Lock()
+	ss.shellDone = true
+	cmds := append([]*command(nil), ss.cmds...)
+	ss.mu.Unlock()
+	close(ss.exited)
+	for _, c := range cmds {
+		c.mu.Lock()
+		c.releaseLocked()
+		c.mu.Unlock()
+	}
+}
+
+// readStatus reads the "<cmdId> <exit code>" lines that the shell reports
+// on the status pipe, and gives each command its code.
 func (ss *session) readStatus(r *os.File) {
 	defer r.Close()
 	sc := bufio.NewScanner(r)
@@ -317,8 +327,10 @@ func (ss *session) readStatus(r *os.File) {
 	}
 }
 
+// mkfifo creates a FIFO. It uses x/sys/unix, which has Mkfifo on every
+// Unix (the syscall package lacks it on some, such as Solaris and AIX).
 func mkfifo(path string) error {
-	if err := syscall.Mkfifo(path, 0o600); err != nil {
+	if err := unix.Mkfifo(path, 0o600); err != nil {
 		return &os.PathError{Op: "mkfifo", Path: path, Err: err}
 	}
 	return nil
@@ -482,7 +494,8 @@ func (ss *session) kill(grace time.Duration) {
 	}
 }
 
-// input writes data to the command's stdin.
+// write writes data to the stdin of an async command that is still
+// running; others have no stdin to write to.
 func (c *command) write(data []byte) error {
 	c.mu.Lock()
 	f := c.input

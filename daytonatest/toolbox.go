@@ -1,163 +1,35 @@
+//go:build unix
+
 package daytonatest
 
+// The toolbox API ({URL}/toolbox/{sandboxId}): the daemon of each sandbox
+// (daemon.go), its sessions (session.go) and their log streams
+// (logstream.go), as the SDK reaches them through Daytona's proxy.
+
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"maps"
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"time"
 )
 
-// toolbox is the daemon of one sandbox while it runs: its sessions and the
-// processes of /process/execute. A stop replaces it with a fresh one (the
-// files in the sandbox directory stay).
-type toolbox struct {
-	srv     *Server
-	home    string
-	logRoot string
-	env     []string
-
-	mu       sync.Mutex // guards the fields below
-	closed   bool
-	seq      int
-	sessions map[string]*session
-	execs    map[*exec.Cmd]struct{}
-	strays   []straggler // background processes of finished execs
-
-	shutdownOnce sync.Once
-	shutdownDone chan struct{}
-}
-
-// newToolbox is called with s.mu held.
-func newToolbox(s *Server, sb *sandbox) *toolbox {
-	s.tbSeq++
-	return &toolbox{
-		srv:          s,
-		home:         sb.home,
-		logRoot:      filepath.Join(sb.dir, "daemon", strconv.Itoa(s.tbSeq)),
-		env:          sandboxEnv(s.shell, sb.home, sb.env),
-		sessions:     make(map[string]*session),
-		execs:        make(map[*exec.Cmd]struct{}),
-		shutdownDone: make(chan struct{}),
-	}
-}
-
-// sandboxEnv is the environment of the sandbox's shells: a small base (not
-// this process's environment, which may hold secrets such as an API key)
-// plus the sandbox's env.
-func sandboxEnv(shell, home string, extra map[string]string) []string {
-	path := os.Getenv("PATH")
-	if path == "" {
-		path = "/usr/local/bin:/usr/bin:/bin"
-	}
-	lang := os.Getenv("LANG")
-	if lang == "" {
-		lang = "C.UTF-8"
-	}
-	env := map[string]string{
-		"PATH":  path,
-		"HOME":  home,
-		"SHELL": shell,
-		"LANG":  lang,
-		"TERM":  "dumb",
-	}
-	for _, k := range []string{"USER", "LOGNAME", "TZ"} {
-		if v, ok := os.LookupEnv(k); ok {
-			env[k] = v
-		}
-	}
-	maps.Copy(env, extra)
-	out := make([]string, 0, len(env))
-	for _, k := range slices.Sorted(maps.Keys(env)) {
-		out = append(out, k+"="+env[k])
-	}
-	return out
-}
-
-// close refuses further requests; shutdown stops the processes.
-func (tb *toolbox) close() {
-	tb.mu.Lock()
-	tb.closed = true
-	tb.mu.Unlock()
-}
-
-// shutdown kills every session shell and execute process; their open
-// streams are dropped as when a container stops. It is idempotent and
-// returns once everything is gone.
-func (tb *toolbox) shutdown(grace time.Duration) {
-	tb.shutdownOnce.Do(func() {
-		defer close(tb.shutdownDone)
-		tb.mu.Lock()
-		tb.closed = true
-		var sessions []*session
-		for _, ss := range tb.sessions {
-			if ss != nil { // nil: a session whose shell is still starting
-				sessions = append(sessions, ss)
-			}
-		}
-		clear(tb.sessions)
-		execs := slices.Collect(maps.Keys(tb.execs))
-		strays := tb.strays
-		tb.strays = nil
-		tb.mu.Unlock()
-		var wg sync.WaitGroup
-		for _, ss := range sessions {
-			ss.end(true)
-			wg.Go(func() { ss.kill(grace) })
-		}
-		for _, c := range execs {
-			wg.Go(func() { killTree(c.Process.Pid, grace) })
-		}
-		for _, p := range strays {
-			if p.alive() {
-				wg.Go(func() { killTree(p.pid, grace) })
-			}
-		}
-		wg.Wait()
-	})
-	<-tb.shutdownDone
-}
-
-func (tb *toolbox) sessionIDs() []string {
-	tb.mu.Lock()
-	defer tb.mu.Unlock()
-	ids := []string{}
-	for id, ss := range tb.sessions {
-		if ss != nil {
-			ids = append(ids, id)
-		}
-	}
-	slices.Sort(ids)
-	return ids
-}
-
-func (tb *toolbox) session(id string) *session {
-	tb.mu.Lock()
-	defer tb.mu.Unlock()
-	return tb.sessions[id]
-}
-
-func (tb *toolbox) isClosed() bool {
-	tb.mu.Lock()
-	defer tb.mu.Unlock()
-	return tb.closed
-}
+// Errors of the toolbox proxy for a sandbox that is not running, and for
+// one that no longer exists (the token no longer grants access).
+const (
+	toolboxNotStarted   = "bad request: failed to resolve container IP after 3 attempts: no IP address found. Is the Sandbox started?"
+	toolboxUnauthorized = "unauthorized: authentication failed: Bearer token is invalid"
+)
 
 // toolboxFor resolves the sandbox of a toolbox request the way the proxy
 // and runner do: unknown or deleted sandboxes are 401 (the token no longer
 // grants access), sandboxes that are not running are 400.
-func (s *Server) toolboxFor(w http.ResponseWriter, r *http.Request, id string) *toolbox {
+func (s *Server) toolboxFor(w http.ResponseWriter, r *http.Request) *toolbox {
 	s.mu.Lock()
-	sb := s.sandboxes[id]
+	sb := s.sandboxes[r.PathValue("sandboxId")]
 	var tb *toolbox
 	var state State
 	if sb != nil {
@@ -175,179 +47,107 @@ func (s *Server) toolboxFor(w http.ResponseWriter, r *http.Request, id string) *
 	return tb
 }
 
-func (s *Server) handleWorkDir(w http.ResponseWriter, r *http.Request, args []string, _ []byte) {
-	if tb := s.toolboxFor(w, r, args[0]); tb != nil {
+// handleWorkDir answers work-dir and user-home-dir: both are the sandbox's
+// home.
+func (s *Server) handleWorkDir(w http.ResponseWriter, r *http.Request, _ []byte) {
+	if tb := s.toolboxFor(w, r); tb != nil {
 		writeJSON(w, http.StatusOK, map[string]string{"dir": tb.home})
 	}
 }
 
-func (s *Server) handleHomeDir(w http.ResponseWriter, r *http.Request, args []string, _ []byte) {
-	s.handleWorkDir(w, r, args, nil)
-}
-
 // handleExecute runs a command in a fresh shell and answers with its
 // combined output, as /process/execute does.
-func (s *Server) handleExecute(w http.ResponseWriter, r *http.Request, args []string, body []byte) {
-	tb := s.toolboxFor(w, r, args[0])
-	if tb == nil {
-		return
-	}
+func (s *Server) handleExecute(w http.ResponseWriter, r *http.Request, body []byte) {
+	tb := s.toolboxFor(w, r)
 	var req struct {
 		Command *string           `json:"command"`
 		Cwd     *string           `json:"cwd"`
 		Envs    map[string]string `json:"envs"`
-		Timeout *int64            `json:"timeout"`
+		Timeout *int64            `json:"timeout"` // seconds
 	}
-	if err := decodeJSON(body, &req); err != nil {
-		writeToolboxError(w, r, http.StatusBadRequest, "bad request: "+err.Error())
+	if tb == nil || !decodeToolboxBody(w, r, body, &req) || !requireField(w, r, req.Command, "command") {
 		return
 	}
-	if req.Command == nil || *req.Command == "" {
-		writeToolboxError(w, r, http.StatusBadRequest, "bad request: command is required")
-		return
+	cwd := ""
+	if req.Cwd != nil {
+		cwd = *req.Cwd
 	}
-	dir := tb.home
-	if req.Cwd != nil && *req.Cwd != "" {
-		dir = *req.Cwd
-		if !filepath.IsAbs(dir) {
-			dir = filepath.Join(tb.home, dir)
+	e, err := tb.startExec(s.shell, *req.Command, cwd, req.Envs)
+	if err != nil {
+		msg := "bad request: " + err.Error()
+		if errors.Is(err, errToolboxClosed) {
+			msg = toolboxNotStarted
 		}
-	}
-	cmd := exec.Command(s.shell, "-c", *req.Command)
-	cmd.Dir = dir
-	cmd.Env = tb.env
-	for k, v := range req.Envs {
-		cmd.Env = append(cmd.Env, k+"="+v)
-	}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	var out bytes.Buffer
-	cmd.Stdout = &out
-	cmd.Stderr = &out
-
-	tb.mu.Lock()
-	if tb.closed {
-		tb.mu.Unlock()
-		writeToolboxError(w, r, http.StatusBadRequest, toolboxNotStarted)
+		writeToolboxError(w, r, http.StatusBadRequest, msg)
 		return
 	}
-	if err := cmd.Start(); err != nil {
-		tb.mu.Unlock()
-		writeToolboxError(w, r, http.StatusBadRequest, "bad request: "+err.Error())
-		return
-	}
-	tb.execs[cmd] = struct{}{}
-	tb.mu.Unlock()
-
 	var timeout <-chan time.Time
 	if req.Timeout != nil && *req.Timeout > 0 {
 		t := time.NewTimer(time.Duration(*req.Timeout) * time.Second)
 		defer t.Stop()
 		timeout = t.C
 	}
-	waited := make(chan error, 1)
-	go func() { waited <- cmd.Wait() }()
-	var err error
-	timedOut := false
-	select {
-	case err = <-waited:
-	case <-timeout:
-		timedOut = true
-		killTree(cmd.Process.Pid, 0)
-		err = <-waited
-	case <-r.Context().Done():
-		killTree(cmd.Process.Pid, 0)
-		err = <-waited
-	case <-s.done:
+	end, err := e.wait(r.Context(), timeout, s.done)
+	if end == execShutdown {
 		// Close: do not keep Shutdown waiting for the command.
-		killTree(cmd.Process.Pid, 0)
-		<-waited
-		tb.mu.Lock()
-		delete(tb.execs, cmd)
-		tb.mu.Unlock()
+		tb.endExec(e, false)
 		writeToolboxError(w, r, http.StatusServiceUnavailable, "server is shutting down")
 		return
 	}
-	// Processes the command left running in the background (a server
-	// started with &) live on, as in a container, until the sandbox stops.
-	strays := groupMembers(cmd.Process.Pid)
-	tb.mu.Lock()
-	delete(tb.execs, cmd)
-	stopped := tb.closed
-	tb.strays = append(tb.strays, strays...)
-	tb.mu.Unlock()
-	if stopped {
+	var ee *exec.ExitError
+	switch {
+	case tb.endExec(e, true):
 		// The sandbox stopped or went away under the command: no exit
 		// code, the connection drops, as when its container stops.
 		dropConnection(w)
-		return
-	}
-	if timedOut {
+	case end == execTimedOut:
 		writeToolboxError(w, r, http.StatusRequestTimeout, "request timeout: command execution timeout")
-		return
-	}
-	code := 0
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		code = ee.ExitCode()
-	} else if err != nil {
+	case err == nil:
+		writeJSON(w, http.StatusOK, map[string]any{"exitCode": 0, "result": e.out.String()})
+	case errors.As(err, &ee):
+		writeJSON(w, http.StatusOK, map[string]any{"exitCode": ee.ExitCode(), "result": e.out.String()})
+	default:
 		writeToolboxError(w, r, http.StatusInternalServerError, err.Error())
-		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"exitCode": code, "result": out.String()})
 }
 
-func (s *Server) handleCreateSession(w http.ResponseWriter, r *http.Request, args []string, body []byte) {
-	tb := s.toolboxFor(w, r, args[0])
-	if tb == nil {
-		return
-	}
+func (s *Server) handleCreateSession(w http.ResponseWriter, r *http.Request, body []byte) {
+	tb := s.toolboxFor(w, r)
 	var req struct {
 		SessionID *string `json:"sessionId"`
 	}
-	if err := decodeJSON(body, &req); err != nil {
-		writeToolboxError(w, r, http.StatusBadRequest, "bad request: "+err.Error())
+	if tb == nil || !decodeToolboxBody(w, r, body, &req) || !requireField(w, r, req.SessionID, "sessionId") {
 		return
 	}
-	if req.SessionID == nil || *req.SessionID == "" {
-		writeToolboxError(w, r, http.StatusBadRequest, "bad request: sessionId is required")
-		return
-	}
-	id := *req.SessionID
-	if id == "entrypoint" {
+	if *req.SessionID == "entrypoint" {
 		writeToolboxError(w, r, http.StatusBadRequest, "bad request: session ID entrypoint is reserved")
 		return
 	}
-	tb.mu.Lock()
-	if tb.closed {
-		tb.mu.Unlock()
+	switch err := tb.addSession(*req.SessionID); {
+	case errors.Is(err, errToolboxClosed):
 		writeToolboxError(w, r, http.StatusBadRequest, toolboxNotStarted)
-		return
-	}
-	if _, dup := tb.sessions[id]; dup {
-		tb.mu.Unlock()
+	case errors.Is(err, errSessionExists):
 		writeToolboxError(w, r, http.StatusConflict, "conflict: session already exists")
-		return
-	}
-	tb.sessions[id] = nil // reserve the id while the shell starts
-	tb.mu.Unlock()
-
-	ss, err := tb.startSession(id)
-	tb.mu.Lock()
-	if err != nil || tb.closed {
-		delete(tb.sessions, id)
-		tb.mu.Unlock()
-		if err == nil {
-			ss.end(true)
-			ss.kill(0)
-			writeToolboxError(w, r, http.StatusBadRequest, toolboxNotStarted)
-			return
-		}
+	case err != nil:
 		writeToolboxError(w, r, http.StatusInternalServerError, "failed to create session: "+err.Error())
-		return
+	default:
+		w.WriteHeader(http.StatusCreated)
 	}
-	tb.sessions[id] = ss
-	tb.mu.Unlock()
-	w.WriteHeader(http.StatusCreated)
+}
+
+// decodeToolboxBody decodes a request body into v, or answers 400 in the
+// toolbox's error shape and returns false.
+func decodeToolboxBody(w http.ResponseWriter, r *http.Request, body []byte, v any) bool {
+	return decodeBody(w, r, toolboxFamily, body, v)
+}
+
+// requireField answers 400 and returns false unless v is set and not empty.
+func requireField(w http.ResponseWriter, r *http.Request, v *string, name string) bool {
+	if v == nil || *v == "" {
+		writeToolboxError(w, r, http.StatusBadRequest, "bad request: "+name+" is required")
+		return false
+	}
+	return true
 }
 
 // sessionFor finds a live session or answers 404.
@@ -379,8 +179,8 @@ func sessionDTO(ss *session) map[string]any {
 	return map[string]any{"sessionId": ss.id, "commands": cmds}
 }
 
-func (s *Server) handleListSessions(w http.ResponseWriter, r *http.Request, args []string, _ []byte) {
-	tb := s.toolboxFor(w, r, args[0])
+func (s *Server) handleListSessions(w http.ResponseWriter, r *http.Request, _ []byte) {
+	tb := s.toolboxFor(w, r)
 	if tb == nil {
 		return
 	}
@@ -393,29 +193,24 @@ func (s *Server) handleListSessions(w http.ResponseWriter, r *http.Request, args
 	writeJSON(w, http.StatusOK, out)
 }
 
-func (s *Server) handleGetSession(w http.ResponseWriter, r *http.Request, args []string, _ []byte) {
-	tb := s.toolboxFor(w, r, args[0])
+func (s *Server) handleGetSession(w http.ResponseWriter, r *http.Request, _ []byte) {
+	tb := s.toolboxFor(w, r)
 	if tb == nil {
 		return
 	}
-	if ss := tb.sessionFor(w, r, args[1]); ss != nil {
+	if ss := tb.sessionFor(w, r, r.PathValue("sessionId")); ss != nil {
 		writeJSON(w, http.StatusOK, sessionDTO(ss))
 	}
 }
 
 // handleDeleteSession kills the session's process tree, ends its streams
 // with a normal close and removes its logs, then answers 204.
-func (s *Server) handleDeleteSession(w http.ResponseWriter, r *http.Request, args []string, _ []byte) {
-	tb := s.toolboxFor(w, r, args[0])
+func (s *Server) handleDeleteSession(w http.ResponseWriter, r *http.Request, _ []byte) {
+	tb := s.toolboxFor(w, r)
 	if tb == nil {
 		return
 	}
-	tb.mu.Lock()
-	ss := tb.sessions[args[1]]
-	if ss != nil {
-		delete(tb.sessions, args[1])
-	}
-	tb.mu.Unlock()
+	ss := tb.takeSession(r.PathValue("sessionId"))
 	if ss == nil {
 		writeToolboxError(w, r, http.StatusNotFound, "not found: session not found")
 		return
@@ -426,27 +221,19 @@ func (s *Server) handleDeleteSession(w http.ResponseWriter, r *http.Request, arg
 	w.WriteHeader(http.StatusNoContent)
 }
 
-func (s *Server) handleSessionExec(w http.ResponseWriter, r *http.Request, args []string, body []byte) {
-	tb := s.toolboxFor(w, r, args[0])
-	if tb == nil {
-		return
-	}
+func (s *Server) handleSessionExec(w http.ResponseWriter, r *http.Request, body []byte) {
+	tb := s.toolboxFor(w, r)
 	var req struct {
 		Command           *string `json:"command"`
 		RunAsync          *bool   `json:"runAsync"`
 		Async             *bool   `json:"async"`
 		SuppressInputEcho *bool   `json:"suppressInputEcho"`
 	}
-	if err := decodeJSON(body, &req); err != nil {
-		writeToolboxError(w, r, http.StatusBadRequest, "bad request: "+err.Error())
-		return
-	}
-	if req.Command == nil || *req.Command == "" {
-		writeToolboxError(w, r, http.StatusBadRequest, "bad request: command is required")
+	if tb == nil || !decodeToolboxBody(w, r, body, &req) || !requireField(w, r, req.Command, "command") {
 		return
 	}
 	async := (req.RunAsync != nil && *req.RunAsync) || (req.Async != nil && *req.Async)
-	ss := tb.session(args[1])
+	ss := tb.session(r.PathValue("sessionId"))
 	if ss == nil {
 		// The daemon wraps this error, so it arrives as a 500.
 		writeToolboxError(w, r, http.StatusInternalServerError, "failed to execute command: not found: session not found")
@@ -463,9 +250,13 @@ func (s *Server) handleSessionExec(w http.ResponseWriter, r *http.Request, args 
 		})
 		return
 	}
-	// Synchronous: wait for an exit code. A command that ended its shell
-	// never gets one, so this waits until the session goes or the client
-	// gives up, as the daemon does.
+	s.awaitCommand(w, r, ss, c)
+}
+
+// awaitCommand answers a synchronous session command once it has an exit
+// code. A command that ended its shell never gets one, so this waits until
+// the session goes or the client gives up, as the daemon does.
+func (s *Server) awaitCommand(w http.ResponseWriter, r *http.Request, ss *session, c *command) {
 	for {
 		_, exit, _, changed := c.snapshot()
 		if exit != nil {
@@ -498,16 +289,16 @@ func (s *Server) handleSessionExec(w http.ResponseWriter, r *http.Request, args 
 }
 
 // commandFor finds a session's command or answers 404.
-func (s *Server) commandFor(w http.ResponseWriter, r *http.Request, args []string) (*session, *command) {
-	tb := s.toolboxFor(w, r, args[0])
+func (s *Server) commandFor(w http.ResponseWriter, r *http.Request) (*session, *command) {
+	tb := s.toolboxFor(w, r)
 	if tb == nil {
 		return nil, nil
 	}
-	ss := tb.sessionFor(w, r, args[1])
+	ss := tb.sessionFor(w, r, r.PathValue("sessionId"))
 	if ss == nil {
 		return nil, nil
 	}
-	c := ss.command(args[2])
+	c := ss.command(r.PathValue("commandId"))
 	if c == nil {
 		writeToolboxError(w, r, http.StatusNotFound, "not found: command not found")
 		return nil, nil
@@ -515,18 +306,18 @@ func (s *Server) commandFor(w http.ResponseWriter, r *http.Request, args []strin
 	return ss, c
 }
 
-func (s *Server) handleGetCommand(w http.ResponseWriter, r *http.Request, args []string, _ []byte) {
-	if _, c := s.commandFor(w, r, args); c != nil {
+func (s *Server) handleGetCommand(w http.ResponseWriter, r *http.Request, _ []byte) {
+	if _, c := s.commandFor(w, r); c != nil {
 		writeJSON(w, http.StatusOK, c.dto())
 	}
 }
 
-func (s *Server) handleCommandLogs(w http.ResponseWriter, r *http.Request, args []string, _ []byte) {
+func (s *Server) handleCommandLogs(w http.ResponseWriter, r *http.Request, _ []byte) {
 	if r.URL.Query().Get("follow") == "true" && isWebSocketUpgrade(r) {
-		s.handleFollow(w, r, args)
+		s.handleFollow(w, r)
 		return
 	}
-	_, c := s.commandFor(w, r, args)
+	_, c := s.commandFor(w, r)
 	if c == nil {
 		return
 	}
@@ -561,16 +352,15 @@ func oldSDK(v string) bool {
 	return major == 0 && minor < 167
 }
 
-func (s *Server) handleSendInput(w http.ResponseWriter, r *http.Request, args []string, body []byte) {
-	_, c := s.commandFor(w, r, args)
+func (s *Server) handleSendInput(w http.ResponseWriter, r *http.Request, body []byte) {
+	_, c := s.commandFor(w, r)
 	if c == nil {
 		return
 	}
 	var req struct {
 		Data *string `json:"data"`
 	}
-	if err := decodeJSON(body, &req); err != nil {
-		writeToolboxError(w, r, http.StatusBadRequest, "bad request: "+err.Error())
+	if !decodeToolboxBody(w, r, body, &req) {
 		return
 	}
 	if req.Data == nil {

@@ -1,30 +1,5 @@
-// Command daytonatest runs an in-process Daytona (see package daytonatest)
-// as a standalone server, for clients in any language and for local
-// development:
-//
-//	go run github.com/agentworkspace/daytona/cmd/daytonatest
-//
-// As soon as it listens it prints exactly two lines on stdout, ready for
-// `export` or a .env file:
-//
-//	DAYTONA_API_URL=http://127.0.0.1:PORT/api
-//	DAYTONA_API_KEY=<key>
-//
-// It logs one line per request to stderr and serves until interrupted, then
-// kills every process it started and removes its temporary directory.
-// Commands run on this machine as the current user; the server listens on
-// loopback only.
-//
-// Flags:
-//
-//	-addr         listen address (default 127.0.0.1:0, a free port)
-//	-api-key      the key clients must send (default: a random key)
-//	-root         directory for the sandboxes' files (default: a fresh temporary directory)
-//	-latency      delay added to every request and WebSocket handshake, e.g. 20ms
-//	-close-delay  how long after a command's exit its follow stream closes (default 1s, like the daemon)
-//
-// The test controls are served under /_daytonatest/ (see the package
-// documentation of daytonatest).
+//go:build unix
+
 package main
 
 import (

@@ -74,6 +74,25 @@ func checkText(opt, label, v string, control bool) error {
 	return nil
 }
 
+// textOption returns an option that checks v with checkText, then sets it.
+func textOption(opt, label, v string, control bool, set func(*config)) Option {
+	return func(c *config) error {
+		if err := checkText(opt, label, v, control); err != nil {
+			return err
+		}
+		set(c)
+		return nil
+	}
+}
+
+// setOption returns an option that cannot fail.
+func setOption(set func(*config)) Option {
+	return func(c *config) error {
+		set(c)
+		return nil
+	}
+}
+
 func noControl(s string) bool {
 	return !strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f })
 }
@@ -82,25 +101,13 @@ func noControl(s string) bool {
 // mastra-sandbox-id label and the default remote name). The default is
 // "daytona-sandbox-<base36 ms>-<6 random base36 chars>".
 func WithID(id string) Option {
-	return func(c *config) error {
-		if err := checkText("WithID", "id", id, true); err != nil {
-			return err
-		}
-		c.id = id
-		return nil
-	}
+	return textOption("WithID", "id", id, true, func(c *config) { c.id = id })
 }
 
 // WithAPIKey sets the Daytona API key. Without it the key comes from
 // DAYTONA_API_KEY (see the package documentation for the order).
 func WithAPIKey(key string) Option {
-	return func(c *config) error {
-		if err := checkText("WithAPIKey", "key", key, false); err != nil {
-			return err
-		}
-		c.apiKey, c.keyOption = newSecret(key), "WithAPIKey"
-		return nil
-	}
+	return textOption("WithAPIKey", "key", key, false, func(c *config) { c.apiKey, c.keyOption = newSecret(key), "WithAPIKey" })
 }
 
 // WithAPIURL sets the Daytona API URL, such as "https://app.daytona.io/api".
@@ -173,13 +180,7 @@ func WithEndpoint(apiURL, apiKey string) Option {
 // WithTarget sets the Daytona target region, such as "us" or "eu". Without
 // it the target comes from DAYTONA_TARGET, else Daytona's default.
 func WithTarget(target string) Option {
-	return func(c *config) error {
-		if err := checkText("WithTarget", "target", target, false); err != nil {
-			return err
-		}
-		c.target = target
-		return nil
-	}
+	return textOption("WithTarget", "target", target, false, func(c *config) { c.target = target })
 }
 
 // WithTimeout sets the default command timeout (default 5 minutes); an
@@ -260,80 +261,52 @@ func WithLabels(labels map[string]string) Option {
 // WithSnapshot creates the sandbox from a Daytona snapshot. A snapshot takes
 // precedence over WithImage and WithResources.
 func WithSnapshot(snapshot string) Option {
-	return func(c *config) error {
-		if err := checkText("WithSnapshot", "snapshot", snapshot, false); err != nil {
-			return err
-		}
-		c.snapshot = snapshot
-		return nil
-	}
+	return textOption("WithSnapshot", "snapshot", snapshot, false, func(c *config) { c.snapshot = snapshot })
 }
 
 // WithImage creates the sandbox from a container image, such as
 // "node:20-slim", optionally with WithResources.
 func WithImage(image string) Option {
-	return func(c *config) error {
-		if err := checkText("WithImage", "image", image, true); err != nil {
-			return err
-		}
-		c.image = image
-		return nil
-	}
+	return textOption("WithImage", "image", image, true, func(c *config) { c.image = image })
 }
 
 // WithEphemeral(true) makes Daytona delete the sandbox as soon as it stops.
 func WithEphemeral(ephemeral bool) Option {
-	return func(c *config) error {
-		c.ephemeral = ephemeral
-		return nil
-	}
+	return setOption(func(c *config) { c.ephemeral = ephemeral })
 }
 
-func wholeMinutes(name string, d time.Duration) error {
-	if d < 0 {
-		return fmt.Errorf("%s(%v): must not be negative", name, d)
+// minutesOption returns an option that checks d is a non-negative whole
+// number of minutes, then sets it.
+func minutesOption(opt string, d time.Duration, set func(*config)) Option {
+	return func(c *config) error {
+		if d < 0 {
+			return fmt.Errorf("%s(%v): must not be negative", opt, d)
+		}
+		if d%time.Minute != 0 {
+			return fmt.Errorf("%s(%v): must be a whole number of minutes", opt, d)
+		}
+		set(c)
+		return nil
 	}
-	if d%time.Minute != 0 {
-		return fmt.Errorf("%s(%v): must be a whole number of minutes", name, d)
-	}
-	return nil
 }
 
 // WithAutoStopInterval sets how long the sandbox may idle before Daytona
 // stops it (default 15 minutes; 0 disables auto-stop). Whole minutes only.
 func WithAutoStopInterval(d time.Duration) Option {
-	return func(c *config) error {
-		if err := wholeMinutes("WithAutoStopInterval", d); err != nil {
-			return err
-		}
-		c.autoStop = d
-		return nil
-	}
+	return minutesOption("WithAutoStopInterval", d, func(c *config) { c.autoStop = d })
 }
 
 // WithAutoArchiveInterval sets how long a stopped sandbox waits before
 // Daytona archives it (0 means Daytona's maximum). Whole minutes only.
 func WithAutoArchiveInterval(d time.Duration) Option {
-	return func(c *config) error {
-		if err := wholeMinutes("WithAutoArchiveInterval", d); err != nil {
-			return err
-		}
-		c.autoArchive = &d
-		return nil
-	}
+	return minutesOption("WithAutoArchiveInterval", d, func(c *config) { c.autoArchive = &d })
 }
 
 // WithAutoDeleteInterval sets how long a stopped sandbox waits before
 // Daytona deletes it (0 means delete on stop, like WithEphemeral). Whole
 // minutes only. Without it Daytona never auto-deletes.
 func WithAutoDeleteInterval(d time.Duration) Option {
-	return func(c *config) error {
-		if err := wholeMinutes("WithAutoDeleteInterval", d); err != nil {
-			return err
-		}
-		c.autoDelete = &d
-		return nil
-	}
+	return minutesOption("WithAutoDeleteInterval", d, func(c *config) { c.autoDelete = &d })
 }
 
 // WithVolumes mounts Daytona volumes into the sandbox. Calls accumulate.
@@ -361,13 +334,7 @@ func WithVolumes(volumes ...VolumeMount) Option {
 // Sandbox value with the same name reconnects to it. It does not change
 // Name(), which names the implementation, as in Mastra.
 func WithName(name string) Option {
-	return func(c *config) error {
-		if err := checkText("WithName", "name", name, true); err != nil {
-			return err
-		}
-		c.name = name
-		return nil
-	}
+	return textOption("WithName", "name", name, true, func(c *config) { c.name = name })
 }
 
 // WithUser sets the OS user that runs commands (Daytona's default is
@@ -384,19 +351,13 @@ func WithUser(user string) Option {
 
 // WithPublic(true) makes the sandbox's preview URLs public.
 func WithPublic(public bool) Option {
-	return func(c *config) error {
-		c.public = &public
-		return nil
-	}
+	return setOption(func(c *config) { c.public = &public })
 }
 
 // WithNetworkBlockAll(true) blocks all outbound network access, except what
 // WithNetworkAllowList allows.
 func WithNetworkBlockAll(block bool) Option {
-	return func(c *config) error {
-		c.blockAll = &block
-		return nil
-	}
+	return setOption(func(c *config) { c.blockAll = &block })
 }
 
 // WithNetworkAllowList allows outbound traffic to a comma-separated list of
@@ -438,23 +399,14 @@ func WithLogger(l *slog.Logger) Option {
 // a new one instead. Without WithID, ID() is the remote sandbox's logical
 // id (its mastra-sandbox-id label) once started.
 func WithExistingSandbox(daytonaID string) Option {
-	return func(c *config) error {
-		if err := checkText("WithExistingSandbox", "id", daytonaID, false); err != nil {
-			return err
-		}
-		c.existingID = daytonaID
-		return nil
-	}
+	return textOption("WithExistingSandbox", "id", daytonaID, false, func(c *config) { c.existingID = daytonaID })
 }
 
 // WithCreateIfMissing makes a Sandbox given WithExistingSandbox create a
 // new remote sandbox when that one does not exist or is dead, as Mastra
 // does, instead of failing.
 func WithCreateIfMissing() Option {
-	return func(c *config) error {
-		c.createIfMissing = true
-		return nil
-	}
+	return setOption(func(c *config) { c.createIfMissing = true })
 }
 
 // WithoutEnvironment turns off this package's reading of DAYTONA_*
@@ -465,8 +417,5 @@ func WithCreateIfMissing() Option {
 // DAYTONA_TARGET from the process environment; a stray DAYTONA_JWT_TOKEN is
 // reported as a clear error on first use.
 func WithoutEnvironment() Option {
-	return func(c *config) error {
-		c.noEnv = true
-		return nil
-	}
+	return setOption(func(c *config) { c.noEnv = true })
 }

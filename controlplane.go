@@ -89,14 +89,19 @@ func newAPIClient(conn connection) *apiclient.APIClient {
 	return apiclient.NewAPIClient(cfg)
 }
 
-// record fetches the full sandbox record from the control plane.
-func (c *client) record(ctx context.Context, id string) (*apiclient.Sandbox, error) {
+// auth returns ctx carrying the credential for a request of the generated
+// control-plane client (c.api).
+func (c *client) auth(ctx context.Context) context.Context {
 	token := c.conn.apiKey.reveal()
 	if token == "" {
 		token = c.conn.jwtToken.reveal()
 	}
-	authCtx := context.WithValue(ctx, apiclient.ContextAccessToken, token)
-	rec, resp, err := c.api.SandboxAPI.GetSandbox(authCtx, id).Execute()
+	return context.WithValue(ctx, apiclient.ContextAccessToken, token)
+}
+
+// record fetches the full sandbox record from the control plane.
+func (c *client) record(ctx context.Context, id string) (*apiclient.Sandbox, error) {
+	rec, resp, err := c.api.SandboxAPI.GetSandbox(c.auth(ctx), id).Execute()
 	if err != nil {
 		return nil, sdkerrors.ConvertAPIError(err, resp)
 	}

@@ -44,9 +44,12 @@ func (b *backoff) wait(ctx context.Context) error {
 
 // Waits of the control plane.
 const (
-	// startBackoffMin and startBackoffMax pace the polling of a sandbox in
-	// a transitional state, and the retries of a start that Daytona refused
-	// because a state change was in progress.
+	// stateWaitMin and stateWaitMax pace the polling of a sandbox in a
+	// transitional state (creating, starting, stopping, ...).
+	stateWaitMin = 50 * time.Millisecond
+	stateWaitMax = time.Second
+	// startBackoffMin and startBackoffMax pace the retries of a start that
+	// Daytona refused because a state change was in progress.
 	startBackoffMin = 100 * time.Millisecond
 	startBackoffMax = 2 * time.Second
 	// nameReleaseWait bounds how long create retries while a dead sandbox

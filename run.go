@@ -198,7 +198,7 @@ func (c *run) dial(ctx context.Context) (*follow.Stream, func(), error) {
 	for k, v := range cfg.DefaultHeader {
 		header.Set(k, v)
 	}
-	st, err := follow.Dial(ctx, url, header)
+	st, err := follow.Dial(ctx, c.r.dialer, url, header)
 	if err != nil {
 		return nil, nil, err
 	}

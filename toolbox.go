@@ -29,24 +29,6 @@ type syncAnswer struct {
 	ExitCode *int   `json:"exitCode"`
 }
 
-// syncClient sends synchronous session commands. Unlike the SDK's client
-// it has no fixed 60 s timeout (the caller's context bounds each request),
-// and it lets us stop reading an answer that is too large.
-var syncClient = &http.Client{Transport: syncTransport()}
-
-// syncTransport is http.DefaultTransport keeping more idle connections per
-// host (the default keeps 2), so that bursts of concurrent commands reuse
-// connections instead of opening new ones.
-func syncTransport() http.RoundTripper {
-	t, ok := http.DefaultTransport.(*http.Transport)
-	if !ok {
-		return http.DefaultTransport
-	}
-	t = t.Clone()
-	t.MaxIdleConnsPerHost = 64
-	return t
-}
-
 // toolboxRequest builds a request to the sandbox's toolbox: path (such as
 // "/files/download") under its base URL, with the headers the SDK sends
 // (authorization, SDK version: the daemon labels output only for a recent
@@ -76,9 +58,9 @@ func (r *remote) toolboxRequest(ctx context.Context, method, path string, query 
 }
 
 // httpClient returns the client for the requests this package sends to the
-// toolbox itself. It has no overall timeout: the caller's context bounds
-// each request.
-func (r *remote) httpClient() *http.Client { return syncClient }
+// toolbox itself (the Sandbox's client: see WithHTTPClient). It has no
+// overall timeout: the caller's context bounds each request.
+func (r *remote) httpClient() *http.Client { return r.hc }
 
 // toolboxError turns an error answer of the toolbox into the SDK's error
 // types (so that classification, StatusCode and errors.As work as for SDK

@@ -56,7 +56,7 @@ func TestReadUntilNormalClose(t *testing.T) {
 	u := serve(t, [][]byte{[]byte("ab"), {}, []byte("cd")}, func(c *websocket.Conn) {
 		_ = c.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(time.Second))
 	})
-	s, err := Dial(t.Context(), u, http.Header{"Authorization": {"Bearer k"}})
+	s, err := Dial(t.Context(), nil, u, http.Header{"Authorization": {"Bearer k"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +69,7 @@ func TestReadUntilNormalClose(t *testing.T) {
 
 func TestAbruptEndIsAnError(t *testing.T) {
 	u := serve(t, [][]byte{[]byte("partial")}, func(c *websocket.Conn) { _ = c.UnderlyingConn().Close() })
-	s, err := Dial(t.Context(), u, http.Header{"Authorization": {"Bearer k"}})
+	s, err := Dial(t.Context(), nil, u, http.Header{"Authorization": {"Bearer k"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +82,7 @@ func TestAbruptEndIsAnError(t *testing.T) {
 
 func TestRefusedHandshake(t *testing.T) {
 	u := serve(t, nil, func(*websocket.Conn) {})
-	_, err := Dial(t.Context(), u, nil)
+	_, err := Dial(t.Context(), nil, u, nil)
 	var he *HandshakeError
 	if !errors.As(err, &he) || he.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("err = %v; want a HandshakeError with 401", err)
@@ -93,7 +93,7 @@ func TestCloseInterruptsRead(t *testing.T) {
 	release := make(chan struct{})
 	u := serve(t, nil, func(*websocket.Conn) { <-release })
 	defer close(release)
-	s, err := Dial(t.Context(), u, http.Header{"Authorization": {"Bearer k"}})
+	s, err := Dial(t.Context(), nil, u, http.Header{"Authorization": {"Bearer k"}})
 	if err != nil {
 		t.Fatal(err)
 	}

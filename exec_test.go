@@ -547,7 +547,11 @@ func TestConcurrentCommandsRunInParallel(t *testing.T) {
 	}
 }
 
+// TestSessionsDoNotPileUp: the sessions a burst needed are kept for a
+// while (see TestSteadyBurst), then trimmed to the minimum.
 func TestSessionsDoNotPileUp(t *testing.T) {
+	restore := daytona.SetSessionIdleTTL(100 * time.Millisecond)
+	defer restore()
 	srv := newServer(t)
 	sb := startedSandbox(t, srv)
 	var wg sync.WaitGroup
@@ -562,8 +566,8 @@ func TestSessionsDoNotPileUp(t *testing.T) {
 		_, err := sb.ExecuteCommand(t.Context(), "true", nil, nil)
 		require.NoError(t, err)
 	}
-	waitFor(t, "extra sessions to be deleted", func() bool { return idleSessions(srv, sb) <= 16 })
-	assert.LessOrEqual(t, idleSessions(srv, sb), 16)
+	waitFor(t, "extra sessions to be deleted", func() bool { return idleSessions(srv, sb) <= 1 })
+	assert.Equal(t, 1, idleSessions(srv, sb), "the pool keeps one idle session")
 }
 
 func TestKillDeletesTheSession(t *testing.T) {

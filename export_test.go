@@ -9,3 +9,11 @@ func SetSyncWindow(d time.Duration) (restore func()) {
 	syncWindow = d
 	return func() { syncWindow = old }
 }
+
+// SetSessionIdleTTL changes how long surplus idle sessions are kept, and
+// returns a function that restores it.
+func SetSessionIdleTTL(d time.Duration) (restore func()) {
+	old := sessionIdleTTL
+	sessionIdleTTL = d
+	return func() { sessionIdleTTL = old }
+}

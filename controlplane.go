@@ -24,8 +24,6 @@ import (
 // so that Go and TypeScript services can find each other's sandboxes.
 const labelSandboxID = "mastra-sandbox-id"
 
-// userAgent identifies this package's own control-plane requests.
-const userAgent = "agentworkspace-daytona-go"
 
 // remote is a running remote sandbox as seen by this Sandbox.
 type remote struct {

@@ -17,3 +17,12 @@ func SetSessionIdleTTL(d time.Duration) (restore func()) {
 	sessionIdleTTL = d
 	return func() { sessionIdleTTL = old }
 }
+
+// WithRawOutput makes a Sandbox's commands write their output raw, as in a
+// sandbox without perl.
+func WithRawOutput() Option {
+	return func(c *config) error {
+		c.rawOutput = true
+		return nil
+	}
+}

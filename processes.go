@@ -426,7 +426,7 @@ func (m *ProcessManager) Get(ctx context.Context, pid string) (workspace.Process
 	}
 	m.mu.Unlock()
 	c := &run{
-		s: m.s, r: r, sess: &session{id: pid}, p: p,
+		s: m.s, r: r, sess: &session{id: pid}, p: p, token: token,
 		out:     newOutput(token, nil, nil, p.retain),
 		script:  last.GetCommand(),
 		cmdID:   last.GetId(),

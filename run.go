@@ -30,6 +30,7 @@ type run struct {
 	p       *plan
 	out     *output
 	op      string    // "execute command", or "process <pid>"
+	token   string    // the completion marker
 	script  string    // the text submitted to the session
 	cmdID   string    // the daemon's id of the command, once known
 	started time.Time // when it was submitted
@@ -41,12 +42,19 @@ func (s *Sandbox) newRun(r *remote, sess *session, p *plan) *run {
 	spec := p.spec
 	spec.Marker = token
 	return &run{
-		s: s, r: r, sess: sess, p: p,
+		s: s, r: r, sess: sess, p: p, token: token,
 		out:     newOutput(token, p.stdout, p.stderr, p.retain),
 		op:      "execute command",
 		script:  spec.Script(),
 		started: time.Now(),
 	}
+}
+
+// resetOutput forgets the output parsed so far, to read the command's log
+// again from its first byte. Only the synchronous path, which has no
+// writers, does that.
+func (c *run) resetOutput() {
+	c.out = newOutput(c.token, c.p.stdout, c.p.stderr, c.p.retain)
 }
 
 // result builds the command's result with the given exit code from the

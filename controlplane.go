@@ -24,7 +24,6 @@ import (
 // so that Go and TypeScript services can find each other's sandboxes.
 const labelSandboxID = "mastra-sandbox-id"
 
-
 // remote is a running remote sandbox as seen by this Sandbox.
 type remote struct {
 	sb     *sdk.Sandbox // the SDK's view, for its toolbox calls and Instance

@@ -42,8 +42,12 @@ const (
 // no bash; the command then does not run and its exit code is 127.
 const NoBashMessage = "daytona: the sandbox has no bash, which runs every command"
 
-// cmdVar holds the command line in the session shell.
-const cmdVar = "__daytona_cmd"
+// cmdVar and innerVar hold the command line and the bash script that runs
+// it, in the session shell.
+const (
+	cmdVar   = "__daytona_cmd"
+	innerVar = "__daytona_run"
+)
 
 // scriptTag starts the first line of every script, followed by the
 // marker in hex, so that ParseScript can recognise it.
@@ -92,8 +96,12 @@ func (s Spec) Validate() error {
 //
 //	# agentworkspace-daytona <marker in hex>
 //	__daytona_cmd=<command and args, quoted>
-//	if command -v bash >/dev/null 2>&1; then bash -c <inner> bash "$__daytona_cmd" </dev/null
+//	__daytona_run=<inner, quoted>
+//	if [ -n "$BASH_VERSION" ]; then ( set -- "$__daytona_cmd"; eval "$__daytona_run" ) </dev/null
+//	elif command -v bash >/dev/null 2>&1; then bash -c "$__daytona_run" bash "$__daytona_cmd" </dev/null
 //	else <header N, message, marker 127>; fi
+//
+// (A bash session runs inner in a subshell, which saves starting bash.)
 //
 // Inner (see inner) prints the header, then runs the command in a subshell
 // with eval, so that nothing it does to its shell (cd, export, exit, a
@@ -106,12 +114,15 @@ func (s Spec) Script() string {
 	var b strings.Builder
 	b.WriteString(scriptTag + hex.EncodeToString([]byte(s.Marker)) + "\n")
 	b.WriteString(cmdVar + "=" + Quote(Join(s.Command, s.Args)) + "\n")
-	b.WriteString("if command -v bash >/dev/null 2>&1; then bash -c " + Quote(s.inner()) + ` bash "$` + cmdVar + `"`)
+	b.WriteString(innerVar + "=" + Quote(s.inner()) + "\n")
+	stdin := ""
 	if !s.KeepStdin {
-		b.WriteString(" </dev/null")
+		stdin = " </dev/null"
 	}
+	fmt.Fprintf(&b, "if [ -n \"$BASH_VERSION\" ]; then ( set -- \"$%s\"; eval \"$%s\" )%s\n", cmdVar, innerVar, stdin)
+	fmt.Fprintf(&b, "elif command -v bash >/dev/null 2>&1; then bash -c \"$%s\" bash \"$%s\"%s\n", innerVar, cmdVar, stdin)
 	m := printfEscape(s.Marker)
-	fmt.Fprintf(&b, "\nelse command printf '%sN\\n'; command printf '%%s\\n' %s >&2; command printf '%s127\\n'; command printf '%s127\\n' >&2; fi",
+	fmt.Fprintf(&b, "else command printf '%sN\\n'; command printf '%%s\\n' %s >&2; command printf '%s127\\n'; command printf '%s127\\n' >&2; fi",
 		m, Quote(NoBashMessage), m, m)
 	return b.String()
 }

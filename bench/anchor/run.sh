@@ -9,13 +9,15 @@
 #
 # Environment: LATENCY (default 20ms), CLOSE_DELAY (default: the server's,
 # 1s), OUT (default bench/anchor/last-run.txt: JSON lines and table),
-# and the ANCHOR_* knobs of bench.mjs, passed through.
+# SERVER_LOG (default bench/anchor/last-run.server.log: the fake's request
+# log), and the ANCHOR_* knobs of bench.mjs, passed through.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 latency="${LATENCY:-20ms}"
 out="${OUT:-$here/last-run.txt}"
+server_log="${SERVER_LOG:-$here/last-run.server.log}"
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/anchor-bench.XXXXXX")"
 srv_pid=""
@@ -49,14 +51,14 @@ if [[ -n "${CLOSE_DELAY:-}" ]]; then
 	args+=(-close-delay "$CLOSE_DELAY")
 fi
 # The server logs one line per request on stderr: keep it out of the way.
-"$work/daytonatest" "${args[@]}" >"$work/env" 2>"$work/server.log" &
+"$work/daytonatest" "${args[@]}" >"$work/env" 2>"$server_log" &
 srv_pid=$!
 
 for _ in $(seq 1 300); do
 	[[ $(grep -c '^DAYTONA_API_' "$work/env" 2>/dev/null || true) -ge 2 ]] && break
 	if ! kill -0 "$srv_pid" 2>/dev/null; then
 		echo "run.sh: daytonatest exited early:" >&2
-		cat "$work/server.log" >&2
+		cat "$server_log" >&2
 		exit 1
 	fi
 	sleep 0.1
@@ -72,3 +74,11 @@ echo "run.sh: daytonatest (pid $srv_pid) at $DAYTONA_API_URL, latency $latency; 
 
 cd "$here"
 node --expose-gc bench.mjs | tee "$out"
+
+# Requests the fake answered with an error status. Expected: exactly one
+# 404, the GET /api/sandbox/{name} with which 0.4.1 looks for an existing
+# sandbox before creating one. Anything else is an incompatibility.
+errors="$(grep -E -- ' -> [45][0-9][0-9] ' "$server_log" || true)"
+echo "run.sh: $(grep -cE -- ' -> [0-9]{3} ' "$server_log" || true) requests logged by the fake, $(printf '%s' "$errors" | grep -c . || true) with a 4xx/5xx status${errors:+:}" >&2
+[[ -n "$errors" ]] && printf '%s\n' "$errors" | head -20 >&2
+exit 0

@@ -15,6 +15,7 @@
 //   ANCHOR_FIRSTBYTE_RUNS  first-byte runs (default 5)
 //   ANCHOR_FIRSTBYTE_SLEEP seconds the first-byte command sleeps after its line (default 2)
 
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import v8 from 'node:v8';
@@ -133,6 +134,48 @@ function load() {
   return os.loadavg().map(r2);
 }
 
+// Machine CPU accounting (Linux /proc), to say how much of the machine other
+// jobs used during a scenario: the machine is shared. Ticks are USER_HZ
+// (100 on Linux). The server's share includes the shells it started and
+// reaped (cutime, cstime). DAYTONATEST_PID is set by run.sh; without it the
+// server counts as "other".
+const SERVER_PID = process.env.DAYTONATEST_PID;
+const HZ = 100;
+function cpuSnap() {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    const idle = f[3] + (f[4] || 0);
+    const all = f.slice(0, 8).reduce((a, b) => a + b, 0);
+    let server = null;
+    if (SERVER_PID) {
+      const st = readFileSync(`/proc/${SERVER_PID}/stat`, 'utf8');
+      const x = st.slice(st.lastIndexOf(')') + 2).split(' ').map(Number); // fields from 3 (state) on
+      server = x[11] + x[12] + x[13] + x[14]; // utime stime cutime cstime
+    }
+    const c = process.cpuUsage();
+    return { busy: all - idle, all, server, client: ((c.user + c.system) / 1e6) * HZ };
+  } catch {
+    return null;
+  }
+}
+// cpuShare returns, over the interval, the percentage of the machine's CPU
+// capacity (all cores = 100) used by everything, by this client, by the
+// server and its shells, and by the rest ("other": other jobs on the VM).
+function cpuShare(a, b) {
+  if (!a || !b || b.all === a.all) return null;
+  const cap = b.all - a.all;
+  const pctOf = (x) => r1((100 * x) / cap);
+  const busy = b.busy - a.busy;
+  const client = b.client - a.client;
+  const server = a.server === null ? 0 : b.server - a.server;
+  return {
+    machineBusyPct: pctOf(busy),
+    clientPct: pctOf(client),
+    serverPct: a.server === null ? null : pctOf(server),
+    otherPct: pctOf(Math.max(0, busy - client - server)),
+  };
+}
+
 // ---------------------------------------------------------------- sandbox
 
 const sandbox = new DaytonaSandbox({
@@ -173,7 +216,14 @@ async function echoHi() {
 // ---------------------------------------------------------------- scenarios
 
 const results = [];
+let scenarioSnap = null; // taken by begin(), consumed by emit()
+function begin() {
+  scenarioSnap = cpuSnap();
+  return load();
+}
 function emit(rec) {
+  if (scenarioSnap) rec.cpu = cpuShare(scenarioSnap, cpuSnap());
+  scenarioSnap = null;
   results.push(rec);
   process.stdout.write(JSON.stringify(rec) + '\n');
 }
@@ -182,7 +232,7 @@ async function scenarioCold() {
   // The first executeCommand on a new DaytonaSandbox: find by name (404),
   // create, poll until started, toolbox URL, `pwd`, then the command.
   await resetRequests();
-  const l0 = load();
+  const l0 = begin();
   const ms = await echoHi();
   await settle();
   const counts = await getCounts();
@@ -192,7 +242,7 @@ async function scenarioCold() {
 async function scenarioSingle() {
   for (let i = 0; i < 3; i++) await echoHi(); // warm-up
   await cleanSessions();
-  const l0 = load();
+  const l0 = begin();
   const times = [];
   const counts = {};
   for (let i = 0; i < SINGLE_RUNS; i++) {
@@ -230,7 +280,7 @@ async function scenarioBurst(n, singleMedian) {
   };
   await burst(); // warm-up: the HTTP agent opens its sockets
   await cleanSessions();
-  const l0 = load();
+  const l0 = begin();
   const walls = [];
   const cpus = [];
   const perAll = [];
@@ -268,7 +318,7 @@ async function scenarioBurst(n, singleMedian) {
 async function scenarioStream() {
   await echoHi();
   await cleanSessions();
-  const l0 = load();
+  const l0 = begin();
   const reps = [];
   const counts = {};
   for (let i = 0; i < STREAM_REPS; i++) {
@@ -369,7 +419,7 @@ async function scenarioFirstByte() {
   const command = `echo ready; sleep ${FIRSTBYTE_SLEEP}`;
   await echoHi();
   await cleanSessions();
-  const l0 = load();
+  const l0 = begin();
   const ttfb = [];
   const totals = [];
   const counts = {};
@@ -431,24 +481,26 @@ function table() {
   const by = Object.fromEntries(results.map((r) => [r.scenario, r]));
   const rows = [];
   const row = (...cells) => rows.push(cells.map(String));
-  row('scenario', 'figure', 'value', 'req/cmd', 'requests by op (per cmd)');
   const ops = (r) => Object.entries(r.countsPerCmd || r.counts || {}).map(([k, n]) => `${k}=${n}`).join(' ');
-  if (by.cold) row('cold start', 'first echo hi (create + start + cmd)', `${by.cold.ms} ms`, by.cold.requests, ops(by.cold));
-  if (by.single) row(`single (n=${by.single.runs})`, 'echo hi median / p90', `${by.single.medianMs} / ${by.single.p90Ms} ms`, by.single.requestsPerCmd, ops(by.single));
+  // CPU of the machine during the scenario, % of all cores: client / server+shells / other jobs.
+  const cpu = (r) => (r.cpu ? `${r.cpu.clientPct}/${r.cpu.serverPct ?? '-'}/${r.cpu.otherPct}` : '-');
+  row('scenario', 'figure', 'value', 'req/cmd', 'cpu% c/s/other', 'requests by op (per cmd)');
+  if (by.cold) row('cold start', 'first echo hi (create + start + cmd)', `${by.cold.ms} ms`, by.cold.requests, cpu(by.cold), ops(by.cold));
+  if (by.single) row(`single (n=${by.single.runs})`, 'echo hi median / p90', `${by.single.medianMs} / ${by.single.p90Ms} ms`, by.single.requestsPerCmd, cpu(by.single), ops(by.single));
   for (const n of BURSTS) {
     const b = by[`burst${n}`];
     if (!b) continue;
-    row(`burst ${n} (reps=${b.reps})`, 'wall median (min-max); burst/single', `${b.wallMedianMs} ms (${b.wallMinMs}-${b.wallMaxMs}); ${b.burstOverSingle ?? '-'}x`, b.requestsPerCmd, ops(b));
+    row(`burst ${n} (reps=${b.reps})`, 'wall median (min-max); burst/single', `${b.wallMedianMs} ms (${b.wallMinMs}-${b.wallMaxMs}); ${b.burstOverSingle ?? '-'}x`, b.requestsPerCmd, cpu(b), ops(b));
   }
   if (by.stream64MiB) {
     const s = by.stream64MiB;
-    row(`64 MiB stream (reps=${s.reps})`, 'time median; MB/s whole op (first-to-last byte)', `${s.medianMs} ms; ${s.mbps} (${s.mbpsFirstToLastByte}) MB/s`, s.requestsPerCmd, ops(s));
-    row('', 'peak RSS / heapUsed (base before)', `${s.peakRssMiB} / ${s.peakHeapMiB} MiB (${s.baseRssMiB} / ${s.baseHeapMiB})`, '', s.allOk ? 'output checked' : 'OUTPUT MISMATCH');
-    row('', 'client CPU per stream; ttfb', `${s.clientCpuMedianMs} ms; ${s.ttfbMedianMs} ms`, '', '');
+    row(`64 MiB stream (reps=${s.reps})`, 'time median (min-max); MB/s whole op (first-to-last byte)', `${s.medianMs} ms (${s.minMs}-${s.maxMs}); ${s.mbps} (${s.mbpsFirstToLastByte}) MB/s`, s.requestsPerCmd, cpu(s), ops(s));
+    row('', 'peak RSS / heapUsed (base before)', `${s.peakRssMiB} / ${s.peakHeapMiB} MiB (${s.baseRssMiB} / ${s.baseHeapMiB})`, '', '', s.allOk ? 'output checked' : 'OUTPUT MISMATCH');
+    row('', 'client CPU per stream; ttfb', `${s.clientCpuMedianMs} ms; ${s.ttfbMedianMs} ms`, '', '', '');
   }
   if (by.firstbyte) {
     const f = by.firstbyte;
-    row(`first byte (n=${f.runs})`, 'ttfb median / p90; total', `${f.ttfbMedianMs} / ${f.ttfbP90Ms} ms; ${f.totalMedianMs} ms`, f.requestsPerCmd, ops(f));
+    row(`first byte (n=${f.runs})`, 'ttfb median / p90; total', `${f.ttfbMedianMs} / ${f.ttfbP90Ms} ms; ${f.totalMedianMs} ms`, f.requestsPerCmd, cpu(f), ops(f));
   }
   const w = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   return rows.map((r) => r.map((c, i) => c.padEnd(w[i])).join('  ').trimEnd()).join('\n');

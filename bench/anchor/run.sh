@@ -69,7 +69,8 @@ if [[ $(grep -c '^DAYTONA_API_' "$work/env" || true) -lt 2 ]]; then
 fi
 DAYTONA_API_URL="$(sed -n 's/^DAYTONA_API_URL=//p' "$work/env")"
 DAYTONA_API_KEY="$(sed -n 's/^DAYTONA_API_KEY=//p' "$work/env")"
-export DAYTONA_API_URL DAYTONA_API_KEY
+DAYTONATEST_PID="$srv_pid" # bench.mjs: the server's CPU share, apart from other jobs
+export DAYTONA_API_URL DAYTONA_API_KEY DAYTONATEST_PID
 echo "run.sh: daytonatest (pid $srv_pid) at $DAYTONA_API_URL, latency $latency; results also in $out" >&2
 
 cd "$here"

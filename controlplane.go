@@ -125,11 +125,14 @@ func (c *client) token() string {
 
 // record fetches the sandbox record from the control plane.
 func (c *client) record(ctx context.Context, idOrName string) (*apiclient.Sandbox, error) {
-	rec, resp, err := c.api.SandboxAPI.GetSandbox(c.auth(ctx), idOrName).Execute()
-	if err != nil {
-		return nil, sdkerrors.ConvertAPIError(err, resp)
-	}
-	return rec, nil
+	var rec *apiclient.Sandbox
+	err := retrySafe(ctx, func() error {
+		var resp *http.Response
+		var err error
+		rec, resp, err = c.api.SandboxAPI.GetSandbox(c.auth(ctx), idOrName).Execute()
+		return convertAPIError(err, resp)
+	})
+	return rec, err
 }
 
 // startSandbox, stopSandbox and deleteSandbox send the lifecycle requests,

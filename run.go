@@ -96,7 +96,11 @@ func (c *run) submitAsync(ctx context.Context) error {
 func (c *run) findCommand(ctx context.Context) string {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	info, err := c.r.sb.Process.GetSession(ctx, c.sess.id)
+	var info map[string]any
+	err := retrySafe(ctx, func() (err error) {
+		info, err = c.r.sb.Process.GetSession(ctx, c.sess.id)
+		return err
+	})
 	if err != nil {
 		return ""
 	}
@@ -270,7 +274,11 @@ func (c *run) readRest(ctx context.Context) error {
 	if c.cmdID == "" || c.out.werr != nil {
 		return nil
 	}
-	logs, err := c.r.sb.Process.GetSessionCommandLogs(ctx, c.sess.id, c.cmdID)
+	var logs *toolbox.SessionCommandLogsResponse
+	err := retrySafe(ctx, func() (err error) {
+		logs, err = c.r.sb.Process.GetSessionCommandLogs(ctx, c.sess.id, c.cmdID)
+		return err
+	})
 	if err != nil {
 		return err
 	}
@@ -404,9 +412,11 @@ func (c *run) exitCode(ctx context.Context) (int, bool) {
 		return 0, false
 	}
 	var cmd map[string]any
-	err := retryExitCodeRace(ctx, func() (err error) {
-		cmd, err = c.r.sb.Process.GetSessionCommand(ctx, c.sess.id, c.cmdID)
-		return err
+	err := retryExitCodeRace(ctx, func() error {
+		return retrySafe(ctx, func() (err error) {
+			cmd, err = c.r.sb.Process.GetSessionCommand(ctx, c.sess.id, c.cmdID)
+			return err
+		})
 	})
 	if err != nil {
 		return 0, false

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"net/http"
 	"strconv"
 	"sync"
 	"time"
@@ -77,7 +78,7 @@ func (p *sessionPool) get(ctx context.Context) (*session, error) {
 	p.n++
 	id := p.prefix + strconv.Itoa(p.n)
 	p.mu.Unlock()
-	if err := p.sb.Process.CreateSession(ctx, id); err != nil {
+	if err := createSession(ctx, p.sb, id); err != nil {
 		return nil, err
 	}
 	p.s.log.Debug("created session", "session", id)
@@ -160,7 +161,11 @@ func (p *sessionPool) whenDone(sess *session, cmdID string, then func(ctx contex
 			if sleep(ctx, wait) != nil {
 				return
 			}
-			cmd, err := p.sb.Process.GetSessionCommand(ctx, sess.id, cmdID)
+			var cmd map[string]any
+			err := retrySafe(ctx, func() (err error) {
+				cmd, err = p.sb.Process.GetSessionCommand(ctx, sess.id, cmdID)
+				return err
+			})
 			if err != nil {
 				return // session or sandbox gone
 			}
@@ -180,11 +185,24 @@ func (p *sessionPool) deleteLater(sess *session) {
 	})
 }
 
+// createSession creates the session id, trying again after transient
+// trouble: the id is new, so a conflict can only mean that an earlier try
+// did create it.
+func createSession(ctx context.Context, sb *sdk.Sandbox, id string) error {
+	return retrySafe(ctx, func() error {
+		err := sb.Process.CreateSession(ctx, id)
+		if StatusCode(err) == http.StatusConflict {
+			return nil
+		}
+		return err
+	})
+}
+
 // remove deletes a session now, which kills its processes. removed
 // reports that the daemon deleted it; a session it no longer knows gives
 // false and no error.
 func (p *sessionPool) remove(ctx context.Context, sess *session) (removed bool, err error) {
-	err = p.sb.Process.DeleteSession(ctx, sess.id)
+	err = retrySafe(ctx, func() error { return p.sb.Process.DeleteSession(ctx, sess.id) })
 	switch {
 	case err == nil:
 		return true, nil

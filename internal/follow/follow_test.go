@@ -107,3 +107,49 @@ func TestCloseInterruptsRead(t *testing.T) {
 		t.Fatalf("Read after Close = %v; want an error that is not EOF", err)
 	}
 }
+
+// TestKeepAlivePings: an idle stream is pinged every interval, so that
+// proxies do not take it for dead, while a read is blocked; stopping the
+// pings ends their goroutine.
+func TestKeepAlivePings(t *testing.T) {
+	pings := make(chan struct{}, 16)
+	release := make(chan struct{})
+	u := serve(t, nil, func(c *websocket.Conn) {
+		c.SetPingHandler(func(string) error {
+			pings <- struct{}{}
+			return nil
+		})
+		go func() { // the server reads, so that pings are handled
+			for {
+				if _, _, err := c.ReadMessage(); err != nil {
+					return
+				}
+			}
+		}()
+		<-release
+		_ = c.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(time.Second))
+	})
+	s, err := Dial(t.Context(), nil, u, http.Header{"Authorization": {"Bearer k"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	stop := s.KeepAlive(5 * time.Millisecond)
+	readDone := make(chan error, 1)
+	go func() {
+		_, err := s.Read(make([]byte, 8))
+		readDone <- err
+	}()
+	for range 3 {
+		select {
+		case <-pings:
+		case <-time.After(5 * time.Second):
+			t.Fatal("no ping arrived while the stream was idle")
+		}
+	}
+	stop()
+	close(release)
+	if err := <-readDone; !errors.Is(err, io.EOF) {
+		t.Fatalf("Read after the close: %v, want io.EOF", err)
+	}
+}

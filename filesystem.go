@@ -387,7 +387,7 @@ func (f *Filesystem) Rename(ctx context.Context, oldname, newname string) error 
 	if err := checkName("rename", newname); err != nil {
 		return err
 	}
-	if oldname == newname {
+	if sameName(oldname, newname) {
 		_, err := f.stat(ctx, oldname)
 		return renameErr(oldname, err)
 	}
@@ -406,6 +406,12 @@ func (f *Filesystem) Rename(ctx context.Context, oldname, newname string) error 
 		return &fs.PathError{Op: "rename", Path: newname, Err: &kindError{"parent directory does not exist", fs.ErrNotExist}}
 	}
 	return err
+}
+
+// sameName reports names that are the same once cleaned, when neither
+// has a ".." (which a symbolic link could make mean something else).
+func sameName(a, b string) bool {
+	return path.Clean(a) == path.Clean(b) && !strings.Contains(a, "..") && !strings.Contains(b, "..")
 }
 
 // renameErr reports a *fs.PathError of a step of Rename as Rename's.

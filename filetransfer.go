@@ -271,7 +271,12 @@ func (f *Filesystem) upload(ctx context.Context, c *fileCall, src *uploadSource)
 		resp, err := c.send(ctx, r)
 		var ns *notStarted
 		if errors.As(err, &ns) && !src.replayable() {
-			return struct{}{}, wrapCtx(ctx, c.what, fmt.Errorf("%w (the sandbox was not running, so nothing was written; the content was already read and cannot be sent again)", ns.err))
+			err = wrapCtx(ctx, c.what, ns.err)
+			var e *Error
+			if errors.As(err, &e) {
+				e.hint = "the sandbox was not running, so nothing was written; the content was already read and cannot be sent again"
+			}
+			return struct{}{}, err
 		}
 		if err != nil {
 			return struct{}{}, err

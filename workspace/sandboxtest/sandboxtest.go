@@ -38,6 +38,11 @@ type Config struct {
 	// it does.
 	SkipProcesses bool
 
+	// SkipFilesystem skips the Filesystem subtests even when the sandbox
+	// implements workspace.FilesystemProvider. Without it they run exactly
+	// when it does.
+	SkipFilesystem bool
+
 	// Parallel runs the subtests of each group in parallel with each other
 	// (t.Parallel), as many at once as go test's -parallel flag allows
 	// (GOMAXPROCS by default). It makes the suite faster against a local
@@ -83,6 +88,7 @@ func groups() []group {
 		{"Exec", execTests},
 		{"Info", infoTests},
 		{"Processes", processTests},
+		{"Filesystem", filesystemTests},
 	}
 }
 

@@ -1,6 +1,7 @@
 package daytona
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -168,7 +169,8 @@ func (c *fileCall) send(ctx context.Context, r *remote) (*http.Response, error) 
 	if kind := c.refusal(resp.StatusCode, data); kind != nil {
 		return nil, &fs.PathError{Op: c.op, Path: c.name, Err: kind}
 	}
-	return nil, c.failure(ctx, sdkerrors.NewDaytonaErrorFromBody(data, resp.StatusCode, resp.Header))
+	resp.Body = io.NopCloser(bytes.NewReader(data))
+	return nil, c.failure(ctx, toolboxError(resp))
 }
 
 // refusal returns what an error answer of the daemon means for the file,

@@ -21,6 +21,7 @@ package daytonatest
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/http"
 	"os"
@@ -146,6 +147,29 @@ func queryPath(w http.ResponseWriter, r *http.Request, name string) (string, boo
 	return p, true
 }
 
+// fileRequest starts a handler whose path parameter is required: it
+// returns the sandbox's toolbox and the path, or answers the request (as
+// the proxy, or 400 "path is required") and returns false.
+func (s *Server) fileRequest(w http.ResponseWriter, r *http.Request) (*toolbox, string, bool) {
+	tb := s.toolboxFor(w, r)
+	if tb == nil {
+		return nil, "", false
+	}
+	p, ok := queryPath(w, r, "path")
+	return tb, p, ok
+}
+
+// statFor stats path, or answers with the status of the failure and
+// returns false.
+func statFor(w http.ResponseWriter, path string) (os.FileInfo, bool) {
+	info, err := os.Stat(path)
+	if err != nil {
+		fileStatus(w, statStatus(err))
+		return nil, false
+	}
+	return info, true
+}
+
 // handleListFiles lists a directory (fs/list_files.go:25-55): an empty
 // path is ".", the entries are sorted by name and described with os.Stat,
 // and entries whose stat fails (dangling links) are left out. A file is a
@@ -176,11 +200,7 @@ func (s *Server) handleListFiles(w http.ResponseWriter, r *http.Request, _ []byt
 
 // handleFileInfo describes one file (fs/get_file_info.go:28-50).
 func (s *Server) handleFileInfo(w http.ResponseWriter, r *http.Request, _ []byte) {
-	tb := s.toolboxFor(w, r)
-	if tb == nil {
-		return
-	}
-	p, ok := queryPath(w, r, "path")
+	tb, p, ok := s.fileRequest(w, r)
 	if !ok {
 		return
 	}
@@ -208,11 +228,7 @@ func parseMode(mode string) (os.FileMode, bool) {
 // a bad mode and for every failure of MkdirAll (a file in the way, no
 // permission).
 func (s *Server) handleCreateFolder(w http.ResponseWriter, r *http.Request, _ []byte) {
-	tb := s.toolboxFor(w, r)
-	if tb == nil {
-		return
-	}
-	p, ok := queryPath(w, r, "path")
+	tb, p, ok := s.fileRequest(w, r)
 	if !ok {
 		return
 	}
@@ -235,25 +251,21 @@ func (s *Server) handleCreateFolder(w http.ResponseWriter, r *http.Request, _ []
 // a 404), any directory without recursive is a 400, even an empty one;
 // 204 on success.
 func (s *Server) handleDeleteFile(w http.ResponseWriter, r *http.Request, _ []byte) {
-	tb := s.toolboxFor(w, r)
-	if tb == nil {
-		return
-	}
-	p, ok := queryPath(w, r, "path")
+	tb, p, ok := s.fileRequest(w, r)
 	if !ok {
 		return
 	}
 	recursive := r.URL.Query().Get("recursive") == "true"
 	path := tb.resolve(p)
-	info, err := os.Stat(path)
-	switch {
-	case err != nil:
-		fileStatus(w, statStatus(err))
+	info, ok := statFor(w, path)
+	if !ok {
 		return
-	case info.IsDir() && !recursive:
+	}
+	if info.IsDir() && !recursive {
 		fileStatus(w, http.StatusBadRequest)
 		return
 	}
+	var err error
 	if recursive {
 		err = os.RemoveAll(path)
 	} else {
@@ -281,13 +293,11 @@ func (s *Server) handleMoveFile(w http.ResponseWriter, r *http.Request, _ []byte
 		return
 	}
 	src, dst := tb.resolveAbs(q.Get("source")), tb.resolveAbs(q.Get("destination"))
-	srcInfo, err := os.Stat(src)
-	if err != nil {
-		fileStatus(w, statStatus(err))
+	srcInfo, ok := statFor(w, src)
+	if !ok {
 		return
 	}
-	if _, err := os.Stat(filepath.Dir(dst)); err != nil {
-		fileStatus(w, statStatus(err))
+	if _, ok := statFor(w, filepath.Dir(dst)); !ok {
 		return
 	}
 	if _, err := os.Stat(dst); err == nil {
@@ -343,11 +353,17 @@ func copyContents(src, dst string, mode os.FileMode) error {
 		return err
 	}
 	defer in.Close()
+	return writeFrom(dst, mode, in)
+}
+
+// writeFrom creates dst with mode (less the umask), or truncates it
+// (keeping its mode), and copies r into it.
+func writeFrom(dst string, mode os.FileMode, r io.Reader) error {
 	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, mode)
 	if err != nil {
 		return err
 	}
-	if _, err := out.ReadFrom(in); err != nil {
+	if _, err := io.Copy(out, r); err != nil {
 		out.Close()
 		return err
 	}
@@ -359,17 +375,12 @@ func copyContents(src, dst string, mode os.FileMode) error {
 // a bad mode, an unknown user or group, and a failed chmod or chown are
 // 400s; 200 on success. Owner and group are numeric ids or names.
 func (s *Server) handleSetPermissions(w http.ResponseWriter, r *http.Request, _ []byte) {
-	tb := s.toolboxFor(w, r)
-	if tb == nil {
-		return
-	}
-	p, ok := queryPath(w, r, "path")
+	tb, p, ok := s.fileRequest(w, r)
 	if !ok {
 		return
 	}
 	path := tb.resolveAbs(p)
-	if _, err := os.Stat(path); err != nil {
-		fileStatus(w, statStatus(err))
+	if _, ok := statFor(w, path); !ok {
 		return
 	}
 	q := r.URL.Query()

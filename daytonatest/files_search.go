@@ -34,6 +34,22 @@ func (tb *toolbox) walkAsGiven(root string, fn func(path, shown string, info os.
 	})
 }
 
+// searchRequest starts find and search: the sandbox's toolbox and the
+// required path and pattern, or an answer (400 if either is missing) and
+// false.
+func (s *Server) searchRequest(w http.ResponseWriter, r *http.Request) (tb *toolbox, root, pattern string, ok bool) {
+	if tb = s.toolboxFor(w, r); tb == nil {
+		return nil, "", "", false
+	}
+	q := r.URL.Query()
+	root, pattern = q.Get("path"), q.Get("pattern")
+	if root == "" || pattern == "" {
+		fileStatus(w, http.StatusBadRequest)
+		return nil, "", "", false
+	}
+	return tb, root, pattern, true
+}
+
 // match is the daemon's Match (fs/types.go:29-33).
 type match struct {
 	File    string `json:"file"`
@@ -49,14 +65,8 @@ type match struct {
 // silently), and unreadable or missing directories are skipped: a missing
 // path is a 200 with []. path and pattern are required (400).
 func (s *Server) handleFindInFiles(w http.ResponseWriter, r *http.Request, _ []byte) {
-	tb := s.toolboxFor(w, r)
-	if tb == nil {
-		return
-	}
-	q := r.URL.Query()
-	root, pattern := q.Get("path"), q.Get("pattern")
-	if root == "" || pattern == "" {
-		fileStatus(w, http.StatusBadRequest)
+	tb, root, pattern, ok := s.searchRequest(w, r)
+	if !ok {
 		return
 	}
 	matches := make([]match, 0)
@@ -103,14 +113,8 @@ func findInFile(out []match, path, shown, pattern string) []match {
 // followed) included; a malformed pattern matches nothing; a missing path
 // is a 200 with no files. path and pattern are required (400).
 func (s *Server) handleSearchFiles(w http.ResponseWriter, r *http.Request, _ []byte) {
-	tb := s.toolboxFor(w, r)
-	if tb == nil {
-		return
-	}
-	q := r.URL.Query()
-	root, pattern := q.Get("path"), q.Get("pattern")
-	if root == "" || pattern == "" {
-		fileStatus(w, http.StatusBadRequest)
+	tb, root, pattern, ok := s.searchRequest(w, r)
+	if !ok {
 		return
 	}
 	files := []string{}

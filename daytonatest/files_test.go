@@ -160,16 +160,6 @@ func upload(t *testing.T, srv *daytonatest.Server, sb *sdk.Sandbox, path, field,
 	return send(t, req)
 }
 
-func send(t *testing.T, req *http.Request) response {
-	t.Helper()
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	return response{Status: resp.StatusCode, Header: resp.Header, Body: b}
-}
-
 // Upload refusals (fs/upload_file.go:26-41): no path, no part "file", a
 // part "file" that is not a file, a body that is not multipart, a
 // directory at the path: 400s with empty bodies.

@@ -33,11 +33,7 @@ import (
 // multipart, no part "file", a directory at the path, no permission);
 // success is a 200 with an empty body and no Content-Type.
 func (s *Server) handleUploadFile(w http.ResponseWriter, r *http.Request, _ []byte) {
-	tb := s.toolboxFor(w, r)
-	if tb == nil {
-		return
-	}
-	p, ok := queryPath(w, r, "path")
+	tb, p, ok := s.fileRequest(w, r)
 	if !ok {
 		return
 	}
@@ -112,15 +108,7 @@ func saveUploaded(src *os.File, dst string) error {
 	if err := os.MkdirAll(filepath.Dir(dst), 0o750); err != nil {
 		return err
 	}
-	out, err := os.Create(dst)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, src); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
+	return writeFrom(dst, 0o666, src)
 }
 
 // handleDownloadFile sends a file's bytes (fs/download_file.go:27-70):
@@ -130,21 +118,16 @@ func saveUploaded(src *os.File, dst string) error {
 // Last-Modified work as there, and a file that can be stat'ed but not
 // opened is a 403 with the text "403 Forbidden".
 func (s *Server) handleDownloadFile(w http.ResponseWriter, r *http.Request, _ []byte) {
-	tb := s.toolboxFor(w, r)
-	if tb == nil {
-		return
-	}
-	p, ok := queryPath(w, r, "path")
+	tb, p, ok := s.fileRequest(w, r)
 	if !ok {
 		return
 	}
 	path := tb.resolveAbs(p)
-	info, err := os.Stat(path)
-	switch {
-	case err != nil:
-		fileStatus(w, statStatus(err))
+	info, ok := statFor(w, path)
+	if !ok {
 		return
-	case info.IsDir():
+	}
+	if info.IsDir() {
 		fileStatus(w, http.StatusBadRequest)
 		return
 	}

@@ -31,14 +31,7 @@ var filesystemTests = []testCase{
 // t when the sandbox has none or Config.SkipFilesystem is set.
 func (h *harness) filesystem(t *testing.T) (workspace.Sandbox, workspace.Filesystem) {
 	t.Helper()
-	if h.cfg.SkipFilesystem {
-		t.Skip("Config.SkipFilesystem")
-	}
-	sb := h.sandbox(t)
-	fp, ok := sb.(workspace.FilesystemProvider)
-	if !ok {
-		t.Skipf("%T does not implement workspace.FilesystemProvider", sb)
-	}
+	sb, fp := capability[workspace.FilesystemProvider](t, h, h.cfg.SkipFilesystem, "SkipFilesystem", "workspace.FilesystemProvider")
 	fsys := fp.Filesystem()
 	if fsys == nil {
 		t.Fatal("Filesystem() returned nil")

@@ -174,6 +174,22 @@ func (h *harness) sandbox(t *testing.T) workspace.Sandbox {
 	return sb
 }
 
+// capability returns a new sandbox and its optional capability C (an
+// interface, named iface), or skips t when the sandbox lacks it or the
+// Config flag named flag (set: skip) says so.
+func capability[C any](t *testing.T, h *harness, skip bool, flag, iface string) (workspace.Sandbox, C) {
+	t.Helper()
+	if skip {
+		t.Skip("Config." + flag)
+	}
+	sb := h.sandbox(t)
+	c, ok := sb.(C)
+	if !ok {
+		t.Skipf("%T does not implement %s", sb, iface)
+	}
+	return sb, c
+}
+
 // started returns a new sandbox that has been started.
 func (h *harness) started(t *testing.T, ctx context.Context) workspace.Sandbox {
 	t.Helper()

@@ -269,6 +269,13 @@ func (f *Filesystem) stat(ctx context.Context, name string) (*fileInfo, error) {
 	return fi, nil
 }
 
+// listPath is where the toolbox lists and deletes files: "/files/", which
+// every daemon serves. The SDK's "/files" is served only by daemons from
+// v0.178.0 (GET) and v0.189.0 (DELETE); older ones redirect it, which
+// through Daytona's proxy has ended in 404s (daytonaio/daytona#4542,
+// #5029).
+const listPath = "/files/"
+
 // maxListing bounds the answer to a directory listing (about 200 bytes an
 // entry: some 300,000 entries).
 const maxListing = 64 << 20
@@ -281,7 +288,7 @@ func (f *Filesystem) ReadDir(ctx context.Context, name string) ([]fs.DirEntry, e
 		return nil, err
 	}
 	c := &fileCall{op: "readdir", name: name, what: "list directory " + quoted(name), refused: errNotDir,
-		method: http.MethodGet, path: "/files", query: url.Values{"path": {name}}}
+		method: http.MethodGet, path: listPath, query: url.Values{"path": {name}}}
 	data, err := f.readJSON(ctx, c, maxListing)
 	if err != nil {
 		return nil, err
@@ -324,7 +331,7 @@ func (f *Filesystem) MkdirAll(ctx context.Context, name string, perm fs.FileMode
 // deleteCall is the request that deletes name, recursively or not.
 func deleteCall(op, name string, recursive bool) *fileCall {
 	return &fileCall{op: op, name: name, what: "delete " + quoted(name), refused: errRemove,
-		method: http.MethodDelete, path: "/files",
+		method: http.MethodDelete, path: listPath,
 		query: url.Values{"path": {name}, "recursive": {strconv.FormatBool(recursive)}}}
 }
 

@@ -123,6 +123,8 @@ func TestFilesystemStatReadDir(t *testing.T) {
 		got = append(got, e.Name()+" "+info.Mode().String())
 	}
 	require.Equal(t, []string{"a.txt -rw-------", "b.txt -rw-r-----", "link drwxr-xr-x", "zz drwxr-xr-x"}, got)
+	lists := srv.RequestsFor(daytonatest.OpListFiles)
+	require.True(t, strings.HasSuffix(lists[len(lists)-1].Path, "/files/"), "the path every daemon serves: %s", lists[len(lists)-1].Path)
 	fi, err = fsys.Stat(ctx, "d")
 	require.NoError(t, err)
 	require.True(t, fi.IsDir())

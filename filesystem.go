@@ -159,7 +159,9 @@ func (c *fileCall) send(ctx context.Context, r *remote) (*http.Response, error) 
 	}
 	resp, err := r.httpClient().Do(req)
 	if err != nil {
-		return nil, c.failure(ctx, sdkerrors.NewDaytonaError(err.Error(), 0, nil))
+		// The SDK's type for classification and StatusCode; the cause (a
+		// reader's error, a context's) still matches with errors.Is.
+		return nil, c.failure(ctx, &withCause{err: sdkerrors.NewDaytonaError(err.Error(), 0, nil), cause: err})
 	}
 	if resp.StatusCode < 300 {
 		return resp, nil

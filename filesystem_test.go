@@ -359,6 +359,47 @@ func TestFilesystemServiceErrors(t *testing.T) {
 	require.ErrorIs(t, second(fsys.Stat(cctx, "f")), context.Canceled)
 }
 
+// TestFilesystemUploadCutShort: an upload that fails on the client's side
+// (the reader's error, a cancelled context) leaves the file as it was,
+// and the error says why.
+func TestFilesystemUploadCutShort(t *testing.T) {
+	srv := newServer(t)
+	_, fsys, dir := filesSandbox(t, srv)
+	ctx := t.Context()
+	require.NoError(t, fsys.WriteFile(ctx, "keep", []byte("original"), 0o644))
+	boom := errors.New("boom")
+	err := fsys.Create(ctx, "keep", io.MultiReader(strings.NewReader(strings.Repeat("partial ", 10_000)), iotest.ErrReader(boom)), 0o644)
+	require.ErrorIs(t, err, boom)
+	var de *daytona.Error
+	require.ErrorAs(t, err, &de)
+
+	cctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	err = fsys.Create(cctx, "keep", &cancellingReader{cancel: cancel, left: 1 << 20}, 0o644)
+	require.ErrorIs(t, err, context.Canceled)
+	got, err := os.ReadFile(filepath.Join(dir, "keep"))
+	require.NoError(t, err)
+	require.Equal(t, "original", string(got))
+}
+
+// cancellingReader yields left bytes, cancelling its context after the
+// first Read.
+type cancellingReader struct {
+	cancel context.CancelFunc
+	left   int
+}
+
+func (r *cancellingReader) Read(p []byte) (int, error) {
+	r.cancel()
+	if r.left == 0 {
+		return 0, io.EOF
+	}
+	n := min(len(p), r.left)
+	clear(p[:n])
+	r.left -= n
+	return n, nil
+}
+
 // TestFilesystemOpenSeek: the stream of Open seeks with Range requests
 // and reports a transfer cut short.
 func TestFilesystemOpenSeek(t *testing.T) {

@@ -33,8 +33,17 @@ import (
 // to get there, seeking it when it is an io.Seeker and reading and
 // dropping bytes otherwise). Directories opened through the view
 // implement fs.ReadDirFile and list their entries on the first ReadDir.
+//
+// A nil ctx or f makes every call fail with an error saying so.
 func FS(ctx context.Context, f Filesystem, dir string) fs.FS {
-	return &fsView{ctx: ctx, f: f, dir: dir}
+	v := &fsView{ctx: ctx, f: f, dir: dir}
+	switch {
+	case ctx == nil:
+		v.err = errors.New("workspace: FS was given a nil Context")
+	case f == nil:
+		v.err = errors.New("workspace: FS was given a nil Filesystem")
+	}
+	return v
 }
 
 // fsView is what FS returns.
@@ -42,6 +51,7 @@ type fsView struct {
 	ctx context.Context
 	f   Filesystem
 	dir string
+	err error // FS's arguments were unusable
 }
 
 var (
@@ -56,6 +66,9 @@ var (
 func (v *fsView) full(op, name string) (string, error) {
 	if !fs.ValidPath(name) || strings.IndexByte(name, 0) >= 0 {
 		return "", &fs.PathError{Op: op, Path: name, Err: fs.ErrInvalid}
+	}
+	if v.err != nil {
+		return "", &fs.PathError{Op: op, Path: name, Err: v.err}
 	}
 	switch {
 	case name == ".":
@@ -146,7 +159,7 @@ func (v *fsView) Sub(dir string) (fs.FS, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &fsView{ctx: v.ctx, f: v.f, dir: full}, nil
+	return &fsView{ctx: v.ctx, f: v.f, dir: full, err: v.err}, nil
 }
 
 // namedInfo is a FileInfo under another name.

@@ -166,6 +166,13 @@ func TestFSErrors(t *testing.T) {
 		t.Errorf("second Close = %v; want fs.ErrClosed", err)
 	}
 
+	//lint:ignore SA1012 a nil Context is what is tested
+	for _, bad := range []fs.FS{workspace.FS(nil, f, "proj"), workspace.FS(t.Context(), nil, "proj")} {
+		if _, err := fs.ReadFile(bad, "go.mod"); err == nil || !strings.Contains(err.Error(), "workspace: FS was given a nil") {
+			t.Errorf("a view with a nil argument: %v", err)
+		}
+	}
+
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
 	_, err = fs.Stat(workspace.FS(ctx, f, "proj"), "go.mod")

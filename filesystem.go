@@ -341,7 +341,9 @@ func deleteCall(op, name string, recursive bool) *fileCall {
 // directory only recursively, so for a directory Remove lists it first and
 // deletes it only if it is empty (a file added in between would go with
 // it). A directory that is not empty is an error matching fs.ErrExist, as
-// with package os on Unix.
+// with package os on Unix; so is a symbolic link to one (Daytona follows
+// links, so Remove cannot tell the link from the directory; RemoveAll
+// removes just the link).
 func (f *Filesystem) Remove(ctx context.Context, name string) error {
 	if err := f.begin(ctx, "remove", name); err != nil {
 		return err

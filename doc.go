@@ -58,6 +58,16 @@
 // starts background processes (dev servers, REPLs) that can be sent input,
 // listed, waited for and killed.
 //
+// # Files
+//
+// Sandbox implements the optional workspace.FilesystemProvider: Filesystem
+// reads and writes the sandbox's files through Daytona's toolbox, streamed
+// in constant memory (ReadFile, WriteFile, Open, Create, Stat, ReadDir,
+// MkdirAll, Remove, RemoveAll, Rename), with names absolute or relative to
+// the working directory, and errors that match io/fs (errors.Is(err,
+// fs.ErrNotExist)). workspace.FS gives an io/fs view of a directory, for
+// fs.WalkDir, fs.Glob and fs.ReadFile.
+//
 // # Configuration
 //
 // Connection settings are resolved on first use: an option (WithAPIKey,

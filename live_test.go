@@ -29,7 +29,12 @@ var liveSeq atomic.Int64
 // ephemeral (Daytona deletes it when it stops), auto-stops after 5 idle
 // minutes, is labelled purpose=live-test, is named live-test-<time>-<n>,
 // and is destroyed when its subtest ends, so that an interrupted run leaves
-// nothing behind for long and leftovers are easy to find.
+// nothing behind for long and leftovers are easy to find. The Filesystem
+// subtests run too (daytona.Sandbox implements
+// workspace.FilesystemProvider): they check the file endpoints of the live
+// service, including the file information that the SDK v0.173.0 cannot
+// decode from daemons of v0.184.0 and later (modifiedAt), and
+// fstest.TestFS over workspace.FS.
 func TestLiveConformance(t *testing.T) {
 	key := os.Getenv("DAYTONA_API_KEY")
 	if key == "" {

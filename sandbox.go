@@ -188,7 +188,7 @@ func (s *Sandbox) DaytonaID() string {
 func (s *Sandbox) RemoteName() string { return s.cfg.name }
 
 // Instance returns the Daytona SDK's sandbox, for features this package
-// does not wrap (files, git, LSP). It returns an error matching ErrNotReady
+// does not wrap (git, LSP; for files, use Filesystem). It returns an error matching ErrNotReady
 // unless the sandbox is running. The SDK's Sandbox is not safe for
 // concurrent use; do not call its lifecycle methods (Start, Stop, Delete)
 // behind this Sandbox's back.

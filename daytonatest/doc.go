@@ -46,10 +46,22 @@
 // about a second after the command exits (see WithCloseDelay). Deleting a
 // session kills its process tree and closes its streams with 1000.
 //
+// The file endpoints (/files, /files/info, /files/folder, /files/move,
+// /files/permissions, /files/upload, /files/download, /files/bulk-download,
+// /files/find, /files/search, /files/replace) follow the daemon's handlers:
+// relative paths resolve against the sandbox's home (the daemon's working
+// directory, as /work-dir reports), absolute paths are paths of this
+// machine, as the commands see them; errors are a status code with an
+// empty body (404 missing, 403 not permitted, 400 for the rest, 409 for a
+// move onto an existing path), file info has exactly the eight keys of
+// v0.173.0, and uploads are streamed, with no size limit, and touch the
+// destination only once the whole body has arrived.
+//
 // A request is logged on arrival, then delayed by the latency, then
 // authenticated; an unknown route is then a 404 in the error shape of the
 // service, a known path with another method included (as NestJS and gin
-// answer; not a 405), and a body over 1 MiB (API) or 64 MiB (toolbox) a 413.
+// answer; not a 405), and a body over 1 MiB (API) or 64 MiB (toolbox, but
+// for uploads) a 413.
 //
 // # What it is not
 //
@@ -115,5 +127,7 @@
 // faults: create, get, list, list-paginated, start, stop, archive, delete,
 // toolbox-proxy-url, execute, create-session, list-sessions, get-session,
 // delete-session, session-exec, get-command, command-logs, follow-logs,
-// send-input, work-dir, home-dir.
+// send-input, work-dir, home-dir, list-files, file-info, create-folder,
+// delete-file, move-file, set-permissions, upload-file, download-file,
+// bulk-download, find-in-files, search-files, replace-in-files.
 package daytonatest

@@ -68,7 +68,11 @@ func (s *Server) endpoint(fam *family, method string, op Op, h handlerFunc) http
 		}
 		start := time.Now()
 		rec := &recorder{ResponseWriter: w}
-		body, readErr := readBody(r, fam.bodyLimit)
+		var body []byte
+		var readErr error
+		if !streamedOps[op] {
+			body, readErr = readBody(r, fam.bodyLimit)
+		}
 		entry := s.log.begin(start, r, op, body)
 		defer s.finish(entry, rec, r, start)
 		if s.admit(rec, r, fam, op, h != nil, readErr) {

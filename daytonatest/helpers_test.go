@@ -308,6 +308,12 @@ func do(t *testing.T, srv *daytonatest.Server, method, path, key string, body []
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
+	return send(t, req)
+}
+
+// send sends req and reads the whole response.
+func send(t *testing.T, req *http.Request) response {
+	t.Helper()
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
 	defer resp.Body.Close()

@@ -41,6 +41,23 @@ const (
 	OpHomeDir       Op = "home-dir"       // GET /user-home-dir
 )
 
+// Toolbox file operations ({URL}/toolbox/{sandboxId}/files), served by
+// files.go, files_transfer.go and files_search.go.
+const (
+	OpListFiles      Op = "list-files"       // GET /files (and /files/)
+	OpFileInfo       Op = "file-info"        // GET /files/info
+	OpCreateFolder   Op = "create-folder"    // POST /files/folder
+	OpDeleteFile     Op = "delete-file"      // DELETE /files (and /files/)
+	OpMoveFile       Op = "move-file"        // POST /files/move
+	OpSetPermissions Op = "set-permissions"  // POST /files/permissions
+	OpUploadFile     Op = "upload-file"      // POST /files/upload (multipart, streamed)
+	OpDownloadFile   Op = "download-file"    // GET /files/download
+	OpBulkDownload   Op = "bulk-download"    // POST /files/bulk-download
+	OpFindInFiles    Op = "find-in-files"    // GET /files/find
+	OpSearchFiles    Op = "search-files"     // GET /files/search
+	OpReplaceInFiles Op = "replace-in-files" // POST /files/replace
+)
+
 // OpUnknown is recorded for requests that match no route.
 const OpUnknown Op = "unknown"
 
@@ -51,7 +68,15 @@ var operations = []Op{
 	OpCreate, OpGet, OpList, OpListPaginated, OpStart, OpStop, OpArchive, OpDelete, OpToolboxProxyURL,
 	OpExecute, OpCreateSession, OpListSessions, OpGetSession, OpDeleteSession, OpSessionExec,
 	OpGetCommand, OpCommandLogs, OpFollowLogs, OpSendInput, OpWorkDir, OpHomeDir,
+	OpListFiles, OpFileInfo, OpCreateFolder, OpDeleteFile, OpMoveFile, OpSetPermissions,
+	OpUploadFile, OpDownloadFile, OpBulkDownload, OpFindInFiles, OpSearchFiles, OpReplaceInFiles,
 }
+
+// streamedOps are the operations whose request body their handler reads
+// itself, as it arrives, instead of the body being read (within the
+// family's limit) before the handler runs: uploads, which the daemon
+// accepts at any size.
+var streamedOps = map[Op]bool{OpUploadFile: true}
 
 // checkOp returns an error naming the valid operations unless op is one.
 // [OpUnknown] is not: requests that match no route never reach a fault.

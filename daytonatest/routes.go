@@ -55,6 +55,7 @@ func (s *Server) newMux() *http.ServeMux {
 	tb("POST", cmd+"/input", OpSendInput, s.handleSendInput)
 	tb("GET", "/work-dir", OpWorkDir, s.handleWorkDir)
 	tb("GET", "/user-home-dir", OpHomeDir, s.handleWorkDir)
+	s.routeFiles(tb)
 	mux.Handle(toolboxPrefix+"/", s.endpoint(toolboxFamily, "", OpUnknown, nil))
 
 	s.routeControls(mux)

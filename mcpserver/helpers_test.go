@@ -13,8 +13,8 @@ import (
 	"github.com/agentworkspace/daytona"
 	"github.com/agentworkspace/daytona/daytonatest"
 	"github.com/agentworkspace/daytona/internal/mcptest"
-	"github.com/agentworkspace/daytona/internal/rootfs"
 	"github.com/agentworkspace/daytona/mcpserver"
+	"github.com/agentworkspace/daytona/workspace"
 	"github.com/agentworkspace/daytona/workspace/tools"
 )
 
@@ -72,27 +72,27 @@ func connect(t *testing.T, server *mcp.Server) (*mcp.ClientSession, *mcptest.Rec
 	return cs, rec
 }
 
-// localFiles returns sb with a Filesystem over its working directory.
-func localFiles(t *testing.T, sb *daytona.Sandbox) rootfs.Sandbox {
-	t.Helper()
-	fsb, err := rootfs.Local(t.Context(), sb)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { fsb.FS.Close() })
-	return fsb
+// processesOnly hides a sandbox's filesystem: a provider that runs
+// processes but has no file access.
+type processesOnly struct {
+	workspace.Sandbox
+	workspace.ProcessSpawner
 }
 
-// newServer returns an mcpserver for sb with the denyForbidden policy.
+// withoutFiles returns sb without its filesystem.
+func withoutFiles(sb *daytona.Sandbox) processesOnly { return processesOnly{sb, sb} }
+
+// newServer returns an mcpserver for sb with the denyForbidden policy,
+// with the file tools (sb's own Filesystem) if files, else without.
 func newServer(t *testing.T, sb *daytona.Sandbox, files bool) *mcp.Server {
 	t.Helper()
 	opts := &mcpserver.Options{Tools: tools.Options{Policy: denyForbidden}}
 	var server *mcp.Server
 	var err error
 	if files {
-		server, err = mcpserver.New(localFiles(t, sb), opts)
-	} else {
 		server, err = mcpserver.New(sb, opts)
+	} else {
+		server, err = mcpserver.New(withoutFiles(sb), opts)
 	}
 	if err != nil {
 		t.Fatal(err)

@@ -116,7 +116,7 @@ func TestExecuteCommandWithAddTool(t *testing.T) {
 // schema reflection infers for its output type.
 func TestOutputSchemasMatchTypes(t *testing.T) {
 	sb := newSandbox(t)
-	kit, err := tools.New(localFiles(t, sb), nil)
+	kit, err := tools.New(sb, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

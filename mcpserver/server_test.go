@@ -34,7 +34,7 @@ func TestWithoutFiles(t *testing.T) {
 
 func TestNewErrors(t *testing.T) {
 	sb := newSandbox(t)
-	_, err := mcpserver.New(sb, &mcpserver.Options{Tools: tools.Options{Tools: []string{tools.ReadFile}}})
+	_, err := mcpserver.New(withoutFiles(sb), &mcpserver.Options{Tools: tools.Options{Tools: []string{tools.ReadFile}}})
 	if err == nil || !strings.HasPrefix(err.Error(), "mcpserver: tools: ") {
 		t.Errorf("New with an unsupported tool: %v", err)
 	}

@@ -65,7 +65,8 @@ func binary(t *testing.T) string {
 }
 
 // TestStdioLocal drives the built command with -local over stdio with the
-// SDK's client: every tool, schemas, progress, a policy refusal; and an API
+// SDK's client: every tool (the file tools too: daytona.Sandbox has a
+// Filesystem), schemas, progress, a policy refusal; and an API
 // key in its environment never reaches tool output or stderr.
 func TestStdioLocal(t *testing.T) {
 	const key = "dtn_test_api_key_0123456789"
@@ -79,7 +80,7 @@ func TestStdioLocal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mcptest.Exercise(t, cs, rec, mcptest.Want{Refused: "echo forbidden", RefusedText: "execute_command was refused: the command matches this server's deny pattern"})
+	mcptest.Exercise(t, cs, rec, mcptest.Want{Files: true, Refused: "echo forbidden", RefusedText: "execute_command was refused: the command matches this server's deny pattern"})
 
 	// The server's own environment holds the key; a command reads it.
 	res, err := cs.CallTool(t.Context(), &mcp.CallToolParams{Name: "execute_command", Arguments: map[string]any{
@@ -134,7 +135,7 @@ func TestFlagErrors(t *testing.T) {
 		{[]string{"-local", "-id", "x"}, "exclude each other"},
 		{[]string{"-timeout", "-1s"}, "WithTimeout"},
 		{[]string{"-language", "cobol"}, "cobol"},
-		{[]string{"-local", "-tools", "read_file"}, "read_file, which this sandbox cannot support"},
+		{[]string{"-local", "-tools", "read_file,rm_rf"}, `Options.Tools names "rm_rf"`},
 		{[]string{"extra"}, "unexpected arguments"},
 	} {
 		err := run(t.Context(), tc.args, strings.NewReader(""), io.Discard, io.Discard, noEnv)

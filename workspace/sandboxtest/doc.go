@@ -24,8 +24,8 @@
 //	}
 //
 // Run runs each behaviour as a subtest (Lifecycle/..., Exec/..., Info/...,
-// Processes/...), so that one can be selected with go test -run, for
-// example -run 'Conformance/Exec/Timeout'. Every subtest creates its own
+// Processes/..., Filesystem/...), so that one can be selected with go test
+// -run, for example -run 'Conformance/Exec/Timeout'. Every subtest creates its own
 // sandbox with Config.New and destroys it when the subtest ends, so
 // subtests never see each other's state.
 //
@@ -51,7 +51,8 @@
 //
 // Each provider has its own sandbox type; New returns it as a
 // workspace.Sandbox. A sandbox that also implements
-// [workspace.ProcessSpawner] gets the Processes subtests as well.
+// [workspace.ProcessSpawner] gets the Processes subtests as well, and one
+// that implements [workspace.FilesystemProvider] the Filesystem subtests.
 //
 // # What is checked
 //
@@ -81,6 +82,19 @@
 // SendStdin reaches it; Wait returns its exit code, 137 after Kill and 124
 // after its timeout; List and Get track it, and an unknown id matches
 // [workspace.ErrProcessNotFound]; stopping the sandbox ends its processes.
+//
+// Filesystem (only for sandboxes that implement
+// [workspace.FilesystemProvider]): a write starts a pending sandbox;
+// binary and empty files round-trip exactly through WriteFile, Create,
+// ReadFile and Open, missing parents are created, and commands see the
+// files at the same relative names (and the other way round); directories
+// are created, listed sorted by name and described; missing names are
+// fs.ErrNotExist in an *fs.PathError; a directory where a file is
+// expected (and the other way round) is an error that changes nothing;
+// empty names and NUL bytes are fs.ErrInvalid; Remove, RemoveAll and
+// Rename (replacing a file) behave as in package os; testing/fstest.TestFS
+// passes on the [workspace.FS] view of a tree with nested directories, an
+// empty file and a binary file; concurrent calls are safe.
 //
 // # Requirements on the sandbox
 //

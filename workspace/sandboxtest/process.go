@@ -24,14 +24,7 @@ var processTests = []testCase{
 // when the sandbox cannot spawn processes or Config.SkipProcesses is set.
 func (h *harness) processes(t *testing.T) (workspace.Sandbox, workspace.ProcessManager) {
 	t.Helper()
-	if h.cfg.SkipProcesses {
-		t.Skip("Config.SkipProcesses")
-	}
-	sb := h.sandbox(t)
-	ps, ok := sb.(workspace.ProcessSpawner)
-	if !ok {
-		t.Skipf("%T does not implement workspace.ProcessSpawner", sb)
-	}
+	sb, ps := capability[workspace.ProcessSpawner](t, h, h.cfg.SkipProcesses, "SkipProcesses", "workspace.ProcessSpawner")
 	pm := ps.Processes()
 	if pm == nil {
 		t.Fatal("Processes() returned nil")

@@ -38,6 +38,11 @@ type Config struct {
 	// it does.
 	SkipProcesses bool
 
+	// SkipFilesystem skips the Filesystem subtests even when the sandbox
+	// implements workspace.FilesystemProvider. Without it they run exactly
+	// when it does.
+	SkipFilesystem bool
+
 	// Parallel runs the subtests of each group in parallel with each other
 	// (t.Parallel), as many at once as go test's -parallel flag allows
 	// (GOMAXPROCS by default). It makes the suite faster against a local
@@ -83,6 +88,7 @@ func groups() []group {
 		{"Exec", execTests},
 		{"Info", infoTests},
 		{"Processes", processTests},
+		{"Filesystem", filesystemTests},
 	}
 }
 
@@ -166,6 +172,22 @@ func (h *harness) sandbox(t *testing.T) workspace.Sandbox {
 		}
 	})
 	return sb
+}
+
+// capability returns a new sandbox and its optional capability C (an
+// interface, named iface), or skips t when the sandbox lacks it or the
+// Config flag named flag (set: skip) says so.
+func capability[C any](t *testing.T, h *harness, skip bool, flag, iface string) (workspace.Sandbox, C) {
+	t.Helper()
+	if skip {
+		t.Skip("Config." + flag)
+	}
+	sb := h.sandbox(t)
+	c, ok := sb.(C)
+	if !ok {
+		t.Skipf("%T does not implement %s", sb, iface)
+	}
+	return sb, c
 }
 
 // started returns a new sandbox that has been started.

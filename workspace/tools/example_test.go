@@ -40,6 +40,10 @@ func Example() {
 	// execute_command
 	// get_process_output
 	// kill_process
+	// read_file
+	// write_file
+	// edit_file
+	// list_files
 	// hello
 	// stderr:
 	// oops

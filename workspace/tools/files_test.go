@@ -21,7 +21,9 @@ func TestFileTools(t *testing.T) {
 	if fc := decode[tools.FileContent](t, res); fc.StartLine != 1 || fc.EndLine != 5 || fc.More || !strings.HasPrefix(fc.Content, "package main\n") {
 		t.Errorf("structured: %+v", fc)
 	}
-	res = call(t, kit, "read_file", `{"path":"/src/app/main.go","offset":3,"limit":2}`)
+	// Absolute names work too: the working directory is pwd's.
+	pwd := strings.TrimSpace(decode[tools.CommandOutput](t, call(t, kit, "execute_command", `{"command":"pwd"}`)).Stdout)
+	res = call(t, kit, "read_file", `{"path":"`+pwd+`/src/app/main.go","offset":3,"limit":2}`)
 	want(t, res, false, "     3\tfunc main() {\n     4\t\tprintln(\"hi\")\n[… the file goes on; read on with offset 5 …]")
 	if fc := decode[tools.FileContent](t, res); fc.StartLine != 3 || fc.EndLine != 4 || !fc.More {
 		t.Errorf("structured: %+v", fc)
@@ -62,21 +64,25 @@ func TestFileToolErrors(t *testing.T) {
 	kit := newKit(t, sb, nil)
 	want(t, call(t, kit, "write_file", `{"path":"bin","content":"a\u0000b"}`), false)
 	want(t, call(t, kit, "write_file", `{"path":"empty","content":""}`), false)
+	want(t, call(t, kit, "write_file", `{"path":"src/keep","content":""}`), false)
 	want(t, call(t, kit, "write_file", `{"path":"long","content":"`+strings.Repeat("é", 1500)+`\nend\n"}`), false)
 	for _, tc := range []struct{ tool, input, want string }{
-		{"read_file", `{"path":"missing.txt"}`, "read_file: openat missing.txt: no such file or directory"},
-		{"read_file", `{"path":"../outside"}`, "read_file: openat ../outside: path escapes from parent"},
+		{"read_file", `{"path":"missing.txt"}`, "read_file: open missing.txt: file does not exist"},
+		{"read_file", `{"path":"src"}`, "read_file: open src: is a directory"},
+		{"read_file", `{"path":"~/notes"}`, `read_file: open ~/notes: invalid name: "~" is not expanded`},
 		{"read_file", `{"path":"bin"}`, "bin is not a text file"},
 		{"read_file", `{"path":"empty","offset":3}`, "offset 3 is past the end of empty, which has 0 lines"},
 		{"read_file", `{}`, `field "path" is required`},
 		{"read_file", `{"path":"x","limit":0}`, `field "limit" must be from 1 to 10000 lines`},
 		{"write_file", `{"path":"x"}`, `field "content" is required`},
-		{"write_file", `{"path":"../x","content":""}`, "escapes from parent"},
-		{"edit_file", `{"path":"missing","old_string":"a","new_string":"b"}`, "edit_file: openat missing: no such file"},
+		{"write_file", `{"path":"src","content":""}`, "write_file: write src: is a directory"},
+		{"write_file", `{"path":"a\u0000b","content":""}`, "write_file: write a\x00b: invalid name: name contains a NUL byte"},
+		{"edit_file", `{"path":"missing","old_string":"a","new_string":"b"}`, "edit_file: read missing: file does not exist"},
 		{"edit_file", `{"path":"x","old_string":"","new_string":"b"}`, `field "old_string" is required and must not be empty`},
 		{"edit_file", `{"path":"x","old_string":"a","new_string":"a"}`, `field "new_string" is the same as old_string`},
 		{"edit_file", `{"path":"x","old_string":"a"}`, `field "new_string" is required`},
-		{"list_files", `{"path":"missing"}`, "list_files: openat missing: no such file"},
+		{"list_files", `{"path":"missing"}`, "list_files: readdir missing: file does not exist"},
+		{"list_files", `{"path":"bin"}`, "list_files: readdir bin: not a directory"},
 		{"list_files", `{"max_entries":0}`, `field "max_entries" must be from 1 to 5000`},
 	} {
 		want(t, call(t, kit, tc.tool, tc.input), true, tc.want)

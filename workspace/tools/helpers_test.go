@@ -11,7 +11,6 @@ import (
 
 	"github.com/agentworkspace/daytona"
 	"github.com/agentworkspace/daytona/daytonatest"
-	"github.com/agentworkspace/daytona/internal/rootfs"
 	"github.com/agentworkspace/daytona/workspace"
 	"github.com/agentworkspace/daytona/workspace/tools"
 )
@@ -40,18 +39,19 @@ func newSandbox(t *testing.T, opts ...daytona.Option) *daytona.Sandbox {
 	return sb
 }
 
-// newFilesSandbox returns a started sandbox with a Filesystem over its
-// working directory (daytonatest's sandboxes are directories of this
-// machine), standing in for the Filesystem daytona does not implement yet.
-func newFilesSandbox(t *testing.T) rootfs.Sandbox {
-	t.Helper()
-	sb, err := rootfs.Local(t.Context(), newSandbox(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sb.FS.Close() })
-	return sb
+// newFilesSandbox returns a started daytona.Sandbox, which offers
+// processes and files.
+func newFilesSandbox(t *testing.T) *daytona.Sandbox { return newSandbox(t) }
+
+// processesOnly hides a sandbox's filesystem: the sandbox of a provider
+// that runs processes but has no file access.
+type processesOnly struct {
+	workspace.Sandbox
+	workspace.ProcessSpawner
 }
+
+// withoutFiles returns sb without its filesystem.
+func withoutFiles(sb *daytona.Sandbox) processesOnly { return processesOnly{sb, sb} }
 
 func newKit(t *testing.T, sb workspace.Sandbox, opts *tools.Options) *tools.Toolkit {
 	t.Helper()

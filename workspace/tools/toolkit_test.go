@@ -29,8 +29,8 @@ func TestToolsFollowCapabilities(t *testing.T) {
 	if got := names(newKit(t, sb, nil)); !slices.Equal(got, all) {
 		t.Errorf("with processes and files: %q; want %q", got, all)
 	}
-	if got := names(newKit(t, sb.ProcessSandbox, nil)); !slices.Equal(got, all[:3]) {
-		t.Errorf("daytona.Sandbox: %q; want %q", got, all[:3])
+	if got := names(newKit(t, withoutFiles(sb), nil)); !slices.Equal(got, all[:3]) {
+		t.Errorf("processes without files: %q; want %q", got, all[:3])
 	}
 	kit := newKit(t, commandOnly{sb}, nil)
 	if got := names(kit); !slices.Equal(got, all[:1]) {
@@ -99,7 +99,7 @@ func TestOptionsNames(t *testing.T) {
 }
 
 func TestOptionsErrors(t *testing.T) {
-	sb := newSandbox(t)
+	sb := withoutFiles(newSandbox(t))
 	for _, tc := range []struct {
 		opts tools.Options
 		want string

@@ -1,0 +1,352 @@
+package daytona
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+)
+
+// Downloads and uploads, streamed through the toolbox: the SDK's
+// DownloadFile and UploadFile hold whole files in memory (several times
+// over) and are cut off by its 60 s client timeout.
+
+// download requests name's content from offset off (a Range request when
+// off > 0). A 400 for a directory becomes errIsDir (one more request, to
+// tell a directory from a path through a file).
+func (f *Filesystem) download(ctx context.Context, op, name string, off int64) (*http.Response, error) {
+	c := &fileCall{op: op, name: name, what: "download " + quoted(name),
+		method: http.MethodGet, path: "/files/download", query: url.Values{"path": {name}}}
+	if off > 0 {
+		c.header = http.Header{"Range": {"bytes=" + strconv.FormatInt(off, 10) + "-"}}
+	}
+	resp, err := f.do(ctx, c)
+	if errors.Is(err, errNameRefused) {
+		if fi, serr := f.stat(ctx, name); serr == nil && fi.IsDir() {
+			return nil, &fs.PathError{Op: op, Path: name, Err: errIsDir}
+		}
+	}
+	return resp, err
+}
+
+// ReadFile returns the whole content of the named file.
+func (f *Filesystem) ReadFile(ctx context.Context, name string) ([]byte, error) {
+	if err := f.begin(ctx, "read", name); err != nil {
+		return nil, err
+	}
+	resp, err := f.download(ctx, "read", name, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	var buf bytes.Buffer
+	if n := resp.ContentLength; n > 0 {
+		buf.Grow(int(min(n, 1<<30)))
+	}
+	if _, err := buf.ReadFrom(resp.Body); err != nil {
+		return nil, &fs.PathError{Op: "read", Path: name, Err: wrapCtx(ctx, "download "+quoted(name), err)}
+	}
+	return buf.Bytes(), nil
+}
+
+// Open returns a stream of the named file's content; a missing file, or a
+// directory, is reported at once. ctx bounds the whole read. The stream
+// implements io.Seeker: a Seek elsewhere makes the next Read ask for the
+// content from there (an HTTP Range request), and SeekEnd is relative to
+// the size the file had when it was opened. A transfer cut short is an
+// error (io.ErrUnexpectedEOF), never a short file.
+func (f *Filesystem) Open(ctx context.Context, name string) (io.ReadCloser, error) {
+	if err := f.begin(ctx, "open", name); err != nil {
+		return nil, err
+	}
+	resp, err := f.download(ctx, "open", name, 0)
+	if err != nil {
+		return nil, err
+	}
+	return &fileReader{ctx: ctx, f: f, name: name, body: resp.Body, size: resp.ContentLength}, nil
+}
+
+// fileReader is the stream Open returns.
+type fileReader struct {
+	ctx  context.Context
+	f    *Filesystem
+	name string
+
+	mu     sync.Mutex    // guards the fields below
+	body   io.ReadCloser // nil after a Seek elsewhere
+	at     int64         // where body is
+	off    int64         // where the next Read starts
+	size   int64         // the size when opened; -1 if unknown
+	closed bool
+}
+
+// Read reads from the current offset.
+func (r *fileReader) Read(p []byte) (int, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return 0, &fs.PathError{Op: "read", Path: r.name, Err: fs.ErrClosed}
+	}
+	if r.body == nil || r.at != r.off {
+		if r.size >= 0 && r.off >= r.size {
+			return 0, io.EOF
+		}
+		if err := r.reopen(); err != nil {
+			return 0, err
+		}
+	}
+	n, err := r.body.Read(p)
+	r.at += int64(n)
+	r.off += int64(n)
+	if err != nil && err != io.EOF {
+		err = &fs.PathError{Op: "read", Path: r.name, Err: wrapCtx(r.ctx, "download "+quoted(r.name), err)}
+	}
+	return n, err
+}
+
+// reopen asks for the content from r.off, with r.mu held. A server that
+// ignores the Range header sends everything: the bytes before r.off are
+// read and dropped.
+func (r *fileReader) reopen() error {
+	if r.body != nil {
+		r.body.Close()
+		r.body = nil
+	}
+	resp, err := r.f.download(r.ctx, "read", r.name, r.off)
+	if err != nil {
+		return err
+	}
+	r.body, r.at = resp.Body, 0
+	if resp.StatusCode == http.StatusPartialContent {
+		if !strings.HasPrefix(resp.Header.Get("Content-Range"), "bytes "+strconv.FormatInt(r.off, 10)+"-") {
+			return &fs.PathError{Op: "read", Path: r.name, Err: wrapErr("download "+quoted(r.name),
+				fmt.Errorf("asked for bytes from %d, got the range %q", r.off, resp.Header.Get("Content-Range")))}
+		}
+		r.at = r.off
+		return nil
+	}
+	n, err := io.CopyN(io.Discard, r.body, r.off)
+	r.at = n
+	if err != nil && err != io.EOF {
+		return &fs.PathError{Op: "read", Path: r.name, Err: wrapCtx(r.ctx, "download "+quoted(r.name), err)}
+	}
+	return nil
+}
+
+// Seek sets the offset of the next Read; it sends nothing.
+func (r *fileReader) Seek(offset int64, whence int) (int64, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return 0, &fs.PathError{Op: "seek", Path: r.name, Err: fs.ErrClosed}
+	}
+	switch whence {
+	case io.SeekStart:
+	case io.SeekCurrent:
+		offset += r.off
+	case io.SeekEnd:
+		if r.size < 0 {
+			return 0, &fs.PathError{Op: "seek", Path: r.name, Err: errors.New("size unknown: the server sent no Content-Length")}
+		}
+		offset += r.size
+	default:
+		return 0, &fs.PathError{Op: "seek", Path: r.name, Err: fs.ErrInvalid}
+	}
+	if offset < 0 {
+		return 0, &fs.PathError{Op: "seek", Path: r.name, Err: fs.ErrInvalid}
+	}
+	r.off = offset
+	return offset, nil
+}
+
+// Close ends the transfer. A second Close reports fs.ErrClosed.
+func (r *fileReader) Close() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return &fs.PathError{Op: "close", Path: r.name, Err: fs.ErrClosed}
+	}
+	r.closed = true
+	if r.body != nil {
+		return r.body.Close()
+	}
+	return nil
+}
+
+// WriteFile writes data to the named file, creating it and any missing
+// parent directories, or replacing its content. It is Create with data.
+func (f *Filesystem) WriteFile(ctx context.Context, name string, data []byte, perm fs.FileMode) error {
+	if err := f.begin(ctx, "write", name); err != nil {
+		return err
+	}
+	return f.write(ctx, name, perm, &uploadSource{data: data, fixed: true})
+}
+
+// Create writes everything read from r to the named file, creating it and
+// any missing parent directories (Daytona creates those with mode 0750), or
+// replacing its content, in constant memory. It returns once it has
+// stopped reading r; a Read of r that blocks keeps it waiting.
+//
+// The write goes straight to the file, in three steps: Stat (a directory
+// at name is refused before anything is sent), the upload, and for a file
+// it created, setting its mode to perm (the sandbox's umask is not
+// applied; perm 0644, the mode Daytona's daemon gives new files under its
+// usual umask 022, needs no request). Daytona receives the whole upload
+// before it opens the file, so an upload cut short (a broken connection, a
+// cancelled ctx, an error from r) leaves the file as it was. Once it has
+// the content, Daytona truncates the file and writes it; if that fails
+// (a full disk), the error says the file may be left partly written. An
+// existing file keeps its mode, and a symbolic link is written through.
+// Uploading to a temporary name and renaming is not possible: Daytona's
+// move refuses to replace a file.
+func (f *Filesystem) Create(ctx context.Context, name string, r io.Reader, perm fs.FileMode) error {
+	if err := f.begin(ctx, "write", name); err != nil {
+		return err
+	}
+	if r == nil {
+		return &fs.PathError{Op: "write", Path: name, Err: &badName{"nil reader"}}
+	}
+	return f.write(ctx, name, perm, &uploadSource{r: r})
+}
+
+// write is WriteFile and Create after their checks.
+func (f *Filesystem) write(ctx context.Context, name string, perm fs.FileMode, src *uploadSource) error {
+	if err := checkPerm("write", name, perm); err != nil {
+		return err
+	}
+	created, err := f.checkWritable(ctx, name)
+	if err != nil {
+		return err
+	}
+	c := &fileCall{op: "write", name: name, what: "upload " + quoted(name), refused: errWrite,
+		method: http.MethodPost, path: "/files/upload", query: url.Values{"path": {name}},
+		body: src.body}
+	if err := f.upload(ctx, c, src); err != nil {
+		return err
+	}
+	if !created || perm.Perm() == 0o644 {
+		return nil
+	}
+	err = f.run(ctx, &fileCall{op: "chmod", name: name, what: "set the mode of " + quoted(name),
+		method: http.MethodPost, path: "/files/permissions",
+		query: url.Values{"path": {name}, "mode": {fmt.Sprintf("%04o", perm.Perm())}}})
+	if err != nil {
+		return fmt.Errorf("daytona: %s was written, but its mode could not be set: %w", quoted(name), err)
+	}
+	return nil
+}
+
+// checkWritable stats name before a write: a directory is refused, a
+// missing file will be created, other refusals are returned.
+func (f *Filesystem) checkWritable(ctx context.Context, name string) (created bool, err error) {
+	fi, err := f.stat(ctx, name)
+	var pe *fs.PathError
+	switch {
+	case err == nil && fi.IsDir():
+		return false, &fs.PathError{Op: "write", Path: name, Err: errIsDir}
+	case err == nil:
+		return false, nil
+	case !errors.As(err, &pe):
+		return false, err
+	case errors.Is(err, fs.ErrNotExist):
+		return true, nil
+	}
+	return false, &fs.PathError{Op: "write", Path: name, Err: pe.Err}
+}
+
+// upload sends the upload, trying again after a dead sandbox only when the
+// content can be sent again (a refusal by a sandbox that is not running
+// means nothing reached it).
+func (f *Filesystem) upload(ctx context.Context, c *fileCall, src *uploadSource) error {
+	_, err := resubmitOnce(ctx, f.s, c.what, func(r *remote) (struct{}, error) {
+		resp, err := c.send(ctx, r)
+		var ns *notStarted
+		if errors.As(err, &ns) && !src.replayable() {
+			err = wrapCtx(ctx, c.what, ns.err)
+			var e *Error
+			if errors.As(err, &e) {
+				e.hint = "the sandbox was not running, so nothing was written; the content was already read and cannot be sent again"
+			}
+			return struct{}{}, err
+		}
+		if err != nil {
+			return struct{}{}, err
+		}
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+		return struct{}{}, resp.Body.Close()
+	})
+	return err
+}
+
+// uploadSource is the content of a write: WriteFile's bytes, which can be
+// sent again, or Create's reader, which can be only if nothing was read
+// from it yet.
+type uploadSource struct {
+	data  []byte
+	fixed bool // data is the content (even if empty)
+	r     io.Reader
+	read  atomic.Int64 // bytes read from r
+}
+
+func (s *uploadSource) replayable() bool { return s.fixed || s.read.Load() == 0 }
+
+// Read reads from r, counting.
+func (s *uploadSource) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	s.read.Add(int64(n))
+	return n, err
+}
+
+// body returns the multipart body of one attempt: the part "file" around
+// the content, its content type, and its length if known.
+func (s *uploadSource) body() (io.ReadCloser, string, int64) {
+	var frame bytes.Buffer
+	mw := multipart.NewWriter(&frame)
+	_, _ = mw.CreateFormFile("file", "upload") // writing to a bytes.Buffer cannot fail
+	headLen := frame.Len()
+	_ = mw.Close()
+	head, tail := frame.Bytes()[:headLen], frame.Bytes()[headLen:]
+	var content io.Reader = s
+	length := int64(-1)
+	if s.fixed {
+		content = bytes.NewReader(s.data)
+		length = int64(len(head) + len(s.data) + len(tail))
+	}
+	return &uploadBody{r: io.MultiReader(bytes.NewReader(head), content, bytes.NewReader(tail))}, mw.FormDataContentType(), length
+}
+
+// uploadBody is a request body that, once closed, never reads its source
+// again. Close waits for a Read in progress, so that when the request is
+// over the caller's reader is no longer in use.
+type uploadBody struct {
+	mu     sync.Mutex
+	r      io.Reader
+	closed bool
+}
+
+var errUploadOver = errors.New("daytona: upload already over")
+
+func (b *uploadBody) Read(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return 0, errUploadOver
+	}
+	return b.r.Read(p)
+}
+
+func (b *uploadBody) Close() error {
+	b.mu.Lock()
+	b.closed = true
+	b.mu.Unlock()
+	return nil
+}

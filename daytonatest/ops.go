@@ -51,6 +51,7 @@ var operations = []Op{
 	OpCreate, OpGet, OpList, OpListPaginated, OpStart, OpStop, OpArchive, OpDelete, OpToolboxProxyURL,
 	OpExecute, OpCreateSession, OpListSessions, OpGetSession, OpDeleteSession, OpSessionExec,
 	OpGetCommand, OpCommandLogs, OpFollowLogs, OpSendInput, OpWorkDir, OpHomeDir,
+	OpPreviewURL, OpSignedPreviewURL, OpExpirePreviewURL, OpLastActivity, OpSetAutoStop, OpMetrics, OpPortInUse,
 }
 
 // checkOp returns an error naming the valid operations unless op is one.

@@ -26,9 +26,14 @@ import (
 // stubTools are the names the stub is installed under.
 var stubTools = []string{"s3fs", "gcsfuse", "blobfuse2", "mountpoint", "umount", "fusermount", "fusermount3"}
 
-// mountLogEnv names the directory where a sandbox's stubs keep their
-// records.
-const mountLogEnv = "DAYTONATEST_MOUNT_LOG"
+// mountLogEnv names the directory where a sandbox's stubs keep the record
+// of their calls, for the sandbox's life; mountStateEnv the one where they
+// keep what is mounted, for one run of the sandbox (a stop unmounts
+// everything, as a container's FUSE mounts end with it).
+const (
+	mountLogEnv   = "DAYTONATEST_MOUNT_LOG"
+	mountStateEnv = "DAYTONATEST_MOUNT_STATE"
+)
 
 // stubScript is the stub, one script for every tool (told apart by $0).
 const stubScript = `#!/bin/sh
@@ -36,7 +41,8 @@ const stubScript = `#!/bin/sh
 # fusermount: no FUSE here. It records mounts, and mounts nothing.
 set -f
 log=${` + mountLogEnv + `:?` + mountLogEnv + ` is not set}
-mkdir -p "$log/calls" && touch "$log/mounted" || exit 70
+state=${` + mountStateEnv + `:?` + mountStateEnv + ` is not set}
+mkdir -p "$log/calls" "$state" && touch "$state/mounted" || exit 70
 tool=${0##*/}
 target= skip=
 for a in "$@"; do
@@ -49,16 +55,16 @@ for a in "$@"; do
 done
 case $tool in
 mountpoint)
-  if grep -qxF -- "$target" "$log/mounted"; then
+  if grep -qxF -- "$target" "$state/mounted"; then
     [ "$1" = -q ] || echo "$target is a mountpoint"
     exit 0
   fi
   [ "$1" = -q ] || echo "$target is not a mountpoint"
   exit 32 ;;
 umount|fusermount|fusermount3)
-  if grep -qxF -- "$target" "$log/mounted"; then
-    grep -vxF -- "$target" "$log/mounted" > "$log/mounted.tmp"
-    mv "$log/mounted.tmp" "$log/mounted"
+  if grep -qxF -- "$target" "$state/mounted"; then
+    grep -vxF -- "$target" "$state/mounted" > "$state/mounted.tmp"
+    mv "$state/mounted.tmp" "$state/mounted"
     exit 0
   fi
   echo "$tool: $target: not mounted" >&2
@@ -86,7 +92,7 @@ if [ -f "$log/fail" ]; then
   rm -f "$log/fail"
   exit 1
 fi
-printf '%s\n' "$target" >> "$log/mounted"
+printf '%s\n' "$target" >> "$state/mounted"
 `
 
 // WithMountStubs puts stub s3fs, gcsfuse and blobfuse2 executables (and
@@ -130,6 +136,8 @@ func (s *Server) sandboxEnvLocked(sb *sandbox) map[string]string {
 	path := first(env["PATH"], os.Getenv("PATH"), "/usr/local/bin:/usr/bin:/bin")
 	env["PATH"] = s.svc.stubDir + ":" + path
 	env[mountLogEnv] = filepath.Join(sb.dir, "mount-stubs")
+	sb.svc.stubState = filepath.Join(sb.dir, "mount-stubs", "run-"+strconv.Itoa(s.tbSeq))
+	env[mountStateEnv] = sb.svc.stubState
 	return env
 }
 
@@ -157,21 +165,22 @@ type StubFile struct {
 	Mode    fs.FileMode `json:"mode"` // permission bits
 }
 
-// stubLog returns the stubs' record directory of a sandbox.
-func (s *Server) stubLog(idOrName string) (string, error) {
+// stubLog returns the stubs' record directory of a sandbox, and their
+// state directory for its current run.
+func (s *Server) stubLog(idOrName string) (log, state string, err error) {
 	sb, err := s.lockSandbox(idOrName)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	defer s.mu.Unlock()
-	return filepath.Join(sb.dir, "mount-stubs"), nil
+	return filepath.Join(sb.dir, "mount-stubs"), sb.svc.stubState, nil
 }
 
 // MountCalls returns the runs of the stub mount tools in a sandbox, oldest
 // first (see WithMountStubs). An unknown sandbox is an error that matches
 // [ErrSandboxNotFound].
 func (s *Server) MountCalls(idOrName string) ([]MountCall, error) {
-	log, err := s.stubLog(idOrName)
+	log, _, err := s.stubLog(idOrName)
 	if err != nil {
 		return nil, err
 	}
@@ -213,14 +222,15 @@ func readMountCall(dir string) (MountCall, bool) {
 }
 
 // Mounted returns the mount points the stub tools hold mounted in a
-// sandbox, sorted. An unknown sandbox is an error that matches
+// sandbox, sorted. A stop of the sandbox ends them, as it ends a
+// container's FUSE mounts. An unknown sandbox is an error that matches
 // [ErrSandboxNotFound].
 func (s *Server) Mounted(idOrName string) ([]string, error) {
-	log, err := s.stubLog(idOrName)
-	if err != nil {
-		return nil, err
+	_, state, err := s.stubLog(idOrName)
+	if err != nil || state == "" {
+		return []string{}, err
 	}
-	data, _ := os.ReadFile(filepath.Join(log, "mounted"))
+	data, _ := os.ReadFile(filepath.Join(state, "mounted"))
 	out := []string{}
 	for _, line := range strings.Split(string(data), "\n") {
 		if line != "" {
@@ -236,7 +246,7 @@ func (s *Server) Mounted(idOrName string) ([]string, error) {
 // its call. An unknown sandbox is an error that matches
 // [ErrSandboxNotFound].
 func (s *Server) FailNextMount(idOrName, message string) error {
-	log, err := s.stubLog(idOrName)
+	log, _, err := s.stubLog(idOrName)
 	if err != nil {
 		return err
 	}

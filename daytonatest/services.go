@@ -51,6 +51,9 @@ type sandboxServices struct {
 	activity time.Time
 	// metrics replaces the measured figures, once SetMetrics was called.
 	metrics *Metrics
+	// stubState is where the stub mount tools of the sandbox's current
+	// run keep what is mounted (WithMountStubs).
+	stubState string
 }
 
 // rotateToken gives the sandbox a new preview token, as every start does.

@@ -9,3 +9,11 @@ func SetSyncWindow(d time.Duration) (restore func()) {
 	syncWindow = d
 	return func() { syncWindow = old }
 }
+
+// KeepAliveHolders returns how many commands and processes the keep-alive
+// is counting (its refresher runs while there is one).
+func KeepAliveHolders(s *Sandbox) int {
+	s.svc.keep.mu.Lock()
+	defer s.svc.keep.mu.Unlock()
+	return s.svc.keep.n
+}

@@ -263,3 +263,25 @@ func retryInputPipe(ctx context.Context, send func() error) error {
 		}
 	}
 }
+
+// Waiting for a port: the daemon's in-use check is polled, from
+// portPollMin up to portPollMax between checks.
+const (
+	portPollMin = 50 * time.Millisecond
+	portPollMax = time.Second
+)
+
+// waitForPort calls check until it reports the port in use, fails, or ctx
+// ends (an error matching ctx.Err()).
+func waitForPort(ctx context.Context, check func() (bool, error)) error {
+	b := backoff{next: portPollMin, max: portPollMax}
+	for {
+		ok, err := check()
+		if err != nil || ok {
+			return err
+		}
+		if err := b.wait(ctx); err != nil {
+			return wrapErr("wait for port", err)
+		}
+	}
+}

@@ -62,6 +62,8 @@ type Sandbox struct {
 	labelID    string // the logical id read from the remote's label (cfg.idFromLabel)
 	attempted  bool   // a start has been attempted
 	destroyed  bool   // Destroy was called: only Destroy and GetInfo still work
+
+	svc services // keep-alive (services.go)
 }
 
 // flight is an operation in progress that concurrent callers share.

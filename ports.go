@@ -1,0 +1,196 @@
+package daytona
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	sdkerrors "github.com/daytonaio/daytona/libs/sdk-go/pkg/errors"
+
+	"github.com/agentworkspace/daytona/internal/shell"
+	"github.com/agentworkspace/daytona/workspace"
+)
+
+// Preview URLs. Daytona reaches a port of a sandbox at
+// https://{port}-{sandbox id}.{proxy domain}; a private sandbox's requests
+// must carry its preview token (the same for every port, new at every
+// start), a public one's need nothing. Signed URLs carry an expiring token
+// of their own in the host name instead. Requests from a browser-like
+// User-Agent are shown a warning page unless they carry
+// X-Daytona-Skip-Preview-Warning: true, and a request without a valid
+// token is redirected to a login page.
+
+// Headers of Daytona's preview proxy (apps/proxy/pkg/proxy/proxy.go:38,
+// warning_page.go at v0.173.0).
+const (
+	// PreviewTokenHeader carries a private sandbox's preview token.
+	PreviewTokenHeader = "X-Daytona-Preview-Token"
+	// PreviewSkipWarningHeader, set to "true", skips the warning page
+	// shown to browser-like clients.
+	PreviewSkipWarningHeader = "X-Daytona-Skip-Preview-Warning"
+)
+
+// Limits of signed preview URLs.
+const (
+	MinSignedURLTTL = time.Second
+	MaxSignedURLTTL = 24 * time.Hour
+)
+
+// checkPort rejects a port outside 1-65535 before any request.
+func checkPort(op string, port int) error {
+	if !workspace.ValidPort(port) {
+		return invalid("%s: port %d is outside 1-65535", op, port)
+	}
+	return nil
+}
+
+// PortURL returns the URL at which port of the sandbox is reached from
+// outside, starting the sandbox if needed, with the headers a client must
+// send: the preview token, and the header that skips Daytona's warning
+// page for browser-like clients. Send them with every request (u.NewRequest
+// does); they are needed unless the sandbox is public (WithPublic). The
+// token changes at every start, so get a new URL after a restart. Whether
+// anything listens on the port is not checked; see WaitForPort.
+func (s *Sandbox) PortURL(ctx context.Context, port int) (*workspace.PortURL, error) {
+	if err := s.check(ctx, "PortURL"); err != nil {
+		return nil, err
+	}
+	if err := checkPort("PortURL", port); err != nil {
+		return nil, err
+	}
+	r, err := s.ensureRunning(ctx)
+	if err != nil {
+		return nil, err
+	}
+	link, err := r.sb.GetPreviewLink(ctx, port)
+	if err != nil {
+		return nil, wrapCtx(ctx, "get the preview URL of port "+strconv.Itoa(port), err)
+	}
+	return &workspace.PortURL{
+		Port:  port,
+		URL:   strings.TrimRight(link.URL, "/"),
+		Token: link.Token,
+		Headers: map[string]string{
+			PreviewTokenHeader:       link.Token,
+			PreviewSkipWarningHeader: "true",
+		},
+	}, nil
+}
+
+// SignedPortURL returns a URL for port that works without any header,
+// public or not, until ttl has passed (rounded up to whole seconds,
+// between MinSignedURLTTL and MaxSignedURLTTL) or ExpirePortURL revokes
+// it; its Token is part of the URL. It starts the sandbox if needed. A
+// browser that has used it keeps access for up to an hour through a
+// cookie, even after it expires.
+func (s *Sandbox) SignedPortURL(ctx context.Context, port int, ttl time.Duration) (*workspace.PortURL, error) {
+	if err := s.check(ctx, "SignedPortURL"); err != nil {
+		return nil, err
+	}
+	if err := checkPort("SignedPortURL", port); err != nil {
+		return nil, err
+	}
+	if ttl < MinSignedURLTTL || ttl > MaxSignedURLTTL {
+		return nil, invalid("SignedPortURL: ttl %v is outside %v-%v", ttl, MinSignedURLTTL, MaxSignedURLTTL)
+	}
+	seconds := int(math.Ceil(ttl.Seconds()))
+	r, err := s.ensureRunning(ctx)
+	if err != nil {
+		return nil, err
+	}
+	issued := time.Now()
+	link, err := r.sb.GetSignedPreviewLink(ctx, port, seconds)
+	if err != nil {
+		return nil, wrapCtx(ctx, "get a signed preview URL of port "+strconv.Itoa(port), err)
+	}
+	return &workspace.PortURL{
+		Port:      port,
+		URL:       strings.TrimRight(link.URL, "/"),
+		Token:     link.Token,
+		Headers:   map[string]string{PreviewSkipWarningHeader: "true"},
+		ExpiresAt: issued.Add(time.Duration(seconds) * time.Second),
+	}, nil
+}
+
+// ExpirePortURL revokes a URL returned by SignedPortURL (by its Port and
+// Token), starting the sandbox if needed. Expiring an expired or unknown
+// token succeeds. A URL without a token, or with an invalid port, is an
+// error matching ErrInvalidInput.
+func (s *Sandbox) ExpirePortURL(ctx context.Context, u *workspace.PortURL) error {
+	if err := s.check(ctx, "ExpirePortURL"); err != nil {
+		return err
+	}
+	if u == nil || u.Token == "" {
+		return invalid("ExpirePortURL: the URL has no token (only SignedPortURL's URLs can be expired)")
+	}
+	if err := checkPort("ExpirePortURL", u.Port); err != nil {
+		return err
+	}
+	r, err := s.ensureRunning(ctx)
+	if err != nil {
+		return err
+	}
+	if err := r.sb.ExpireSignedPreviewLink(ctx, u.Port, u.Token); err != nil {
+		return wrapCtx(ctx, "expire a signed preview URL of port "+strconv.Itoa(u.Port), err)
+	}
+	return nil
+}
+
+// Ports the daemon's in-use check accepts
+// (apps/daemon/pkg/toolbox/port/detector.go:98-110 at v0.173.0).
+const (
+	inUseMinPort = 3000
+	inUseMaxPort = 9999
+)
+
+// WaitForPort returns once something in the sandbox listens on port (TCP,
+// IPv4 or IPv6), starting the sandbox if needed, or returns an error
+// matching ctx.Err() when ctx ends first. Ports 3000-9999 are checked
+// with the daemon's in-use endpoint, polled; other ports with a command
+// that tries to connect until it succeeds (it needs bash, as every
+// command here does). A port outside 1-65535 is an error before any
+// request.
+func (s *Sandbox) WaitForPort(ctx context.Context, port int) error {
+	if err := s.check(ctx, "WaitForPort"); err != nil {
+		return err
+	}
+	if err := checkPort("WaitForPort", port); err != nil {
+		return err
+	}
+	if port < inUseMinPort || port > inUseMaxPort {
+		return s.probePort(ctx, port)
+	}
+	return waitForPort(ctx, func() (bool, error) {
+		r, err := s.ensureRunning(ctx)
+		if err != nil {
+			return false, err
+		}
+		res, resp, err := r.sb.ToolboxClient.PortAPI.IsPortInUse(ctx, int32(port)).Execute()
+		if err != nil {
+			return false, wrapCtx(ctx, "check port "+strconv.Itoa(port), sdkerrors.ConvertToolboxError(err, resp))
+		}
+		return res.GetIsInUse(), nil
+	})
+}
+
+// probeScript connects to the port on the loopback addresses until one
+// accepts, with bash's /dev/tcp.
+const probeScript = `until (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null || (exec 3<>"/dev/tcp/::1/$1") 2>/dev/null; do sleep 0.2; done`
+
+// probePort waits for a port the daemon's in-use check does not accept,
+// with one command that runs until the port accepts connections (or ctx
+// ends, which kills it).
+func (s *Sandbox) probePort(ctx context.Context, port int) error {
+	res, err := s.ExecuteCommand(ctx, "bash -c "+shell.Quote(probeScript)+" probe", []string{strconv.Itoa(port)},
+		&workspace.ExecOptions{Timeout: workspace.NoTimeout, MaxRetainedBytes: 4096})
+	switch {
+	case err != nil:
+		return fmt.Errorf("daytona: wait for port %d: %w", port, stripPrefix(err))
+	case !res.Success():
+		return fmt.Errorf("daytona: wait for port %d: the probe failed with exit code %d: %s", port, res.ExitCode, strings.TrimSpace(res.Stderr))
+	}
+	return nil
+}

@@ -141,6 +141,7 @@ type acquired struct {
 	createdAt time.Time
 	workDir   string
 	logicalID string // the remote's mastra-sandbox-id label, if known
+	created   bool   // this start created the remote sandbox
 }
 
 // acquire finds or creates the remote sandbox, as Mastra's start does:
@@ -171,7 +172,7 @@ func (s *Sandbox) acquire(ctx context.Context) (acquired, error) {
 		if err != nil {
 			return acquired{}, wrapCtx(ctx, "create sandbox", err)
 		}
-		a.logicalID = s.createLabelID()
+		a.logicalID, a.created = s.createLabelID(), true
 	}
 	a.r = &remote{sb: sb}
 	a.workDir = s.detectWorkDir(ctx, sb)

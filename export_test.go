@@ -17,3 +17,9 @@ func KeepAliveHolders(s *Sandbox) int {
 	defer s.svc.keep.mu.Unlock()
 	return s.svc.keep.n
 }
+
+// MarkerName is the name of a mount path's marker in /tmp/.mastra-mounts.
+func MarkerName(path string) string { return markerName(path) }
+
+// ConfigHash is the hash a mount's marker records.
+var ConfigHash = configHash

@@ -14,9 +14,9 @@ import (
 // remote sandbox's record (one request); the usage figures (CPUPercent,
 // MemoryUsedMB, DiskUsedMB) from its telemetry (one more request, sent at
 // the same time, and left out if it fails). Before the sandbox has
-// started GetInfo makes no request and reports no resources. Metadata
-// holds language and ephemeral, snapshot and image when set, and target
-// while running.
+// started GetInfo makes no request and reports no resources. Mounts lists
+// the mounts the Sandbox keeps (Mount, WithMount). Metadata holds language
+// and ephemeral, snapshot and image when set, and target while running.
 func (s *Sandbox) GetInfo(ctx context.Context) (*workspace.Info, error) {
 	if err := s.check(ctx, "GetInfo"); err != nil {
 		return nil, err
@@ -35,7 +35,7 @@ func (s *Sandbox) GetInfo(ctx context.Context) (*workspace.Info, error) {
 		Provider:  ProviderName,
 		Status:    status,
 		CreatedAt: createdAt,
-		Mounts:    []workspace.MountInfo{},
+		Mounts:    s.mountInfos(),
 		Metadata: map[string]any{
 			"language":  string(s.cfg.language),
 			"ephemeral": s.cfg.ephemeral,

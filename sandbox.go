@@ -63,7 +63,7 @@ type Sandbox struct {
 	attempted  bool   // a start has been attempted
 	destroyed  bool   // Destroy was called: only Destroy and GetInfo still work
 
-	svc services // keep-alive (services.go)
+	svc services // hooks, mounts, keep-alive (services.go); its own mutex
 }
 
 // flight is an operation in progress that concurrent callers share.
@@ -242,6 +242,9 @@ func (s *Sandbox) ensureRunning(ctx context.Context) (*remote, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, wrapErr("start", err)
 	}
+	if r := s.startingRemote(ctx); r != nil {
+		return r, nil // a call from the start's own work (services.go)
+	}
 	for {
 		s.mu.Lock()
 		if s.destroyed {
@@ -290,6 +293,7 @@ func (s *Sandbox) runStart(ctx context.Context, f *flight) {
 	if err == nil {
 		a.r.pool = newSessionPool(s, a.r.sb)
 		a.r.pool.warm(ctx)
+		err = s.afterStart(ctx, a.r, a.created) // mounts, then the start hook (services.go)
 	}
 	err = s.explainRefusedKey(err)
 	s.mu.Lock()
@@ -325,6 +329,9 @@ func (s *Sandbox) runStart(ctx context.Context, f *flight) {
 // returns an error matching ErrNotReady.
 func (s *Sandbox) Stop(ctx context.Context) error {
 	if err := s.check(ctx, "Stop"); err != nil {
+		return err
+	}
+	if err := s.beforeEnd(ctx, "Stop", s.cfg.svc.onStop); err != nil {
 		return err
 	}
 	for {
@@ -375,6 +382,9 @@ func (s *Sandbox) Stop(ctx context.Context) error {
 // error matching ErrNotReady.
 func (s *Sandbox) Destroy(ctx context.Context) error {
 	if err := s.check(ctx, "Destroy"); err != nil {
+		return err
+	}
+	if err := s.beforeEnd(ctx, "Destroy", s.cfg.svc.onDestroy); err != nil {
 		return err
 	}
 	for {

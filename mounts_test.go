@@ -74,7 +74,7 @@ func newMountFixture(t *testing.T, opts ...daytona.Option) *mountFixture {
 	f := &mountFixture{srv: newServer(t, daytonatest.WithMountStubs()), logs: &bytes.Buffer{}, dir: t.TempDir()}
 	logger := slog.New(slog.NewTextHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	f.sb = newSandbox(t, f.srv, append([]daytona.Option{daytona.WithLogger(logger)}, opts...)...)
-	t.Cleanup(func() { removeMarkers(f.dir) })
+	t.Cleanup(func() { removeMarkers(f.dir + "/") })
 	return f
 }
 
@@ -87,13 +87,14 @@ func (f *mountFixture) start(t *testing.T) {
 	f.home = rec.Dir
 }
 
-// removeMarkers removes the markers mounts under dir left in this
-// machine's /tmp/.mastra-mounts (the fake's sandboxes share it).
-func removeMarkers(dir string) {
+// removeMarkers removes the markers that mounts at paths starting with
+// prefix left in this machine's /tmp/.mastra-mounts (the fake's sandboxes
+// share it).
+func removeMarkers(prefix string) {
 	entries, _ := os.ReadDir("/tmp/.mastra-mounts")
 	for _, e := range entries {
 		b, _ := os.ReadFile(filepath.Join("/tmp/.mastra-mounts", e.Name()))
-		if strings.HasPrefix(string(b), dir+"/") {
+		if strings.HasPrefix(string(b), prefix) {
 			_ = os.Remove(filepath.Join("/tmp/.mastra-mounts", e.Name()))
 		}
 	}

@@ -24,8 +24,8 @@
 //	}
 //
 // Run runs each behaviour as a subtest (Lifecycle/..., Exec/..., Info/...,
-// Processes/..., Ports/..., Mounts/...), so that one can be selected with go test -run, for
-// example -run 'Conformance/Exec/Timeout'. Every subtest creates its own
+// Processes/..., Ports/..., Mounts/...), so that one can be selected with
+// go test -run, for example -run 'Conformance/Exec/Timeout'. Every subtest creates its own
 // sandbox with Config.New and destroys it when the subtest ends, so
 // subtests never see each other's state.
 //

@@ -2,8 +2,11 @@ package daytona
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"math"
+	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -168,12 +171,36 @@ func (s *Sandbox) WaitForPort(ctx context.Context, port int) error {
 		if err != nil {
 			return false, err
 		}
-		res, resp, err := r.sb.ToolboxClient.PortAPI.IsPortInUse(ctx, int32(port)).Execute()
+		inUse, err := r.portInUse(ctx, port)
 		if err != nil {
-			return false, wrapCtx(ctx, "check port "+strconv.Itoa(port), sdkerrors.ConvertToolboxError(err, resp))
+			return false, wrapCtx(ctx, "check port "+strconv.Itoa(port), err)
 		}
-		return res.GetIsInUse(), nil
+		return inUse, nil
 	})
+}
+
+// portInUse asks the daemon whether something listens on port
+// (3000-9999), as GET /port/{port}/in-use.
+func (r *remote) portInUse(ctx context.Context, port int) (bool, error) {
+	req, err := r.toolboxRequest(ctx, http.MethodGet, "/port/"+strconv.Itoa(port)+"/in-use", nil, nil, "")
+	if err != nil {
+		return false, err
+	}
+	resp, err := r.httpClient().Do(req)
+	if err != nil {
+		return false, sdkerrors.NewDaytonaError(err.Error(), 0, nil)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 300 {
+		return false, toolboxError(resp)
+	}
+	var ans struct {
+		IsInUse bool `json:"isInUse"`
+	}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&ans); err != nil {
+		return false, sdkerrors.NewDaytonaError("decode the daemon's answer about a port: "+err.Error(), resp.StatusCode, resp.Header)
+	}
+	return ans.IsInUse, nil
 }
 
 // probeScript connects to the port on the loopback addresses until one

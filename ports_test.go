@@ -189,4 +189,8 @@ func TestPortURLServiceError(t *testing.T) {
 	assert.Equal(t, 503, daytona.StatusCode(err))
 	var de *daytona.Error
 	assert.True(t, errors.As(err, &de))
+	require.NoError(t, srv.FailNext(daytonatest.OpPortInUse, 1, http.StatusInternalServerError, "daemon trouble"))
+	err = sb.WaitForPort(t.Context(), 3000)
+	assert.Equal(t, 500, daytona.StatusCode(err))
+	assert.ErrorContains(t, err, "check port 3000")
 }

@@ -37,35 +37,28 @@ type StopHook func(ctx context.Context, sb *Sandbox) error
 // WithOnStart sets the hook called after each start (see StartHook): its
 // error fails the start, with a *StartHookError.
 func WithOnStart(hook StartHook) Option {
-	return func(c *config) error {
-		if hook == nil {
-			return errors.New("WithOnStart: nil hook")
-		}
-		c.svc.onStart = hook
-		return nil
-	}
+	return hookOption("WithOnStart", hook == nil, func(c *config) { c.svc.onStart = hook })
 }
 
 // WithOnStop sets the hook Stop calls before stopping a running sandbox
 // (see StopHook).
 func WithOnStop(hook StopHook) Option {
-	return func(c *config) error {
-		if hook == nil {
-			return errors.New("WithOnStop: nil hook")
-		}
-		c.svc.onStop = hook
-		return nil
-	}
+	return hookOption("WithOnStop", hook == nil, func(c *config) { c.svc.onStop = hook })
 }
 
 // WithOnDestroy sets the hook Destroy calls before deleting a running
 // sandbox (see StopHook).
 func WithOnDestroy(hook StopHook) Option {
+	return hookOption("WithOnDestroy", hook == nil, func(c *config) { c.svc.onDestroy = hook })
+}
+
+// hookOption returns an option that refuses a nil hook, else sets it.
+func hookOption(name string, isNil bool, set func(*config)) Option {
 	return func(c *config) error {
-		if hook == nil {
-			return errors.New("WithOnDestroy: nil hook")
+		if isNil {
+			return errors.New(name + ": nil hook")
 		}
-		c.svc.onDestroy = hook
+		set(c)
 		return nil
 	}
 }

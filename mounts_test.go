@@ -144,19 +144,26 @@ func jsonText(s string) []byte {
 	return b[1 : len(b)-1]
 }
 
-func TestMountS3PassesArgumentsAndCredentials(t *testing.T) {
+// mountOnce mounts spec at dir/name in a started fixture and returns the
+// mount path, the one stub call it made, and its credentials file (of
+// extension ext).
+func mountOnce(t *testing.T, spec func(endpoint string) workspace.MountSpec, name, ext string) (*mountFixture, workspace.MountSpec, string, daytonatest.MountCall, string) {
+	t.Helper()
 	f := newMountFixture(t)
 	f.start(t)
-	path := f.dir + "/s3"
-	spec := s3Spec(storage(t))
-	require.NoError(t, f.sb.Mount(t.Context(), path, spec))
+	path, s := f.dir+"/"+name, spec(storage(t))
+	require.NoError(t, f.sb.Mount(t.Context(), path, s))
 	calls := f.calls(t)
 	require.Len(t, calls, 1)
-	cred := f.credentialFile(path, "passwd")
-	assert.Equal(t, "s3fs", calls[0].Tool)
+	return f, s, path, calls[0], f.credentialFile(path, ext)
+}
+
+func TestMountS3PassesArgumentsAndCredentials(t *testing.T) {
+	f, spec, path, call, cred := mountOnce(t, s3Spec, "s3", "passwd")
+	assert.Equal(t, "s3fs", call.Tool)
 	assert.Equal(t, []string{"my-bucket:/ws/data", path, "-o", "passwd_file=" + cred, "-o", "url=" + strings.TrimSuffix(spec.Endpoint, "/"),
-		"-o", "use_path_request_style", "-o", "endpoint=auto", "-o", "ro"}, calls[0].Args)
-	assert.Equal(t, []daytonatest.StubFile{{Path: cred, Content: "AKIAIOSFODNN7EXAMPLE:" + s3Secret, Mode: 0o600}}, calls[0].Files)
+		"-o", "use_path_request_style", "-o", "endpoint=auto", "-o", "ro"}, call.Args)
+	assert.Equal(t, []daytonatest.StubFile{{Path: cred, Content: "AKIAIOSFODNN7EXAMPLE:" + s3Secret, Mode: 0o600}}, call.Files)
 	marker, err := os.ReadFile("/tmp/.mastra-mounts/" + daytona.MarkerName(path))
 	require.NoError(t, err)
 	assert.Equal(t, path+"|"+daytona.ConfigHash(spec), string(marker))
@@ -169,34 +176,20 @@ func TestMountS3PassesArgumentsAndCredentials(t *testing.T) {
 }
 
 func TestMountGCSUsesOnlyDirForThePrefix(t *testing.T) {
-	f := newMountFixture(t)
-	f.start(t)
-	path := f.dir + "/gcs"
-	spec := gcsSpec(storage(t))
-	require.NoError(t, f.sb.Mount(t.Context(), path, spec))
-	calls := f.calls(t)
-	require.Len(t, calls, 1)
-	cred := f.credentialFile(path, "json")
-	assert.Equal(t, "gcsfuse", calls[0].Tool)
-	assert.Equal(t, []string{"--key-file=" + cred, "--only-dir=team/a", "--custom-endpoint=" + spec.Endpoint, "my-gcs-bucket", path}, calls[0].Args)
-	assert.Equal(t, []daytonatest.StubFile{{Path: cred, Content: spec.ServiceAccountKey, Mode: 0o600}}, calls[0].Files)
+	f, spec, path, call, cred := mountOnce(t, gcsSpec, "gcs", "json")
+	assert.Equal(t, "gcsfuse", call.Tool)
+	assert.Equal(t, []string{"--key-file=" + cred, "--only-dir=team/a", "--custom-endpoint=" + spec.Endpoint, "my-gcs-bucket", path}, call.Args)
+	assert.Equal(t, []daytonatest.StubFile{{Path: cred, Content: spec.ServiceAccountKey, Mode: 0o600}}, call.Files)
 	f.noSecretLeaked(t, spec, 1)
 }
 
 func TestMountAzureWritesSubdirectoryConfig(t *testing.T) {
-	f := newMountFixture(t)
-	f.start(t)
-	path := f.dir + "/blob"
-	spec := azureSpec(storage(t))
-	require.NoError(t, f.sb.Mount(t.Context(), path, spec))
-	calls := f.calls(t)
-	require.Len(t, calls, 1)
-	cfg := f.credentialFile(path, "yaml")
-	assert.Equal(t, "blobfuse2", calls[0].Tool)
-	assert.Equal(t, []string{"mount", path, "--config-file=" + cfg}, calls[0].Args)
-	require.Len(t, calls[0].Files, 1)
-	assert.Equal(t, os.FileMode(0o600), calls[0].Files[0].Mode)
-	yaml := calls[0].Files[0].Content
+	f, spec, path, call, cfg := mountOnce(t, azureSpec, "blob", "yaml")
+	assert.Equal(t, "blobfuse2", call.Tool)
+	assert.Equal(t, []string{"mount", path, "--config-file=" + cfg}, call.Args)
+	require.Len(t, call.Files, 1)
+	assert.Equal(t, os.FileMode(0o600), call.Files[0].Mode)
+	yaml := call.Files[0].Content
 	for _, line := range []string{
 		"read-only: true", "  mode: key", `  account-name: "acct"`, `  container: "ctr"`, `  account-key: "` + azureSecret + `"`,
 		`  endpoint: "` + spec.Endpoint + `"`, "  virtual-directory: true", `  subdirectory: "p/q"`,
@@ -208,11 +201,7 @@ func TestMountAzureWritesSubdirectoryConfig(t *testing.T) {
 }
 
 func TestMountsAreRestoredAfterARestart(t *testing.T) {
-	f := newMountFixture(t)
-	f.start(t)
-	path := f.dir + "/data"
-	spec := s3Spec(storage(t))
-	require.NoError(t, f.sb.Mount(t.Context(), path, spec))
+	f, spec, path, _, _ := mountOnce(t, s3Spec, "data", "passwd")
 	require.NoError(t, f.srv.StopSandbox(f.sb.DaytonaID())) // Daytona's auto-stop, say: FUSE mounts end
 	mounted, _ := f.srv.Mounted(f.sb.DaytonaID())
 	require.Empty(t, mounted)
@@ -318,15 +307,11 @@ func TestMountBadInputBeforeAnyRequest(t *testing.T) {
 }
 
 func TestUnmountRemovesEverything(t *testing.T) {
-	f := newMountFixture(t)
-	f.start(t)
-	path := f.dir + "/gone"
-	spec := gcsSpec(storage(t))
-	require.NoError(t, f.sb.Mount(t.Context(), path, spec))
+	f, _, path, _, cred := mountOnce(t, gcsSpec, "gone", "json")
 	require.NoError(t, f.sb.Unmount(t.Context(), path+"/"))
 	mounted, _ := f.srv.Mounted(f.sb.DaytonaID())
 	assert.Empty(t, mounted)
-	for _, p := range []string{f.credentialFile(path, "json"), "/tmp/.mastra-mounts/" + daytona.MarkerName(path), path} {
+	for _, p := range []string{cred, "/tmp/.mastra-mounts/" + daytona.MarkerName(path), path} {
 		_, err := os.Stat(p)
 		assert.ErrorIs(t, err, os.ErrNotExist, p)
 	}

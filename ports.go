@@ -50,6 +50,24 @@ func checkPort(op string, port int) error {
 	return nil
 }
 
+// portRemote checks a call about port (and, if set, the rest of its
+// input) before any request, then returns the running remote sandbox,
+// starting it if needed.
+func (s *Sandbox) portRemote(ctx context.Context, op string, port int, checkRest func() error) (*remote, error) {
+	if err := s.check(ctx, op); err != nil {
+		return nil, err
+	}
+	if err := checkPort(op, port); err != nil {
+		return nil, err
+	}
+	if checkRest != nil {
+		if err := checkRest(); err != nil {
+			return nil, err
+		}
+	}
+	return s.ensureRunning(ctx)
+}
+
 // PortURL returns the URL at which port of the sandbox is reached from
 // outside, starting the sandbox if needed, with the headers a client must
 // send: the preview token, and the header that skips Daytona's warning
@@ -58,13 +76,7 @@ func checkPort(op string, port int) error {
 // token changes at every start, so get a new URL after a restart. Whether
 // anything listens on the port is not checked; see WaitForPort.
 func (s *Sandbox) PortURL(ctx context.Context, port int) (*workspace.PortURL, error) {
-	if err := s.check(ctx, "PortURL"); err != nil {
-		return nil, err
-	}
-	if err := checkPort("PortURL", port); err != nil {
-		return nil, err
-	}
-	r, err := s.ensureRunning(ctx)
+	r, err := s.portRemote(ctx, "PortURL", port, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -90,20 +102,16 @@ func (s *Sandbox) PortURL(ctx context.Context, port int) (*workspace.PortURL, er
 // browser that has used it keeps access for up to an hour through a
 // cookie, even after it expires.
 func (s *Sandbox) SignedPortURL(ctx context.Context, port int, ttl time.Duration) (*workspace.PortURL, error) {
-	if err := s.check(ctx, "SignedPortURL"); err != nil {
-		return nil, err
-	}
-	if err := checkPort("SignedPortURL", port); err != nil {
-		return nil, err
-	}
-	if ttl < MinSignedURLTTL || ttl > MaxSignedURLTTL {
-		return nil, invalid("SignedPortURL: ttl %v is outside %v-%v", ttl, MinSignedURLTTL, MaxSignedURLTTL)
-	}
-	seconds := int(math.Ceil(ttl.Seconds()))
-	r, err := s.ensureRunning(ctx)
+	r, err := s.portRemote(ctx, "SignedPortURL", port, func() error {
+		if ttl < MinSignedURLTTL || ttl > MaxSignedURLTTL {
+			return invalid("SignedPortURL: ttl %v is outside %v-%v", ttl, MinSignedURLTTL, MaxSignedURLTTL)
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
+	seconds := int(math.Ceil(ttl.Seconds()))
 	issued := time.Now()
 	link, err := r.sb.GetSignedPreviewLink(ctx, port, seconds)
 	if err != nil {

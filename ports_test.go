@@ -53,6 +53,18 @@ func serveHTTP(t *testing.T, sb *daytona.Sandbox, port int) workspace.Process {
 	return proc
 }
 
+// servedURL serves HTTP on a free port of the daemon's range in sb, waits
+// for it, and returns its URL and port.
+func servedURL(t *testing.T, sb *daytona.Sandbox) (*workspace.PortURL, int) {
+	t.Helper()
+	port := freePort(t, 3000, 10000)
+	serveHTTP(t, sb, port)
+	require.NoError(t, sb.WaitForPort(t.Context(), port))
+	u, err := sb.PortURL(t.Context(), port)
+	require.NoError(t, err)
+	return u, port
+}
+
 // fetch GETs path under u with u's headers, not following redirects.
 func fetch(t *testing.T, u *workspace.PortURL, path string, withHeaders bool) (int, string) {
 	t.Helper()
@@ -76,11 +88,7 @@ func fetch(t *testing.T, u *workspace.PortURL, path string, withHeaders bool) (i
 func TestPortURLReachesSpawnedServer(t *testing.T) {
 	srv := newServer(t)
 	sb := startedSandbox(t, srv)
-	port := freePort(t, 3000, 10000)
-	serveHTTP(t, sb, port)
-	require.NoError(t, sb.WaitForPort(t.Context(), port))
-	u, err := sb.PortURL(t.Context(), port)
-	require.NoError(t, err)
+	u, port := servedURL(t, sb)
 	assert.Equal(t, port, u.Port)
 	assert.Len(t, u.Token, 32)
 	assert.Equal(t, map[string]string{daytona.PreviewTokenHeader: u.Token, daytona.PreviewSkipWarningHeader: "true"}, u.Headers)
@@ -96,11 +104,7 @@ func TestPortURLReachesSpawnedServer(t *testing.T) {
 func TestPortURLPublicSandboxNeedsNoToken(t *testing.T) {
 	srv := newServer(t)
 	sb := startedSandbox(t, srv, daytona.WithPublic(true))
-	port := freePort(t, 3000, 10000)
-	serveHTTP(t, sb, port)
-	require.NoError(t, sb.WaitForPort(t.Context(), port))
-	u, err := sb.PortURL(t.Context(), port)
-	require.NoError(t, err)
+	u, _ := servedURL(t, sb)
 	status, body := fetch(t, u, "/", false)
 	assert.Equal(t, http.StatusOK, status)
 	assert.Equal(t, "hello from the sandbox\n", body)

@@ -18,12 +18,7 @@ var mountTests = []testCase{
 // sandbox has none.
 func (h *harness) mounter(t *testing.T) (workspace.Sandbox, workspace.Mounter) {
 	t.Helper()
-	sb := h.sandbox(t)
-	m, ok := sb.(workspace.Mounter)
-	if !ok {
-		t.Skipf("%T does not implement workspace.Mounter", sb)
-	}
-	return sb, m
+	return capability[workspace.Mounter](t, h, "workspace.Mounter")
 }
 
 // storage returns the storage Config.MountSpec offers, or skips t.

@@ -32,12 +32,19 @@ const freePortCommand = `python3 -c 'import socket; s = socket.socket(); s.bind(
 // sandbox has none.
 func (h *harness) ports(t *testing.T) (workspace.Sandbox, workspace.PortExposer) {
 	t.Helper()
+	return capability[workspace.PortExposer](t, h, "workspace.PortExposer")
+}
+
+// capability returns a new sandbox as the optional capability C (named
+// name), or skips t when the sandbox does not implement it.
+func capability[C any](t *testing.T, h *harness, name string) (workspace.Sandbox, C) {
+	t.Helper()
 	sb := h.sandbox(t)
-	pe, ok := sb.(workspace.PortExposer)
+	c, ok := sb.(C)
 	if !ok {
-		t.Skipf("%T does not implement workspace.PortExposer", sb)
+		t.Skipf("%T does not implement %s", sb, name)
 	}
-	return sb, pe
+	return sb, c
 }
 
 // port returns a port for a server in sb: Config.Port's, else one the

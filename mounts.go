@@ -316,14 +316,21 @@ func (s *Sandbox) runWithInput(ctx context.Context, script, input string) (*work
 		return nil, err
 	}
 	defer func() { _ = s.procs.Release(proc.PID()) }()
-	if err := proc.SendStdin(ctx, []byte(input)); err != nil {
+	end := func() { // kill it and wait, so that it can be released
 		kctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
 		_ = proc.Kill(kctx)
 		_, _ = proc.Wait(kctx)
+	}
+	if err := proc.SendStdin(ctx, []byte(input)); err != nil {
+		end()
 		return nil, fmt.Errorf("send the credentials: %w", stripPrefix(err))
 	}
-	return proc.Wait(ctx)
+	res, err := proc.Wait(ctx)
+	if err != nil {
+		end() // ctx ended first
+	}
+	return res, err
 }
 
 // redact replaces the spec's credentials (and, for a service account key,

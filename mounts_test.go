@@ -254,6 +254,16 @@ func TestFailedMountLeavesNoCredentials(t *testing.T) {
 	info, _ := f.sb.GetInfo(t.Context())
 	assert.Empty(t, info.Mounts)
 	f.noSecretLeaked(t, spec, 1)
+
+	// The credentials never arrive: the waiting command is killed, and a
+	// cleanup command removes what it had begun to write.
+	require.NoError(t, f.srv.FailNext(daytonatest.OpSendInput, 1, http.StatusBadRequest, "bad request: input refused"))
+	err = f.sb.Mount(t.Context(), f.dir+"/never", spec)
+	assert.ErrorContains(t, err, "send the credentials")
+	entries, _ := os.ReadDir(f.home + "/.agentws-mounts")
+	assert.Empty(t, entries, "no credentials file, not even a partial one")
+	list, _ := f.sb.Processes().List(t.Context())
+	assert.Empty(t, list, "the credentials process was released")
 }
 
 func TestMountRefusesWhatItCannotMount(t *testing.T) {

@@ -89,7 +89,10 @@
 //   - StopSandbox, DeleteSandbox and SetSandboxState: changes behind the
 //     client's back, like auto-stop; for an unknown sandbox their error
 //     matches ErrSandboxNotFound;
-//   - Sandbox and Sandboxes: the server-side records.
+//   - Sandbox and Sandboxes: the server-side records;
+//   - SetMetrics (the telemetry figures of a sandbox), and with
+//     WithMountStubs MountCalls, Mounted and FailNextMount (see Long-running
+//     services below).
 //
 // The same controls are served over HTTP under {URL}/_daytonatest/, with the
 // same bearer key. They are not logged, delayed or subject to faults; any

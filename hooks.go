@@ -116,16 +116,16 @@ func (s *Sandbox) beforeEnd(ctx context.Context, what string, hook StopHook) err
 	if hook == nil || !running {
 		return nil
 	}
-	s.svc.mu.Lock()
-	if s.svc.ending.r != r {
-		s.svc.ending = endHooks{r: r, ran: map[string]*flight{}}
+	s.svc().mu.Lock()
+	if s.svc().ending.r != r {
+		s.svc().ending = endHooks{r: r, ran: map[string]*flight{}}
 	}
-	f, seen := s.svc.ending.ran[what]
+	f, seen := s.svc().ending.ran[what]
 	if !seen {
 		f = &flight{done: make(chan struct{})}
-		s.svc.ending.ran[what] = f
+		s.svc().ending.ran[what] = f
 	}
-	s.svc.mu.Unlock()
+	s.svc().mu.Unlock()
 	if seen {
 		select {
 		case <-f.done:

@@ -49,11 +49,30 @@ const (
 	unmountTimeout = time.Minute
 )
 
-// mountEntry is a mount this Sandbox keeps.
+// mountEntry is a mount this Sandbox keeps. Its specs, which hold
+// credentials, are kept inside a closure, as the API key is (see secret):
+// fmt prints a func as an address whatever the verb and however deep, and
+// fmt prints a Sandbox's unexported fields without their String methods.
 type mountEntry struct {
-	path string
-	spec workspace.MountSpec // as given: its hash identifies the mount
-	res  workspace.MountSpec // resolved
+	path  string
+	specs func() (given, resolved *workspace.MountSpec)
+}
+
+// spec is the mount's spec as given: its hash identifies the mount.
+func (e mountEntry) spec() *workspace.MountSpec {
+	given, _ := e.specs()
+	return given
+}
+
+// res is the mount's spec, resolved.
+func (e mountEntry) res() *workspace.MountSpec {
+	_, resolved := e.specs()
+	return resolved
+}
+
+// newEntry returns the entry of a mount at path of spec, resolved as res.
+func newEntry(path string, spec, res workspace.MountSpec) mountEntry {
+	return mountEntry{path: path, specs: func() (*workspace.MountSpec, *workspace.MountSpec) { return &spec, &res }}
 }
 
 // mountPathRE is what a mount path may hold (Mastra's rule).
@@ -90,7 +109,7 @@ func newMountEntry(op, path string, spec workspace.MountSpec) (mountEntry, error
 			return mountEntry{}, invalid("%s %s: a credential is not valid UTF-8 text", op, p)
 		}
 	}
-	return mountEntry{path: p, spec: spec, res: res}, nil
+	return newEntry(p, spec, res), nil
 }
 
 // WithMount declares a mount made at every start, before the start hook
@@ -134,12 +153,12 @@ func checkOverlap(entries []mountEntry, path string, replace bool) error {
 }
 
 // mountTable returns the mounts this Sandbox keeps, starting with those
-// WithMount declared. Callers hold s.svc.mu.
+// WithMount declared. Callers hold s.svc().mu.
 func (s *Sandbox) mountTableLocked() []mountEntry {
-	if s.svc.mounts == nil {
-		s.svc.mounts = append([]mountEntry{}, s.cfg.svc.mounts...)
+	if s.svc().mounts == nil {
+		s.svc().mounts = append([]mountEntry{}, s.cfg.svc.mounts...)
 	}
-	return s.svc.mounts
+	return s.svc().mounts
 }
 
 // Mount mounts cloud storage at path, an absolute directory that is
@@ -164,19 +183,19 @@ func (s *Sandbox) Mount(ctx context.Context, path string, spec workspace.MountSp
 	if err != nil {
 		return err
 	}
-	s.svc.mountMu.Lock()
-	defer s.svc.mountMu.Unlock()
-	s.svc.mu.Lock()
+	s.svc().mountMu.Lock()
+	defer s.svc().mountMu.Unlock()
+	s.svc().mu.Lock()
 	err = checkOverlap(s.mountTableLocked(), e.path, true)
-	s.svc.mu.Unlock()
+	s.svc().mu.Unlock()
 	if err != nil {
 		return err
 	}
 	if err := s.mountOn(ctx, e); err != nil {
 		return err
 	}
-	s.svc.mu.Lock()
-	defer s.svc.mu.Unlock()
+	s.svc().mu.Lock()
+	defer s.svc().mu.Unlock()
 	table := s.mountTableLocked()
 	for i := range table {
 		if table[i].path == e.path {
@@ -184,7 +203,7 @@ func (s *Sandbox) Mount(ctx context.Context, path string, spec workspace.MountSp
 			return nil
 		}
 	}
-	s.svc.mounts = append(table, e)
+	s.svc().mounts = append(table, e)
 	return nil
 }
 
@@ -200,19 +219,19 @@ func (s *Sandbox) Unmount(ctx context.Context, path string) error {
 	if err != nil {
 		return err
 	}
-	s.svc.mountMu.Lock()
-	defer s.svc.mountMu.Unlock()
-	e := mountEntry{path: p}
+	s.svc().mountMu.Lock()
+	defer s.svc().mountMu.Unlock()
+	e := newEntry(p, workspace.MountSpec{}, workspace.MountSpec{})
 	res, err := s.ExecuteCommand(ctx, e.unmountScript(), nil, &workspace.ExecOptions{Timeout: unmountTimeout})
 	if err = scriptError(res, err); err != nil {
 		return fmt.Errorf("daytona: unmount %s: %w", p, err)
 	}
-	s.svc.mu.Lock()
-	defer s.svc.mu.Unlock()
+	s.svc().mu.Lock()
+	defer s.svc().mu.Unlock()
 	table := s.mountTableLocked()
 	for i := range table {
 		if table[i].path == p {
-			s.svc.mounts = append(table[:i:i], table[i+1:]...)
+			s.svc().mounts = append(table[:i:i], table[i+1:]...)
 			break
 		}
 	}
@@ -222,11 +241,11 @@ func (s *Sandbox) Unmount(ctx context.Context, path string) error {
 
 // mountInfos lists the mounts this Sandbox keeps, for GetInfo.
 func (s *Sandbox) mountInfos() []workspace.MountInfo {
-	s.svc.mu.Lock()
-	defer s.svc.mu.Unlock()
+	s.svc().mu.Lock()
+	defer s.svc().mu.Unlock()
 	out := []workspace.MountInfo{}
 	for _, e := range s.mountTableLocked() {
-		out = append(out, workspace.MountInfo{Path: e.path, Filesystem: e.res.Type})
+		out = append(out, workspace.MountInfo{Path: e.path, Filesystem: e.res().Type})
 	}
 	return out
 }
@@ -244,7 +263,7 @@ func (s *Sandbox) restoreMounts(ctx context.Context, mounts []mountEntry) (strin
 
 // mountOn makes one mount: prepare, then mount with the credentials.
 func (s *Sandbox) mountOn(ctx context.Context, e mountEntry) error {
-	s.log.Debug("mounting", "path", e.path, "storage", e.res.String())
+	s.log.Debug("mounting", "path", e.path, "storage", e.res().String())
 	res, err := s.ExecuteCommand(ctx, e.prepareScript(), nil, &workspace.ExecOptions{Timeout: prepareTimeout})
 	if err = s.mountFailure(e, res, err); err != nil {
 		return err
@@ -274,16 +293,16 @@ func (s *Sandbox) mountFailure(e mountEntry, res *workspace.CommandResult, err e
 	if err == nil {
 		return nil
 	}
-	msg := redact(err.Error(), e.res)
+	msg := redact(err.Error(), *e.res())
 	if res != nil {
 		switch res.ExitCode {
 		case exitBadMountPath:
-			return fmt.Errorf("daytona: mount %s (%s): %w: %s", e.path, e.res, ErrInvalidInput, msg)
+			return fmt.Errorf("daytona: mount %s (%s): %w: %s", e.path, e.res(), ErrInvalidInput, msg)
 		case exitUnreachable:
-			return fmt.Errorf("daytona: mount %s (%s): %w: %s", e.path, e.res, ErrStorageUnreachable, msg)
+			return fmt.Errorf("daytona: mount %s (%s): %w: %s", e.path, e.res(), ErrStorageUnreachable, msg)
 		}
 	}
-	return fmt.Errorf("daytona: mount %s (%s): %s", e.path, e.res, msg)
+	return fmt.Errorf("daytona: mount %s (%s): %s", e.path, e.res(), msg)
 }
 
 // scriptError is the error of a script that failed: the call's error, or

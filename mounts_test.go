@@ -355,3 +355,21 @@ func TestMarkerNamesMatchMastra(t *testing.T) {
 	spec := workspace.MountSpec{Type: "s3", Bucket: "my-bucket", Region: "us-east-1", AccessKeyID: "AK", SecretAccessKey: "SK"}
 	assert.Equal(t, "89b4a744b3cd2880", daytona.ConfigHash(spec))
 }
+
+func TestMountCredentialsNeverPrinted(t *testing.T) {
+	// Declared mounts live in the options; runtime ones behind a func,
+	// which fmt prints as an address. A Sandbox never started has no
+	// background work, so fmt may read all its fields here.
+	sb := newSandbox(t, newServer(t), daytona.WithMount("/declared", azureSpec("https://acct.blob.core.windows.net")),
+		daytona.WithMount("/other", s3Spec("https://r2.example.com")))
+	var logs bytes.Buffer
+	logBoth(&logs, "sandbox", sb)
+	for _, v := range []any{sb, valueOf(sb)} {
+		for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x"} {
+			out := sprintf(verb, v) + logs.String()
+			for _, secret := range []string{s3Secret, azureSecret} {
+				assert.NotContains(t, out, secret, "%s of %T", verb, v)
+			}
+		}
+	}
+}

@@ -67,7 +67,7 @@ func (e mountEntry) prelude() string {
 	vars := [][2]string{
 		{"P", e.path},
 		{"MARKER", markerDir + "/" + name},
-		{"WANT", e.path + "|" + configHash(e.spec)},
+		{"WANT", e.path + "|" + configHash(*e.spec())},
 		{"NAME", name},
 		{"TOOL", e.tool()},
 		{"PROBE", e.probeURL()},
@@ -84,7 +84,7 @@ func (e mountEntry) prelude() string {
 
 // tool is the FUSE program of the entry's storage.
 func (e mountEntry) tool() string {
-	switch e.res.Type {
+	switch e.res().Type {
 	case workspace.MountGCS:
 		return "gcsfuse"
 	case workspace.MountAzureBlob:
@@ -96,7 +96,7 @@ func (e mountEntry) tool() string {
 // probeURL is what the reachability probe fetches: the storage's
 // endpoint.
 func (e mountEntry) probeURL() string {
-	s := e.res
+	s := e.res()
 	switch {
 	case s.Endpoint != "":
 		return s.Endpoint
@@ -167,7 +167,7 @@ func (e mountEntry) prepareScript() string {
 // configuration from, and its extension; "" when the tool needs none. dir
 // is the absolute credentials directory.
 func (e mountEntry) credentials(dir string) (content, ext string) {
-	s := e.res
+	s := e.res()
 	switch s.Type {
 	case workspace.MountS3:
 		if s.AccessKeyID == "" {
@@ -219,14 +219,14 @@ func (e mountEntry) mountScript(n int, ext string) string {
 // toolCommand is the tool's command line; "$F" is the credentials file,
 // "$C" blobfuse2's cache directory.
 func (e mountEntry) toolCommand() string {
-	s := e.res
+	s := e.res()
 	switch s.Type {
 	case workspace.MountGCS:
-		return gcsfuseCommand(s)
+		return gcsfuseCommand(*s)
 	case workspace.MountAzureBlob:
 		return `blobfuse2 mount "$P" --config-file="$F"`
 	}
-	return s3fsCommand(s)
+	return s3fsCommand(*s)
 }
 
 // s3fsCommand mounts the bucket, or its prefix as bucket:/prefix.
@@ -279,7 +279,7 @@ func gcsfuseCommand(s workspace.MountSpec) string {
 // only its prefix, as subdirectory), the credentials, and a file cache in
 // cache.
 func (e mountEntry) blobfuseConfig(cache string) string {
-	s := e.res
+	s := e.res()
 	mode, secretKey, secret := "msi", "", ""
 	switch {
 	case s.UseDefaultCredential:

@@ -63,7 +63,7 @@ type Sandbox struct {
 	attempted  bool   // a start has been attempted
 	destroyed  bool   // Destroy was called: only Destroy and GetInfo still work
 
-	svc services // hooks, mounts, keep-alive (services.go); its own mutex
+	svc func() *services // hooks, mounts, keep-alive (services.go); a func, so that fmt never reads it
 }
 
 // flight is an operation in progress that concurrent callers share.
@@ -116,6 +116,7 @@ func New(opts ...Option) (*Sandbox, error) {
 		log:        cfg.logger.With("sandbox", cfg.id),
 		status:     workspace.StatusPending,
 		envOverlay: maps.Clone(cfg.env),
+		svc:        newServices(),
 	}
 	s.procs = newProcessManager(s)
 	if cfg.resources != nil && cfg.image == "" {

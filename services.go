@@ -42,6 +42,15 @@ type services struct {
 	mountMu       sync.Mutex // serializes Mount and Unmount
 }
 
+// newServices returns the services state of a new Sandbox, behind a
+// closure: fmt prints a func as an address whatever the verb, so printing
+// a Sandbox never reads (nor races with) it, nor shows the credentials of
+// its mounts.
+func newServices() func() *services {
+	sv := &services{}
+	return func() *services { return sv }
+}
+
 // startKey marks the context of a start's own work (mounts, start hook):
 // calls made with it reach the sandbox being started instead of waiting
 // for that start.
@@ -72,10 +81,10 @@ const DefaultStartHookTimeout = 30 * time.Minute
 // start wait for it. On failure the remote sandbox is left running, its
 // Daytona id kept for the next start, and the error is a *StartHookError.
 func (s *Sandbox) afterStart(ctx context.Context, r *remote, created bool) error {
-	s.svc.mu.Lock()
-	created = created || s.svc.unprovisioned
+	s.svc().mu.Lock()
+	created = created || s.svc().unprovisioned
 	mounts := append([]mountEntry(nil), s.mountTableLocked()...)
-	s.svc.mu.Unlock()
+	s.svc().mu.Unlock()
 	if len(mounts) == 0 && s.cfg.svc.onStart == nil {
 		return nil
 	}
@@ -86,9 +95,9 @@ func (s *Sandbox) afterStart(ctx context.Context, r *remote, created bool) error
 	if err == nil && s.cfg.svc.onStart != nil {
 		err = callHook("start hook", func() error { return s.cfg.svc.onStart(ctx, s, created) })
 	}
-	s.svc.mu.Lock()
-	s.svc.unprovisioned = err != nil && created
-	s.svc.mu.Unlock()
+	s.svc().mu.Lock()
+	s.svc().unprovisioned = err != nil && created
+	s.svc().mu.Unlock()
 	if err == nil {
 		return nil
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -49,7 +50,9 @@ type config struct {
 	existingID      string
 	idFromLabel     bool // no WithID with WithExistingSandbox: the id is the remote's label
 	createIfMissing bool
-	keyOption       string // the option that set apiKey (WithAPIKey, WithEndpoint)
+	httpClient      *http.Client // WithHTTPClient; nil: the shared client
+	rawOutput       bool         // output not encoded, as without perl (tests)
+	keyOption       string       // the option that set apiKey (WithAPIKey, WithEndpoint)
 	noEnv           bool
 	lookupEnv       func(string) (string, bool) // the process environment; replaced in tests
 	dotenvDir       string                      // where .env files are read; "" = working directory

@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"net/http"
 	"net/url"
 	"strings"
@@ -16,27 +15,31 @@ import (
 	apiclient "github.com/daytonaio/daytona/libs/api-client-go"
 	sdk "github.com/daytonaio/daytona/libs/sdk-go/pkg/daytona"
 	sdkerrors "github.com/daytonaio/daytona/libs/sdk-go/pkg/errors"
-	"github.com/daytonaio/daytona/libs/sdk-go/pkg/options"
 	"github.com/daytonaio/daytona/libs/sdk-go/pkg/types"
+	toolbox "github.com/daytonaio/daytona/libs/toolbox-api-client-go"
+	"github.com/gorilla/websocket"
 )
 
 // labelSandboxID is the label Mastra puts on its sandboxes; we set it too,
 // so that Go and TypeScript services can find each other's sandboxes.
 const labelSandboxID = "mastra-sandbox-id"
 
-// userAgent identifies this package's own control-plane requests.
-const userAgent = "agentworkspace-daytona-go"
-
 // remote is a running remote sandbox as seen by this Sandbox.
 type remote struct {
-	sb   *sdk.Sandbox
-	pool *sessionPool
+	sb     *sdk.Sandbox // the SDK's view, for its toolbox calls and Instance
+	pool   *sessionPool
+	hc     *http.Client      // for the requests sent without the SDK
+	dialer *websocket.Dialer // for log streams
 }
 
-// client is the SDK client and our API client for the same connection.
+// client is the connection to Daytona: the generated control-plane client
+// that every lifecycle call goes through, and the SDK's client, used only
+// to make the SDK's Sandbox (see Instance). Both send their requests with
+// hc.
 type client struct {
-	sdk  *sdk.Client
 	api  *apiclient.APIClient
+	sdk  *sdk.Client
+	hc   *http.Client
 	conn connection
 }
 
@@ -63,7 +66,11 @@ func (s *Sandbox) client() (*client, error) {
 	if err != nil {
 		return nil, wrapErr("connect", err)
 	}
-	c = &client{sdk: sdkc, api: newAPIClient(conn), conn: conn}
+	hc := s.cfg.httpClient
+	if hc == nil {
+		hc = sharedHTTP
+	}
+	c = &client{sdk: sdkc, api: newAPIClient(conn, hc), hc: hc, conn: conn}
 	s.mu.Lock()
 	if s.conn == nil {
 		s.conn = c
@@ -73,39 +80,133 @@ func (s *Sandbox) client() (*client, error) {
 	return c, nil
 }
 
-// newAPIClient builds a generated control-plane client for what the SDK's
-// Sandbox does not expose (resources, createdAt, labels).
-func newAPIClient(conn connection) *apiclient.APIClient {
+// newAPIClient builds the generated control-plane client, with the
+// headers the SDK sends (the API and the daemon look at the SDK version).
+func newAPIClient(conn connection, hc *http.Client) *apiclient.APIClient {
 	cfg := apiclient.NewConfiguration()
 	u, _ := url.Parse(conn.apiURL) // validated when resolved
 	cfg.Host = u.Host
 	cfg.Scheme = u.Scheme
 	cfg.Servers = apiclient.ServerConfigurations{{URL: u.Scheme + "://" + u.Host + u.Path}}
-	cfg.HTTPClient = &http.Client{Timeout: 60 * time.Second}
-	cfg.UserAgent = userAgent
-	if conn.jwtToken != nil && conn.apiKey == nil {
-		cfg.AddDefaultHeader("X-Daytona-Organization-ID", conn.orgID)
+	cfg.HTTPClient = hc
+	for k, v := range sdkHeaders(conn) {
+		cfg.AddDefaultHeader(k, v)
 	}
+	cfg.UserAgent = "sdk-go/" + sdk.Version
 	return apiclient.NewAPIClient(cfg)
+}
+
+// sdkHeaders returns the headers the SDK sends with every request besides
+// the credential.
+func sdkHeaders(conn connection) map[string]string {
+	h := map[string]string{
+		"X-Daytona-Source":      "sdk-go",
+		"X-Daytona-SDK-Version": sdk.Version,
+	}
+	if conn.jwtToken != nil && conn.apiKey == nil {
+		h["X-Daytona-Organization-ID"] = conn.orgID
+	}
+	return h
 }
 
 // auth returns ctx carrying the credential for a request of the generated
 // control-plane client (c.api).
 func (c *client) auth(ctx context.Context) context.Context {
-	token := c.conn.apiKey.reveal()
-	if token == "" {
-		token = c.conn.jwtToken.reveal()
-	}
-	return context.WithValue(ctx, apiclient.ContextAccessToken, token)
+	return context.WithValue(ctx, apiclient.ContextAccessToken, c.token())
 }
 
-// record fetches the full sandbox record from the control plane.
-func (c *client) record(ctx context.Context, id string) (*apiclient.Sandbox, error) {
-	rec, resp, err := c.api.SandboxAPI.GetSandbox(c.auth(ctx), id).Execute()
-	if err != nil {
-		return nil, sdkerrors.ConvertAPIError(err, resp)
+// token returns the bearer credential.
+func (c *client) token() string {
+	if k := c.conn.apiKey.reveal(); k != "" {
+		return k
 	}
-	return rec, nil
+	return c.conn.jwtToken.reveal()
+}
+
+// record fetches the sandbox record from the control plane.
+func (c *client) record(ctx context.Context, idOrName string) (*apiclient.Sandbox, error) {
+	var rec *apiclient.Sandbox
+	err := retrySafe(ctx, func() error {
+		var resp *http.Response
+		var err error
+		rec, resp, err = c.api.SandboxAPI.GetSandbox(c.auth(ctx), idOrName).Execute()
+		return convertAPIError(err, resp)
+	})
+	return rec, err
+}
+
+// startSandbox, stopSandbox and deleteSandbox send the lifecycle requests,
+// without waiting for the state they lead to.
+func (c *client) startSandbox(ctx context.Context, id string) error {
+	_, resp, err := c.api.SandboxAPI.StartSandbox(c.auth(ctx), id).Execute()
+	return convertAPIError(err, resp)
+}
+
+func (c *client) stopSandbox(ctx context.Context, id string) error {
+	_, resp, err := c.api.SandboxAPI.StopSandbox(c.auth(ctx), id).Execute()
+	return convertAPIError(err, resp)
+}
+
+func (c *client) deleteSandbox(ctx context.Context, id string) error {
+	_, resp, err := c.api.SandboxAPI.DeleteSandbox(c.auth(ctx), id).Execute()
+	return convertAPIError(err, resp)
+}
+
+// convertAPIError turns an error of the generated client into the SDK's
+// error types, as the SDK does.
+func convertAPIError(err error, resp *http.Response) error {
+	if err == nil {
+		return nil
+	}
+	return sdkerrors.ConvertAPIError(err, resp)
+}
+
+// waitState polls the sandbox until its state is not transitional, and
+// returns its record; errGone if it disappears.
+func (c *client) waitState(ctx context.Context, id string) (*apiclient.Sandbox, error) {
+	b := backoff{next: stateWaitMin, max: stateWaitMax}
+	for {
+		if err := b.wait(ctx); err != nil {
+			return nil, err
+		}
+		rec, err := c.record(ctx, id)
+		switch {
+		case isNotFound(err):
+			return nil, errGone
+		case err != nil:
+			return nil, err
+		case !transitionalState(rec.GetState()):
+			return rec, nil
+		}
+	}
+}
+
+// remote makes the view of the sandbox rec describes: the SDK's Sandbox on
+// a toolbox client of our own, which sends the SDK's headers through c.hc.
+func (c *client) remote(rec *apiclient.Sandbox) *remote {
+	base := strings.TrimRight(rec.GetToolboxProxyUrl(), "/") + "/" + rec.GetId()
+	cfg := toolbox.NewConfiguration()
+	if u, err := url.Parse(base); err == nil {
+		cfg.Host, cfg.Scheme = u.Host, u.Scheme
+	}
+	cfg.Servers = toolbox.ServerConfigurations{{URL: base}}
+	cfg.HTTPClient = c.hc
+	cfg.AddDefaultHeader("Authorization", "Bearer "+c.token())
+	for k, v := range sdkHeaders(c.conn) {
+		cfg.AddDefaultHeader(k, v)
+	}
+	cfg.UserAgent = "sdk-go/" + sdk.Version
+	var archive, del int
+	if rec.AutoArchiveInterval != nil {
+		archive = int(*rec.AutoArchiveInterval)
+	}
+	if rec.AutoDeleteInterval != nil {
+		del = int(*rec.AutoDeleteInterval)
+	}
+	lang := types.CodeLanguage(rec.GetLabels()[types.CodeToolboxLanguageLabel])
+	sb := sdk.NewSandbox(c.sdk, toolbox.NewAPIClient(cfg), rec.GetId(), rec.GetName(), rec.GetState(), rec.GetTarget(),
+		archive, del, rec.GetNetworkBlockAll(), rec.NetworkAllowList, lang)
+	return &remote{sb: sb, hc: c.hc, dialer: wsDialer(c.hc)}
 }
 
 // Sandbox states in which a sandbox cannot be used again, and states that
@@ -141,7 +242,7 @@ type acquired struct {
 	createdAt time.Time
 	workDir   string
 	logicalID string // the remote's mastra-sandbox-id label, if known
-	created   bool   // this start created the remote sandbox
+	created   bool   // the sandbox was created by this start
 }
 
 // acquire finds or creates the remote sandbox, as Mastra's start does:
@@ -155,27 +256,23 @@ func (s *Sandbox) acquire(ctx context.Context) (acquired, error) {
 	if err != nil {
 		return acquired{}, err
 	}
-	sb, replacedDead, err := s.reconnect(ctx, c)
+	rec, replacedDead, err := s.reconnect(ctx, c)
 	if err != nil {
 		return acquired{}, err
 	}
 	a := acquired{createdAt: time.Now()}
-	if sb != nil {
-		if rec, rerr := c.record(ctx, sb.ID); rerr == nil {
-			if t, perr := time.Parse(time.RFC3339Nano, rec.GetCreatedAt()); perr == nil {
-				a.createdAt = t
-			}
-			a.logicalID = rec.Labels[labelSandboxID]
-		}
-	} else {
-		sb, err = s.create(ctx, c, replacedDead)
-		if err != nil {
+	if rec == nil {
+		if rec, err = s.create(ctx, c, replacedDead); err != nil {
 			return acquired{}, wrapCtx(ctx, "create sandbox", err)
 		}
-		a.logicalID, a.created = s.createLabelID(), true
+		a.created = true
 	}
-	a.r = &remote{sb: sb}
-	a.workDir = s.detectWorkDir(ctx, sb)
+	if t, perr := time.Parse(time.RFC3339Nano, rec.GetCreatedAt()); perr == nil {
+		a.createdAt = t
+	}
+	a.logicalID = rec.GetLabels()[labelSandboxID]
+	a.r = c.remote(rec)
+	a.workDir = s.detectWorkDir(ctx, a.r.sb)
 	return a, nil
 }
 
@@ -190,7 +287,7 @@ func (s *Sandbox) createLabelID() string {
 // reconnect looks up the remote sandbox by its Daytona id (known, or given
 // to WithExistingSandbox), else by name, and makes it run. It returns nil
 // when there is none to use (replacedDead: a dead one was deleted).
-func (s *Sandbox) reconnect(ctx context.Context, c *client) (sb *sdk.Sandbox, replacedDead bool, err error) {
+func (s *Sandbox) reconnect(ctx context.Context, c *client) (rec *apiclient.Sandbox, replacedDead bool, err error) {
 	s.mu.Lock()
 	key := s.daytonaID
 	s.mu.Unlock()
@@ -202,28 +299,29 @@ func (s *Sandbox) reconnect(ctx context.Context, c *client) (sb *sdk.Sandbox, re
 		key = s.cfg.name
 	}
 	s.log.Debug("looking up remote sandbox", "key", key, "byID", byID)
-	sb, err = c.sdk.Get(ctx, key)
+	rec, err = c.record(ctx, key)
 	switch {
-	case err == nil && deadState(sb.State) && s.strictAbout(key):
-		return nil, false, fmt.Errorf("daytona: sandbox %s given to WithExistingSandbox is %s: %w (use WithCreateIfMissing to replace it)", key, sb.State, ErrSandboxNotFound)
-	case err == nil && deadState(sb.State):
-		s.log.Debug("remote sandbox is dead; deleting it and creating a new one", "daytonaID", sb.ID, "state", sb.State)
-		if derr := sb.Delete(ctx); derr != nil && !isNotFound(derr) {
-			s.log.Warn("could not delete dead sandbox", "daytonaID", sb.ID, "err", derr)
+	case err == nil && deadState(rec.GetState()) && s.strictAbout(key):
+		return nil, false, fmt.Errorf("daytona: sandbox %s given to WithExistingSandbox is %s: %w (use WithCreateIfMissing to replace it)", key, rec.GetState(), ErrSandboxNotFound)
+	case err == nil && deadState(rec.GetState()):
+		s.log.Debug("remote sandbox is dead; deleting it and creating a new one", "daytonaID", rec.GetId(), "state", rec.GetState())
+		if derr := c.deleteSandbox(ctx, rec.GetId()); derr != nil && !isNotFound(derr) {
+			s.log.Warn("could not delete dead sandbox", "daytonaID", rec.GetId(), "err", derr)
 		}
 		return nil, true, nil
-	case err == nil && sb.State != apiclient.SANDBOXSTATE_STARTED:
-		s.log.Debug("remote sandbox is not running; starting it", "daytonaID", sb.ID, "state", sb.State)
-		if werr := s.waitAndStart(ctx, sb); werr != nil {
-			if !errors.Is(werr, errGone) {
-				return nil, false, wrapCtx(ctx, "start sandbox "+sb.ID, werr)
-			}
+	case err == nil && rec.GetState() != apiclient.SANDBOXSTATE_STARTED:
+		s.log.Debug("remote sandbox is not running; starting it", "daytonaID", rec.GetId(), "state", rec.GetState())
+		started, werr := s.waitAndStart(ctx, c, rec)
+		if errors.Is(werr, errGone) {
 			return nil, false, nil
 		}
-		return sb, false, nil
+		if werr != nil {
+			return nil, false, wrapCtx(ctx, "start sandbox "+rec.GetId(), werr)
+		}
+		return started, false, nil
 	case err == nil:
-		s.log.Debug("reconnected to running sandbox", "daytonaID", sb.ID)
-		return sb, false, nil
+		s.log.Debug("reconnected to running sandbox", "daytonaID", rec.GetId())
+		return rec, false, nil
 	case isNotFound(err) && s.strictAbout(key):
 		return nil, false, fmt.Errorf("daytona: sandbox %s given to WithExistingSandbox does not exist: %w (use WithCreateIfMissing to create one instead)", key, ErrSandboxNotFound)
 	case isNotFound(err):
@@ -241,73 +339,58 @@ func (s *Sandbox) strictAbout(key string) bool {
 	return s.cfg.existingID != "" && key == s.cfg.existingID && !s.cfg.createIfMissing
 }
 
-// waitAndStart waits while sb is in a transitional state, then starts it
-// unless it is running, retrying while Daytona reports a state change in
-// progress. It returns errGone if the sandbox disappears or dies.
-func (s *Sandbox) waitAndStart(ctx context.Context, sb *sdk.Sandbox) error {
+// waitAndStart waits while rec's sandbox is in a transitional state, then
+// starts it unless it is running, retrying while Daytona reports a state
+// change in progress, and returns its record once it runs. It returns
+// errGone if the sandbox disappears or dies.
+func (s *Sandbox) waitAndStart(ctx context.Context, c *client, rec *apiclient.Sandbox) (*apiclient.Sandbox, error) {
+	id := rec.GetId()
 	b := backoff{next: startBackoffMin, max: startBackoffMax}
-	pause := func() error { return b.wait(ctx) }
-	refresh := func() error {
-		if err := sb.RefreshData(ctx); err != nil {
-			if isNotFound(err) {
-				return errGone
+	for {
+		var err error
+		if transitionalState(rec.GetState()) {
+			if rec, err = c.waitState(ctx, id); err != nil {
+				return nil, err
 			}
-			return err
 		}
-		if deadState(sb.State) {
-			return errGone
+		switch st := rec.GetState(); {
+		case st == apiclient.SANDBOXSTATE_STARTED:
+			return rec, nil
+		case deadState(st):
+			return nil, errGone
 		}
-		return nil
-	}
-	for transitionalState(sb.State) {
-		if err := pause(); err != nil {
-			return err
+		err = c.startSandbox(ctx, id)
+		switch {
+		case isNotFound(err):
+			return nil, errGone
+		case err != nil && !stateChangeInProgress(err):
+			return nil, err
+		case err != nil:
+			s.log.Debug("state change in progress; waiting", "daytonaID", id)
+			if werr := b.wait(ctx); werr != nil {
+				return nil, werr
+			}
 		}
-		if err := refresh(); err != nil {
-			return err
-		}
-	}
-	for sb.State != apiclient.SANDBOXSTATE_STARTED {
-		err := sb.StartWithTimeout(ctx, 0)
-		if err == nil {
-			return nil
-		}
-		if isNotFound(err) {
-			return errGone
-		}
-		if !stateChangeInProgress(err) {
-			return err
-		}
-		s.log.Debug("state change in progress; waiting", "daytonaID", sb.ID)
-		if err := pause(); err != nil {
-			return err
-		}
-		if err := refresh(); err != nil {
-			return err
+		if rec, err = c.waitState(ctx, id); err != nil {
+			return nil, err
 		}
 	}
-	return nil
 }
 
-// create creates the remote sandbox in the mode the options select.
-// afterDelete says a dead sandbox of the same name was just deleted: while
-// Daytona still holds its name, creation is retried.
-func (s *Sandbox) create(ctx context.Context, c *client, afterDelete bool) (*sdk.Sandbox, error) {
-	params := s.createParams()
+// create creates the remote sandbox in the mode the options select, and
+// waits until it runs. afterDelete says a dead sandbox of the same name
+// was just deleted: while Daytona still holds its name, creation is
+// retried.
+func (s *Sandbox) create(ctx context.Context, c *client, afterDelete bool) (*apiclient.Sandbox, error) {
+	body := s.createRequest(c.conn.target)
 	waitUntil := time.Now().Add(nameReleaseWait)
 	for {
-		timeout := startTimeout
-		if dl, ok := ctx.Deadline(); ok {
-			timeout = time.Until(dl)
-		}
-		if timeout <= 0 {
-			return nil, context.DeadlineExceeded
-		}
 		s.log.Debug("creating remote sandbox", "name", s.cfg.name, "mode", s.creationMode())
-		sb, err := c.sdk.Create(ctx, params, options.WithTimeout(timeout))
+		rec, resp, err := c.api.SandboxAPI.CreateSandbox(c.auth(ctx)).CreateSandbox(body).Execute()
 		if err == nil {
-			return sb, nil
+			return s.awaitCreated(ctx, c, rec)
 		}
+		err = sdkerrors.ConvertAPIError(err, resp)
 		if !afterDelete || StatusCode(err) != http.StatusConflict || time.Now().After(waitUntil) {
 			return nil, err
 		}
@@ -318,72 +401,25 @@ func (s *Sandbox) create(ctx context.Context, c *client, afterDelete bool) (*sdk
 	}
 }
 
-func (s *Sandbox) creationMode() string {
-	switch {
-	case s.cfg.snapshot != "":
-		return "snapshot"
-	case s.cfg.image != "":
-		return "image"
-	}
-	return "default"
-}
-
-// createParams builds the SDK's creation parameters: by value (the SDK
-// silently ignores pointers), with fresh maps (the SDK writes into them).
-func (s *Sandbox) createParams() any {
-	cfg := &s.cfg
-	labels := maps.Clone(cfg.labels)
-	if labels == nil {
-		labels = map[string]string{}
-	}
-	labels[labelSandboxID] = s.createLabelID()
-	base := types.SandboxBaseParams{
-		Name:      cfg.name,
-		User:      cfg.user,
-		Language:  types.CodeLanguage(cfg.language),
-		Labels:    labels,
-		Ephemeral: cfg.ephemeral,
-	}
-	autoStop := int(cfg.autoStop / time.Minute)
-	base.AutoStopInterval = &autoStop
-	if cfg.autoArchive != nil {
-		v := int(*cfg.autoArchive / time.Minute)
-		base.AutoArchiveInterval = &v
-	}
-	if cfg.autoDelete != nil {
-		v := int(*cfg.autoDelete / time.Minute)
-		base.AutoDeleteInterval = &v
-	}
-	if cfg.public != nil {
-		base.Public = *cfg.public
-	}
-	if cfg.blockAll != nil {
-		base.NetworkBlockAll = *cfg.blockAll
-	}
-	if cfg.allowList != nil {
-		v := *cfg.allowList
-		base.NetworkAllowList = &v
-	}
-	for _, v := range cfg.volumes {
-		vm := types.VolumeMount{VolumeID: v.VolumeID, MountPath: v.MountPath}
-		if v.Subpath != "" {
-			sp := v.Subpath
-			vm.Subpath = &sp
+// awaitCreated waits until a sandbox just created runs.
+func (s *Sandbox) awaitCreated(ctx context.Context, c *client, rec *apiclient.Sandbox) (*apiclient.Sandbox, error) {
+	var err error
+	if transitionalState(rec.GetState()) {
+		if rec, err = c.waitState(ctx, rec.GetId()); err != nil {
+			if errors.Is(err, errGone) {
+				return nil, errors.New("the sandbox disappeared while it was being created")
+			}
+			return nil, err
 		}
-		base.Volumes = append(base.Volumes, vm)
 	}
-	switch {
-	case cfg.snapshot != "":
-		return types.SnapshotParams{SandboxBaseParams: base, Snapshot: cfg.snapshot}
-	case cfg.image != "":
-		p := types.ImageParams{SandboxBaseParams: base, Image: cfg.image}
-		if cfg.resources != nil {
-			p.Resources = &types.Resources{CPU: cfg.resources.CPU, Memory: cfg.resources.Memory, Disk: cfg.resources.Disk}
+	if st := rec.GetState(); st != apiclient.SANDBOXSTATE_STARTED {
+		reason := rec.GetErrorReason()
+		if reason == "" {
+			reason = "its state is " + string(st)
 		}
-		return p
-	default:
-		return types.SnapshotParams{SandboxBaseParams: base}
+		return nil, fmt.Errorf("the sandbox failed to start: %s", reason)
 	}
+	return rec, nil
 }
 
 // detectWorkDir asks the toolbox for the default working directory; on
@@ -399,31 +435,35 @@ func (s *Sandbox) detectWorkDir(ctx context.Context, sb *sdk.Sandbox) string {
 	return strings.TrimSpace(dir)
 }
 
-// stopRemote stops the remote sandbox. Not found (ephemeral sandboxes are
-// deleted on stop) and "not started" count as success.
+// stopRemote stops the remote sandbox and waits until it has stopped. Not
+// found (ephemeral sandboxes are deleted on stop) and "not started" count
+// as success.
 func (s *Sandbox) stopRemote(ctx context.Context, r *remote) error {
-	s.log.Debug("stopping remote sandbox", "daytonaID", r.sb.ID)
-	err := r.sb.StopWithTimeout(ctx, 0, false)
+	c, err := s.client()
+	if err != nil {
+		return err
+	}
+	id := r.sb.ID
+	s.log.Debug("stopping remote sandbox", "daytonaID", id)
+	err = c.stopSandbox(ctx, id)
+	if err == nil {
+		var rec *apiclient.Sandbox
+		rec, err = c.waitState(ctx, id)
+		if err == nil && rec.GetState() != apiclient.SANDBOXSTATE_STOPPED && rec.GetState() != apiclient.SANDBOXSTATE_ARCHIVED {
+			err = fmt.Errorf("the sandbox is %s, not stopped", rec.GetState())
+		}
+	}
 	switch {
-	case err == nil, isNotFound(err):
-		return nil
-	case notStartedByStop(err):
+	case err == nil, isNotFound(err), errors.Is(err, errGone), notStartedByStop(err):
 		return nil
 	}
-	return wrapCtx(ctx, "stop sandbox "+r.sb.ID, err)
+	return wrapCtx(ctx, "stop sandbox "+id, err)
 }
 
 // deleteRemote deletes the remote sandbox: r if we hold it, else the one
 // known by id or, failing that, by name (what a failed start may have left
 // behind). Not found counts as success.
 func (s *Sandbox) deleteRemote(ctx context.Context, r *remote, id string) error {
-	if r != nil {
-		s.log.Debug("deleting remote sandbox", "daytonaID", r.sb.ID)
-		if err := r.sb.DeleteWithTimeout(ctx, 0); err != nil && !isNotFound(err) {
-			return wrapCtx(ctx, "delete sandbox "+r.sb.ID, err)
-		}
-		return nil
-	}
 	c, err := s.client()
 	if err != nil {
 		if errors.Is(err, ErrNoCredentials) {
@@ -431,20 +471,26 @@ func (s *Sandbox) deleteRemote(ctx context.Context, r *remote, id string) error 
 		}
 		return err
 	}
-	key := id
-	if key == "" {
-		key = s.cfg.name
-	}
-	s.log.Debug("looking for a remote sandbox to delete", "key", key)
-	sb, err := c.sdk.Get(ctx, key)
-	if err != nil {
+	if r != nil {
+		id = r.sb.ID
+	} else {
+		key := id
+		if key == "" {
+			key = s.cfg.name
+		}
+		s.log.Debug("looking for a remote sandbox to delete", "key", key)
+		rec, err := c.record(ctx, key)
 		if isNotFound(err) {
 			return nil
 		}
-		return wrapCtx(ctx, "look up sandbox "+key+" to delete", err)
+		if err != nil {
+			return wrapCtx(ctx, "look up sandbox "+key+" to delete", err)
+		}
+		id = rec.GetId()
 	}
-	if err := sb.DeleteWithTimeout(ctx, 0); err != nil && !isNotFound(err) {
-		return wrapCtx(ctx, "delete sandbox "+sb.ID, err)
+	s.log.Debug("deleting remote sandbox", "daytonaID", id)
+	if err := c.deleteSandbox(ctx, id); err != nil && !isNotFound(err) {
+		return wrapCtx(ctx, "delete sandbox "+id, err)
 	}
 	return nil
 }

@@ -18,10 +18,13 @@
 // remembered, so the next call tries again. Stop stops the remote sandbox
 // and keeps its files; the next command starts it again. Destroy deletes it.
 // To reconnect from another process, keep DaytonaID and pass it to
-// WithExistingSandbox, or give both processes the same WithName. A command
-// that finds its sandbox stopped or deleted behind its back (Daytona's
-// auto-stop) restarts or recreates it and is submitted once more; a command
-// that may have started is never run twice.
+// WithExistingSandbox (a sandbox that no longer exists is then an error
+// matching ErrSandboxNotFound, unless WithCreateIfMissing), or give both
+// processes the same WithName. A command that finds its sandbox stopped or
+// deleted behind its back (Daytona's auto-stop) restarts or recreates it
+// and is submitted once more; a command that may have started is never run
+// twice, and one whose submission failed after the daemon took it is
+// followed to its end.
 //
 // The creation mode follows the options: WithSnapshot creates from a
 // snapshot (and wins over WithImage and WithResources); WithImage creates
@@ -30,16 +33,26 @@
 //
 // # Commands
 //
-// ExecuteCommand runs a shell snippet (args are quoted and appended) in a
-// subshell and waits for it. Output streams to the io.Writers in
+// ExecuteCommand runs a shell snippet (args are quoted and appended, and
+// may hold any bytes) under bash, in a subshell, and waits for it. Where the
+// sandbox has perl, the command runs under a small perl driver whose output
+// records the daemon's line labelling cannot damage, so output arrives
+// exact (NUL bytes, long lines, invalid UTF-8). Output streams to the io.Writers in
 // workspace.ExecOptions as it arrives, with os/exec semantics, and the
 // result keeps up to MaxRetainedBytes of each stream (1 MiB by default). A
 // non-zero exit code is a result, not an error. So is a timeout: the
 // command is killed and the result has ExitCode 124 (ExitCodeTimeout) and
 // TimedOut. When ctx ends the command is killed too, and the partial result
 // (ExitCode 137, ExitCodeKilled, and Killed) comes with an error matching
-// ctx.Err(). The default timeout is 5 minutes (WithTimeout; per call
-// ExecOptions.Timeout; workspace.NoTimeout for none).
+// ctx.Err(). A kill is reported only when it succeeded; otherwise the exit
+// code is ExitCodeUnknown and the error says the command may still run. The
+// default timeout is 5 minutes (WithTimeout; per call ExecOptions.Timeout;
+// workspace.NoTimeout for none).
+//
+// Every request (control plane, toolbox, commands) of every Sandbox in the
+// process goes through one HTTP client with a pool sized for bursts, unless
+// WithHTTPClient gives another; concurrent commands run in sessions that are
+// kept for the next burst.
 //
 // Sandbox also implements the optional workspace.ProcessSpawner: Processes
 // starts background processes (dev servers, REPLs) that can be sent input,
@@ -74,14 +87,17 @@
 // modified); then the default API URL, https://app.daytona.io/api.
 // WithoutEnvironment turns this lookup off, for tests (but the SDK itself
 // still reads DAYTONA_JWT_TOKEN from the process environment, and fails
-// when it is set without DAYTONA_ORGANIZATION_ID; the error says so). The
-// API key never appears in an error, a log line, GetInfo or
-// GetInstructions.
+// when it is set without DAYTONA_ORGANIZATION_ID; the error says so);
+// WithEndpoint sets the URL and key and turns it off in one call. The API
+// key never appears in an error, a log line, GetInfo, GetInstructions or
+// the fmt output of any value; an error about a refused key names where the
+// key came from.
 //
 // # Errors
 //
 // Test for the sentinels with errors.Is: ErrInvalidInput (a bad option or
-// argument, reported before any request), ErrNoCredentials, and ErrNotReady
+// argument, reported before any request; also a Sandbox not made by New),
+// ErrNoCredentials, ErrSandboxNotFound, and ErrNotReady
 // (the same value as workspace.ErrNotReady: the sandbox was destroyed, or
 // is not running where that is required, as by Instance). A failure of the
 // Daytona service, or of the connection to it, carries an *Error (find it
@@ -97,7 +113,7 @@
 //
 // Package daytonatest serves an in-process Daytona over real HTTP on
 // loopback; its commands run on the local machine with a real shell. Point a
-// Sandbox at it with its Options method:
+// Sandbox at it with WithEndpoint:
 //
 //	srv := daytonatest.NewServer(t)
 //	sb, err := daytona.New(daytona.WithEndpoint(srv.APIURL(), srv.APIKey()))

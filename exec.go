@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 	"time"
 
 	"github.com/agentworkspace/daytona/internal/shell"
@@ -114,7 +113,7 @@ func (s *Sandbox) plan(op, command string, args []string, opts *workspace.ExecOp
 	p := &plan{
 		command: command,
 		args:    append([]string(nil), args...),
-		spec:    shell.Spec{Command: command, Args: args, Env: env, Cwd: opts.Cwd},
+		spec:    shell.Spec{Command: command, Args: args, Env: env, Cwd: opts.Cwd, Raw: s.cfg.rawOutput},
 		stdout:  opts.Stdout,
 		stderr:  opts.Stderr,
 	}
@@ -153,11 +152,10 @@ func (s *Sandbox) plan(op, command string, args []string, opts *workspace.ExecOp
 	default:
 		p.retain = m
 	}
-	// One synchronous request when nothing needs streaming; otherwise an
-	// asynchronous command whose log we follow. Keeping no output, a
-	// synchronous answer would still hold all of it in memory at once.
-	p.streaming = p.stdout != nil || p.stderr != nil || p.retain == 0 ||
-		shell.MayBackground(command)
+	// One synchronous request when nothing needs streaming (its answer is
+	// read as it arrives, so memory does not grow with the output);
+	// otherwise an asynchronous command whose log we follow.
+	p.streaming = p.stdout != nil || p.stderr != nil || shell.MayBackground(command)
 	return p, nil
 }
 
@@ -197,8 +195,9 @@ func (c *run) execStreaming(ctx context.Context) (*workspace.CommandResult, erro
 }
 
 // execSync runs the command with one synchronous request, which answers
-// with the exit code and both streams once the command has finished. A
-// command still running after syncWindow is followed through its log.
+// with the exit code and both streams once the command has finished (read
+// as they arrive). A command still running after syncWindow is followed
+// through its log.
 func (c *run) execSync(ctx context.Context) (*workspace.CommandResult, error) {
 	window := syncWindow
 	if c.p.timeout > 0 && c.p.timeout < window {
@@ -206,19 +205,24 @@ func (c *run) execSync(ctx context.Context) (*workspace.CommandResult, error) {
 	}
 	callCtx, cancel := context.WithTimeout(ctx, window)
 	defer cancel()
-	ans, tooBig, err := postSync(callCtx, c.r, c.sess.id, c.script)
+	ans, err := postSync(callCtx, c.r, c.sess.id, c.script, c.out)
 	switch {
-	case err == nil && tooBig:
-		// A large output: rather than hold all of it, read it again
-		// through the log stream, which keeps only what is retained.
-		if c.cmdID = c.findCommand(ctx); c.cmdID == "" {
-			return c.result(ExitCodeUnknown), &Error{Op: c.op, Err: errors.New("the command's output was too large to read in one answer, and the command could not be found in its session")}
-		}
-		return c.await(ctx)
 	case err == nil:
 		return c.syncResult(ctx, ans)
 	case callCtx.Err() != nil:
 		return c.outlivedSync(ctx)
+	case errors.Is(err, errAnswerCut):
+		// The command finished, but its answer broke off: read its log
+		// again from the start.
+		c.s.log.Debug("the answer to a command broke off; reading its log", "err", err)
+		c.cmdID = ans.CmdID
+		if c.cmdID == "" {
+			c.cmdID = c.findCommand(ctx)
+		}
+		c.resetOutput()
+		return c.await(ctx)
+	case ans != nil:
+		return nil, wrapErr(c.op, err) // the output failed, not the answer
 	}
 	if cerr := classify(c.op, err); isNotStarted(cerr) {
 		return nil, cerr
@@ -228,21 +232,15 @@ func (c *run) execSync(ctx context.Context) (*workspace.CommandResult, error) {
 	return c.recoverSubmitted(ctx, err)
 }
 
-// syncResult builds the result from a synchronous answer. An answer that
-// is not framed and holds U+FFFD may have lost bytes the command printed
-// (the daemon's JSON replaces invalid UTF-8): its log is read again from
-// the binary stream.
+// syncResult builds the result from a synchronous answer whose output was
+// fed already. An answer that was not framed and holds U+FFFD may have lost
+// bytes the command printed (the daemon's JSON replaces invalid UTF-8): its
+// log is read again from the binary stream.
 func (c *run) syncResult(ctx context.Context, ans *syncAnswer) (*workspace.CommandResult, error) {
-	framed := strings.HasPrefix(ans.Stdout, c.out.frames.Header(stream.ModeFramed))
-	if !framed && ans.CmdID != "" && (strings.ContainsRune(ans.Stdout, '\uFFFD') || strings.ContainsRune(ans.Stderr, '\uFFFD')) {
+	if ans.replaced && c.out.mode() != stream.ModeFramed && ans.CmdID != "" {
 		c.cmdID = ans.CmdID
+		c.resetOutput()
 		return c.await(ctx)
-	}
-	if err := c.out.feedStream(stream.Stdout, []byte(ans.Stdout)); err != nil {
-		return nil, wrapErr(c.op, err)
-	}
-	if err := c.out.feedStream(stream.Stderr, []byte(ans.Stderr)); err != nil {
-		return nil, wrapErr(c.op, err)
 	}
 	code, ok := c.out.done()
 	if !ok && ans.ExitCode != nil {
@@ -257,6 +255,7 @@ func (c *run) syncResult(ctx context.Context, ans *syncAnswer) (*workspace.Comma
 // followed.
 func (c *run) outlivedSync(ctx context.Context) (*workspace.CommandResult, error) {
 	c.cmdID = c.findCommand(ctx)
+	c.resetOutput() // what the answer carried so far is read again
 	if ctx.Err() != nil || (c.p.timeout > 0 && time.Since(c.started) >= c.p.timeout) {
 		// Cancelled or timed out: recover what it printed, then kill it.
 		return c.endKilled(ctx)

@@ -23,3 +23,20 @@ func MarkerName(path string) string { return markerName(path) }
 
 // ConfigHash is the hash a mount's marker records.
 var ConfigHash = configHash
+
+// SetSessionIdleTTL changes how long surplus idle sessions are kept, and
+// returns a function that restores it.
+func SetSessionIdleTTL(d time.Duration) (restore func()) {
+	old := sessionIdleTTL
+	sessionIdleTTL = d
+	return func() { sessionIdleTTL = old }
+}
+
+// WithRawOutput makes a Sandbox's commands write their output raw, as in a
+// sandbox without perl.
+func WithRawOutput() Option {
+	return func(c *config) error {
+		c.rawOutput = true
+		return nil
+	}
+}

@@ -87,8 +87,13 @@ func TestGetInfoResourcesComeFromTheLiveSandbox(t *testing.T) {
 func TestGetInfoError(t *testing.T) {
 	srv := newServer(t)
 	sb := startedSandbox(t, srv)
-	srv.FailNext(daytonatest.OpGet, 1, http.StatusServiceUnavailable, "maintenance")
+	srv.FailNext(daytonatest.OpGet, 1, http.StatusInternalServerError, "boom")
 	_, err := sb.GetInfo(t.Context())
+	require.Error(t, err)
+	assert.Equal(t, 500, daytona.StatusCode(err))
+	// A 503 is tried again (4 times in all) before it is reported.
+	srv.FailNext(daytonatest.OpGet, 4, http.StatusServiceUnavailable, "maintenance")
+	_, err = sb.GetInfo(t.Context())
 	require.Error(t, err)
 	assert.Equal(t, 503, daytona.StatusCode(err))
 }

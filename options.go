@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"maps"
 	"net"
+	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
@@ -407,6 +408,25 @@ func WithExistingSandbox(daytonaID string) Option {
 // does, instead of failing.
 func WithCreateIfMissing() Option {
 	return setOption(func(c *config) { c.createIfMissing = true })
+}
+
+// WithHTTPClient sends every request of the Sandbox (control plane,
+// toolbox, commands) with hc, and dials its log streams as hc's transport
+// dials (its proxy, dialer and TLS configuration, when it is an
+// *http.Transport): for a proxy, custom TLS, or instrumentation such as an
+// OpenTelemetry transport. The credential is added to each request, never
+// stored in hc. hc should have no Timeout (contexts bound every request,
+// and some last as long as a command). The default is a client shared by
+// all Sandboxes of the process, whose transport keeps up to 256 idle
+// connections per host.
+func WithHTTPClient(hc *http.Client) Option {
+	return func(c *config) error {
+		if hc == nil {
+			return errors.New("WithHTTPClient: nil client")
+		}
+		c.httpClient = hc
+		return nil
+	}
 }
 
 // WithoutEnvironment turns off this package's reading of DAYTONA_*

@@ -118,7 +118,7 @@ func (m *ProcessManager) submit(ctx context.Context, r *remote, p *plan) (*Proce
 	var b [6]byte
 	_, _ = rand.Read(b[:])
 	sess := &session{id: processPrefix + hex.EncodeToString(b[:])}
-	if err := r.sb.Process.CreateSession(ctx, sess.id); err != nil {
+	if err := createSession(ctx, r.sb, sess.id); err != nil {
 		if ctx.Err() != nil {
 			return nil, wrapCtx(ctx, "spawn process", err)
 		}
@@ -427,7 +427,7 @@ func (m *ProcessManager) Get(ctx context.Context, pid string) (workspace.Process
 	}
 	m.mu.Unlock()
 	c := &run{
-		s: m.s, r: r, sess: &session{id: pid}, p: p,
+		s: m.s, r: r, sess: &session{id: pid}, p: p, token: token,
 		out:     newOutput(token, nil, nil, p.retain),
 		script:  last.GetCommand(),
 		cmdID:   last.GetId(),

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	sdkerrors "github.com/daytonaio/daytona/libs/sdk-go/pkg/errors"
+
 	"github.com/agentworkspace/daytona/internal/follow"
 )
 
@@ -44,9 +46,12 @@ func (b *backoff) wait(ctx context.Context) error {
 
 // Waits of the control plane.
 const (
-	// startBackoffMin and startBackoffMax pace the polling of a sandbox in
-	// a transitional state, and the retries of a start that Daytona refused
-	// because a state change was in progress.
+	// stateWaitMin and stateWaitMax pace the polling of a sandbox in a
+	// transitional state (creating, starting, stopping, ...).
+	stateWaitMin = 50 * time.Millisecond
+	stateWaitMax = time.Second
+	// startBackoffMin and startBackoffMax pace the retries of a start that
+	// Daytona refused because a state change was in progress.
 	startBackoffMin = 100 * time.Millisecond
 	startBackoffMax = 2 * time.Second
 	// nameReleaseWait bounds how long create retries while a dead sandbox
@@ -153,6 +158,7 @@ type notStarted struct {
 	err         error
 	dead        bool // the sandbox is not running
 	lostSession bool // the session is unknown to the daemon
+	transient   bool // the proxy could not reach the runner; it may next time
 }
 
 func (e *notStarted) Error() string { return e.err.Error() }
@@ -181,6 +187,8 @@ func classify(op string, err error) error {
 	msg, _ := sdkMessage(err)
 	msg = strings.ToLower(msg)
 	switch {
+	case runnerUnreachable(err):
+		return &notStarted{err: err, transient: true}
 	case strings.Contains(msg, "session not found") && (code == http.StatusNotFound || code == http.StatusInternalServerError):
 		return &notStarted{err: err, lostSession: true}
 	case code == http.StatusUnauthorized:
@@ -200,9 +208,11 @@ func classify(op string, err error) error {
 //   - the session was lost: once more in a fresh session, on the same
 //     remote (its idle sessions are forgotten);
 //   - the sandbox is not running: once more after restarting (or
-//     recreating) it the way Start does, unless ctx has ended.
+//     recreating) it the way Start does, unless ctx has ended;
+//   - the proxy could not reach the runner: again after a pause, up to
+//     transientTries times in all.
 //
-// Each kind of retry happens at most once per call.
+// The first two happen at most once per call.
 func resubmitOnce[T any](ctx context.Context, s *Sandbox, op string, attempt func(r *remote) (T, error)) (T, error) {
 	var zero T
 	r, err := s.ensureRunning(ctx)
@@ -210,13 +220,19 @@ func resubmitOnce[T any](ctx context.Context, s *Sandbox, op string, attempt fun
 		return zero, err
 	}
 	retriedDead, retriedSession := false, false
-	for {
+	pause := backoff{next: transientPauseMin, max: transientPauseMax}
+	for tries := 1; ; tries++ {
 		v, err := attempt(r)
 		var notRun *notStarted
 		if !errors.As(err, &notRun) {
 			return v, err
 		}
 		switch {
+		case notRun.transient && tries < transientTries:
+			s.log.Debug("the runner could not be reached; trying again", "op", op, "err", notRun.err)
+			if pause.wait(ctx) == nil {
+				continue
+			}
 		case notRun.lostSession && !retriedSession:
 			retriedSession = true
 			r.pool.forgetAll()
@@ -284,4 +300,56 @@ func waitForPort(ctx context.Context, check func() (bool, error)) error {
 			return wrapErr("wait for port", err)
 		}
 	}
+}
+
+// Transient trouble between the proxy and the runner: the proxy answers an
+// empty 502, or 400 "failed to get runner info" before it forwards a
+// request (apps/proxy/pkg/proxy/get_sandbox_target.go:84, v0.190.0), and
+// the API or a load balancer 503 or 504. A request that is safe to repeat
+// (a lookup, creating our own session, deleting one) is tried again, up to
+// transientTries times in all. A command's submission is repeated only
+// after "failed to get runner info", which proves it never reached the
+// daemon (see classify).
+const (
+	transientTries    = 4
+	transientPauseMin = 100 * time.Millisecond
+	transientPauseMax = time.Second
+)
+
+// runnerUnreachable reports the proxy's answer when it could not find the
+// sandbox's runner.
+func runnerUnreachable(err error) bool {
+	msg, _ := sdkMessage(err)
+	return StatusCode(err) == http.StatusBadRequest && strings.Contains(msg, "failed to get runner info")
+}
+
+// transient reports trouble that a request safe to repeat may not meet
+// again: 502, 503, 504, 429, the runner being unreachable, or no answer at
+// all.
+func transient(err error) bool {
+	switch StatusCode(err) {
+	case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout, http.StatusTooManyRequests:
+		return true
+	case 0:
+		var de *sdkerrors.DaytonaError
+		return errors.As(err, &de) // the SDK's error for a request with no answer
+	}
+	return runnerUnreachable(err)
+}
+
+// retrySafe calls f, a request that is safe to repeat, until it succeeds,
+// fails with an error that is not transient, ctx ends, or transientTries
+// calls failed.
+func retrySafe(ctx context.Context, f func() error) error {
+	pause := backoff{next: transientPauseMin, max: transientPauseMax}
+	var err error
+	for range transientTries {
+		if err = f(); err == nil || !transient(err) || ctx.Err() != nil {
+			return err
+		}
+		if pause.wait(ctx) != nil {
+			return err
+		}
+	}
+	return err
 }

@@ -30,6 +30,7 @@ type run struct {
 	p       *plan
 	out     *output
 	op      string    // "execute command", or "process <pid>"
+	token   string    // the completion marker
 	script  string    // the text submitted to the session
 	cmdID   string    // the daemon's id of the command, once known
 	started time.Time // when it was submitted
@@ -41,12 +42,19 @@ func (s *Sandbox) newRun(r *remote, sess *session, p *plan) *run {
 	spec := p.spec
 	spec.Marker = token
 	return &run{
-		s: s, r: r, sess: sess, p: p,
+		s: s, r: r, sess: sess, p: p, token: token,
 		out:     newOutput(token, p.stdout, p.stderr, p.retain),
 		op:      "execute command",
 		script:  spec.Script(),
 		started: time.Now(),
 	}
+}
+
+// resetOutput forgets the output parsed so far, to read the command's log
+// again from its first byte. Only the synchronous path, which has no
+// writers, does that.
+func (c *run) resetOutput() {
+	c.out = newOutput(c.token, c.p.stdout, c.p.stderr, c.p.retain)
 }
 
 // result builds the command's result with the given exit code from the
@@ -88,7 +96,11 @@ func (c *run) submitAsync(ctx context.Context) error {
 func (c *run) findCommand(ctx context.Context) string {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	info, err := c.r.sb.Process.GetSession(ctx, c.sess.id)
+	var info map[string]any
+	err := retrySafe(ctx, func() (err error) {
+		info, err = c.r.sb.Process.GetSession(ctx, c.sess.id)
+		return err
+	})
 	if err != nil {
 		return ""
 	}
@@ -198,7 +210,7 @@ func (c *run) dial(ctx context.Context) (*follow.Stream, func(), error) {
 	for k, v := range cfg.DefaultHeader {
 		header.Set(k, v)
 	}
-	st, err := follow.Dial(ctx, url, header)
+	st, err := follow.Dial(ctx, c.r.dialer, url, header)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -262,7 +274,11 @@ func (c *run) readRest(ctx context.Context) error {
 	if c.cmdID == "" || c.out.werr != nil {
 		return nil
 	}
-	logs, err := c.r.sb.Process.GetSessionCommandLogs(ctx, c.sess.id, c.cmdID)
+	var logs *toolbox.SessionCommandLogsResponse
+	err := retrySafe(ctx, func() (err error) {
+		logs, err = c.r.sb.Process.GetSessionCommandLogs(ctx, c.sess.id, c.cmdID)
+		return err
+	})
 	if err != nil {
 		return err
 	}
@@ -396,9 +412,11 @@ func (c *run) exitCode(ctx context.Context) (int, bool) {
 		return 0, false
 	}
 	var cmd map[string]any
-	err := retryExitCodeRace(ctx, func() (err error) {
-		cmd, err = c.r.sb.Process.GetSessionCommand(ctx, c.sess.id, c.cmdID)
-		return err
+	err := retryExitCodeRace(ctx, func() error {
+		return retrySafe(ctx, func() (err error) {
+			cmd, err = c.r.sb.Process.GetSessionCommand(ctx, c.sess.id, c.cmdID)
+			return err
+		})
 	})
 	if err != nil {
 		return 0, false

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"net/http"
 	"strconv"
 	"sync"
 	"time"
@@ -11,21 +12,36 @@ import (
 	sdk "github.com/daytonaio/daytona/libs/sdk-go/pkg/daytona"
 )
 
-// Session pool limits.
+// Session pool limits. A burst of N concurrent commands needs N sessions;
+// they are created once and kept, so that the next burst creates none and
+// costs one request per command. What a burst left is trimmed only after
+// it has been idle for sessionIdleTTL, so deletions never compete with a
+// burst. On the daemon, an idle session is one shell waiting on its stdin
+// (bash: about 3.5 MB of resident memory, most of it shared): the hard cap
+// bounds that at about 1 GB for a sandbox that runs 256 commands at once,
+// and for a minute after.
 const (
-	// maxIdleSessions is how many idle sessions a sandbox keeps for reuse;
-	// more are deleted.
-	maxIdleSessions = 16
+	// maxIdleSessions is how many idle sessions a sandbox keeps at most;
+	// more are deleted as they come back.
+	maxIdleSessions = 256
+	// minIdleSessions are kept however long they idle, so that a lone
+	// command always finds one.
+	minIdleSessions = 1
 	// maxSessionUses retires a session after this many commands, so that
 	// the logs the daemon keeps per session do not grow without bound.
 	maxSessionUses = 200
 )
 
+// sessionIdleTTL is how long a surplus idle session is kept (a variable
+// for tests).
+var sessionIdleTTL = 60 * time.Second
+
 // session is a Daytona session this package created to run commands. Each
 // command runs in a subshell, so no state carries over between commands.
 type session struct {
-	id   string
-	uses int
+	id        string
+	uses      int
+	idleSince time.Time // when it was last returned to the pool
 }
 
 // sessionPool hands out sessions that are free to run a command. A Daytona
@@ -37,10 +53,11 @@ type sessionPool struct {
 	sb     *sdk.Sandbox
 	prefix string
 
-	mu     sync.Mutex // guards the fields below
-	idle   []*session
-	n      int
-	closed bool
+	mu      sync.Mutex // guards the fields below
+	idle    []*session // the most recently returned last
+	n       int
+	closed  bool
+	janitor *time.Timer // trims surplus idle sessions; nil when not due
 }
 
 func newSessionPool(s *Sandbox, sb *sdk.Sandbox) *sessionPool {
@@ -61,7 +78,7 @@ func (p *sessionPool) get(ctx context.Context) (*session, error) {
 	p.n++
 	id := p.prefix + strconv.Itoa(p.n)
 	p.mu.Unlock()
-	if err := p.sb.Process.CreateSession(ctx, id); err != nil {
+	if err := createSession(ctx, p.sb, id); err != nil {
 		return nil, err
 	}
 	p.s.log.Debug("created session", "session", id)
@@ -73,12 +90,51 @@ func (p *sessionPool) put(sess *session) {
 	sess.uses++
 	p.mu.Lock()
 	if !p.closed && sess.uses < maxSessionUses && len(p.idle) < maxIdleSessions {
+		sess.idleSince = time.Now()
 		p.idle = append(p.idle, sess)
+		p.scheduleLocked(sessionIdleTTL)
 		p.mu.Unlock()
 		return
 	}
 	p.mu.Unlock()
 	p.deleteLater(sess)
+}
+
+// scheduleLocked makes the janitor run after d if there is a surplus of
+// idle sessions and it is not due already. It holds no goroutine while it
+// waits.
+func (p *sessionPool) scheduleLocked(d time.Duration) {
+	if p.janitor == nil && len(p.idle) > minIdleSessions {
+		p.janitor = time.AfterFunc(d, p.trim)
+	}
+}
+
+// trim deletes the surplus idle sessions that have been idle for
+// sessionIdleTTL, oldest first, and schedules itself again for the rest.
+func (p *sessionPool) trim() {
+	p.mu.Lock()
+	p.janitor = nil
+	if p.closed {
+		p.mu.Unlock()
+		return
+	}
+	cutoff := time.Now().Add(-sessionIdleTTL)
+	n := 0
+	for n < len(p.idle)-minIdleSessions && !p.idle[n].idleSince.After(cutoff) {
+		n++
+	}
+	expired := append([]*session(nil), p.idle[:n]...)
+	p.idle = append(p.idle[:0], p.idle[n:]...)
+	if len(p.idle) > minIdleSessions {
+		p.scheduleLocked(time.Until(p.idle[0].idleSince.Add(sessionIdleTTL)))
+	}
+	p.mu.Unlock()
+	for _, sess := range expired {
+		p.deleteLater(sess)
+	}
+	if len(expired) > 0 {
+		p.s.log.Debug("deleted idle sessions", "count", len(expired))
+	}
 }
 
 // putWhenDone returns a session once the daemon reports its command's exit
@@ -105,7 +161,11 @@ func (p *sessionPool) whenDone(sess *session, cmdID string, then func(ctx contex
 			if sleep(ctx, wait) != nil {
 				return
 			}
-			cmd, err := p.sb.Process.GetSessionCommand(ctx, sess.id, cmdID)
+			var cmd map[string]any
+			err := retrySafe(ctx, func() (err error) {
+				cmd, err = p.sb.Process.GetSessionCommand(ctx, sess.id, cmdID)
+				return err
+			})
 			if err != nil {
 				return // session or sandbox gone
 			}
@@ -125,11 +185,24 @@ func (p *sessionPool) deleteLater(sess *session) {
 	})
 }
 
+// createSession creates the session id, trying again after transient
+// trouble: the id is new, so a conflict can only mean that an earlier try
+// did create it.
+func createSession(ctx context.Context, sb *sdk.Sandbox, id string) error {
+	return retrySafe(ctx, func() error {
+		err := sb.Process.CreateSession(ctx, id)
+		if StatusCode(err) == http.StatusConflict {
+			return nil
+		}
+		return err
+	})
+}
+
 // remove deletes a session now, which kills its processes. removed
 // reports that the daemon deleted it; a session it no longer knows gives
 // false and no error.
 func (p *sessionPool) remove(ctx context.Context, sess *session) (removed bool, err error) {
-	err = p.sb.Process.DeleteSession(ctx, sess.id)
+	err = retrySafe(ctx, func() error { return p.sb.Process.DeleteSession(ctx, sess.id) })
 	switch {
 	case err == nil:
 		return true, nil
@@ -152,6 +225,10 @@ func (p *sessionPool) close() {
 	p.mu.Lock()
 	p.closed = true
 	p.idle = nil
+	if p.janitor != nil {
+		p.janitor.Stop()
+		p.janitor = nil
+	}
 	p.mu.Unlock()
 }
 

@@ -4,48 +4,37 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"strings"
 
 	sdkerrors "github.com/daytonaio/daytona/libs/sdk-go/pkg/errors"
+
+	"github.com/agentworkspace/daytona/internal/jsonstream"
+	"github.com/agentworkspace/daytona/internal/stream"
 )
 
 // The toolbox requests this package sends itself, where the SDK's wrapper
 // does not fit.
 
-// syncBodyLimit bounds how much of a synchronous answer is read. The answer
-// holds the command's whole output (three times: raw, stdout, stderr); a
-// larger one is abandoned and the output read again through the log
-// stream, so that memory does not grow with the output.
-const syncBodyLimit = 8 << 20
-
-// syncAnswer is the daemon's answer to a synchronous session command.
+// syncAnswer is what the daemon's answer to a synchronous session command
+// said besides the output, which was fed to the command's output as it
+// was read.
 type syncAnswer struct {
-	CmdID    string `json:"cmdId"`
-	Stdout   string `json:"stdout"`
-	Stderr   string `json:"stderr"`
-	ExitCode *int   `json:"exitCode"`
+	CmdID    string
+	ExitCode *int
+	// replaced reports a U+FFFD in the output: the daemon's JSON stands it
+	// in for invalid UTF-8, so unless the output was framed (and so valid
+	// UTF-8), bytes may have been lost.
+	replaced bool
 }
 
-// syncClient sends synchronous session commands. Unlike the SDK's client
-// it has no fixed 60 s timeout (the caller's context bounds each request),
-// and it lets us stop reading an answer that is too large.
-var syncClient = &http.Client{Transport: syncTransport()}
-
-// syncTransport is http.DefaultTransport keeping more idle connections per
-// host (the default keeps 2), so that bursts of concurrent commands reuse
-// connections instead of opening new ones.
-func syncTransport() http.RoundTripper {
-	t, ok := http.DefaultTransport.(*http.Transport)
-	if !ok {
-		return http.DefaultTransport
-	}
-	t = t.Clone()
-	t.MaxIdleConnsPerHost = 64
-	return t
-}
+// errAnswerCut reports a synchronous answer that broke off while it was
+// read: the command has finished, but its output arrived only in part.
+var errAnswerCut = errors.New("the answer to the command broke off")
 
 // toolboxRequest builds a request to the sandbox's toolbox: path (such as
 // "/files/download") under its base URL, with the headers the SDK sends
@@ -76,9 +65,9 @@ func (r *remote) toolboxRequest(ctx context.Context, method, path string, query 
 }
 
 // httpClient returns the client for the requests this package sends to the
-// toolbox itself. It has no overall timeout: the caller's context bounds
-// each request.
-func (r *remote) httpClient() *http.Client { return syncClient }
+// toolbox itself (the Sandbox's client: see WithHTTPClient). It has no
+// overall timeout: the caller's context bounds each request.
+func (r *remote) httpClient() *http.Client { return r.hc }
 
 // toolboxError turns an error answer of the toolbox into the SDK's error
 // types (so that classification, StatusCode and errors.As work as for SDK
@@ -90,37 +79,97 @@ func toolboxError(resp *http.Response) error {
 
 // postSync runs script synchronously in session sessID: the request the
 // SDK's ExecuteSessionCommand(runAsync=false) sends, with the same headers,
-// but reading at most syncBodyLimit bytes of the answer. tooBig reports an
-// answer that was larger (the command has finished). Error answers become
-// the SDK's error types, so classification and errors.As work as for SDK
-// calls.
-func postSync(ctx context.Context, r *remote, sessID, script string) (ans *syncAnswer, tooBig bool, err error) {
+// but reading the answer as it arrives: its stdout and stderr members are
+// fed to out piece by piece (the output member, the same bytes again with
+// their labels, is skipped), so that memory does not grow with the output.
+// Error answers become the SDK's error types, so classification and
+// errors.As work as for SDK calls; an answer that breaks off gives an
+// error matching errAnswerCut, with what was read of it.
+func postSync(ctx context.Context, r *remote, sessID, script string, out *output) (*syncAnswer, error) {
 	body, err := json.Marshal(map[string]any{"command": script, "runAsync": false, "suppressInputEcho": true})
 	if err != nil {
-		return nil, false, err
+		return nil, err
 	}
 	req, err := r.toolboxRequest(ctx, http.MethodPost, "/process/session/"+url.PathEscape(sessID)+"/exec", nil, bytes.NewReader(body), "application/json")
 	if err != nil {
-		return nil, false, err
+		return nil, err
 	}
 	resp, err := r.httpClient().Do(req)
 	if err != nil {
-		return nil, false, sdkerrors.NewDaytonaError(err.Error(), 0, nil)
+		return nil, sdkerrors.NewDaytonaError(err.Error(), 0, nil)
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, syncBodyLimit+1))
-	if err != nil {
-		return nil, false, sdkerrors.NewDaytonaError(err.Error(), 0, nil)
-	}
 	if resp.StatusCode >= 300 {
-		return nil, false, sdkerrors.NewDaytonaErrorFromBody(data, resp.StatusCode, resp.Header)
+		return nil, toolboxError(resp)
 	}
-	if len(data) > syncBodyLimit {
-		return nil, true, nil
+	h := &answerHandler{out: out, ans: &syncAnswer{}}
+	if err := jsonstream.DecodeObject(resp.Body, h); err != nil {
+		if h.werr != nil {
+			return h.ans, h.werr
+		}
+		return h.ans, fmt.Errorf("%w: %w", errAnswerCut, err)
 	}
-	ans = &syncAnswer{}
-	if err := json.Unmarshal(data, ans); err != nil {
-		return nil, false, sdkerrors.NewDaytonaError("decode the answer to a session command: "+err.Error(), resp.StatusCode, resp.Header)
-	}
-	return ans, false, nil
+	return h.ans, nil
 }
+
+// answerHandler feeds the members of a synchronous answer to a command's
+// output.
+type answerHandler struct {
+	out  *output
+	ans  *syncAnswer
+	werr error // the output's error, which is not the answer's fault
+
+	carry  [2]byte // the end of the previous piece, for holdsReplacement
+	ncarry int
+}
+
+func (h *answerHandler) String(key string) func([]byte) error {
+	var st stream.Stream
+	switch key {
+	case "cmdId":
+		return func(p []byte) error { h.ans.CmdID += string(p); return nil }
+	case "stdout":
+		st = stream.Stdout
+	case "stderr":
+		st = stream.Stderr
+	default:
+		return nil
+	}
+	return func(p []byte) error {
+		if !h.ans.replaced && h.holdsReplacement(p) {
+			h.ans.replaced = true
+		}
+		if err := h.out.feedStream(st, p); err != nil {
+			h.werr = err
+			return err
+		}
+		return nil
+	}
+}
+
+// holdsReplacement reports a U+FFFD in p, or across the end of the
+// previous piece and p.
+func (h *answerHandler) holdsReplacement(p []byte) bool {
+	joint := append(h.carry[:h.ncarry:h.ncarry], p[:min(len(p), len(replacement)-1)]...)
+	found := bytes.Contains(joint, replacement) || bytes.Contains(p, replacement)
+	if len(p) >= len(replacement)-1 {
+		h.ncarry = copy(h.carry[:], p[len(p)-(len(replacement)-1):])
+	} else {
+		h.ncarry = copy(h.carry[:], joint[max(0, len(joint)-(len(replacement)-1)):])
+	}
+	return found
+}
+
+func (h *answerHandler) Other(key string, raw []byte) error {
+	if key == "exitCode" && string(raw) != "null" {
+		var code int
+		if err := json.Unmarshal(raw, &code); err != nil {
+			return err
+		}
+		h.ans.ExitCode = &code
+	}
+	return nil
+}
+
+// replacement is U+FFFD in UTF-8.
+var replacement = []byte("\uFFFD")

@@ -57,9 +57,12 @@ type Sandbox interface {
 
 	// ExecuteCommand runs command, a shell snippet, with args shell-quoted
 	// and appended, and waits for it to finish. A non-zero exit code, a
-	// timeout (exit code 124) and a kill are results, not errors; errors are
-	// for bad input, infrastructure failures and the caller's cancellation
-	// (then with the partial result). opts may be nil.
+	// timeout (exit code 124), a kill and a malformed command (the shell's
+	// exit code, 2) are results, not errors; errors are for bad input,
+	// infrastructure failures and the caller's cancellation, which comes
+	// with the partial result (exit code 137 and Killed once the command
+	// had started; -1, ExitCodeUnknown in providers that name it, when ctx
+	// ended before anything ran). opts may be nil.
 	ExecuteCommand(ctx context.Context, command string, args []string, opts *ExecOptions) (*CommandResult, error)
 }
 

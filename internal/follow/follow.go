@@ -65,9 +65,13 @@ func URL(toolboxBase, sessionID, commandID string) (string, error) {
 }
 
 // Dial opens the follow stream at rawURL with the given request headers
-// (the toolbox client's default headers, which carry the authorization).
-func Dial(ctx context.Context, rawURL string, header http.Header) (*Stream, error) {
-	conn, resp, err := dialer.DialContext(ctx, rawURL, header)
+// (the toolbox client's default headers, which carry the authorization),
+// with d (nil: a default dialer).
+func Dial(ctx context.Context, d *websocket.Dialer, rawURL string, header http.Header) (*Stream, error) {
+	if d == nil {
+		d = dialer
+	}
+	conn, resp, err := d.DialContext(ctx, rawURL, header)
 	if err != nil {
 		if resp != nil {
 			resp.Body.Close()

@@ -56,7 +56,7 @@ func TestReadUntilNormalClose(t *testing.T) {
 	u := serve(t, [][]byte{[]byte("ab"), {}, []byte("cd")}, func(c *websocket.Conn) {
 		_ = c.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(time.Second))
 	})
-	s, err := Dial(t.Context(), u, http.Header{"Authorization": {"Bearer k"}})
+	s, err := Dial(t.Context(), nil, u, http.Header{"Authorization": {"Bearer k"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +69,7 @@ func TestReadUntilNormalClose(t *testing.T) {
 
 func TestAbruptEndIsAnError(t *testing.T) {
 	u := serve(t, [][]byte{[]byte("partial")}, func(c *websocket.Conn) { _ = c.UnderlyingConn().Close() })
-	s, err := Dial(t.Context(), u, http.Header{"Authorization": {"Bearer k"}})
+	s, err := Dial(t.Context(), nil, u, http.Header{"Authorization": {"Bearer k"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +82,7 @@ func TestAbruptEndIsAnError(t *testing.T) {
 
 func TestRefusedHandshake(t *testing.T) {
 	u := serve(t, nil, func(*websocket.Conn) {})
-	_, err := Dial(t.Context(), u, nil)
+	_, err := Dial(t.Context(), nil, u, nil)
 	var he *HandshakeError
 	if !errors.As(err, &he) || he.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("err = %v; want a HandshakeError with 401", err)
@@ -93,7 +93,7 @@ func TestCloseInterruptsRead(t *testing.T) {
 	release := make(chan struct{})
 	u := serve(t, nil, func(*websocket.Conn) { <-release })
 	defer close(release)
-	s, err := Dial(t.Context(), u, http.Header{"Authorization": {"Bearer k"}})
+	s, err := Dial(t.Context(), nil, u, http.Header{"Authorization": {"Bearer k"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,5 +105,51 @@ func TestCloseInterruptsRead(t *testing.T) {
 	_ = s.Close()
 	if err := <-done; err == nil || errors.Is(err, io.EOF) {
 		t.Fatalf("Read after Close = %v; want an error that is not EOF", err)
+	}
+}
+
+// TestKeepAlivePings: an idle stream is pinged every interval, so that
+// proxies do not take it for dead, while a read is blocked; stopping the
+// pings ends their goroutine.
+func TestKeepAlivePings(t *testing.T) {
+	pings := make(chan struct{}, 16)
+	release := make(chan struct{})
+	u := serve(t, nil, func(c *websocket.Conn) {
+		c.SetPingHandler(func(string) error {
+			pings <- struct{}{}
+			return nil
+		})
+		go func() { // the server reads, so that pings are handled
+			for {
+				if _, _, err := c.ReadMessage(); err != nil {
+					return
+				}
+			}
+		}()
+		<-release
+		_ = c.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(time.Second))
+	})
+	s, err := Dial(t.Context(), nil, u, http.Header{"Authorization": {"Bearer k"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	stop := s.KeepAlive(5 * time.Millisecond)
+	readDone := make(chan error, 1)
+	go func() {
+		_, err := s.Read(make([]byte, 8))
+		readDone <- err
+	}()
+	for range 3 {
+		select {
+		case <-pings:
+		case <-time.After(5 * time.Second):
+			t.Fatal("no ping arrived while the stream was idle")
+		}
+	}
+	stop()
+	close(release)
+	if err := <-readDone; !errors.Is(err, io.EOF) {
+		t.Fatalf("Read after the close: %v, want io.EOF", err)
 	}
 }

@@ -26,6 +26,8 @@ type Spec struct {
 	// MergeStderr sends the command's stderr into its stdout, in the order
 	// it writes them, as 2>&1 does.
 	MergeStderr bool
+	// Raw writes the output raw, as where the sandbox has no perl.
+	Raw bool
 }
 
 // Header modes: the letter after the marker in the first line the script
@@ -40,11 +42,12 @@ const (
 // no bash; the command then does not run and its exit code is 127.
 const NoBashMessage = "daytona: the sandbox has no bash, which runs every command"
 
-// cmdVar holds the command line in the session shell.
-const cmdVar = "__daytona_cmd"
-
-// encVar holds the encoder program in the bash script.
-const encVar = "__daytona_enc"
+// cmdVar and innerVar hold the command line and the bash script that runs
+// it, in the session shell.
+const (
+	cmdVar   = "__daytona_cmd"
+	innerVar = "__daytona_run"
+)
 
 // scriptTag starts the first line of every script, followed by the
 // marker in hex, so that ParseScript can recognise it.
@@ -93,8 +96,12 @@ func (s Spec) Validate() error {
 //
 //	# agentworkspace-daytona <marker in hex>
 //	__daytona_cmd=<command and args, quoted>
-//	if command -v bash >/dev/null 2>&1; then bash -c <inner> bash "$__daytona_cmd" </dev/null
+//	__daytona_run=<inner, quoted>
+//	if [ -n "$BASH_VERSION" ]; then ( set -- "$__daytona_cmd"; eval "$__daytona_run" ) </dev/null
+//	elif command -v bash >/dev/null 2>&1; then bash -c "$__daytona_run" bash "$__daytona_cmd" </dev/null
 //	else <header N, message, marker 127>; fi
+//
+// (A bash session runs inner in a subshell, which saves starting bash.)
 //
 // Inner (see inner) prints the header, then runs the command in a subshell
 // with eval, so that nothing it does to its shell (cd, export, exit, a
@@ -107,39 +114,35 @@ func (s Spec) Script() string {
 	var b strings.Builder
 	b.WriteString(scriptTag + hex.EncodeToString([]byte(s.Marker)) + "\n")
 	b.WriteString(cmdVar + "=" + Quote(Join(s.Command, s.Args)) + "\n")
-	b.WriteString("if command -v bash >/dev/null 2>&1; then bash -c " + Quote(s.inner()) + ` bash "$` + cmdVar + `"`)
+	b.WriteString(innerVar + "=" + Quote(s.inner()) + "\n")
+	stdin := ""
 	if !s.KeepStdin {
-		b.WriteString(" </dev/null")
+		stdin = " </dev/null"
 	}
+	fmt.Fprintf(&b, "if [ -n \"$BASH_VERSION\" ]; then ( set -- \"$%s\"; eval \"$%s\" )%s\n", cmdVar, innerVar, stdin)
+	fmt.Fprintf(&b, "elif command -v bash >/dev/null 2>&1; then bash -c \"$%s\" bash \"$%s\"%s\n", innerVar, cmdVar, stdin)
 	m := printfEscape(s.Marker)
-	fmt.Fprintf(&b, "\nelse command printf '%sN\\n'; command printf '%%s\\n' %s >&2; command printf '%s127\\n'; command printf '%s127\\n' >&2; fi",
+	fmt.Fprintf(&b, "else command printf '%sN\\n'; command printf '%%s\\n' %s >&2; command printf '%s127\\n'; command printf '%s127\\n' >&2; fi",
 		m, Quote(NoBashMessage), m, m)
 	return b.String()
 }
 
 // inner returns the bash script that runs the command given as $1:
 //
-//	__daytona_enc=<encoder>
 //	fin() { c=$?; printf '<marker>%d\n' "$c"; printf '<marker>%d\n' "$c" >&2; exit "$c"; }
 //	if command -v perl >/dev/null 2>&1; then
 //	printf '<marker>F\n'
-//	exec 4>&1
-//	{ { ( export K=v && cd -- dir && eval "set --;$1" ) 4>&-; fin; } 2>&1 1>&3 3>&- | perl -e "$__daytona_enc" e 3>&-; exit "${PIPESTATUS[0]}"; } 3>&1 1>&4 | perl -e "$__daytona_enc" o 4>&-
-//	exit "${PIPESTATUS[0]}"
+//	exec perl -e <driver> <marker in hex> <merge> '( export K=v && cd -- dir && eval "set --;$1" )' "$1"
 //	fi
 //	printf '<marker>R\n'
 //	( export K=v && cd -- dir && eval "set --;$1" ); fin
 //
 // The command runs in a subshell with eval, so that nothing it does to its
 // shell (cd, export, exit, a syntax error) reaches the script, with no
-// positional parameters. With perl, stdout and stderr each pass through
-// the encoder, and both encoders write their records to the script's
-// stdout: the daemon then labels the lines of one writer only, and records
-// are short. The marker goes through the same pipes after the command's own
-// output, so it comes after all of it; jobs the command left in the
-// background keep the pipes (and the session) open, as they keep the
-// daemon's own. Without perl, output is written raw. (The command is not
-// run from a shell function: bash would name its errors "environment".)
+// positional parameters. With perl, the driver (see encoder.go) runs it and
+// writes its output as records and the marker after it. Without perl,
+// output is written raw and fin writes the marker. (The command is not run
+// from a shell function: bash would name its errors "environment".)
 func (s Spec) inner() string {
 	m := printfEscape(s.Marker)
 	var r strings.Builder
@@ -156,16 +159,23 @@ func (s Spec) inner() string {
 		r.WriteString("cd -- " + Quote(s.Cwd) + " && ")
 	}
 	r.WriteString(`eval "set --;$1" )`)
-	if s.MergeStderr {
-		r.WriteString(" 2>&1")
-	}
 	run := r.String()
+	merge := "0"
+	if s.MergeStderr {
+		merge = "1"
+	}
+	perl := "command -v perl >/dev/null 2>&1"
+	if s.Raw {
+		perl = "false"
+	}
 	var b strings.Builder
-	b.WriteString(encVar + "=" + Quote(encoder) + "\n")
 	fmt.Fprintf(&b, "fin() { c=$?; command printf '%s%%d\\n' \"$c\"; command printf '%s%%d\\n' \"$c\" >&2; exit \"$c\"; }\n", m, m)
-	fmt.Fprintf(&b, "if command -v perl >/dev/null 2>&1; then\ncommand printf '%sF\\n'\nexec 4>&1\n", m)
-	fmt.Fprintf(&b, "{ { %s 4>&-; fin; } 2>&1 1>&3 3>&- | perl -e \"$%s\" e 3>&-; exit \"${PIPESTATUS[0]}\"; } 3>&1 1>&4 | perl -e \"$%s\" o 4>&-\n", run, encVar, encVar)
-	fmt.Fprintf(&b, "exit \"${PIPESTATUS[0]}\"\nfi\ncommand printf '%sR\\n'\n%s; fin", m, run)
+	fmt.Fprintf(&b, "if %s; then\ncommand printf '%sF\\n'\n", perl, m)
+	fmt.Fprintf(&b, "exec perl -e %s %s %s %s \"$1\"\nfi\n", Quote(encoder), hex.EncodeToString([]byte(s.Marker)), merge, Quote(run))
+	if s.MergeStderr {
+		run += " 2>&1"
+	}
+	fmt.Fprintf(&b, "command printf '%sR\\n'\n%s; fin", m, run)
 	return b.String()
 }
 

@@ -49,84 +49,99 @@ func (s *Scanner) Done() (int, bool) { return s.exit, s.state == done }
 // call.
 func (s *Scanner) Feed(p []byte, emit func([]byte) error) error {
 	for len(p) > 0 {
-		switch s.state {
-		case done:
+		var err error
+		switch {
+		case s.state == done:
 			return nil
-		case inCode:
-			i := 0
-			for i < len(p) && p[i] >= '0' && p[i] <= '9' && len(s.code) < maxCodeDigits {
-				s.code = append(s.code, p[i])
-				i++
-			}
-			if i == len(p) {
-				return nil
-			}
-			if p[i] != '\n' || len(s.code) == 0 {
-				return ErrBadMarker
-			}
-			n := 0
-			for _, c := range s.code {
-				n = n*10 + int(c-'0')
-			}
-			s.exit, s.state = n, done
-			return nil
+		case s.state == inCode:
+			p, err = s.feedCode(p)
+		case len(s.held) > 0:
+			p, err = s.feedHeld(p, emit)
+		default:
+			p, err = s.scan(p, emit)
 		}
-		if len(s.held) > 0 {
-			// Does the held prefix continue into p?
-			need := len(s.token) - len(s.held)
-			m := min(need, len(p))
-			if bytes.Equal(p[:m], s.token[len(s.held):len(s.held)+m]) {
-				if m == need {
-					s.held = s.held[:0]
-					s.state = inCode
-					p = p[m:]
-					continue
-				}
-				s.held = append(s.held, p[:m]...)
-				return nil
-			}
-			// No: release held bytes up to the next place the token may
-			// start within them.
-			k := 1
-			for ; k < len(s.held); k++ {
-				if bytes.HasPrefix(s.token, s.held[k:]) {
-					break
-				}
-			}
-			if err := emit(s.held[:k]); err != nil {
-				return err
-			}
-			s.held = append(s.held[:0], s.held[k:]...)
-			continue
+		if err != nil {
+			return err
 		}
-		i := bytes.Index(p, s.token)
-		if i >= 0 {
-			if i > 0 {
-				if err := emit(p[:i]); err != nil {
-					return err
-				}
-			}
-			s.state = inCode
-			p = p[i+len(s.token):]
-			continue
-		}
-		// Hold back the longest suffix of p that is a prefix of the token.
-		keep := 0
-		for k := min(len(s.token)-1, len(p)); k > 0; k-- {
-			if bytes.Equal(p[len(p)-k:], s.token[:k]) {
-				keep = k
-				break
-			}
-		}
-		if len(p) > keep {
-			if err := emit(p[:len(p)-keep]); err != nil {
-				return err
-			}
-		}
-		s.held = append(s.held, p[len(p)-keep:]...)
-		return nil
 	}
 	return nil
+}
+
+// feedCode reads the exit code's digits and the newline after them.
+func (s *Scanner) feedCode(p []byte) ([]byte, error) {
+	i := 0
+	for i < len(p) && p[i] >= '0' && p[i] <= '9' && len(s.code) < maxCodeDigits {
+		s.code = append(s.code, p[i])
+		i++
+	}
+	if i == len(p) {
+		return nil, nil
+	}
+	if p[i] != '\n' || len(s.code) == 0 {
+		return nil, ErrBadMarker
+	}
+	n := 0
+	for _, c := range s.code {
+		n = n*10 + int(c-'0')
+	}
+	s.exit, s.state = n, done
+	return nil, nil
+}
+
+// feedHeld checks whether the held-back prefix of the marker continues
+// into p; if not, it releases held bytes up to the next place the marker
+// may start within them.
+func (s *Scanner) feedHeld(p []byte, emit func([]byte) error) ([]byte, error) {
+	need := len(s.token) - len(s.held)
+	m := min(need, len(p))
+	if bytes.Equal(p[:m], s.token[len(s.held):len(s.held)+m]) {
+		if m == need {
+			s.held = s.held[:0]
+			s.state = inCode
+			return p[m:], nil
+		}
+		s.held = append(s.held, p[:m]...)
+		return nil, nil
+	}
+	k := 1
+	for ; k < len(s.held); k++ {
+		if bytes.HasPrefix(s.token, s.held[k:]) {
+			break
+		}
+	}
+	if err := emit(s.held[:k]); err != nil {
+		return nil, err
+	}
+	s.held = append(s.held[:0], s.held[k:]...)
+	return p, nil
+}
+
+// scan passes on the output in p up to the marker, or up to a suffix that
+// may start it, which is held back.
+func (s *Scanner) scan(p []byte, emit func([]byte) error) ([]byte, error) {
+	if i := bytes.Index(p, s.token); i >= 0 {
+		if i > 0 {
+			if err := emit(p[:i]); err != nil {
+				return nil, err
+			}
+		}
+		s.state = inCode
+		return p[i+len(s.token):], nil
+	}
+	keep := 0
+	for k := min(len(s.token)-1, len(p)); k > 0; k-- {
+		if bytes.Equal(p[len(p)-k:], s.token[:k]) {
+			keep = k
+			break
+		}
+	}
+	if len(p) > keep {
+		if err := emit(p[:len(p)-keep]); err != nil {
+			return nil, err
+		}
+	}
+	s.held = append(s.held, p[len(p)-keep:]...)
+	return nil, nil
 }
 
 // Flush emits held-back bytes as output; call it when the stream ended

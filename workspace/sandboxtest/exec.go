@@ -18,6 +18,7 @@ var execTests = []testCase{
 	{"Env", testEnv},
 	{"InvalidEnv", testInvalidEnv},
 	{"Cwd", testCwd},
+	{"SyntaxError", testSyntaxError},
 	{"StdinEOF", testStdinEOF},
 	{"Timeout", testTimeout},
 	{"Cancel", testCancel},
@@ -165,12 +166,17 @@ func testCwd(t *testing.T, h *harness) {
 	}
 	odd := strings.TrimSuffix(home, "/") + "/sandboxtest dir's"
 	execOK(t, ctx, sb, "mkdir -p", odd)
+	execOK(t, ctx, sb, "mkdir -p -- -P") // a relative name that looks like an option
 	for _, m := range modes {
 		t.Run(m.name, func(t *testing.T) {
-			for _, dir := range []string{"/tmp", odd} {
+			for _, dir := range []string{"/tmp", odd, "-P"} {
 				opts, _, _ := withWriters(m.stream, workspace.ExecOptions{Cwd: dir})
 				res := exec(t, ctx, sb, "pwd", nil, opts)
-				equal(t, fmt.Sprintf("pwd with Cwd %q", dir), res.Stdout, dir+"\n")
+				want := dir
+				if !strings.HasPrefix(dir, "/") {
+					want = strings.TrimSuffix(home, "/") + "/" + dir
+				}
+				equal(t, fmt.Sprintf("pwd with Cwd %q", dir), res.Stdout, want+"\n")
 			}
 		})
 	}
@@ -183,6 +189,26 @@ func testCwd(t *testing.T, h *harness) {
 		t.Errorf("with a Cwd that does not exist: exit code %d, stdout %q; want an error or a failed command that did not run",
 			res.ExitCode, res.Stdout)
 	}
+}
+
+// testSyntaxError checks that a malformed command is a result with the
+// shell's exit code (2), on both paths, not an error.
+func testSyntaxError(t *testing.T, h *harness) {
+	ctx := h.context(t)
+	sb := h.started(t, ctx)
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) {
+			for _, cmd := range []string{"echo 'unterminated", "if true; then", "fi"} {
+				opts, _, _ := withWriters(m.stream, workspace.ExecOptions{})
+				res := exec(t, ctx, sb, cmd, nil, opts)
+				equal(t, fmt.Sprintf("ExitCode of %q", cmd), res.ExitCode, 2)
+				if res.Stderr == "" {
+					t.Errorf("%q: Stderr is empty; want the shell's message", cmd)
+				}
+			}
+		})
+	}
+	equal(t, "stdout after syntax errors", execOK(t, ctx, sb, "echo ok"), "ok\n")
 }
 
 // testStdinEOF checks that a command reading stdin sees end of file at
@@ -288,6 +314,12 @@ func testCancel(t *testing.T, h *harness) {
 		if !errors.Is(err, context.Canceled) {
 			t.Errorf("ExecuteCommand with a cancelled context: error %v (result %+v), want one matching context.Canceled", err, res)
 		}
+		if res == nil {
+			t.Errorf("ExecuteCommand with a cancelled context returned no result; want one with ExitCode -1")
+		} else {
+			equal(t, "ExitCode of a call cancelled before it ran", res.ExitCode, -1)
+			equal(t, "Killed", res.Killed, false)
+		}
 		check := exec(t, ctx, sb, `if [ -e "$MARKER" ]; then echo ran; rm -f "$MARKER"; else echo "did not run"; fi`, nil,
 			&workspace.ExecOptions{Env: map[string]string{"MARKER": marker}})
 		equal(t, "whether a command given a cancelled context ran", check.Stdout, "did not run\n")
@@ -303,9 +335,14 @@ func checkCancelled(t *testing.T, res *workspace.CommandResult, err error, took 
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled ExecuteCommand: error %v, want one matching context.Canceled", err)
 	}
-	if res != nil {
-		// A result comes with the error when the command had started: it
-		// was killed.
+	switch {
+	case res == nil:
+		t.Errorf("cancelled ExecuteCommand returned no result; want the partial result")
+	case res.ExitCode == -1:
+		// Cancelled before the command was submitted: nothing ran.
+		equal(t, "Killed", res.Killed, false)
+	default:
+		// The command had started: it was killed.
 		equal(t, "ExitCode of the partial result", res.ExitCode, 137)
 		equal(t, "Killed", res.Killed, true)
 		equal(t, "TimedOut", res.TimedOut, false)

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strconv"
@@ -203,6 +204,10 @@ func (s *localSandbox) ExecuteCommand(ctx context.Context, command string, args 
 	case timeout < 0:
 		return nil, fmt.Errorf("local: negative timeout %v", timeout)
 	}
+	if err := ctx.Err(); err != nil {
+		// Nothing ran: the result says so.
+		return &workspace.CommandResult{Command: command, Args: args, ExitCode: -1}, err
+	}
 	home, err := s.ensureRunning(ctx)
 	if err != nil {
 		return nil, err
@@ -259,8 +264,11 @@ type localRun struct {
 }
 
 func startRun(script, home, cwd string, env map[string]string, stdout, stderr io.Writer, retain int, withStdin bool) (*localRun, error) {
-	if cwd == "" {
+	switch {
+	case cwd == "":
 		cwd = home
+	case !filepath.IsAbs(cwd):
+		cwd = filepath.Join(home, cwd)
 	}
 	cmd := exec.Command("sh", "-c", script)
 	cmd.Dir = cwd

@@ -1,0 +1,87 @@
+package daytona_test
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/agentworkspace/daytona"
+	"github.com/agentworkspace/daytona/daytonatest"
+	"github.com/agentworkspace/daytona/workspace"
+)
+
+// countingClient returns an HTTP client whose transport counts the TCP
+// connections it opens, sized like the library's shared one.
+func countingClient(dials *atomic.Int64) *http.Client {
+	d := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
+	return &http.Client{Transport: &http.Transport{
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			dials.Add(1)
+			return d.DialContext(ctx, network, addr)
+		},
+		MaxIdleConns:        1024,
+		MaxIdleConnsPerHost: 256,
+		IdleConnTimeout:     90 * time.Second,
+	}}
+}
+
+// burst runs n commands at once and waits for them.
+func burst(t *testing.T, sb *daytona.Sandbox, n int) {
+	t.Helper()
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			res, err := sb.ExecuteCommand(t.Context(), "true", nil, nil)
+			if assert.NoError(t, err) {
+				assert.Equal(t, 0, res.ExitCode)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// TestSteadyBurst: on a warm sandbox, a burst of 64 commands that follows
+// one of the same size creates and deletes no session, sends exactly one
+// request per command, and opens no TCP connection.
+func TestSteadyBurst(t *testing.T) {
+	var dials atomic.Int64
+	srv := newServer(t)
+	sb := startedSandbox(t, srv, daytona.WithHTTPClient(countingClient(&dials)))
+	burst(t, sb, 64) // warm up: the sessions and connections a burst needs
+	srv.ResetRequests()
+	dialsBefore := dials.Load()
+
+	burst(t, sb, 64)
+	assert.Equal(t, 64, srv.TotalCount(), "requests in a steady-state burst: %v", srv.Counts())
+	assert.Equal(t, 64, srv.Count(daytonatest.OpSessionExec))
+	assert.Zero(t, srv.Count(daytonatest.OpCreateSession), "sessions created")
+	assert.Zero(t, srv.Count(daytonatest.OpDeleteSession), "sessions deleted")
+	assert.Zero(t, dials.Load()-dialsBefore, "TCP connections opened")
+}
+
+// TestWithHTTPClient: every request and every log stream of a Sandbox goes
+// through the client it was given.
+func TestWithHTTPClient(t *testing.T) {
+	var dials atomic.Int64
+	srv := newServer(t)
+	sb := startedSandbox(t, srv, daytona.WithHTTPClient(countingClient(&dials)))
+	var out syncBuffer
+	_, err := sb.ExecuteCommand(t.Context(), "echo hi", nil, nil)
+	require.NoError(t, err)
+	afterSync := dials.Load()
+	require.Positive(t, afterSync, "control-plane and toolbox requests use the client")
+	_, err = sb.ExecuteCommand(t.Context(), "echo streamed", nil, &workspace.ExecOptions{Stdout: &out})
+	require.NoError(t, err)
+	assert.Greater(t, dials.Load(), afterSync, "the log stream is dialled through the client's transport")
+	assert.Equal(t, "streamed\n", out.String())
+
+	_, err = daytona.New(daytona.WithHTTPClient(nil))
+	assert.ErrorIs(t, err, daytona.ErrInvalidInput)
+}

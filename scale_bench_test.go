@@ -1,0 +1,231 @@
+package daytona_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"runtime"
+	"runtime/pprof"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/agentworkspace/daytona"
+	"github.com/agentworkspace/daytona/daytonatest"
+	"github.com/agentworkspace/daytona/workspace"
+)
+
+// Benchmarks of scale (see BENCHMARKS.md, "Scale"): bursts on one warm
+// sandbox, many sandboxes started at once, and the first streamed byte.
+// They run against a fake with 20 ms of latency per request, like a
+// nearby region, and count TCP connections with a dialer of their own
+// (WithHTTPClient).
+
+const scaleLatency = 20 * time.Millisecond
+
+// singleMedian returns the median time of n single commands on sb.
+func singleMedian(b *testing.B, sb *daytona.Sandbox, n int) time.Duration {
+	b.Helper()
+	var ds []time.Duration
+	for range n {
+		start := time.Now()
+		if _, err := sb.ExecuteCommand(b.Context(), "true", nil, nil); err != nil {
+			b.Fatal(err)
+		}
+		ds = append(ds, time.Since(start))
+	}
+	slices.Sort(ds)
+	return ds[len(ds)/2]
+}
+
+// BenchmarkBurst runs bursts of 8, 64 and 256 concurrent commands (without
+// writers) on one warm sandbox, after one burst of the same size (steady
+// state). It reports the burst's time against a single command's, and per
+// burst the requests, the sessions created and deleted, and the TCP
+// connections opened.
+func BenchmarkBurst(b *testing.B) {
+	for _, n := range []int{8, 64, 256} {
+		b.Run(fmt.Sprintf("n=%d", n), func(b *testing.B) {
+			var dials atomic.Int64
+			srv := newServer(b, daytonatest.WithLatency(scaleLatency))
+			sb := startedSandbox(b, srv, daytona.WithHTTPClient(countingClient(&dials)))
+			single := singleMedian(b, sb, 10)
+			runBurst(b, sb, n) // warm up
+			settle(b, srv)
+			srv.ResetRequests()
+			d0 := dials.Load()
+			for b.Loop() {
+				runBurst(b, sb, n)
+			}
+			perBurst := b.Elapsed() / time.Duration(b.N)
+			b.ReportMetric(float64(perBurst)/float64(single), "x-single")
+			b.ReportMetric(float64(single.Microseconds())/1000, "single-ms")
+			b.ReportMetric(float64(srv.TotalCount())/float64(b.N), "req/burst")
+			b.ReportMetric(float64(srv.Count(daytonatest.OpCreateSession))/float64(b.N), "sessions-created/burst")
+			b.ReportMetric(float64(srv.Count(daytonatest.OpDeleteSession))/float64(b.N), "sessions-deleted/burst")
+			b.ReportMetric(float64(dials.Load()-d0)/float64(b.N), "conns/burst")
+		})
+	}
+}
+
+// runBurst runs n commands at once.
+func runBurst(b *testing.B, sb *daytona.Sandbox, n int) {
+	var wg sync.WaitGroup
+	var failed atomic.Value
+	for range n {
+		wg.Go(func() {
+			if _, err := sb.ExecuteCommand(b.Context(), "true", nil, nil); err != nil {
+				failed.Store(err)
+			}
+		})
+	}
+	wg.Wait()
+	if err, ok := failed.Load().(error); ok {
+		b.Fatal(err)
+	}
+}
+
+// BenchmarkStartSandboxes creates n Sandboxes, starts them all at once,
+// runs one command in each, and reports per sandbox the requests and the
+// TCP connections opened, the peak number of goroutines, the heap of an
+// idle Sandbox (after New), and the goroutines of this package left
+// running once every command has returned.
+func BenchmarkStartSandboxes(b *testing.B) {
+	for _, n := range []int{100, 1000} {
+		b.Run(fmt.Sprintf("n=%d", n), func(b *testing.B) {
+			for b.Loop() {
+				startSandboxes(b, n)
+			}
+		})
+	}
+}
+
+func startSandboxes(b *testing.B, n int) {
+	var dials atomic.Int64
+	hc := countingClient(&dials)
+	srv := newServer(b, daytonatest.WithLatency(scaleLatency), daytonatest.WithTransitionDelay(50*time.Millisecond))
+	sbs, heapPer := newSandboxes(b, srv, n, daytona.WithHTTPClient(hc))
+	peak := &goroutinePeak{}
+	stop := peak.sample()
+	var wg sync.WaitGroup
+	start := time.Now()
+	for _, sb := range sbs {
+		wg.Go(func() {
+			if _, err := sb.ExecuteCommand(b.Context(), "true", nil, nil); err != nil {
+				b.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	wall := time.Since(start)
+	stop()
+	b.ReportMetric(float64(wall.Milliseconds()), "wall-ms")
+	b.ReportMetric(float64(srv.TotalCount())/float64(n), "req/sandbox")
+	b.ReportMetric(float64(dials.Load())/float64(n), "conns/sandbox")
+	b.ReportMetric(float64(peak.max.Load()), "peak-goroutines")
+	b.ReportMetric(heapPer, "heap-B/idle-sandbox")
+	b.ReportMetric(float64(libraryGoroutines())/float64(n), "goroutines/started-idle-sandbox")
+	b.Logf("requests: %v", srv.Counts())
+}
+
+// newSandboxes makes n Sandboxes on srv and measures the heap each holds
+// before it starts.
+func newSandboxes(b *testing.B, srv *daytonatest.Server, n int, opts ...daytona.Option) ([]*daytona.Sandbox, float64) {
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	sbs := make([]*daytona.Sandbox, n)
+	for i := range sbs {
+		sb, err := daytona.New(append([]daytona.Option{daytona.WithEndpoint(srv.APIURL(), srv.APIKey())}, opts...)...)
+		if err != nil {
+			b.Fatal(err)
+		}
+		sbs[i] = sb
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	heapPer := float64(after.HeapAlloc-before.HeapAlloc) / float64(n)
+	b.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		var wg sync.WaitGroup
+		for _, sb := range sbs {
+			wg.Go(func() { _ = sb.Destroy(ctx) })
+		}
+		wg.Wait()
+	})
+	return sbs, heapPer
+}
+
+// goroutinePeak samples the number of goroutines.
+type goroutinePeak struct{ max atomic.Int64 }
+
+func (p *goroutinePeak) sample() (stop func()) {
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(5 * time.Millisecond)
+		defer t.Stop()
+		for {
+			if n := int64(runtime.NumGoroutine()); n > p.max.Load() {
+				p.max.Store(n)
+			}
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
+}
+
+// libraryGoroutines counts the goroutines running code of package daytona
+// itself (not of daytonatest, nor net/http's connection pool).
+func libraryGoroutines() int {
+	var buf bytes.Buffer
+	_ = pprof.Lookup("goroutine").WriteTo(&buf, 2)
+	n := 0
+	for _, g := range strings.Split(buf.String(), "\n\n") {
+		if strings.Contains(g, "github.com/agentworkspace/daytona.") && !strings.Contains(g, "_test.") {
+			n++
+		}
+	}
+	return n
+}
+
+// BenchmarkFirstByte measures the time from ExecuteCommand to the first
+// byte written to Stdout, for a command that prints a line and then waits.
+func BenchmarkFirstByte(b *testing.B) {
+	srv := newServer(b, daytonatest.WithLatency(scaleLatency))
+	sb := startedSandbox(b, srv)
+	var total time.Duration
+	for b.Loop() {
+		ctx, cancel := context.WithCancel(b.Context())
+		w := &firstByte{start: time.Now(), got: make(chan time.Duration, 1), cancel: cancel}
+		_, _ = sb.ExecuteCommand(ctx, "echo ready; sleep 30", nil, &workspace.ExecOptions{Stdout: w})
+		total += <-w.got
+		cancel()
+	}
+	b.ReportMetric(float64(total.Microseconds())/1000/float64(b.N), "first-byte-ms")
+}
+
+// firstByte records when the first byte arrives, then cancels the command.
+type firstByte struct {
+	start  time.Time
+	once   sync.Once
+	got    chan time.Duration
+	cancel func()
+}
+
+func (w *firstByte) Write(p []byte) (int, error) {
+	w.once.Do(func() {
+		w.got <- time.Since(w.start)
+		w.cancel()
+	})
+	return len(p), nil
+}

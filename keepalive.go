@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"sync"
 	"time"
-
-	sdkerrors "github.com/daytonaio/daytona/libs/sdk-go/pkg/errors"
 )
 
 // Keep-alive. Daytona stops a sandbox that has been idle for its
@@ -127,7 +125,7 @@ func (s *Sandbox) touch(ctx context.Context, id string) error {
 	defer cancel()
 	resp, err := c.api.SandboxAPI.UpdateLastActivity(c.auth(ctx), id).Execute()
 	if err != nil {
-		return sdkerrors.ConvertAPIError(err, resp)
+		return convertAPIError(err, resp)
 	}
 	return nil
 }
@@ -154,7 +152,7 @@ func (s *Sandbox) SetAutoStopInterval(ctx context.Context, d time.Duration) erro
 	}
 	_, resp, err := c.api.SandboxAPI.SetAutostopInterval(c.auth(ctx), r.sb.ID, float32(d/time.Minute)).Execute()
 	if err != nil {
-		return wrapCtx(ctx, "set the auto-stop interval of sandbox "+r.sb.ID, sdkerrors.ConvertAPIError(err, resp))
+		return wrapCtx(ctx, "set the auto-stop interval of sandbox "+r.sb.ID, convertAPIError(err, resp))
 	}
 	s.log.Debug("auto-stop interval set", "daytonaID", r.sb.ID, "interval", d)
 	return nil

@@ -5,7 +5,6 @@ import (
 	"time"
 
 	apiclient "github.com/daytonaio/daytona/libs/api-client-go"
-	sdkerrors "github.com/daytonaio/daytona/libs/sdk-go/pkg/errors"
 
 	"github.com/agentworkspace/daytona/workspace"
 )
@@ -43,7 +42,7 @@ func (s *Sandbox) liveRecord(ctx context.Context, c *client, id string) (*apicli
 		m, resp, err := c.api.SandboxAPI.GetSandboxMetrics(c.auth(ctx), id).
 			From(now.Add(-metricsWindow)).To(now).MetricNames([]string{metricCPU, metricMemory, metricDisk}).Execute()
 		if err != nil {
-			err = sdkerrors.ConvertAPIError(err, resp)
+			err = convertAPIError(err, resp)
 		}
 		ch <- answer{m, err}
 	}()

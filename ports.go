@@ -52,20 +52,25 @@ func checkPort(op string, port int) error {
 
 // portRemote checks a call about port (and, if set, the rest of its
 // input) before any request, then returns the running remote sandbox,
-// starting it if needed.
-func (s *Sandbox) portRemote(ctx context.Context, op string, port int, checkRest func() error) (*remote, error) {
+// starting it if needed, and the control-plane client.
+func (s *Sandbox) portRemote(ctx context.Context, op string, port int, checkRest func() error) (*remote, *client, error) {
 	if err := s.check(ctx, op); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := checkPort(op, port); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if checkRest != nil {
 		if err := checkRest(); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
-	return s.ensureRunning(ctx)
+	r, err := s.ensureRunning(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := s.client()
+	return r, c, err
 }
 
 // PortURL returns the URL at which port of the sandbox is reached from
@@ -76,20 +81,20 @@ func (s *Sandbox) portRemote(ctx context.Context, op string, port int, checkRest
 // token changes at every start, so get a new URL after a restart. Whether
 // anything listens on the port is not checked; see WaitForPort.
 func (s *Sandbox) PortURL(ctx context.Context, port int) (*workspace.PortURL, error) {
-	r, err := s.portRemote(ctx, "PortURL", port, nil)
+	r, c, err := s.portRemote(ctx, "PortURL", port, nil)
 	if err != nil {
 		return nil, err
 	}
-	link, err := r.sb.GetPreviewLink(ctx, port)
+	link, resp, err := c.api.SandboxAPI.GetPortPreviewUrl(c.auth(ctx), r.sb.ID, float32(port)).Execute()
 	if err != nil {
-		return nil, wrapCtx(ctx, "get the preview URL of port "+strconv.Itoa(port), err)
+		return nil, wrapCtx(ctx, "get the preview URL of port "+strconv.Itoa(port), convertAPIError(err, resp))
 	}
 	return &workspace.PortURL{
 		Port:  port,
-		URL:   strings.TrimRight(link.URL, "/"),
-		Token: link.Token,
+		URL:   strings.TrimRight(link.GetUrl(), "/"),
+		Token: link.GetToken(),
 		Headers: map[string]string{
-			PreviewTokenHeader:       link.Token,
+			PreviewTokenHeader:       link.GetToken(),
 			PreviewSkipWarningHeader: "true",
 		},
 	}, nil
@@ -102,7 +107,7 @@ func (s *Sandbox) PortURL(ctx context.Context, port int) (*workspace.PortURL, er
 // browser that has used it keeps access for up to an hour through a
 // cookie, even after it expires.
 func (s *Sandbox) SignedPortURL(ctx context.Context, port int, ttl time.Duration) (*workspace.PortURL, error) {
-	r, err := s.portRemote(ctx, "SignedPortURL", port, func() error {
+	r, c, err := s.portRemote(ctx, "SignedPortURL", port, func() error {
 		if ttl < MinSignedURLTTL || ttl > MaxSignedURLTTL {
 			return invalid("SignedPortURL: ttl %v is outside %v-%v", ttl, MinSignedURLTTL, MaxSignedURLTTL)
 		}
@@ -113,14 +118,15 @@ func (s *Sandbox) SignedPortURL(ctx context.Context, port int, ttl time.Duration
 	}
 	seconds := int(math.Ceil(ttl.Seconds()))
 	issued := time.Now()
-	link, err := r.sb.GetSignedPreviewLink(ctx, port, seconds)
+	link, resp, err := c.api.SandboxAPI.GetSignedPortPreviewUrl(c.auth(ctx), r.sb.ID, int32(port)).
+		ExpiresInSeconds(int32(seconds)).Execute()
 	if err != nil {
-		return nil, wrapCtx(ctx, "get a signed preview URL of port "+strconv.Itoa(port), err)
+		return nil, wrapCtx(ctx, "get a signed preview URL of port "+strconv.Itoa(port), convertAPIError(err, resp))
 	}
 	return &workspace.PortURL{
 		Port:      port,
-		URL:       strings.TrimRight(link.URL, "/"),
-		Token:     link.Token,
+		URL:       strings.TrimRight(link.GetUrl(), "/"),
+		Token:     link.GetToken(),
 		Headers:   map[string]string{PreviewSkipWarningHeader: "true"},
 		ExpiresAt: issued.Add(time.Duration(seconds) * time.Second),
 	}, nil
@@ -137,15 +143,13 @@ func (s *Sandbox) ExpirePortURL(ctx context.Context, u *workspace.PortURL) error
 	if u == nil || u.Token == "" {
 		return invalid("ExpirePortURL: the URL has no token (only SignedPortURL's URLs can be expired)")
 	}
-	if err := checkPort("ExpirePortURL", u.Port); err != nil {
-		return err
-	}
-	r, err := s.ensureRunning(ctx)
+	r, c, err := s.portRemote(ctx, "ExpirePortURL", u.Port, nil)
 	if err != nil {
 		return err
 	}
-	if err := r.sb.ExpireSignedPreviewLink(ctx, u.Port, u.Token); err != nil {
-		return wrapCtx(ctx, "expire a signed preview URL of port "+strconv.Itoa(u.Port), err)
+	resp, err := c.api.SandboxAPI.ExpireSignedPortPreviewUrl(c.auth(ctx), r.sb.ID, int32(u.Port), u.Token).Execute()
+	if err != nil {
+		return wrapCtx(ctx, "expire a signed preview URL of port "+strconv.Itoa(u.Port), convertAPIError(err, resp))
 	}
 	return nil
 }

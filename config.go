@@ -56,6 +56,7 @@ type config struct {
 	noEnv           bool
 	lookupEnv       func(string) (string, bool) // the process environment; replaced in tests
 	dotenvDir       string                      // where .env files are read; "" = working directory
+	svc             serviceConfig               // hooks, mounts, keep-alive (services.go)
 }
 
 func defaultConfig() config {

@@ -68,6 +68,25 @@
 // fs.ErrNotExist)). workspace.FS gives an io/fs view of a directory, for
 // fs.WalkDir, fs.Glob and fs.ReadFile.
 //
+// # Long-running services
+//
+// Sandbox implements workspace.SignedPortExposer: PortURL returns the
+// preview URL of a port and the headers (the preview token) a client
+// sends; SignedPortURL a URL that needs none until it expires or
+// ExpirePortURL revokes it; WaitForPort returns once something listens on
+// the port. While a command or background process runs, the keep-alive
+// refreshes the sandbox's activity so that Daytona's auto-stop does not
+// stop it (WithKeepAlive, WithKeepAliveInterval; SetAutoStopInterval
+// changes the idle limit). WithOnStart runs a hook after each start,
+// telling it whether the sandbox was created or reconnected (WithOnStop
+// and WithOnDestroy run before Stop and Destroy). Sandbox implements
+// workspace.Mounter: Mount mounts an S3-compatible bucket, a GCS bucket
+// or an Azure Blob container (or a prefix of one) with s3fs, gcsfuse or
+// blobfuse2, and keeps it mounted across restarts (WithMount declares
+// mounts made at every start); credentials never appear in a command line,
+// a log or an error. GetInfo reports the last activity, when auto-stop
+// would fire, and the CPU, memory and disk used.
+//
 // # Configuration
 //
 // Connection settings are resolved on first use: an option (WithAPIKey,

@@ -161,6 +161,7 @@ func (s *Sandbox) plan(op, command string, args []string, opts *workspace.ExecOp
 
 // execOnce runs the command once in a session of r.
 func (s *Sandbox) execOnce(ctx context.Context, r *remote, p *plan) (*workspace.CommandResult, error) {
+	defer s.keepAlive(r)() // keepalive.go
 	sess, err := r.pool.get(ctx)
 	if err != nil {
 		if ctx.Err() != nil {

@@ -10,6 +10,20 @@ func SetSyncWindow(d time.Duration) (restore func()) {
 	return func() { syncWindow = old }
 }
 
+// KeepAliveHolders returns how many commands and processes the keep-alive
+// is counting (its refresher runs while there is one).
+func KeepAliveHolders(s *Sandbox) int {
+	s.svc().keep.mu.Lock()
+	defer s.svc().keep.mu.Unlock()
+	return s.svc().keep.n
+}
+
+// MarkerName is the name of a mount path's marker in /tmp/.mastra-mounts.
+func MarkerName(path string) string { return markerName(path) }
+
+// ConfigHash is the hash a mount's marker records.
+var ConfigHash = configHash
+
 // SetSessionIdleTTL changes how long surplus idle sessions are kept, and
 // returns a function that restores it.
 func SetSessionIdleTTL(d time.Duration) (restore func()) {

@@ -8,11 +8,15 @@ import (
 )
 
 // GetInfo reports the sandbox's id, status, creation time, resources and
-// metadata, with the fields of Mastra's SandboxInfo. Resources and the
-// target come from the running remote sandbox (one request); before the
-// sandbox has started GetInfo makes no request and reports no resources.
-// Metadata holds language and ephemeral, snapshot and image when set, and
-// target while running.
+// metadata, with the fields of Mastra's SandboxInfo. Resources, the
+// target, the last activity (LastUsedAt) and when Daytona's auto-stop will
+// stop the sandbox if it stays idle (TimeoutAt) come from the running
+// remote sandbox's record (one request); the usage figures (CPUPercent,
+// MemoryUsedMB, DiskUsedMB) from its telemetry (one more request, sent at
+// the same time, and left out if it fails). Before the sandbox has
+// started GetInfo makes no request and reports no resources. Mounts lists
+// the mounts the Sandbox keeps (Mount, WithMount). Metadata holds language
+// and ephemeral, snapshot and image when set, and target while running.
 func (s *Sandbox) GetInfo(ctx context.Context) (*workspace.Info, error) {
 	if err := s.check(ctx, "GetInfo"); err != nil {
 		return nil, err
@@ -31,7 +35,7 @@ func (s *Sandbox) GetInfo(ctx context.Context) (*workspace.Info, error) {
 		Provider:  ProviderName,
 		Status:    status,
 		CreatedAt: createdAt,
-		Mounts:    []workspace.MountInfo{},
+		Mounts:    s.mountInfos(),
 		Metadata: map[string]any{
 			"language":  string(s.cfg.language),
 			"ephemeral": s.cfg.ephemeral,
@@ -46,7 +50,7 @@ func (s *Sandbox) GetInfo(ctx context.Context) (*workspace.Info, error) {
 	if r == nil || c == nil || status != workspace.StatusRunning {
 		return info, nil
 	}
-	rec, err := c.record(ctx, r.sb.ID)
+	rec, usage, err := s.liveRecord(ctx, c, r.sb.ID)
 	if err != nil {
 		return nil, wrapCtx(ctx, "get sandbox info", err)
 	}
@@ -56,5 +60,6 @@ func (s *Sandbox) GetInfo(ctx context.Context) (*workspace.Info, error) {
 		DiskMB:   int64(rec.Disk * 1024),
 	}
 	info.Metadata["target"] = rec.Target
+	addLiveFigures(info, rec, usage)
 	return info, nil
 }

@@ -39,9 +39,38 @@ func TestGetInfoRunning(t *testing.T) {
 	info, err := sb.GetInfo(t.Context())
 	require.NoError(t, err)
 	assert.Equal(t, workspace.StatusRunning, info.Status)
-	assert.Equal(t, &workspace.Resources{CPUCores: 2, MemoryMB: 4096, DiskMB: 10240}, info.Resources)
+	res := *info.Resources
+	res.DiskUsedMB = 0 // measured: the size of the fake sandbox's directory
+	assert.Equal(t, workspace.Resources{CPUCores: 2, MemoryMB: 4096, DiskMB: 10240}, res)
 	assert.Equal(t, map[string]any{"language": "typescript", "ephemeral": false, "snapshot": "snap-123", "target": "eu"}, info.Metadata)
-	assert.Equal(t, 1, srv.TotalCount(), "one request for the live record")
+	assert.Equal(t, map[daytonatest.Op]int{daytonatest.OpGet: 1, daytonatest.OpMetrics: 1}, srv.Counts(),
+		"one request for the live record, one for the usage figures")
+}
+
+func TestGetInfoLiveFigures(t *testing.T) {
+	srv := newServer(t)
+	sb := startedSandbox(t, srv, daytona.WithAutoStopInterval(20*time.Minute))
+	require.NoError(t, srv.SetMetrics(sb.DaytonaID(), daytonatest.Metrics{CPUPercent: 37.5, MemoryBytes: 768 << 20, DiskBytes: 3 << 30}))
+	_, err := sb.ExecuteCommand(t.Context(), "true", nil, nil) // activity
+	require.NoError(t, err)
+	info, err := sb.GetInfo(t.Context())
+	require.NoError(t, err)
+	assert.Equal(t, &workspace.Resources{CPUCores: 2, MemoryMB: 4096, DiskMB: 10240, CPUPercent: 37.5, MemoryUsedMB: 768, DiskUsedMB: 3072}, info.Resources)
+	assert.WithinDuration(t, time.Now(), info.LastUsedAt, 5*time.Second)
+	assert.Equal(t, info.LastUsedAt.Add(20*time.Minute), info.TimeoutAt)
+
+	// Without the telemetry endpoint (an experimental feature), the figures are left out.
+	require.NoError(t, srv.FailNext(daytonatest.OpMetrics, 1, http.StatusForbidden, "organization experiments are off"))
+	info, err = sb.GetInfo(t.Context())
+	require.NoError(t, err)
+	assert.Equal(t, &workspace.Resources{CPUCores: 2, MemoryMB: 4096, DiskMB: 10240}, info.Resources)
+	assert.False(t, info.LastUsedAt.IsZero())
+
+	// With auto-stop off, there is no deadline.
+	require.NoError(t, sb.SetAutoStopInterval(t.Context(), 0))
+	info, err = sb.GetInfo(t.Context())
+	require.NoError(t, err)
+	assert.True(t, info.TimeoutAt.IsZero())
 }
 
 func TestGetInfoResourcesComeFromTheLiveSandbox(t *testing.T) {

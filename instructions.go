@@ -18,6 +18,7 @@ import (
 //	Running as user: <user>.
 //	<n> volume(s) attached.        (when volumes are attached)
 //	Network access is blocked.     (when WithNetworkBlockAll(true))
+//	Cloud storage mounted at <path> (<type>), ....   (when mounts are kept: Mount, WithMount)
 //
 // The working directory is /home/daytona until the sandbox has started,
 // then the one detected at start. It makes no request.
@@ -43,6 +44,9 @@ func (s *Sandbox) GetInstructions() string {
 	}
 	if s.cfg.blockAll != nil && *s.cfg.blockAll {
 		parts = append(parts, "Network access is blocked.")
+	}
+	if m := mountsSentence(s.mountInfos()); m != "" {
+		parts = append(parts, m)
 	}
 	return strings.Join(parts, " ")
 }

@@ -83,7 +83,21 @@ func TestLiveConformance(t *testing.T) {
 			})
 			return sb
 		},
-		Timeout: 3 * time.Minute,
-		Skip:    skip,
+		MountSpec: liveMountSpec,
+		Timeout:   3 * time.Minute,
+		Skip:      skip,
 	})
+}
+
+// liveMountSpec is the S3-compatible bucket the live Mounts subtests mount
+// (writing one file and removing it), from S3_BUCKET, S3_ACCESS_KEY_ID and
+// S3_SECRET_ACCESS_KEY (with S3_ENDPOINT and S3_REGION for R2, MinIO, or
+// a region other than us-east-1), as in Mastra's integration tests. Without
+// them those subtests skip: there is no FUSE where the other tests run.
+func liveMountSpec(*testing.T) (workspace.MountSpec, bool) {
+	spec := workspace.MountSpec{
+		Type: workspace.MountS3, Bucket: os.Getenv("S3_BUCKET"), Region: os.Getenv("S3_REGION"), Endpoint: os.Getenv("S3_ENDPOINT"),
+		AccessKeyID: os.Getenv("S3_ACCESS_KEY_ID"), SecretAccessKey: os.Getenv("S3_SECRET_ACCESS_KEY"),
+	}
+	return spec, spec.Bucket != "" && spec.AccessKeyID != "" && spec.SecretAccessKey != ""
 }

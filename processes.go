@@ -187,6 +187,7 @@ func (proc *Process) read(ctx context.Context, cancel context.CancelFunc, reader
 	defer close(readerDone)
 	defer cancel()
 	c := proc.run
+	defer c.s.keepAlive(c.r)() // keepalive.go
 	if c.p.timeout > 0 {
 		t := time.AfterFunc(c.p.timeout-time.Since(c.started), func() {
 			proc.mu.Lock()

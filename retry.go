@@ -280,6 +280,28 @@ func retryInputPipe(ctx context.Context, send func() error) error {
 	}
 }
 
+// Waiting for a port: the daemon's in-use check is polled, from
+// portPollMin up to portPollMax between checks.
+const (
+	portPollMin = 50 * time.Millisecond
+	portPollMax = time.Second
+)
+
+// waitForPort calls check until it reports the port in use, fails, or ctx
+// ends (an error matching ctx.Err()).
+func waitForPort(ctx context.Context, check func() (bool, error)) error {
+	b := backoff{next: portPollMin, max: portPollMax}
+	for {
+		ok, err := check()
+		if err != nil || ok {
+			return err
+		}
+		if err := b.wait(ctx); err != nil {
+			return wrapErr("wait for port", err)
+		}
+	}
+}
+
 // Transient trouble between the proxy and the runner: the proxy answers an
 // empty 502, or 400 "failed to get runner info" before it forwards a
 // request (apps/proxy/pkg/proxy/get_sandbox_target.go:84, v0.190.0), and

@@ -62,6 +62,8 @@ type Sandbox struct {
 	labelID    string // the logical id read from the remote's label (cfg.idFromLabel)
 	attempted  bool   // a start has been attempted
 	destroyed  bool   // Destroy was called: only Destroy and GetInfo still work
+
+	svc func() *services // hooks, mounts, keep-alive (services.go); a func, so that fmt never reads it
 }
 
 // flight is an operation in progress that concurrent callers share.
@@ -114,6 +116,7 @@ func New(opts ...Option) (*Sandbox, error) {
 		log:        cfg.logger.With("sandbox", cfg.id),
 		status:     workspace.StatusPending,
 		envOverlay: maps.Clone(cfg.env),
+		svc:        newServices(),
 	}
 	s.procs = newProcessManager(s)
 	if cfg.resources != nil && cfg.image == "" {
@@ -240,6 +243,9 @@ func (s *Sandbox) ensureRunning(ctx context.Context) (*remote, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, wrapErr("start", err)
 	}
+	if r := s.startingRemote(ctx); r != nil {
+		return r, nil // a call from the start's own work (services.go)
+	}
 	for {
 		s.mu.Lock()
 		if s.destroyed {
@@ -288,6 +294,7 @@ func (s *Sandbox) runStart(ctx context.Context, f *flight) {
 	if err == nil {
 		a.r.pool = newSessionPool(s, a.r.sb)
 		a.r.pool.warm(ctx)
+		err = s.afterStart(ctx, a.r, a.created) // mounts, then the start hook (services.go)
 	}
 	err = s.explainRefusedKey(err)
 	s.mu.Lock()
@@ -323,6 +330,9 @@ func (s *Sandbox) runStart(ctx context.Context, f *flight) {
 // returns an error matching ErrNotReady.
 func (s *Sandbox) Stop(ctx context.Context) error {
 	if err := s.check(ctx, "Stop"); err != nil {
+		return err
+	}
+	if err := s.beforeEnd(ctx, "Stop", s.cfg.svc.onStop); err != nil {
 		return err
 	}
 	for {
@@ -373,6 +383,9 @@ func (s *Sandbox) Stop(ctx context.Context) error {
 // error matching ErrNotReady.
 func (s *Sandbox) Destroy(ctx context.Context) error {
 	if err := s.check(ctx, "Destroy"); err != nil {
+		return err
+	}
+	if err := s.beforeEnd(ctx, "Destroy", s.cfg.svc.onDestroy); err != nil {
 		return err
 	}
 	for {

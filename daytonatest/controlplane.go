@@ -262,6 +262,7 @@ func (s *Server) addLocked(sb *sandbox) *apiError {
 	}
 	now := time.Now().UTC()
 	sb.createdAt, sb.updatedAt = now, now
+	sb.svc.rotateToken()
 	sb.tb = newToolbox(s, sb)
 	s.sandboxes[sb.id] = sb
 	s.names[sb.name] = sb.id
@@ -426,6 +427,7 @@ type sandboxDTO struct {
 	BuildInfo           *buildInfoDTO     `json:"buildInfo,omitempty"`
 	CreatedAt           string            `json:"createdAt"`
 	UpdatedAt           string            `json:"updatedAt"`
+	LastActivityAt      string            `json:"lastActivityAt"` // apps/api/src/sandbox/dto/sandbox.dto.ts:252, 317-318 (v0.173.0)
 	DaemonVersion       string            `json:"daemonVersion"`
 	ToolboxProxyURL     string            `json:"toolboxProxyUrl"`
 }
@@ -464,6 +466,7 @@ func (s *Server) dtoLocked(sb *sandbox) sandboxDTO {
 		Volumes:             []volumeJSON{},
 		CreatedAt:           isoTime(sb.createdAt),
 		UpdatedAt:           isoTime(sb.updatedAt),
+		LastActivityAt:      isoTime(lastActivityLocked(sb)),
 		DaemonVersion:       "daytonatest",
 		ToolboxProxyURL:     s.ToolboxURL(),
 	}

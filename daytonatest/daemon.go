@@ -44,7 +44,7 @@ func newToolbox(s *Server, sb *sandbox) *toolbox {
 		srv:          s,
 		home:         sb.home,
 		logRoot:      filepath.Join(sb.dir, "daemon", strconv.Itoa(s.tbSeq)),
-		env:          sandboxEnv(s.shell, sb.home, sb.env),
+		env:          sandboxEnv(s.shell, sb.home, s.sandboxEnvLocked(sb)),
 		sessions:     make(map[string]*session),
 		execs:        make(map[*exec.Cmd]struct{}),
 		shutdownDone: make(chan struct{}),

@@ -101,7 +101,10 @@
 //   - StopSandbox, DeleteSandbox and SetSandboxState: changes behind the
 //     client's back, like auto-stop; for an unknown sandbox their error
 //     matches ErrSandboxNotFound;
-//   - Sandbox and Sandboxes: the server-side records.
+//   - Sandbox and Sandboxes: the server-side records;
+//   - SetMetrics (the telemetry figures of a sandbox), and with
+//     WithMountStubs MountCalls, Mounted and FailNextMount (see Long-running
+//     services below).
 //
 // The same controls are served over HTTP under {URL}/_daytonatest/, with the
 // same bearer key. They are not logged, delayed or subject to faults; any
@@ -122,6 +125,8 @@
 //	POST   /_daytonatest/sandboxes/{id}/stop   stop behind the client's back
 //	POST   /_daytonatest/sandboxes/{id}/delete delete behind the client's back
 //	POST   /_daytonatest/sandboxes/{id}/state  {"state":"error","reason":"disk failure"}
+//	POST   /_daytonatest/sandboxes/{id}/metrics {"cpuPercent":12.5,"memoryBytes":1048576,"diskBytes":0}
+//	GET    /_daytonatest/sandboxes/{id}/mount-calls {"calls":[{"tool","args","files"}],"mounted":[...]}
 //
 // Operation names (the Op constants) are used in the log, the counts and the
 // faults: create, get, list, list-paginated, start, stop, archive, delete,
@@ -129,5 +134,44 @@
 // delete-session, session-exec, get-command, command-logs, follow-logs,
 // send-input, work-dir, home-dir, list-files, file-info, create-folder,
 // delete-file, move-file, set-permissions, upload-file, download-file,
-// bulk-download, find-in-files, search-files, replace-in-files.
+// bulk-download, find-in-files, search-files, replace-in-files,
+// preview-url, signed-preview-url, expire-preview-url, last-activity,
+// set-autostop, metrics, port-in-use.
+//
+// # Long-running services
+//
+// Preview links: GET /sandbox/{id}/ports/{port}/preview-url answers a URL
+// and the sandbox's token (new at every start); signed-preview-url answers
+// a URL that carries an expiring token of its own, which
+// .../signed-preview-url/{token}/expire revokes. Each URL is a real
+// reverse proxy to localhost:{port} on this machine, where the sandbox's
+// processes run, so a test can start an HTTP server in a sandbox and GET
+// it through its URL. Daytona tells ports apart by host name
+// ({port}-{id}.{domain}), which does not resolve here; so each port (and
+// each signed token) gets a loopback listener of its own, and its URL is
+// http://127.0.0.1:{listener port}. A private sandbox's requests need the
+// token (X-Daytona-Preview-Token header or DAYTONA_SANDBOX_AUTH_KEY query
+// parameter) or the API key; without one the proxy answers 307 to a login
+// page (401), as Daytona's does. The toolbox's GET /port/{port}/in-use
+// (3000-9999) dials the port.
+//
+// Activity and auto-stop: toolbox and preview requests, POST
+// /sandbox/{id}/last-activity and changes of state count as activity; a
+// started sandbox idle for its autoStopInterval is stopped (deleted if
+// ephemeral), checked six times per minute as Daytona does. WithAutoStopUnit
+// shortens the minute, so that a test sees it happen in milliseconds. POST
+// /sandbox/{id}/autostop/{minutes} changes the interval. Only a request's
+// arrival counts: Daytona's proxy also refreshes activity every 50 s while a
+// request stays open, which is not modelled.
+//
+// Metrics: GET /sandbox/{id}/telemetry/metrics reports the daemon's gauges
+// (daytona.sandbox.cpu.utilization, memory.usage, filesystem.usage, ...):
+// the size of the sandbox's directory as disk usage, or what SetMetrics set.
+//
+// Bucket mounts: real FUSE is not available here, so WithMountStubs puts
+// stub s3fs, gcsfuse and blobfuse2 executables (and mountpoint, umount,
+// fusermount) first in every sandbox's PATH. They record their arguments
+// and the credential files those name (MountCalls), and mark mount points
+// as mounted without mounting anything (Mounted); FailNextMount makes the
+// next one fail.
 package daytonatest

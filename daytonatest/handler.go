@@ -76,6 +76,7 @@ func (s *Server) endpoint(fam *family, method string, op Op, h handlerFunc) http
 		entry := s.log.begin(start, r, op, body)
 		defer s.finish(entry, rec, r, start)
 		if s.admit(rec, r, fam, op, h != nil, readErr) {
+			s.noteActivity(fam, r)
 			h(rec, r, body)
 		}
 	})

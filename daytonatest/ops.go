@@ -70,6 +70,7 @@ var operations = []Op{
 	OpGetCommand, OpCommandLogs, OpFollowLogs, OpSendInput, OpWorkDir, OpHomeDir,
 	OpListFiles, OpFileInfo, OpCreateFolder, OpDeleteFile, OpMoveFile, OpSetPermissions,
 	OpUploadFile, OpDownloadFile, OpBulkDownload, OpFindInFiles, OpSearchFiles, OpReplaceInFiles,
+	OpPreviewURL, OpSignedPreviewURL, OpExpirePreviewURL, OpLastActivity, OpSetAutoStop, OpMetrics, OpPortInUse,
 }
 
 // streamedOps are the operations whose request body their handler reads

@@ -29,6 +29,7 @@ type config struct {
 	frameSize       int
 	maxLog          int
 	logw            io.Writer
+	svc             serviceConfig // services.go
 }
 
 func defaultConfig() config {

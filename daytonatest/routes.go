@@ -59,6 +59,7 @@ func (s *Server) newMux() *http.ServeMux {
 	mux.Handle(toolboxPrefix+"/", s.endpoint(toolboxFamily, "", OpUnknown, nil))
 
 	s.routeControls(mux)
+	s.routeServices(mux)
 	return mux
 }
 

@@ -167,7 +167,8 @@ type sandbox struct {
 	dir, home        string
 	gen              int
 	timer            *time.Timer
-	tb               *toolbox // closed while being deleted, nil once removed
+	tb               *toolbox        // closed while being deleted, nil once removed
+	svc              sandboxServices // preview token, activity, metrics (services.go)
 }
 
 // publicLocked returns the exported copy of sb's record.
@@ -347,6 +348,9 @@ func requireState(sb *sandbox, want State, msg string) *apiError {
 // startLocked starts (or restores) sb, or says why it cannot. Starting a
 // started sandbox does nothing.
 func (s *Server) startLocked(sb *sandbox) *apiError {
+	if sb.state == StateStopped || sb.state == StateArchived {
+		sb.svc.rotateToken() // every start gives a new preview token (sandbox.service.ts:1785)
+	}
 	switch {
 	case sb.state == StateStarted:
 	case sb.state == StateStopped:

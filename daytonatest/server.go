@@ -75,6 +75,7 @@ type Server struct {
 	conns      map[io.Closer]struct{} // hijacked WebSocket connections
 	tbSeq      int
 	closed     bool
+	svc        serverServices // preview listeners, signed tokens, stub tools (services.go)
 }
 
 // NewServer starts a Server for a test and registers its Close with
@@ -114,6 +115,9 @@ func Run(opts ...Option) (*Server, error) {
 	if err := s.makeRoot(); err != nil {
 		return nil, err
 	}
+	if err := s.prepareServices(); err != nil {
+		return nil, err
+	}
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
 		if s.rootOwned {
@@ -132,6 +136,7 @@ func Run(opts ...Option) (*Server, error) {
 	// goroutines may be added to wg at any time before that.
 	s.wg.Add(1)
 	s.wg.Go(func() { _ = s.srv.Serve(ln) })
+	s.startServices()
 	return s, nil
 }
 
@@ -210,6 +215,7 @@ func (s *Server) close() {
 	_ = s.srv.Shutdown(ctx)
 	cancel()
 	_ = s.srv.Close()
+	s.closeServices()
 
 	s.mu.Lock()
 	var tbs []*toolbox

@@ -74,11 +74,13 @@ func TestJSONKeysMatchTags(t *testing.T) {
 		},
 		Info{
 			ID: "i", Name: "n", Provider: "p", Status: StatusRunning, CreatedAt: time.Now(),
+			LastUsedAt: time.Now(), TimeoutAt: time.Now(),
 			Mounts: []MountInfo{{Path: "/m", Filesystem: "s3"}}, Resources: &Resources{CPUCores: 1, MemoryMB: 2, DiskMB: 3},
 			Metadata: map[string]any{"k": "v"},
 		},
 		MountInfo{Path: "/m", Filesystem: "s3"},
-		Resources{CPUCores: 1, MemoryMB: 2, DiskMB: 3},
+		Resources{CPUCores: 1, MemoryMB: 2, DiskMB: 3, CPUPercent: 4, MemoryUsedMB: 5, DiskUsedMB: 6},
+		PortURL{Port: 1, URL: "u", Token: "t", Headers: map[string]string{"h": "v"}, ExpiresAt: time.Now()},
 		ProcessInfo{PID: "p", Command: "c", Running: true, ExitCode: &code},
 	} {
 		typ := reflect.TypeOf(v)

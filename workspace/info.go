@@ -6,11 +6,17 @@ import "time"
 // Mastra's SandboxInfo, so Go and TypeScript services report sandboxes
 // alike.
 type Info struct {
-	ID        string      `json:"id"`
-	Name      string      `json:"name"`
-	Provider  string      `json:"provider"`
-	Status    Status      `json:"status"`
-	CreatedAt time.Time   `json:"createdAt"`
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	Provider  string    `json:"provider"`
+	Status    Status    `json:"status"`
+	CreatedAt time.Time `json:"createdAt"`
+	// LastUsedAt is when the sandbox was last active, as the provider
+	// counts activity for its idle timer; zero if unknown.
+	LastUsedAt time.Time `json:"lastUsedAt,omitzero"`
+	// TimeoutAt is when the provider will stop the sandbox if it stays
+	// idle; zero if unknown or if it never does.
+	TimeoutAt time.Time   `json:"timeoutAt,omitzero"`
 	Mounts    []MountInfo `json:"mounts"`
 	// Resources are those of the running sandbox; nil before it started.
 	Resources *Resources `json:"resources,omitempty"`
@@ -24,9 +30,15 @@ type MountInfo struct {
 	Filesystem string `json:"filesystem"`
 }
 
-// Resources are a sandbox's allocated resources. Zero means unknown.
+// Resources are a sandbox's allocated resources and, while it runs, how
+// much of them it uses. Zero means unknown.
 type Resources struct {
 	CPUCores float64 `json:"cpuCores,omitempty"`
 	MemoryMB int64   `json:"memoryMB,omitempty"`
 	DiskMB   int64   `json:"diskMB,omitempty"`
+	// CPUPercent is the CPU used, in percent of the allocated cores.
+	CPUPercent float64 `json:"cpuPercent,omitempty"`
+	// MemoryUsedMB and DiskUsedMB are the memory and disk used.
+	MemoryUsedMB int64 `json:"memoryUsedMB,omitempty"`
+	DiskUsedMB   int64 `json:"diskUsedMB,omitempty"`
 }

@@ -22,6 +22,8 @@
 //	-root         directory for the sandboxes' files (default: a fresh temporary directory)
 //	-latency      delay added to every request and WebSocket handshake, e.g. 20ms
 //	-close-delay  how long after a command's exit its follow stream closes (default 1s, like the daemon)
+//	-autostop-unit  how long one minute of a sandbox's autoStopInterval lasts (default 1m, as in Daytona)
+//	-mount-stubs  put stub s3fs, gcsfuse and blobfuse2 tools first in the sandboxes' PATH
 //
 // The test controls are served under /_daytonatest/ (see the package
 // documentation of daytonatest).

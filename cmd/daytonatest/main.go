@@ -30,6 +30,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	root := fs.String("root", "", "directory for sandbox files (default: a fresh temporary directory)")
 	latency := fs.Duration("latency", 0, "delay added to every request and WebSocket handshake, e.g. 20ms")
 	closeDelay := fs.Duration("close-delay", daytonatest.DefaultCloseDelay, "how long after a command's exit its follow stream closes")
+	autoStopUnit := fs.Duration("autostop-unit", time.Minute, "how long one minute of a sandbox's autoStopInterval lasts, e.g. 1s")
+	mountStubs := fs.Bool("mount-stubs", false, "put stub s3fs, gcsfuse and blobfuse2 tools in the sandboxes' PATH (no FUSE here)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -41,6 +43,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		daytonatest.WithLatency(*latency),
 		daytonatest.WithCloseDelay(*closeDelay),
 		daytonatest.WithLogOutput(stderr),
+		daytonatest.WithAutoStopUnit(*autoStopUnit),
+	}
+	if *mountStubs {
+		opts = append(opts, daytonatest.WithMountStubs())
 	}
 	if *key != "" {
 		opts = append(opts, daytonatest.WithAPIKey(*key))

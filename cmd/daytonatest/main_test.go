@@ -21,7 +21,7 @@ func TestRunPrintsTwoLinesAndServes(t *testing.T) {
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"-api-key", "test-key", "-latency", "1ms", "-close-delay", "0s"}, pw, io.Discard)
+		done <- run(ctx, []string{"-api-key", "test-key", "-latency", "1ms", "-close-delay", "0s", "-autostop-unit", "1s", "-mount-stubs"}, pw, io.Discard)
 		pw.Close()
 	}()
 	sc := bufio.NewScanner(pr)
@@ -58,6 +58,7 @@ func TestRunRejectsBadFlags(t *testing.T) {
 		{"-addr", "0.0.0.0:0"},
 		{"-latency", "-1s"},
 		{"-close-delay", "soon"},
+		{"-autostop-unit", "0s"},
 		{"extra-arg"},
 	} {
 		if err := run(context.Background(), args, io.Discard, io.Discard); err == nil {

@@ -24,8 +24,9 @@
 //	}
 //
 // Run runs each behaviour as a subtest (Lifecycle/..., Exec/..., Info/...,
-// Processes/..., Filesystem/...), so that one can be selected with go test
-// -run, for example -run 'Conformance/Exec/Timeout'. Every subtest creates its own
+// Processes/..., Filesystem/..., Ports/..., Mounts/...), so that one can
+// be selected with go test -run, for example -run
+// 'Conformance/Exec/Timeout'. Every subtest creates its own
 // sandbox with Config.New and destroys it when the subtest ends, so
 // subtests never see each other's state.
 //
@@ -96,6 +97,21 @@
 // passes on the [workspace.FS] view of a tree with nested directories, an
 // empty file and a binary file; concurrent calls are safe.
 //
+// Ports (only for sandboxes that implement [workspace.PortExposer]): ports
+// outside 1-65535 are refused without starting the sandbox; an HTTP server
+// spawned in the sandbox is reached through PortURL once WaitForPort
+// returns, and a request without the URL's headers (when it has any) is
+// refused; WaitForPort ends promptly with its context. With
+// [workspace.SignedPortExposer], a signed URL works without headers until
+// ExpirePortURL revokes it.
+//
+// Mounts (only for sandboxes that implement [workspace.Mounter]): a
+// relative path, an unknown storage type and missing credentials are
+// refused without starting the sandbox; with storage from
+// Config.MountSpec, a mount is listed in Info.Mounts, a file written
+// through it reads back, Unmount removes it (twice is fine), and a
+// directory that is not empty is not mounted over.
+//
 // # Requirements on the sandbox
 //
 // The suite runs POSIX shell commands (sh syntax; echo, printf, cat, sleep,
@@ -103,5 +119,8 @@
 // writes small files there and in the default working directory. Each
 // subtest takes a few seconds at most beyond the time to start and destroy
 // its sandbox; the slowest commands are a sleep 30 that the suite expects
-// the sandbox to kill within ten seconds.
+// the sandbox to kill within ten seconds. The Ports subtests need python3
+// in the sandbox (to serve HTTP and find a free port), unless
+// Config.ServeCommand and Config.Port say otherwise, and a ProcessSpawner
+// to run the server.
 package sandboxtest

@@ -50,6 +50,22 @@ type Config struct {
 	// which quotas may forbid.
 	Parallel bool
 
+	// ServeCommand returns the command that serves the files of its
+	// working directory over HTTP on port, for the Ports subtests. The
+	// default runs python3 -m http.server, bound to 127.0.0.1.
+	ServeCommand func(port int) string
+
+	// Port returns a port nothing in the sandbox listens on, for the Ports
+	// subtests. The default asks the sandbox (with python3) for a free
+	// one.
+	Port func(t *testing.T) int
+
+	// MountSpec returns storage the Mounts subtests may mount and write a
+	// file to (and remove it), and whether there is any (false: those
+	// subtests skip, such as without credentials in the environment).
+	// Without it they skip too; the bad-input subtest runs regardless.
+	MountSpec func(t *testing.T) (workspace.MountSpec, bool)
+
 	// Skip skips individual subtests: it maps a subtest's name below Run,
 	// such as "Exec/Timeout", or a group's name, such as "Processes", to
 	// the reason, which the skip reports. Name a known limitation or bug
@@ -89,6 +105,8 @@ func groups() []group {
 		{"Info", infoTests},
 		{"Processes", processTests},
 		{"Filesystem", filesystemTests},
+		{"Ports", portTests},
+		{"Mounts", mountTests},
 	}
 }
 

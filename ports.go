@@ -1,0 +1,235 @@
+package daytona
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	sdkerrors "github.com/daytonaio/daytona/libs/sdk-go/pkg/errors"
+
+	"github.com/agentworkspace/daytona/internal/shell"
+	"github.com/agentworkspace/daytona/workspace"
+)
+
+// Preview URLs. Daytona reaches a port of a sandbox at
+// https://{port}-{sandbox id}.{proxy domain}; a private sandbox's requests
+// must carry its preview token (the same for every port, new at every
+// start), a public one's need nothing. Signed URLs carry an expiring token
+// of their own in the host name instead. Requests from a browser-like
+// User-Agent are shown a warning page unless they carry
+// X-Daytona-Skip-Preview-Warning: true, and a request without a valid
+// token is redirected to a login page.
+
+// Headers of Daytona's preview proxy (apps/proxy/pkg/proxy/proxy.go:38,
+// warning_page.go at v0.173.0).
+const (
+	// PreviewTokenHeader carries a private sandbox's preview token.
+	PreviewTokenHeader = "X-Daytona-Preview-Token"
+	// PreviewSkipWarningHeader, set to "true", skips the warning page
+	// shown to browser-like clients.
+	PreviewSkipWarningHeader = "X-Daytona-Skip-Preview-Warning"
+)
+
+// Limits of signed preview URLs.
+const (
+	MinSignedURLTTL = time.Second
+	MaxSignedURLTTL = 24 * time.Hour
+)
+
+// checkPort rejects a port outside 1-65535 before any request.
+func checkPort(op string, port int) error {
+	if !workspace.ValidPort(port) {
+		return invalid("%s: port %d is outside 1-65535", op, port)
+	}
+	return nil
+}
+
+// portRemote checks a call about port (and, if set, the rest of its
+// input) before any request, then returns the running remote sandbox,
+// starting it if needed, and the control-plane client.
+func (s *Sandbox) portRemote(ctx context.Context, op string, port int, checkRest func() error) (*remote, *client, error) {
+	if err := s.check(ctx, op); err != nil {
+		return nil, nil, err
+	}
+	if err := checkPort(op, port); err != nil {
+		return nil, nil, err
+	}
+	if checkRest != nil {
+		if err := checkRest(); err != nil {
+			return nil, nil, err
+		}
+	}
+	r, err := s.ensureRunning(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := s.client()
+	return r, c, err
+}
+
+// PortURL returns the URL at which port of the sandbox is reached from
+// outside, starting the sandbox if needed, with the headers a client must
+// send: the preview token, and the header that skips Daytona's warning
+// page for browser-like clients. Send them with every request (u.NewRequest
+// does); they are needed unless the sandbox is public (WithPublic). The
+// token changes at every start, so get a new URL after a restart. Whether
+// anything listens on the port is not checked; see WaitForPort.
+func (s *Sandbox) PortURL(ctx context.Context, port int) (*workspace.PortURL, error) {
+	r, c, err := s.portRemote(ctx, "PortURL", port, nil)
+	if err != nil {
+		return nil, err
+	}
+	link, resp, err := c.api.SandboxAPI.GetPortPreviewUrl(c.auth(ctx), r.sb.ID, float32(port)).Execute()
+	if err != nil {
+		return nil, wrapCtx(ctx, "get the preview URL of port "+strconv.Itoa(port), convertAPIError(err, resp))
+	}
+	return &workspace.PortURL{
+		Port:  port,
+		URL:   strings.TrimRight(link.GetUrl(), "/"),
+		Token: link.GetToken(),
+		Headers: map[string]string{
+			PreviewTokenHeader:       link.GetToken(),
+			PreviewSkipWarningHeader: "true",
+		},
+	}, nil
+}
+
+// SignedPortURL returns a URL for port that works without any header,
+// public or not, until ttl has passed (rounded up to whole seconds,
+// between MinSignedURLTTL and MaxSignedURLTTL) or ExpirePortURL revokes
+// it; its Token is part of the URL. It starts the sandbox if needed. A
+// browser that has used it keeps access for up to an hour through a
+// cookie, even after it expires.
+func (s *Sandbox) SignedPortURL(ctx context.Context, port int, ttl time.Duration) (*workspace.PortURL, error) {
+	r, c, err := s.portRemote(ctx, "SignedPortURL", port, func() error {
+		if ttl < MinSignedURLTTL || ttl > MaxSignedURLTTL {
+			return invalid("SignedPortURL: ttl %v is outside %v-%v", ttl, MinSignedURLTTL, MaxSignedURLTTL)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	seconds := int(math.Ceil(ttl.Seconds()))
+	issued := time.Now()
+	link, resp, err := c.api.SandboxAPI.GetSignedPortPreviewUrl(c.auth(ctx), r.sb.ID, int32(port)).
+		ExpiresInSeconds(int32(seconds)).Execute()
+	if err != nil {
+		return nil, wrapCtx(ctx, "get a signed preview URL of port "+strconv.Itoa(port), convertAPIError(err, resp))
+	}
+	return &workspace.PortURL{
+		Port:      port,
+		URL:       strings.TrimRight(link.GetUrl(), "/"),
+		Token:     link.GetToken(),
+		Headers:   map[string]string{PreviewSkipWarningHeader: "true"},
+		ExpiresAt: issued.Add(time.Duration(seconds) * time.Second),
+	}, nil
+}
+
+// ExpirePortURL revokes a URL returned by SignedPortURL (by its Port and
+// Token), starting the sandbox if needed. Expiring an expired or unknown
+// token succeeds. A URL without a token, or with an invalid port, is an
+// error matching ErrInvalidInput.
+func (s *Sandbox) ExpirePortURL(ctx context.Context, u *workspace.PortURL) error {
+	if err := s.check(ctx, "ExpirePortURL"); err != nil {
+		return err
+	}
+	if u == nil || u.Token == "" {
+		return invalid("ExpirePortURL: the URL has no token (only SignedPortURL's URLs can be expired)")
+	}
+	r, c, err := s.portRemote(ctx, "ExpirePortURL", u.Port, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := c.api.SandboxAPI.ExpireSignedPortPreviewUrl(c.auth(ctx), r.sb.ID, int32(u.Port), u.Token).Execute()
+	if err != nil {
+		return wrapCtx(ctx, "expire a signed preview URL of port "+strconv.Itoa(u.Port), convertAPIError(err, resp))
+	}
+	return nil
+}
+
+// Ports the daemon's in-use check accepts
+// (apps/daemon/pkg/toolbox/port/detector.go:98-110 at v0.173.0).
+const (
+	inUseMinPort = 3000
+	inUseMaxPort = 9999
+)
+
+// WaitForPort returns once something in the sandbox listens on port (TCP,
+// IPv4 or IPv6), starting the sandbox if needed, or returns an error
+// matching ctx.Err() when ctx ends first. Ports 3000-9999 are checked
+// with the daemon's in-use endpoint, polled; other ports with a command
+// that tries to connect until it succeeds (it needs bash, as every
+// command here does). A port outside 1-65535 is an error before any
+// request.
+func (s *Sandbox) WaitForPort(ctx context.Context, port int) error {
+	if err := s.check(ctx, "WaitForPort"); err != nil {
+		return err
+	}
+	if err := checkPort("WaitForPort", port); err != nil {
+		return err
+	}
+	if port < inUseMinPort || port > inUseMaxPort {
+		return s.probePort(ctx, port)
+	}
+	return waitForPort(ctx, func() (bool, error) {
+		r, err := s.ensureRunning(ctx)
+		if err != nil {
+			return false, err
+		}
+		inUse, err := r.portInUse(ctx, port)
+		if err != nil {
+			return false, wrapCtx(ctx, "check port "+strconv.Itoa(port), err)
+		}
+		return inUse, nil
+	})
+}
+
+// portInUse asks the daemon whether something listens on port
+// (3000-9999), as GET /port/{port}/in-use.
+func (r *remote) portInUse(ctx context.Context, port int) (bool, error) {
+	req, err := r.toolboxRequest(ctx, http.MethodGet, "/port/"+strconv.Itoa(port)+"/in-use", nil, nil, "")
+	if err != nil {
+		return false, err
+	}
+	resp, err := r.httpClient().Do(req)
+	if err != nil {
+		return false, sdkerrors.NewDaytonaError(err.Error(), 0, nil)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 300 {
+		return false, toolboxError(resp)
+	}
+	var ans struct {
+		IsInUse bool `json:"isInUse"`
+	}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&ans); err != nil {
+		return false, sdkerrors.NewDaytonaError("decode the daemon's answer about a port: "+err.Error(), resp.StatusCode, resp.Header)
+	}
+	return ans.IsInUse, nil
+}
+
+// probeScript connects to the port on the loopback addresses until one
+// accepts, with bash's /dev/tcp.
+const probeScript = `until (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null || (exec 3<>"/dev/tcp/::1/$1") 2>/dev/null; do sleep 0.2; done`
+
+// probePort waits for a port the daemon's in-use check does not accept,
+// with one command that runs until the port accepts connections (or ctx
+// ends, which kills it).
+func (s *Sandbox) probePort(ctx context.Context, port int) error {
+	res, err := s.ExecuteCommand(ctx, "bash -c "+shell.Quote(probeScript)+" probe", []string{strconv.Itoa(port)},
+		&workspace.ExecOptions{Timeout: workspace.NoTimeout, MaxRetainedBytes: 4096})
+	switch {
+	case err != nil:
+		return fmt.Errorf("daytona: wait for port %d: %w", port, stripPrefix(err))
+	case !res.Success():
+		return fmt.Errorf("daytona: wait for port %d: the probe failed with exit code %d: %s", port, res.ExitCode, strings.TrimSpace(res.Stderr))
+	}
+	return nil
+}

@@ -62,7 +62,8 @@ type Server struct {
 	done      chan struct{} // closed by Close
 	wg        sync.WaitGroup
 	closeOnce sync.Once
-	log       requestLog // has its own lock
+	log       requestLog   // has its own lock
+	race      exitCodeRace // has its own lock (exitrace.go)
 
 	mu         sync.Mutex // guards the fields below
 	sandboxes  map[string]*sandbox

@@ -22,6 +22,9 @@
 //	-root         directory for the sandboxes' files (default: a fresh temporary directory)
 //	-latency      delay added to every request and WebSocket handshake, e.g. 20ms
 //	-close-delay  how long after a command's exit its follow stream closes (default 1s, like the daemon)
+//	-output-rate  bytes a second each output stream of a session command moves into its log
+//	              (default 0, no limit; the real daemon moves about 2300000: daytonatest.DaemonOutputRate)
+//	-session-shell  the sessions' shell, bash or zsh (default bash; Daytona's default image runs zsh)
 //
 // The test controls are served under /_daytonatest/ (see the package
 // documentation of daytonatest).

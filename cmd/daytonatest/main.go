@@ -30,6 +30,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	root := fs.String("root", "", "directory for sandbox files (default: a fresh temporary directory)")
 	latency := fs.Duration("latency", 0, "delay added to every request and WebSocket handshake, e.g. 20ms")
 	closeDelay := fs.Duration("close-delay", daytonatest.DefaultCloseDelay, "how long after a command's exit its follow stream closes")
+	outputRate := fs.Int("output-rate", 0, fmt.Sprintf("bytes a second each output stream of a session command moves into its log (the real daemon: about %d); 0: no limit", daytonatest.DaemonOutputRate))
+	shell := fs.String("session-shell", "", "the sessions' shell, bash or zsh, as the daemon picks it (default: bash)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -41,6 +43,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		daytonatest.WithLatency(*latency),
 		daytonatest.WithCloseDelay(*closeDelay),
 		daytonatest.WithLogOutput(stderr),
+		daytonatest.WithOutputRate(*outputRate),
+	}
+	if *shell != "" {
+		opts = append(opts, daytonatest.WithSessionShell(*shell))
 	}
 	if *key != "" {
 		opts = append(opts, daytonatest.WithAPIKey(*key))

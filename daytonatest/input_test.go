@@ -113,8 +113,7 @@ func TestSendInputEmptyData(t *testing.T) {
 		require.Contains(t, body, `"code":"INVALID_REQUEST_BODY"`)
 		require.Contains(t, body, msg)
 	}
-	status, body := sendInput(t, sb, "s", id, "\n")
-	require.Equal(t, http.StatusNoContent, status, body)
+	sendWhenStarted(t, sb, "s", id, "\n")
 	require.Equal(t, int32(0), waitExit(t, sb, "s", id))
 }
 

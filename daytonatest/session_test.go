@@ -359,12 +359,11 @@ func TestSessionStdin(t *testing.T) {
 	})
 	// The daemon appends a newline to data without one
 	// (apps/daemon/pkg/session/input.go:47-50, v0.173.0).
-	for _, data := range []string{"hello\n", "world"} {
-		resp, err := sb.ToolboxClient.ProcessAPI.SendInput(ctx, "s", id).
-			Request(*toolbox.NewSessionSendInputRequest(data)).Execute()
-		require.NoError(t, err)
-		require.Equal(t, http.StatusNoContent, resp.StatusCode)
-	}
+	sendWhenStarted(t, sb, "s", id, "hello\n")
+	resp, err := sb.ToolboxClient.ProcessAPI.SendInput(ctx, "s", id).
+		Request(*toolbox.NewSessionSendInputRequest("world")).Execute()
+	require.NoError(t, err)
+	require.Equal(t, http.StatusNoContent, resp.StatusCode)
 	require.Equal(t, int32(0), waitExit(t, sb, "s", id))
 	logs, err := p.GetSessionCommandLogs(ctx, "s", id)
 	require.NoError(t, err)

@@ -49,6 +49,8 @@ func TestSplitLogAsDemuxLogBytes(t *testing.T) {
 		{"\x01\x01\x01a\x02\x02\x02b\n", "a", "b\n"},
 		{"\x01\x01\x01\x01\x01\x01\x01", "\x01", ""},
 		{"\x01\x01\x01a\x01\x01", "a\x01\x01", ""},
+		{"\x01\x01\x01a\x01\x02\x02\x02\x02", "a\x01", "\x02"},
+		{"\x01\x01\x01a\x02\x02\x02", "a", ""},
 		{"", "", ""},
 	} {
 		stdout, stderr := splitLog([]byte(tc.raw))

@@ -213,6 +213,11 @@ func splitLog(raw []byte) (stdout, stderr []byte) {
 // or after from, or len(raw).
 func nextLabel(raw []byte, from int) int {
 	for i := from; i+len(stdoutLabel) <= len(raw); i++ {
+		j := bytes.IndexAny(raw[i:], "\x01\x02")
+		if j < 0 {
+			break
+		}
+		i += j
 		if bytes.HasPrefix(raw[i:], stdoutLabel) || bytes.HasPrefix(raw[i:], stderrLabel) {
 			return i
 		}

@@ -17,6 +17,7 @@ type fault struct {
 	remaining int
 	status    int
 	message   string
+	empty     bool // no body at all (FailNextEmpty)
 }
 
 // FailNext makes the next n requests of op fail with the given HTTP status
@@ -28,27 +29,43 @@ type fault struct {
 // error that lists the valid ones, and installs nothing; n <= 0 does
 // nothing. A status outside 400-599 is a programming error: FailNext panics.
 func (s *Server) FailNext(op Op, n, status int, message string) error {
+	return s.queueFault(op, n, &fault{status: status, message: message})
+}
+
+// FailNextEmpty is [Server.FailNext] with a response that has no body at
+// all, as Daytona's proxy answers 502 when the runner behind it fails
+// (ctx.AbortWithStatus in the reverse proxy's error handler,
+// libs/common-go/pkg/proxy/proxy.go:111-123 at v0.190.0).
+func (s *Server) FailNextEmpty(op Op, n, status int) error {
+	return s.queueFault(op, n, &fault{status: status, empty: true})
+}
+
+// queueFault queues f for the next n requests of op.
+func (s *Server) queueFault(op Op, n int, f *fault) error {
 	if err := checkOp(op); err != nil {
 		return err
 	}
 	if n <= 0 {
 		return nil
 	}
-	if status < 400 || status > 599 {
-		panic(fmt.Sprintf("daytonatest: FailNext: status %d is not an HTTP error status", status))
+	if f.status < 400 || f.status > 599 {
+		panic(fmt.Sprintf("daytonatest: FailNext: status %d is not an HTTP error status", f.status))
 	}
+	f.remaining = n
 	s.mu.Lock()
-	s.faults[op] = append(s.faults[op], &fault{remaining: n, status: status, message: message})
+	s.faults[op] = append(s.faults[op], f)
 	s.mu.Unlock()
 	return nil
 }
 
-// ClearFaults removes every pending fault and stream cut.
+// ClearFaults removes every pending fault and stream cut, and the
+// exit-code races (queued ones and the rate).
 func (s *Server) ClearFaults() {
 	s.mu.Lock()
 	clear(s.faults)
 	s.cuts = nil
 	s.mu.Unlock()
+	s.race.clear()
 }
 
 func (s *Server) takeFault(op Op) *fault {

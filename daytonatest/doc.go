@@ -57,6 +57,37 @@
 // v0.173.0, and uploads are streamed, with no size limit, and touch the
 // destination only once the whole body has arrived.
 //
+// The daemon's traps that reach a command's output and input are there too,
+// each from the daemon's source (apps/daemon in daytonaio/daytona, at the
+// tags of SDK v0.173.0 and v0.190.0):
+//
+//   - the session shell is bash here by default; Daytona's default image
+//     runs zsh (the daemon takes the first of zsh and bash in /etc/shells),
+//     where echo expands escapes, $X is not split, an unmatched glob is an
+//     error and arrays start at 1: WithSessionShell("zsh");
+//   - output is labelled by a shell read loop per stream, both appending to
+//     one log: bash drops NUL bytes (zsh keeps them); a line longer than
+//     printf's stdio buffer (4096 bytes under bash, 8192 under zsh;
+//     WithLineChunk) is written in pieces, and while the other stream
+//     writes too its lines go in between, so labels land inside long lines;
+//     a last line without a newline gets one; the loop moves about
+//     DaemonOutputRate bytes a second (off by default; WithOutputRate);
+//   - the sync answer and the logs split stdout from stderr at any
+//     label-like bytes, not only at line starts;
+//   - a request without X-Daytona-SDK-Version gets its output combined:
+//     labels stripped (from the follow stream too, with the daemon's edge
+//     cases), stdout and stderr null; one before 0.167.0 gets the labelled
+//     log and no stdout or stderr (and the logs as text);
+//   - send-input answers 204, appends a newline to data without one,
+//     echoes the input into stdout unless the command was submitted with
+//     suppressInputEcho, refuses empty data (400), answers 500 "failed to
+//     open input pipe" before the command runs (queued behind another, or
+//     while its wrapper sets up: WithStartDelay) and after it exited, and
+//     410 once its exit code was read;
+//   - stopping a sandbox that is not started is a 400 "Sandbox is not
+//     started", or "Sandbox is not in a stoppable state" from API 0.190.0
+//     (WithAPIVersion).
+//
 // A request is logged on arrival, then delayed by the latency, then
 // authenticated; an unknown route is then a 404 in the error shape of the
 // service, a known path with another method included (as NestJS and gin
@@ -66,7 +97,7 @@
 // # What it is not
 //
 // Commands run on this machine, as the current user, with a real shell
-// (bash, else sh), in a per-sandbox directory under a temporary root that is
+// (bash, else sh, or zsh by option), in a per-sandbox directory under a temporary root that is
 // also their $HOME and default working directory. That keeps tests from
 // seeing each other's files; it is not isolation: a command can read and
 // change anything the current user can. The server listens on loopback only
@@ -95,7 +126,14 @@
 //     message, after authentication and latency, before they have any
 //     effect. It returns an error listing the valid operations for a name
 //     that is none of them, so that a typo such as Op("crate") cannot pass
-//     unnoticed; ClearFaults drops what is queued;
+//     unnoticed. FailNextEmpty fails them with no body at all, as the proxy
+//     answers 502 during runner trouble (its 400 "failed to get runner
+//     info" is a FailNext); ClearFaults drops what is queued;
+//   - RaceExitCodeNext and SetExitCodeRaceRate: the daemon's exit-code race.
+//     The next N reads (or each read, with a probability) of a finished
+//     command's exit code by a sync exec or a command lookup answer 500
+//     "...failed to convert exit code to int...", the command having run;
+//     ClearFaults drops them too;
 //   - CutNextStreams: follow streams drop their TCP connection after N bytes,
 //     with no close frame;
 //   - StopSandbox, DeleteSandbox and SetSandboxState: changes behind the
@@ -117,8 +155,12 @@
 //	PUT    /_daytonatest/latency               {"latency":"20ms"} (POST too)
 //	GET    /_daytonatest/close-delay           {"closeDelay":"1s"}
 //	PUT    /_daytonatest/close-delay           {"closeDelay":"0s"} (POST too)
-//	POST   /_daytonatest/faults                {"op":"create","count":1,"status":500,"message":"boom"}; 400 for an unknown op
-//	DELETE /_daytonatest/faults                clear faults and stream cuts
+//	POST   /_daytonatest/faults                {"op":"create","count":1,"status":500,"message":"boom"}; 400 for an unknown op;
+//	                                           "emptyBody":true for no body
+//	DELETE /_daytonatest/faults                clear faults, stream cuts and exit-code races
+//	GET    /_daytonatest/exit-code-race        {"rate":0.05,"pending":{"get-command":1}}
+//	POST   /_daytonatest/exit-code-race        {"op":"session-exec","count":1} (or "get-command")
+//	PUT    /_daytonatest/exit-code-race        {"rate":0.05}
 //	POST   /_daytonatest/stream-cuts           {"count":1,"afterBytes":100}
 //	GET    /_daytonatest/sandboxes             server-side records
 //	GET    /_daytonatest/sandboxes/{idOrName}  one record

@@ -98,10 +98,14 @@ func (s *Server) admit(w http.ResponseWriter, r *http.Request, fam *family, op O
 		fam.writeError(w, r, http.StatusBadRequest, "failed to read request body: "+readErr.Error())
 	default:
 		f := s.takeFault(op)
-		if f == nil {
+		switch {
+		case f == nil:
 			return true
+		case f.empty:
+			w.WriteHeader(f.status)
+		default:
+			fam.writeError(w, r, f.status, f.message)
 		}
-		fam.writeError(w, r, f.status, f.message)
 	}
 	return false
 }
@@ -234,7 +238,12 @@ func writeAPIError(w http.ResponseWriter, r *http.Request, status int, msg strin
 // writeToolboxError writes the daemon's and proxy's error shape:
 // {statusCode, message, code, timestamp, path, method}.
 func writeToolboxError(w http.ResponseWriter, r *http.Request, status int, msg string) {
-	code := strings.ToUpper(strings.ReplaceAll(http.StatusText(status), " ", "_"))
+	writeToolboxErrorCode(w, r, status, strings.ToUpper(strings.ReplaceAll(http.StatusText(status), " ", "_")), msg)
+}
+
+// writeToolboxErrorCode is writeToolboxError with a code that is not the
+// status's name, such as INVALID_REQUEST_BODY.
+func writeToolboxErrorCode(w http.ResponseWriter, r *http.Request, status int, code, msg string) {
 	writeJSON(w, status, map[string]any{
 		"statusCode": status,
 		"message":    msg,

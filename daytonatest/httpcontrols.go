@@ -49,6 +49,7 @@ func (s *Server) routeControls(mux *http.ServeMux) {
 		return s.DeleteSandbox(r.PathValue("idOrName"))
 	}))
 	ctl("POST", "/sandboxes/{idOrName}/state", applyControl(s.setStateControl))
+	s.routeRaceControls(ctl)
 	ctl("POST", "/sandboxes/{idOrName}/{action}", func(w http.ResponseWriter, r *http.Request, _ []byte) {
 		writeAPIError(w, r, http.StatusNotFound, "unknown control")
 	})
@@ -126,16 +127,20 @@ func putDuration(w http.ResponseWriter, r *http.Request, body []byte, in any, fi
 
 func (s *Server) addFault(_ *http.Request, body []byte) error {
 	var in struct {
-		Op      Op     `json:"op"`
-		Count   int    `json:"count"`
-		Status  int    `json:"status"`
-		Message string `json:"message"`
+		Op        Op     `json:"op"`
+		Count     int    `json:"count"`
+		Status    int    `json:"status"`
+		Message   string `json:"message"`
+		EmptyBody bool   `json:"emptyBody"`
 	}
 	if err := decodeCounted(body, &in, &in.Count); err != nil {
 		return err
 	}
 	if in.Op == "" || in.Count < 0 || in.Status < 400 || in.Status > 599 {
 		return errors.New("fault needs op, a positive count and an error status (400-599)")
+	}
+	if in.EmptyBody {
+		return s.FailNextEmpty(in.Op, in.Count, in.Status)
 	}
 	return s.FailNext(in.Op, in.Count, in.Status, in.Message)
 }

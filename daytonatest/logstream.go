@@ -42,6 +42,11 @@ func (s *Server) handleFollow(w http.ResponseWriter, r *http.Request) {
 	defer s.untrackConn(conn)
 	defer conn.Close()
 	fs := &followStream{srv: s, conn: conn, ss: ss, c: c, clientGone: s.watchClient(conn)}
+	if clientOutput(r.Header).combined {
+		// A combined-output client gets the log without labels
+		// (apps/daemon/pkg/session/log.go:84-94, v0.173.0).
+		fs.filter = &logLabelFilter{}
+	}
 	f, err := os.Open(c.logPath)
 	if err != nil {
 		_ = conn.WriteControl(websocket.CloseMessage,
@@ -96,9 +101,10 @@ type followStream struct {
 	ss         *session
 	c          *command
 	clientGone <-chan struct{}
-	cutting    bool // whether the stream is cut (CutNextStreams) ...
-	cut        int  // ... after this many bytes
-	sent       int  // bytes of log sent
+	cutting    bool            // whether the stream is cut (CutNextStreams) ...
+	cut        int             // ... after this many bytes
+	sent       int             // bytes of log sent
+	filter     *logLabelFilter // strips labels for a combined-output client
 }
 
 // run sends the log from f as it grows, until the stream ends.
@@ -152,8 +158,14 @@ func (fs *followStream) send(f *os.File, buf []byte, off, size int64) (int, bool
 	if m == 0 && err != nil {
 		return 0, false
 	}
-	if err := fs.conn.WriteMessage(websocket.BinaryMessage, buf[:m]); err != nil {
-		return 0, false
+	payload := buf[:m]
+	if fs.filter != nil {
+		payload = fs.filter.frame(payload)
+	}
+	if len(payload) > 0 || fs.filter == nil {
+		if err := fs.conn.WriteMessage(websocket.BinaryMessage, payload); err != nil {
+			return 0, false
+		}
 	}
 	fs.sent += m
 	return m, true
@@ -186,6 +198,11 @@ func (fs *followStream) sessionGone() {
 }
 
 func (fs *followStream) closeNormally() {
+	if fs.filter != nil {
+		if rest := fs.filter.rest(); len(rest) > 0 {
+			_ = fs.conn.WriteMessage(websocket.BinaryMessage, rest)
+		}
+	}
 	_ = fs.conn.WriteControl(websocket.CloseMessage,
 		websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(time.Second))
 }

@@ -30,6 +30,7 @@ type config struct {
 	maxLog          int
 	logw            io.Writer
 	svc             serviceConfig // services.go
+	daemon          daemonConfig  // fidelity.go
 }
 
 func defaultConfig() config {
@@ -40,6 +41,7 @@ func defaultConfig() config {
 		killGrace:       DefaultKillGrace,
 		frameSize:       DefaultFrameSize,
 		maxLog:          10000,
+		daemon:          daemonConfig{api: version{0, 173, 0, ""}},
 	}
 }
 
@@ -64,6 +66,9 @@ func newConfig(opts []Option) (config, error) {
 			return config{}, err
 		}
 		cfg.shell = shell
+	}
+	if err := cfg.daemon.resolve(cfg.shell); err != nil {
+		return config{}, err
 	}
 	return cfg, nil
 }
@@ -115,8 +120,9 @@ func WithRoot(dir string) Option {
 	return checked(dir != "", func(c *config) { c.root = dir }, "daytonatest: WithRoot: empty directory")
 }
 
-// WithShell sets the shell that runs session and execute commands. The
-// default is bash from PATH, else sh.
+// WithShell sets the shell that runs session and execute commands, by
+// path. The default is bash from PATH, else sh. A shell named zsh gets the
+// daemon's zsh traits, any other bash's (see [WithSessionShell]).
 func WithShell(path string) Option {
 	return checked(path != "", func(c *config) { c.shell = path }, "daytonatest: WithShell: empty path")
 }

@@ -372,7 +372,7 @@ func (s *Server) startLocked(sb *sandbox) *apiError {
 // stay. With autoDeleteInterval 0 it is deleted
 // instead, as Daytona does.
 func (s *Server) stopLocked(sb *sandbox) *apiError {
-	if err := requireState(sb, StateStarted, "Sandbox is not started"); err != nil {
+	if err := requireState(sb, StateStarted, s.stopRefusal()); err != nil {
 		return err
 	}
 	s.retireToolboxLocked(sb, true)

@@ -62,7 +62,8 @@ type Server struct {
 	done      chan struct{} // closed by Close
 	wg        sync.WaitGroup
 	closeOnce sync.Once
-	log       requestLog // has its own lock
+	log       requestLog   // has its own lock
+	race      exitCodeRace // has its own lock (exitrace.go)
 
 	mu         sync.Mutex // guards the fields below
 	sandboxes  map[string]*sandbox
@@ -310,8 +311,10 @@ func newUUID() string {
 	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
 }
 
-// findShell picks the shell that runs sessions, as the daemon does: bash if
-// present (commands written for Daytona's images expect it), else sh.
+// findShell picks the shell that runs sessions when no option chose one:
+// bash if present, else sh. (The daemon takes the first of zsh and bash in
+// /etc/shells; WithSessionShell("zsh") runs sessions as on Daytona's default
+// image.)
 func findShell() (string, error) {
 	for _, name := range []string{"bash", "sh"} {
 		if p, err := exec.LookPath(name); err == nil {

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -57,16 +58,23 @@ type session struct {
 
 // command is one command run in a session, with its labelled log.
 type command struct {
-	id      string
-	text    string
-	async   bool
-	logPath string
+	id          string
+	text        string
+	async       bool
+	echoInput   bool // send-input echoes the input into the log (suppressInputEcho false)
+	logPath     string
+	inputPath   string // the stdin FIFO of an async command
+	startedPath string // created by the session shell when the command starts
+	turns       *turns // the order of the labellers' writes to the log
+	stop        chan struct{}
+	stopOnce    sync.Once
 
 	mu       sync.Mutex // guards the fields below
 	logF     *os.File
 	size     int64
 	status   *int // reported by the shell, not yet published
 	exitCode *int // published once all output is in the log
+	exitRead bool // a client has been given the exit code
 	pending  int  // output readers still running
 	finished bool // all output is in the log (with or without an exit code)
 	notify   chan struct{}
@@ -152,6 +160,7 @@ func (c *command) readerDone() {
 // forceEnd unblocks the output readers even if processes that escaped the
 // kill still hold the FIFOs open.
 func (c *command) forceEnd() {
+	c.stopOnce.Do(func() { close(c.stop) })
 	c.mu.Lock()
 	c.releaseLocked()
 	readers := c.readers
@@ -159,43 +168,6 @@ func (c *command) forceEnd() {
 	for _, f := range readers {
 		f.Close()
 	}
-}
-
-// pump reads one output FIFO, labels each line and appends it to the log.
-// A last line without a newline gets one, as in the daemon.
-func (c *command) pump(f *os.File, label []byte) {
-	defer c.readerDone()
-	buf := make([]byte, 32<<10)
-	var partial []byte
-	var out []byte
-	for {
-		n, err := f.Read(buf)
-		data := buf[:n]
-		out = out[:0]
-		for len(data) > 0 {
-			i := bytes.IndexByte(data, '\n')
-			if i < 0 {
-				partial = append(partial, data...)
-				break
-			}
-			out = append(out, label...)
-			out = append(out, partial...)
-			out = append(out, data[:i+1]...)
-			partial = partial[:0]
-			data = data[i+1:]
-		}
-		if len(out) > 0 {
-			c.appendLog(out)
-		}
-		if err != nil {
-			break
-		}
-	}
-	if len(partial) > 0 {
-		line := append(append(append([]byte{}, label...), partial...), '\n')
-		c.appendLog(line)
-	}
-	f.Close()
 }
 
 // readLog returns the whole log.
@@ -207,27 +179,50 @@ func (c *command) readLog() []byte {
 	return b
 }
 
-// splitLog separates a labelled log into stdout and stderr. The log is a
-// sequence of label, line, newline, so this parse is exact.
+// splitLog separates a labelled log into stdout and stderr as the daemon
+// does (DemuxLogBytes and findNextMarker, apps/daemon/pkg/session/
+// execute.go:157-186, v0.173.0 and v0.190.0): a label starts a piece of
+// its stream that runs to the next label-like sequence (01 01 01 or 02 02
+// 02) anywhere, not only at the start of a line, or to the end; bytes
+// before the first label go nowhere. So output that itself contains such
+// a sequence is split there, and its tail changes stream or vanishes into
+// a label.
 func splitLog(raw []byte) (stdout, stderr []byte) {
 	stdout, stderr = []byte{}, []byte{}
-	for len(raw) >= 3 {
-		label := raw[:3]
-		raw = raw[3:]
-		end := bytes.IndexByte(raw, '\n')
-		if end < 0 {
-			end = len(raw) - 1
-		}
-		line := raw[:end+1]
-		raw = raw[end+1:]
+	pos := 0
+	for pos < len(raw) {
+		var dst *[]byte
 		switch {
-		case bytes.Equal(label, stdoutLabel):
-			stdout = append(stdout, line...)
-		case bytes.Equal(label, stderrLabel):
-			stderr = append(stderr, line...)
+		case bytes.HasPrefix(raw[pos:], stdoutLabel):
+			dst = &stdout
+		case bytes.HasPrefix(raw[pos:], stderrLabel):
+			dst = &stderr
+		default:
+			pos++
+			continue
 		}
+		start := pos + len(stdoutLabel)
+		end := nextLabel(raw, start)
+		*dst = append(*dst, raw[start:end]...)
+		pos = end
 	}
 	return stdout, stderr
+}
+
+// nextLabel returns the offset of the first label-like sequence in raw at
+// or after from, or len(raw).
+func nextLabel(raw []byte, from int) int {
+	for i := from; i+len(stdoutLabel) <= len(raw); i++ {
+		j := bytes.IndexAny(raw[i:], "\x01\x02")
+		if j < 0 {
+			break
+		}
+		i += j
+		if bytes.HasPrefix(raw[i:], stdoutLabel) || bytes.HasPrefix(raw[i:], stderrLabel) {
+			return i
+		}
+	}
+	return len(raw)
 }
 
 // shellQuote quotes s for a POSIX shell.
@@ -338,22 +333,18 @@ func mkfifo(path string) error {
 
 // run queues text to run in the session shell. Async commands get a stdin
 // that stays open (for send-input) until they end; others see end of file.
-func (ss *session) run(text string, async bool) (*command, error) {
+// echoInput is the opposite of the request's suppressInputEcho.
+func (ss *session) run(text string, async, echoInput bool) (*command, error) {
 	ss.mu.Lock()
 	if ss.ended {
 		ss.mu.Unlock()
 		return nil, errSessionEnded
 	}
-	cdir := filepath.Join(ss.dir, "c"+strconv.Itoa(len(ss.cmds)))
-	c := &command{
-		id:      newUUID(),
-		text:    text,
-		async:   async,
-		logPath: filepath.Join(cdir, "output.log"),
-		notify:  make(chan struct{}),
-		done:    make(chan struct{}),
-		pending: 2,
-	}
+	// Each command's files are in a directory named by its id, as the
+	// daemon's (apps/daemon/pkg/session/types.go:35-41, v0.173.0).
+	id := newUUID()
+	cdir := filepath.Join(ss.dir, id)
+	c := newCommand(id, cdir, text, async, echoInput)
 	if err := c.prepare(cdir, text, async); err != nil {
 		ss.mu.Unlock()
 		return nil, err
@@ -363,34 +354,65 @@ func (ss *session) run(text string, async bool) (*command, error) {
 	shellDone := ss.shellDone
 	ss.mu.Unlock()
 
-	stdinPath := "/dev/null"
-	if async {
-		stdinPath = filepath.Join(cdir, "in")
-	}
+	d := &ss.tb.srv.cfg.daemon
+	c.turns.pipes = [2]*os.File{c.readers[0], c.readers[1]}
 	for i, label := range [][]byte{stdoutLabel, stderrLabel} {
+		l := &labeller{c: c, stream: i, label: label, dropNUL: d.kind.dropsNUL(), chunk: d.lineChunk, pace: pacer{rate: d.outputRate}}
 		f := c.readers[i]
-		ss.tb.srv.wg.Go(func() { c.pump(f, label) })
+		ss.tb.srv.wg.Go(func() { l.run(f) })
 	}
 	if shellDone {
 		c.forceEnd()
 		return c, fmt.Errorf("write to session shell: %w", os.ErrClosed)
 	}
-	// The command's descriptors: its script's stdin, stdout and stderr are
-	// the FIFOs; the status descriptor is closed for it. Then the shell
-	// reports "<cmdId> <exit code>" on the status descriptor. `command`
-	// bypasses any function a previous command may have named printf.
-	block := fmt.Sprintf("{ . %s; } %d>&- <%s >%s 2>%s\ncommand printf '%%s %%s\\n' %s \"$?\" >&%d\n",
-		shellQuote(filepath.Join(cdir, "cmd.sh")), statusFD, shellQuote(stdinPath),
-		shellQuote(filepath.Join(cdir, "out")), shellQuote(filepath.Join(cdir, "err")),
-		shellQuote(c.id), statusFD)
 	ss.writeMu.Lock()
-	_, err := io.WriteString(ss.stdin, block)
+	_, err := io.WriteString(ss.stdin, ss.block(c, cdir))
 	ss.writeMu.Unlock()
 	if err != nil {
 		c.forceEnd()
 		return c, fmt.Errorf("write to session shell: %w", err)
 	}
 	return c, nil
+}
+
+func newCommand(id, dir, text string, async, echoInput bool) *command {
+	return &command{
+		id:          id,
+		text:        text,
+		async:       async,
+		echoInput:   echoInput,
+		logPath:     filepath.Join(dir, "output.log"),
+		inputPath:   filepath.Join(dir, "input.pipe"),
+		startedPath: filepath.Join(dir, "started"),
+		turns:       newTurns(),
+		stop:        make(chan struct{}),
+		notify:      make(chan struct{}),
+		done:        make(chan struct{}),
+		pending:     2,
+	}
+}
+
+// block is what the session shell is given to run c: after the start
+// delay (WithStartDelay: the daemon's wrapper makes its FIFOs before the
+// command runs), it creates the started file, which send-input checks; it
+// runs the script with its stdin, stdout and stderr on the FIFOs and the
+// status descriptor closed; then it reports "<cmdId> <exit code>" on the
+// status descriptor. The printf is the shell's builtin whatever function
+// a previous command named printf (and whatever PATH it set).
+func (ss *session) block(c *command, dir string) string {
+	stdinPath := "/dev/null"
+	if c.async {
+		stdinPath = c.inputPath
+	}
+	var b strings.Builder
+	if d := ss.tb.srv.cfg.daemon; d.startDelay > 0 {
+		fmt.Fprintf(&b, "%s %s; ", shellQuote(d.sleepPath), strconv.FormatFloat(d.startDelay.Seconds(), 'f', -1, 64))
+	}
+	fmt.Fprintf(&b, ": >%s; { . %s; } %d>&- <%s >%s 2>%s\n%s '%%s %%s\\n' %s \"$?\" >&%d\n",
+		shellQuote(c.startedPath), shellQuote(filepath.Join(dir, "cmd.sh")), statusFD, shellQuote(stdinPath),
+		shellQuote(filepath.Join(dir, "stdout.pipe")), shellQuote(filepath.Join(dir, "stderr.pipe")),
+		ss.tb.srv.cfg.daemon.kind.builtinPrintf(), shellQuote(c.id), statusFD)
+	return b.String()
 }
 
 // prepare creates the command's directory, script, FIFOs and log. Our ends
@@ -412,7 +434,7 @@ func (c *command) prepare(dir, text string, async bool) (err error) {
 	if err = os.WriteFile(filepath.Join(dir, "cmd.sh"), []byte(text), 0o600); err != nil {
 		return err
 	}
-	for _, name := range []string{"out", "err"} {
+	for _, name := range []string{"stdout.pipe", "stderr.pipe"} {
 		p := filepath.Join(dir, name)
 		if err = mkfifo(p); err != nil {
 			return err
@@ -430,7 +452,7 @@ func (c *command) prepare(dir, text string, async bool) (err error) {
 		c.dummies = append(c.dummies, w)
 	}
 	if async {
-		p := filepath.Join(dir, "in")
+		p := c.inputPath
 		if err = mkfifo(p); err != nil {
 			return err
 		}
@@ -494,17 +516,53 @@ func (ss *session) kill(grace time.Duration) {
 	}
 }
 
-// write writes data to the stdin of an async command that is still
-// running; others have no stdin to write to.
-func (c *command) write(data []byte) error {
+// inputError is a refusal of send-input, in the daemon's words.
+type inputError struct {
+	status int
+	msg    string
+}
+
+// sendInput gives data to the command's stdin as the daemon's SendInput
+// does (apps/daemon/pkg/session/input.go:29-74, v0.173.0 and v0.190.0):
+//
+//   - a command whose exit code a client has read is gone: 410;
+//   - the input pipe exists only from when the wrapper has made it, just
+//     before the command runs, until the wrapper removes it after the
+//     command: before (a command still queued behind another, or just
+//     submitted) and after (exited, its exit code not read yet), opening
+//     it fails: 500 "failed to open input pipe";
+//   - data that does not end with a newline gets one;
+//   - unless the command was submitted with suppressInputEcho, the data is
+//     also appended to the log behind the stdout label, as the command's
+//     output. The daemon appends it just after writing the pipe, and its
+//     labeller is slow enough that the echo comes before what the command
+//     prints in reply; here the echo goes just before, for the same order.
+//
+// A synchronous command's stdin is the end of file the daemon gives it,
+// so input to it is accepted and lost.
+func (c *command) sendInput(data string) *inputError {
 	c.mu.Lock()
-	f := c.input
-	finished := c.finished
+	read, exit, exited, f := c.exitRead, c.exitCode, c.status != nil || c.finished, c.input
 	c.mu.Unlock()
-	if finished || f == nil {
-		return errors.New("command is not running or does not read input")
+	if read && exit != nil {
+		return &inputError{http.StatusGone, fmt.Sprintf("gone: command has already completed with exit code %d", *exit)}
+	}
+	if _, err := os.Stat(c.startedPath); err != nil || exited || (c.async && f == nil) {
+		return &inputError{http.StatusInternalServerError,
+			fmt.Sprintf("internal server error: failed to open input pipe: open %s: no such file or directory", c.inputPath)}
+	}
+	if !strings.HasSuffix(data, "\n") {
+		data += "\n"
+	}
+	if c.echoInput {
+		c.appendLog(append(append([]byte{}, stdoutLabel...), data...))
+	}
+	if !c.async {
+		return nil
 	}
 	_ = f.SetWriteDeadline(time.Now().Add(10 * time.Second))
-	_, err := f.Write(data)
-	return err
+	if _, err := f.Write([]byte(data)); err != nil {
+		return &inputError{http.StatusInternalServerError, "internal server error: failed to write to input pipe: " + err.Error()}
+	}
+	return nil
 }

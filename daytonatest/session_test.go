@@ -346,20 +346,24 @@ func TestSessionStdin(t *testing.T) {
 	p := sb.Process
 	require.NoError(t, p.CreateSession(ctx, "s"))
 
-	// Asynchronous commands keep stdin open for SendInput.
-	id := execAsync(t, sb, "s", `read line; echo "got $line"; read second; echo "then $second"`)
+	// Asynchronous commands keep stdin open for SendInput. (Input echo is
+	// suppressed here; TestSendInputEchoesIntoStdout shows the echo.)
+	m, err := p.ExecuteSessionCommand(ctx, "s", `read line; echo "got $line"; read second; echo "then $second"`, true, true)
+	require.NoError(t, err)
+	id := m["id"].(string)
 	holdsFor(t, 200*time.Millisecond, "read to wait for input", func() bool {
 		cmd, err := p.GetSessionCommand(ctx, "s", id)
 		require.NoError(t, err)
 		_, done := exitCode(cmd)
 		return !done
 	})
-	for _, data := range []string{"hello\n", "wor", "ld\n"} {
-		resp, err := sb.ToolboxClient.ProcessAPI.SendInput(ctx, "s", id).
-			Request(*toolbox.NewSessionSendInputRequest(data)).Execute()
-		require.NoError(t, err)
-		require.Equal(t, 200, resp.StatusCode)
-	}
+	// The daemon appends a newline to data without one
+	// (apps/daemon/pkg/session/input.go:47-50, v0.173.0).
+	sendWhenStarted(t, sb, "s", id, "hello\n")
+	resp, err := sb.ToolboxClient.ProcessAPI.SendInput(ctx, "s", id).
+		Request(*toolbox.NewSessionSendInputRequest("world")).Execute()
+	require.NoError(t, err)
+	require.Equal(t, http.StatusNoContent, resp.StatusCode)
 	require.Equal(t, int32(0), waitExit(t, sb, "s", id))
 	logs, err := p.GetSessionCommandLogs(ctx, "s", id)
 	require.NoError(t, err)
@@ -368,7 +372,7 @@ func TestSessionStdin(t *testing.T) {
 	// Synchronous commands see end of file: cat returns at once.
 	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	m, err := p.ExecuteSessionCommand(cctx, "s", "cat; echo done", false, false)
+	m, err = p.ExecuteSessionCommand(cctx, "s", "cat; echo done", false, false)
 	require.NoError(t, err)
 	require.Equal(t, int32(0), m["exitCode"])
 	require.Equal(t, "done\n", m["stdout"])

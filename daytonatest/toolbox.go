@@ -8,12 +8,9 @@ package daytonatest
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
-	"strconv"
-	"strings"
 	"time"
 )
 
@@ -165,10 +162,29 @@ type commandDTO struct {
 	ExitCode *int   `json:"exitCode,omitempty"`
 }
 
+// dto returns the command's record. Like the daemon's GetSessionCommand,
+// which every command lookup and session listing calls, it reads the exit
+// code (command.go:34-66, v0.173.0): from then on it counts as read.
 func (c *command) dto() commandDTO {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.exitRead = c.exitCode != nil
 	return commandDTO{ID: c.id, Command: c.text, ExitCode: c.exitCode}
+}
+
+// markRead records that a client has been given the exit code.
+func (c *command) markRead() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.exitRead = c.exitCode != nil
+}
+
+// exitUnread reports whether the command has an exit code that no client
+// has read yet: reading it may lose the exit-code race.
+func (c *command) exitUnread() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.exitCode != nil && !c.exitRead
 }
 
 func sessionDTO(ss *session) map[string]any {
@@ -239,7 +255,8 @@ func (s *Server) handleSessionExec(w http.ResponseWriter, r *http.Request, body 
 		writeToolboxError(w, r, http.StatusInternalServerError, "failed to execute command: not found: session not found")
 		return
 	}
-	c, err := ss.run(*req.Command, async)
+	echo := req.SuppressInputEcho == nil || !*req.SuppressInputEcho
+	c, err := ss.run(*req.Command, async, echo)
 	if err != nil {
 		writeToolboxError(w, r, http.StatusInternalServerError, "failed to execute command: "+err.Error())
 		return
@@ -260,12 +277,12 @@ func (s *Server) awaitCommand(w http.ResponseWriter, r *http.Request, ss *sessio
 	for {
 		_, exit, _, changed := c.snapshot()
 		if exit != nil {
-			raw := c.readLog()
-			stdout, stderr := splitLog(raw)
-			writeJSON(w, http.StatusOK, map[string]any{
-				"cmdId": c.id, "output": string(raw), "stdout": string(stdout),
-				"stderr": string(stderr), "exitCode": *exit,
-			})
+			if s.race.fire(OpSessionExec) {
+				writeDaemonDefaultError(w, http.StatusInternalServerError, "failed to execute command: bad request: "+exitCodeRaceMessage)
+				return
+			}
+			c.markRead()
+			writeJSON(w, http.StatusOK, execAnswer(c.id, c.readLog(), *exit, clientOutput(r.Header)))
 			return
 		}
 		select {
@@ -288,12 +305,36 @@ func (s *Server) awaitCommand(w http.ResponseWriter, r *http.Request, ss *sessio
 	}
 }
 
+// execAnswer is the answer to a synchronous exec whose command finished
+// with exit, its log raw, in the output mode of the client
+// (apps/daemon/pkg/session/execute.go:122-152, v0.173.0 and v0.190.0):
+// combined, the labels are stripped and stdout and stderr are null; else
+// the output is the labelled log, and stdout and stderr are given only to
+// a client that wants them apart, split as splitLog does.
+func execAnswer(id string, raw []byte, exit int, mode outputMode) map[string]any {
+	out := map[string]any{"cmdId": id, "output": string(raw), "stdout": nil, "stderr": nil, "exitCode": exit}
+	switch {
+	case mode.combined:
+		out["output"] = string(stripLabels(raw))
+	case mode.demux:
+		stdout, stderr := splitLog(raw)
+		out["stdout"], out["stderr"] = string(stdout), string(stderr)
+	}
+	return out
+}
+
 // commandFor finds a session's command or answers 404.
 func (s *Server) commandFor(w http.ResponseWriter, r *http.Request) (*session, *command) {
 	tb := s.toolboxFor(w, r)
 	if tb == nil {
 		return nil, nil
 	}
+	return tb.commandFor(w, r)
+}
+
+// commandFor finds the command of the request's path in the toolbox, or
+// answers 404.
+func (tb *toolbox) commandFor(w http.ResponseWriter, r *http.Request) (*session, *command) {
 	ss := tb.sessionFor(w, r, r.PathValue("sessionId"))
 	if ss == nil {
 		return nil, nil
@@ -306,10 +347,19 @@ func (s *Server) commandFor(w http.ResponseWriter, r *http.Request) (*session, *
 	return ss, c
 }
 
+// handleGetCommand answers a command's record. Its exit code, once
+// published, counts as read (see sendInput); a read of one that no client
+// has read yet may lose the exit-code race (exitrace.go).
 func (s *Server) handleGetCommand(w http.ResponseWriter, r *http.Request, _ []byte) {
-	if _, c := s.commandFor(w, r); c != nil {
-		writeJSON(w, http.StatusOK, c.dto())
+	_, c := s.commandFor(w, r)
+	if c == nil {
+		return
 	}
+	if c.exitUnread() && s.race.fire(OpGetCommand) {
+		writeDaemonDefaultError(w, http.StatusInternalServerError, exitCodeRaceMessage)
+		return
+	}
+	writeJSON(w, http.StatusOK, c.dto())
 }
 
 func (s *Server) handleCommandLogs(w http.ResponseWriter, r *http.Request, _ []byte) {
@@ -321,40 +371,35 @@ func (s *Server) handleCommandLogs(w http.ResponseWriter, r *http.Request, _ []b
 	if c == nil {
 		return
 	}
+	// In the client's output mode (apps/daemon/pkg/toolbox/process/session/
+	// log.go:28-66 and pkg/session/log.go:121-137, v0.173.0): JSON with
+	// stdout and stderr apart for a client that wants them (SDK 0.167.0
+	// on), else the log as text, its labels stripped for a combined-output
+	// client (no SDK version at all, or one below 0.27.0).
 	raw := c.readLog()
-	if oldSDK(r.Header.Get("X-Daytona-SDK-Version")) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		_, _ = w.Write(raw)
+	mode := clientOutput(r.Header)
+	if mode.demux && !mode.combined {
+		stdout, stderr := splitLog(raw)
+		writeJSON(w, http.StatusOK, map[string]string{
+			"output": string(raw), "stdout": string(stdout), "stderr": string(stderr),
+		})
 		return
 	}
-	stdout, stderr := splitLog(raw)
-	writeJSON(w, http.StatusOK, map[string]string{
-		"output": string(raw), "stdout": string(stdout), "stderr": string(stderr),
-	})
+	if mode.combined {
+		raw = stripLabels(raw)
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_, _ = w.Write(raw)
 }
 
-// oldSDK reports whether an SDK version header names a version before
-// 0.167.0, which the daemon answers with the raw log as text.
-func oldSDK(v string) bool {
-	v = strings.TrimPrefix(strings.TrimSpace(v), "v")
-	if v == "" {
-		return false
-	}
-	parts := strings.SplitN(v, ".", 3)
-	if len(parts) < 2 {
-		return false
-	}
-	major, err1 := strconv.Atoi(parts[0])
-	minor, err2 := strconv.Atoi(parts[1])
-	if err1 != nil || err2 != nil {
-		return false
-	}
-	return major == 0 && minor < 167
-}
-
+// handleSendInput gives input to a command (see command.sendInput). As in
+// the daemon, the body is checked before the session and the command are
+// looked up (apps/daemon/pkg/toolbox/process/session/input.go:29-51,
+// v0.173.0): data is required and must not be empty
+// (SessionSendInputRequest's validate:"required"), and success is 204.
 func (s *Server) handleSendInput(w http.ResponseWriter, r *http.Request, body []byte) {
-	_, c := s.commandFor(w, r)
-	if c == nil {
+	tb := s.toolboxFor(w, r)
+	if tb == nil {
 		return
 	}
 	var req struct {
@@ -363,13 +408,18 @@ func (s *Server) handleSendInput(w http.ResponseWriter, r *http.Request, body []
 	if !decodeToolboxBody(w, r, body, &req) {
 		return
 	}
-	if req.Data == nil {
-		writeToolboxError(w, r, http.StatusBadRequest, "bad request: data is required")
+	if req.Data == nil || *req.Data == "" {
+		writeToolboxErrorCode(w, r, http.StatusBadRequest, "INVALID_REQUEST_BODY",
+			"invalid body request: Key: 'SessionSendInputRequest.Data' Error:Field validation for 'Data' failed on the 'required' tag")
 		return
 	}
-	if err := c.write([]byte(*req.Data)); err != nil {
-		writeToolboxError(w, r, http.StatusBadRequest, fmt.Sprintf("bad request: failed to send input: %v", err))
+	_, c := tb.commandFor(w, r)
+	if c == nil {
 		return
 	}
-	w.WriteHeader(http.StatusOK)
+	if e := c.sendInput(*req.Data); e != nil {
+		writeToolboxError(w, r, e.status, e.msg)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
 }

@@ -264,14 +264,15 @@ func TestSendInputErrors(t *testing.T) {
 	require.NoError(t, err)
 	id := m["id"].(string)
 
-	// A finished command takes no input.
+	// A finished command whose exit code was read is gone
+	// (apps/daemon/pkg/session/input.go:35-38, v0.173.0).
 	resp, err := sb.ToolboxClient.ProcessAPI.SendInput(ctx, "s", id).
 		Request(*toolbox.NewSessionSendInputRequest("late\n")).Execute()
 	require.Error(t, err)
-	require.Equal(t, http.StatusBadRequest, resp.StatusCode)
+	require.Equal(t, http.StatusGone, resp.StatusCode)
 	oe, ok := err.(*toolbox.GenericOpenAPIError)
 	require.True(t, ok, "%T", err)
-	require.Contains(t, string(oe.Body()), "failed to send input")
+	require.Contains(t, string(oe.Body()), "gone: command has already completed with exit code 0")
 
 	resp, err = sb.ToolboxClient.ProcessAPI.SendInput(ctx, "s", "nope").
 		Request(*toolbox.NewSessionSendInputRequest("x")).Execute()
@@ -305,13 +306,21 @@ func TestCommandLogsForOldSDKs(t *testing.T) {
 		require.NoError(t, err)
 		return resp.Header.Get("Content-Type"), b.String()
 	}
-	// SDKs before 0.167.0 get the raw log as text.
+	// SDKs before 0.167.0 get the raw log as text
+	// (apps/daemon/pkg/session/common.go:21-33, v0.173.0).
 	ct, body := get("v0.160.0")
 	require.True(t, strings.HasPrefix(ct, "text/plain"), ct)
 	require.Len(t, body, len("\x01\x01\x01out\n\x02\x02\x02err\n"))
 	require.Contains(t, body, "\x01\x01\x01out\n")
-	// Newer ones, and clients that send no version, get JSON.
-	for _, v := range []string{"v0.173.0", "0.167.0", ""} {
+	// Clients that send no version get it combined: text without labels
+	// (common.go:17-19).
+	ct, body = get("")
+	require.True(t, strings.HasPrefix(ct, "text/plain"), ct)
+	require.Len(t, body, len("out\nerr\n"))
+	require.Contains(t, body, "out\n")
+	require.Contains(t, body, "err\n")
+	// Newer ones get JSON.
+	for _, v := range []string{"v0.173.0", "0.167.0"} {
 		ct, body = get(v)
 		require.True(t, strings.HasPrefix(ct, "application/json"), ct)
 		require.Contains(t, body, `"stdout":"out\n"`)

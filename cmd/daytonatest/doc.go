@@ -24,6 +24,9 @@
 //	-close-delay  how long after a command's exit its follow stream closes (default 1s, like the daemon)
 //	-autostop-unit  how long one minute of a sandbox's autoStopInterval lasts (default 1m, as in Daytona)
 //	-mount-stubs  put stub s3fs, gcsfuse and blobfuse2 tools first in the sandboxes' PATH
+//	-output-rate  bytes a second each output stream of a session command moves into its log
+//	              (default 0, no limit; the real daemon moves about 2300000: daytonatest.DaemonOutputRate)
+//	-session-shell  the sessions' shell, bash or zsh (default bash; Daytona's default image runs zsh)
 //
 // The test controls are served under /_daytonatest/ (see the package
 // documentation of daytonatest).

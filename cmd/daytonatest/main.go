@@ -32,6 +32,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	closeDelay := fs.Duration("close-delay", daytonatest.DefaultCloseDelay, "how long after a command's exit its follow stream closes")
 	autoStopUnit := fs.Duration("autostop-unit", time.Minute, "how long one minute of a sandbox's autoStopInterval lasts, e.g. 1s")
 	mountStubs := fs.Bool("mount-stubs", false, "put stub s3fs, gcsfuse and blobfuse2 tools in the sandboxes' PATH (no FUSE here)")
+	outputRate := fs.Int("output-rate", 0, fmt.Sprintf("bytes a second each output stream of a session command moves into its log (the real daemon: about %d); 0: no limit", daytonatest.DaemonOutputRate))
+	shell := fs.String("session-shell", "", "the sessions' shell, bash or zsh, as the daemon picks it (default: bash)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -44,9 +46,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		daytonatest.WithCloseDelay(*closeDelay),
 		daytonatest.WithLogOutput(stderr),
 		daytonatest.WithAutoStopUnit(*autoStopUnit),
+		daytonatest.WithOutputRate(*outputRate),
 	}
 	if *mountStubs {
 		opts = append(opts, daytonatest.WithMountStubs())
+	}
+	if *shell != "" {
+		opts = append(opts, daytonatest.WithSessionShell(*shell))
 	}
 	if *key != "" {
 		opts = append(opts, daytonatest.WithAPIKey(*key))

@@ -21,7 +21,7 @@ func TestRunPrintsTwoLinesAndServes(t *testing.T) {
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"-api-key", "test-key", "-latency", "1ms", "-close-delay", "0s", "-autostop-unit", "1s", "-mount-stubs"}, pw, io.Discard)
+		done <- run(ctx, []string{"-api-key", "test-key", "-latency", "1ms", "-close-delay", "0s", "-autostop-unit", "1s", "-mount-stubs", "-output-rate", "2300000", "-session-shell", "bash"}, pw, io.Discard)
 		pw.Close()
 	}()
 	sc := bufio.NewScanner(pr)
@@ -59,6 +59,9 @@ func TestRunRejectsBadFlags(t *testing.T) {
 		{"-latency", "-1s"},
 		{"-close-delay", "soon"},
 		{"-autostop-unit", "0s"},
+		{"-output-rate", "-1"},
+		{"-output-rate", "fast"},
+		{"-session-shell", "fish"},
 		{"extra-arg"},
 	} {
 		if err := run(context.Background(), args, io.Discard, io.Discard); err == nil {

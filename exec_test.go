@@ -249,9 +249,18 @@ func TestCancellation(t *testing.T) {
 		t.Run(m.name, func(t *testing.T) {
 			pidFile := filepath.Join(homeDir(t, srv, sb), "pid-cancel-"+m.name)
 			ctx, cancel := context.WithCancel(t.Context())
-			opts, _, _ := withMode(m.stream, nil)
+			opts := &workspace.ExecOptions{}
+			var out syncBuffer
+			if m.stream {
+				opts.Stdout = &out
+			}
 			go func() {
 				readPID(t, pidFile)
+				if m.stream {
+					// What the command printed before it was cancelled
+					// has reached us; a kill must not lose it.
+					waitFor(t, "the first line", func() bool { return out.String() == "before\n" })
+				}
 				cancel()
 			}()
 			script := fmt.Sprintf(`echo before; sh -c 'echo $$ > %s; exec sleep 60'`, pidFile)

@@ -128,7 +128,12 @@ func (f *mountFixture) noSecretLeaked(t *testing.T, spec workspace.MountSpec, mo
 				if r.Op != daytonatest.OpSendInput {
 					t.Errorf("a secret is in the body of a %s request: %s", r.Op, r.Body)
 				}
-				carriers++
+				// Input the daemon refused before the command could read
+				// it (its pipe not open yet) is sent again; count what
+				// it took.
+				if r.Status > 0 && r.Status < 300 {
+					carriers++
+				}
 			}
 		}
 		if carriers > mounts {

@@ -102,10 +102,13 @@ type endHooks struct {
 }
 
 // beforeEnd is called first by Stop and Destroy (what is "Stop" or
-// "Destroy"): it refuses a call from within a hook, then runs the hook
-// once for the running remote sandbox. Concurrent callers share its
-// outcome; later ones go ahead.
+// "Destroy"): it checks the call (see check), refuses one from within a
+// hook, then runs the hook once for the running remote sandbox. Concurrent
+// callers share its outcome; later ones go ahead.
 func (s *Sandbox) beforeEnd(ctx context.Context, what string, hook StopHook) error {
+	if err := s.check(ctx, what); err != nil {
+		return err
+	}
 	if s.startingRemote(ctx) != nil || ctx.Value(endKey{}) == s {
 		return invalid("%s called from within a start, stop or destroy hook: it would wait for itself", what)
 	}

@@ -86,6 +86,18 @@ func textOption(opt, label, v string, control bool, set func(*config)) Option {
 	}
 }
 
+// nonNilOption returns an option that refuses a nil v ("<opt>: nil
+// <label>"), then sets it.
+func nonNilOption[T any](opt, label string, v *T, set func(*config)) Option {
+	return func(c *config) error {
+		if v == nil {
+			return fmt.Errorf("%s: nil %s", opt, label)
+		}
+		set(c)
+		return nil
+	}
+}
+
 // setOption returns an option that cannot fail.
 func setOption(set func(*config)) Option {
 	return func(c *config) error {
@@ -383,13 +395,7 @@ func WithNetworkAllowList(cidrs string) Option {
 // level, and problems at warn level, to l. The default is silent. The API
 // key is never logged.
 func WithLogger(l *slog.Logger) Option {
-	return func(c *config) error {
-		if l == nil {
-			return errors.New("WithLogger: nil logger")
-		}
-		c.logger = l
-		return nil
-	}
+	return nonNilOption("WithLogger", "logger", l, func(c *config) { c.logger = l })
 }
 
 // WithExistingSandbox attaches to the remote sandbox with this Daytona id
@@ -420,13 +426,7 @@ func WithCreateIfMissing() Option {
 // all Sandboxes of the process, whose transport keeps up to 256 idle
 // connections per host.
 func WithHTTPClient(hc *http.Client) Option {
-	return func(c *config) error {
-		if hc == nil {
-			return errors.New("WithHTTPClient: nil client")
-		}
-		c.httpClient = hc
-		return nil
-	}
+	return nonNilOption("WithHTTPClient", "client", hc, func(c *config) { c.httpClient = hc })
 }
 
 // WithoutEnvironment turns off this package's reading of DAYTONA_*

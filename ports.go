@@ -89,15 +89,15 @@ func (s *Sandbox) PortURL(ctx context.Context, port int) (*workspace.PortURL, er
 	if err != nil {
 		return nil, wrapCtx(ctx, "get the preview URL of port "+strconv.Itoa(port), convertAPIError(err, resp))
 	}
-	return &workspace.PortURL{
-		Port:  port,
-		URL:   strings.TrimRight(link.GetUrl(), "/"),
-		Token: link.GetToken(),
-		Headers: map[string]string{
-			PreviewTokenHeader:       link.GetToken(),
-			PreviewSkipWarningHeader: "true",
-		},
-	}, nil
+	return previewURL(port, link.GetUrl(), link.GetToken(), map[string]string{
+		PreviewTokenHeader:       link.GetToken(),
+		PreviewSkipWarningHeader: "true",
+	}), nil
+}
+
+// previewURL builds a PortURL from the API's answer.
+func previewURL(port int, url, token string, headers map[string]string) *workspace.PortURL {
+	return &workspace.PortURL{Port: port, URL: strings.TrimRight(url, "/"), Token: token, Headers: headers}
 }
 
 // SignedPortURL returns a URL for port that works without any header,
@@ -123,13 +123,9 @@ func (s *Sandbox) SignedPortURL(ctx context.Context, port int, ttl time.Duration
 	if err != nil {
 		return nil, wrapCtx(ctx, "get a signed preview URL of port "+strconv.Itoa(port), convertAPIError(err, resp))
 	}
-	return &workspace.PortURL{
-		Port:      port,
-		URL:       strings.TrimRight(link.GetUrl(), "/"),
-		Token:     link.GetToken(),
-		Headers:   map[string]string{PreviewSkipWarningHeader: "true"},
-		ExpiresAt: issued.Add(time.Duration(seconds) * time.Second),
-	}, nil
+	u := previewURL(port, link.GetUrl(), link.GetToken(), map[string]string{PreviewSkipWarningHeader: "true"})
+	u.ExpiresAt = issued.Add(time.Duration(seconds) * time.Second)
+	return u, nil
 }
 
 // ExpirePortURL revokes a URL returned by SignedPortURL (by its Port and
@@ -194,18 +190,11 @@ func (s *Sandbox) WaitForPort(ctx context.Context, port int) error {
 // portInUse asks the daemon whether something listens on port
 // (3000-9999), as GET /port/{port}/in-use.
 func (r *remote) portInUse(ctx context.Context, port int) (bool, error) {
-	req, err := r.toolboxRequest(ctx, http.MethodGet, "/port/"+strconv.Itoa(port)+"/in-use", nil, nil, "")
+	resp, err := r.toolboxDo(ctx, http.MethodGet, "/port/"+strconv.Itoa(port)+"/in-use", nil, nil, "")
 	if err != nil {
 		return false, err
 	}
-	resp, err := r.httpClient().Do(req)
-	if err != nil {
-		return false, sdkerrors.NewDaytonaError(err.Error(), 0, nil)
-	}
 	defer resp.Body.Close()
-	if resp.StatusCode >= 300 {
-		return false, toolboxError(resp)
-	}
 	var ans struct {
 		IsInUse bool `json:"isInUse"`
 	}

@@ -329,9 +329,6 @@ func (s *Sandbox) runStart(ctx context.Context, f *flight) {
 // either way (its Daytona id is kept, for the next start). After Destroy it
 // returns an error matching ErrNotReady.
 func (s *Sandbox) Stop(ctx context.Context) error {
-	if err := s.check(ctx, "Stop"); err != nil {
-		return err
-	}
 	if err := s.beforeEnd(ctx, "Stop", s.cfg.svc.onStop); err != nil {
 		return err
 	}
@@ -382,9 +379,6 @@ func (s *Sandbox) Stop(ctx context.Context) error {
 // again. After Destroy, every operation but Destroy and GetInfo returns an
 // error matching ErrNotReady.
 func (s *Sandbox) Destroy(ctx context.Context) error {
-	if err := s.check(ctx, "Destroy"); err != nil {
-		return err
-	}
 	if err := s.beforeEnd(ctx, "Destroy", s.cfg.svc.onDestroy); err != nil {
 		return err
 	}

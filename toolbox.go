@@ -64,6 +64,26 @@ func (r *remote) toolboxRequest(ctx context.Context, method, path string, query 
 	return req, nil
 }
 
+// toolboxDo sends a request built as toolboxRequest builds it and returns
+// the answer, whose body the caller closes; an error answer (status 300 or
+// more) becomes the SDK's error types, and no answer at all an SDK error
+// with status 0.
+func (r *remote) toolboxDo(ctx context.Context, method, path string, query url.Values, body io.Reader, contentType string) (*http.Response, error) {
+	req, err := r.toolboxRequest(ctx, method, path, query, body, contentType)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := r.httpClient().Do(req)
+	if err != nil {
+		return nil, sdkerrors.NewDaytonaError(err.Error(), 0, nil)
+	}
+	if resp.StatusCode >= 300 {
+		defer resp.Body.Close()
+		return nil, toolboxError(resp)
+	}
+	return resp, nil
+}
+
 // httpClient returns the client for the requests this package sends to the
 // toolbox itself (the Sandbox's client: see WithHTTPClient). It has no
 // overall timeout: the caller's context bounds each request.
@@ -90,18 +110,11 @@ func postSync(ctx context.Context, r *remote, sessID, script string, out *output
 	if err != nil {
 		return nil, err
 	}
-	req, err := r.toolboxRequest(ctx, http.MethodPost, "/process/session/"+url.PathEscape(sessID)+"/exec", nil, bytes.NewReader(body), "application/json")
+	resp, err := r.toolboxDo(ctx, http.MethodPost, "/process/session/"+url.PathEscape(sessID)+"/exec", nil, bytes.NewReader(body), "application/json")
 	if err != nil {
 		return nil, err
 	}
-	resp, err := r.httpClient().Do(req)
-	if err != nil {
-		return nil, sdkerrors.NewDaytonaError(err.Error(), 0, nil)
-	}
 	defer resp.Body.Close()
-	if resp.StatusCode >= 300 {
-		return nil, toolboxError(resp)
-	}
 	h := &answerHandler{out: out, ans: &syncAnswer{}}
 	if err := jsonstream.DecodeObject(resp.Body, h); err != nil {
 		if h.werr != nil {

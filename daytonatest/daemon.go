@@ -37,13 +37,23 @@ type toolbox struct {
 	shutdownDone chan struct{}
 }
 
+// daemonDir returns where the daemon of sb's seq-th run keeps its
+// per-command files: in memory when the server has a run directory, else
+// in the sandbox's directory.
+func (s *Server) daemonDir(sb *sandbox, seq int) string {
+	if s.runDir != "" {
+		return filepath.Join(s.runDir, strconv.Itoa(seq))
+	}
+	return filepath.Join(sb.dir, "daemon", strconv.Itoa(seq))
+}
+
 // newToolbox is called with s.mu held.
 func newToolbox(s *Server, sb *sandbox) *toolbox {
 	s.tbSeq++
 	return &toolbox{
 		srv:          s,
 		home:         sb.home,
-		logRoot:      filepath.Join(sb.dir, "daemon", strconv.Itoa(s.tbSeq)),
+		logRoot:      s.daemonDir(sb, s.tbSeq),
 		env:          sandboxEnv(s.shell, sb.home, s.sandboxEnvLocked(sb)),
 		sessions:     make(map[string]*session),
 		execs:        make(map[*exec.Cmd]struct{}),
@@ -130,6 +140,8 @@ func (tb *toolbox) shutdown(grace time.Duration) {
 			}
 		}
 		wg.Wait()
+		// The daemon's sessions and their logs end with it.
+		_ = os.RemoveAll(tb.logRoot)
 	})
 	<-tb.shutdownDone
 }

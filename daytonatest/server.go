@@ -57,6 +57,7 @@ type Server struct {
 	srv       *http.Server
 	mux       *http.ServeMux
 	root      string
+	runDir    string // the daemons' per-command files; "" means under each sandbox's directory
 	rootOwned bool
 	shell     string
 	done      chan struct{} // closed by Close
@@ -116,6 +117,7 @@ func Run(opts ...Option) (*Server, error) {
 	if err := s.makeRoot(); err != nil {
 		return nil, err
 	}
+	s.runDir = makeRunDir()
 	if err := s.prepareServices(); err != nil {
 		return nil, err
 	}
@@ -123,6 +125,9 @@ func Run(opts ...Option) (*Server, error) {
 	if err != nil {
 		if s.rootOwned {
 			os.RemoveAll(s.root)
+		}
+		if s.runDir != "" {
+			os.RemoveAll(s.runDir)
 		}
 		return nil, fmt.Errorf("daytonatest: listen on %s: %w", cfg.addr, err)
 	}
@@ -161,6 +166,20 @@ func (s *Server) makeRoot() error {
 	}
 	s.root = abs
 	return nil
+}
+
+// makeRunDir returns a fresh directory in memory (/dev/shm) for the
+// daemons' per-command files (FIFOs, logs, exit codes), or "" where there
+// is none: creating FIFOs costs about 0.5 ms of system time each on a
+// virtual disk and 0.02 ms in memory, and every command makes two or three.
+// The daemon keeps them in its own directory too, apart from the
+// sandbox's files; nothing a client sees depends on where they are.
+func makeRunDir() string {
+	dir, err := os.MkdirTemp("/dev/shm", "daytonatest-run-")
+	if err != nil {
+		return ""
+	}
+	return dir
 }
 
 // URL returns the server's base URL, such as "http://127.0.0.1:40123".
@@ -241,6 +260,9 @@ func (s *Server) close() {
 		for _, d := range dirs {
 			_ = os.RemoveAll(d)
 		}
+	}
+	if s.runDir != "" {
+		_ = os.RemoveAll(s.runDir)
 	}
 }
 

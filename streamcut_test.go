@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/agentworkspace/daytona"
+	"github.com/agentworkspace/daytona/daytonatest"
 	"github.com/agentworkspace/daytona/workspace"
 )
 
@@ -152,4 +153,29 @@ func firstDiff(a, b string) int {
 		return min(len(a), len(b))
 	}
 	return -1
+}
+
+// TestStreamReopensWhileItProgresses: a stream that delivered new bytes
+// before it broke starts a new count of reopenings, so a long command on a
+// flaky network is followed to its end however often its stream breaks;
+// one that breaks again and again without progress is given up (and the
+// command killed).
+func TestStreamReopensWhileItProgresses(t *testing.T) {
+	srv := newServer(t)
+	sb := startedSandbox(t, srv)
+	var offsets []int
+	for i := 1; i <= 8; i++ {
+		offsets = append(offsets, i*3000)
+	}
+	srv.CutStreamsAt(offsets...)
+	var out syncBuffer
+	res, err := sb.ExecuteCommand(t.Context(), "seq 1 10000", nil, &workspace.ExecOptions{Stdout: &out})
+	require.NoError(t, err, "8 breaks, each after progress")
+	assert.Equal(t, seqOutput(10000), out.String())
+	assert.Equal(t, 9, srv.Count(daytonatest.OpFollowLogs))
+
+	srv.CutNextStreams(10, 10) // each reopened stream breaks before it gets anywhere
+	res, err = sb.ExecuteCommand(t.Context(), "echo start; sleep 30", nil, &workspace.ExecOptions{Stdout: &out})
+	require.Error(t, err)
+	assert.True(t, res.Killed, "a command that cannot be followed is killed")
 }

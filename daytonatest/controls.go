@@ -87,17 +87,21 @@ func (s *Server) takeFault(op Op) *fault {
 // sending afterBytes bytes of log: the TCP connection is closed with no
 // WebSocket close frame, as when a proxy or the network drops it.
 func (s *Server) CutNextStreams(n, afterBytes int) {
-	if n <= 0 {
-		return
+	for range max(n, 0) {
+		s.CutStreamsAt(afterBytes)
 	}
-	if afterBytes < 0 {
-		afterBytes = 0
-	}
+}
+
+// CutStreamsAt makes the next follow log streams break as CutNextStreams
+// does, the first after offsets[0] bytes of log, the next after offsets[1],
+// and so on: since a stream replays the log from its first byte, rising
+// offsets make each reopened stream deliver some bytes the last did not.
+func (s *Server) CutStreamsAt(offsets ...int) {
 	s.mu.Lock()
-	for range n {
-		s.cuts = append(s.cuts, afterBytes)
+	defer s.mu.Unlock()
+	for _, off := range offsets {
+		s.cuts = append(s.cuts, max(off, 0))
 	}
-	s.mu.Unlock()
 }
 
 func (s *Server) takeCut() (int, bool) {

@@ -134,7 +134,7 @@
 //     command's exit code by a sync exec or a command lookup answer 500
 //     "...failed to convert exit code to int...", the command having run;
 //     ClearFaults drops them too;
-//   - CutNextStreams: follow streams drop their TCP connection after N bytes,
+//   - CutNextStreams, CutStreamsAt: follow streams drop their TCP connection after N bytes,
 //     with no close frame;
 //   - StopSandbox, DeleteSandbox and SetSandboxState: changes behind the
 //     client's back, like auto-stop; for an unknown sandbox their error

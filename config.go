@@ -63,8 +63,6 @@ func defaultConfig() config {
 	return config{
 		timeout:   DefaultTimeout,
 		language:  TypeScript,
-		env:       map[string]string{},
-		labels:    map[string]string{},
 		autoStop:  DefaultAutoStopInterval,
 		logger:    slog.New(slog.DiscardHandler),
 		lookupEnv: lookupProcessEnv,

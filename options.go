@@ -251,6 +251,9 @@ func WithEnv(env map[string]string) Option {
 				return fmt.Errorf("WithEnv: value of %s contains a NUL byte", k)
 			}
 		}
+		if c.env == nil {
+			c.env = make(map[string]string, len(env))
+		}
 		maps.Copy(c.env, env)
 		return nil
 	}
@@ -265,6 +268,9 @@ func WithLabels(labels map[string]string) Option {
 			if strings.TrimSpace(k) == "" {
 				return errors.New("WithLabels: empty label key")
 			}
+		}
+		if c.labels == nil {
+			c.labels = make(map[string]string, len(labels))
 		}
 		maps.Copy(c.labels, labels)
 		return nil

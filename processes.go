@@ -52,7 +52,7 @@ func (m *ProcessManager) check(ctx context.Context, op string) error {
 }
 
 func newProcessManager(s *Sandbox) *ProcessManager {
-	return &ProcessManager{s: s, procs: make(map[string]*Process)}
+	return &ProcessManager{s: s} // procs is made by the first track
 }
 
 // Process is a background process in a Daytona session. It is safe for
@@ -146,6 +146,9 @@ func (m *ProcessManager) track(c *run) *Process {
 	c.op = "process " + proc.pid
 	c.out.lock = &proc.mu
 	m.mu.Lock()
+	if m.procs == nil {
+		m.procs = make(map[string]*Process)
+	}
 	m.procs[proc.pid] = proc
 	m.mu.Unlock()
 	proc.mu.Lock()

@@ -113,7 +113,7 @@ func New(opts ...Option) (*Sandbox, error) {
 	}
 	s := &Sandbox{
 		cfg:        cfg,
-		log:        cfg.logger.With("sandbox", cfg.id),
+		log:        sandboxLogger(cfg.logger, cfg.id),
 		status:     workspace.StatusPending,
 		envOverlay: maps.Clone(cfg.env),
 		svc:        newServices(),
@@ -126,6 +126,15 @@ func New(opts ...Option) (*Sandbox, error) {
 		s.log.Debug("WithSnapshot takes precedence over WithImage", "snapshot", cfg.snapshot, "image", cfg.image)
 	}
 	return s, nil
+}
+
+// sandboxLogger returns l with the sandbox's id on every record (the
+// default, silent logger as it is, which saves its allocation).
+func sandboxLogger(l *slog.Logger, id string) *slog.Logger {
+	if l.Handler() == slog.DiscardHandler {
+		return l
+	}
+	return l.With("sandbox", id)
 }
 
 // generateID returns "daytona-sandbox-<base36 ms>-<6 random base36 chars>",
@@ -483,10 +492,7 @@ func (s *Sandbox) SetEnv(update func(env map[string]string) map[string]string) e
 	if update == nil {
 		return invalid("SetEnv: nil update function")
 	}
-	s.mu.Lock()
-	cur := maps.Clone(s.envOverlay)
-	s.mu.Unlock()
-	next := update(cur)
+	next := update(s.Env())
 	for k, v := range next {
 		if !validEnvName(k) {
 			return invalid("SetEnv: invalid environment variable name %q", k)
@@ -505,6 +511,9 @@ func (s *Sandbox) SetEnv(update func(env map[string]string) map[string]string) e
 func (s *Sandbox) Env() map[string]string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.envOverlay == nil {
+		return map[string]string{}
+	}
 	return maps.Clone(s.envOverlay)
 }
 

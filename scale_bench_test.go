@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net/http"
 	"runtime"
 	"runtime/pprof"
 	"slices"
@@ -105,19 +106,34 @@ func runBurst(b *testing.B, sb *daytona.Sandbox, n int) {
 // TCP connections opened, the peak number of goroutines, the heap of an
 // idle Sandbox (after New), and the goroutines of this package left
 // running once every command has returned.
+//
+// proto=http1 is what the library's shared transport speaks to an http://
+// endpoint such as the fake; proto=h2 multiplexes requests over HTTP/2 (the
+// fake speaks it without TLS, with prior knowledge), as the shared
+// transport does with Daytona over TLS.
 func BenchmarkStartSandboxes(b *testing.B) {
-	for _, n := range []int{100, 1000} {
-		b.Run(fmt.Sprintf("n=%d", n), func(b *testing.B) {
-			for b.Loop() {
-				startSandboxes(b, n)
-			}
-		})
+	for _, proto := range []string{"http1", "h2"} {
+		for _, n := range []int{100, 1000} {
+			b.Run(fmt.Sprintf("proto=%s/n=%d", proto, n), func(b *testing.B) {
+				for b.Loop() {
+					startSandboxes(b, n, proto == "h2")
+				}
+			})
+		}
 	}
 }
 
-func startSandboxes(b *testing.B, n int) {
+func startSandboxes(b *testing.B, n int, h2 bool) {
 	var dials atomic.Int64
 	hc := countingClient(&dials)
+	if h2 {
+		t := hc.Transport.(*http.Transport)
+		t.Protocols = new(http.Protocols)
+		t.Protocols.SetUnencryptedHTTP2(true)
+		// Requests wait for one of a few connections and share it,
+		// rather than each dialling while the first is being set up.
+		t.MaxConnsPerHost = 4
+	}
 	srv := newServer(b, daytonatest.WithLatency(scaleLatency), daytonatest.WithTransitionDelay(50*time.Millisecond))
 	sbs, heapPer := newSandboxes(b, srv, n, daytona.WithHTTPClient(hc))
 	peak := &goroutinePeak{}

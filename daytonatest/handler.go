@@ -169,10 +169,13 @@ func dropConnection(w http.ResponseWriter) {
 		panic(http.ErrAbortHandler)
 	}
 	r.dropped = true
-	if c, _, err := r.ResponseWriter.(http.Hijacker).Hijack(); err == nil {
-		_ = c.Close()
-		return
+	if h, ok := r.ResponseWriter.(http.Hijacker); ok {
+		if c, _, err := h.Hijack(); err == nil {
+			_ = c.Close()
+			return
+		}
 	}
+	// An HTTP/2 request cannot be hijacked: reset its stream instead.
 	panic(http.ErrAbortHandler)
 }
 

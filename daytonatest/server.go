@@ -137,6 +137,7 @@ func Run(opts ...Option) (*Server, error) {
 		Handler:           s,
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          nil,
+		Protocols:         serverProtocols(),
 	}
 	// One reference held until Close has stopped everything, so that
 	// goroutines may be added to wg at any time before that.
@@ -166,6 +167,17 @@ func (s *Server) makeRoot() error {
 	}
 	s.root = abs
 	return nil
+}
+
+// serverProtocols are HTTP/1.1 and HTTP/2 without TLS (with prior
+// knowledge), so that a client can multiplex its requests over one
+// connection, as it does with Daytona over TLS; log streams upgrade
+// HTTP/1.1 connections to WebSocket.
+func serverProtocols() *http.Protocols {
+	p := new(http.Protocols)
+	p.SetHTTP1(true)
+	p.SetUnencryptedHTTP2(true)
+	return p
 }
 
 // makeRunDir returns a fresh directory in memory (/dev/shm) for the

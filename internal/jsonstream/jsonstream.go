@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -40,7 +41,13 @@ var ErrSyntax = errors.New("jsonstream: invalid JSON object")
 // (wrapped) for malformed input, or r's error (io.ErrUnexpectedEOF for a
 // truncated object).
 func DecodeObject(r io.Reader, h Handler) error {
-	d := &decoder{r: bufio.NewReaderSize(r, 64<<10)}
+	br := readers.Get().(*bufio.Reader)
+	br.Reset(r)
+	defer func() {
+		br.Reset(nil)
+		readers.Put(br)
+	}()
+	d := &decoder{r: br}
 	if err := d.expect('{'); err != nil {
 		return err
 	}
@@ -56,6 +63,10 @@ func DecodeObject(r io.Reader, h Handler) error {
 	}
 	return d.end()
 }
+
+// readers holds the buffered readers of decoders, so that a decoder
+// costs no 64 KiB allocation.
+var readers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 64<<10) }}
 
 type decoder struct {
 	r       *bufio.Reader

@@ -18,8 +18,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
 	"sync"
 	"time"
 
@@ -30,13 +28,7 @@ import (
 
 func main() {
 	// Ctrl-C cancels ctx, which kills the remote command in flight.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	err := run(ctx, os.Stdout)
-	stop()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "error:", err)
-		os.Exit(1)
-	}
+	examplesupport.Main(run)
 }
 
 func run(ctx context.Context, w io.Writer) error {

@@ -12,6 +12,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"os/signal"
 	"strings"
 	"sync"
 	"time"
@@ -158,6 +159,19 @@ func readSettings() (func(key string) string, error) {
 		}
 		return ""
 	}, nil
+}
+
+// Main runs an example's run function with a context that Ctrl-C cancels
+// (which kills the remote command in flight) and its output on stdout; an
+// error is printed on stderr and exits with status 1.
+func Main(run func(ctx context.Context, w io.Writer) error) {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	err := run(ctx, os.Stdout)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "error:", err)
+		os.Exit(1)
+	}
 }
 
 // T is the part of testing.TB that UseEmbedded needs.

@@ -172,6 +172,7 @@ func TestStreamReopensWhileItProgresses(t *testing.T) {
 	res, err := sb.ExecuteCommand(t.Context(), "seq 1 10000", nil, &workspace.ExecOptions{Stdout: &out})
 	require.NoError(t, err, "8 breaks, each after progress")
 	assert.Equal(t, seqOutput(10000), out.String())
+	assert.Equal(t, seqOutput(10000), res.Stdout)
 	assert.Equal(t, 9, srv.Count(daytonatest.OpFollowLogs))
 
 	srv.CutNextStreams(10, 10) // each reopened stream breaks before it gets anywhere

@@ -184,8 +184,10 @@ func serverProtocols() *http.Protocols {
 // daemons' per-command files (FIFOs, logs, exit codes), or "" where there
 // is none: creating FIFOs costs about 0.5 ms of system time each on a
 // virtual disk and 0.02 ms in memory, and every command makes two or three.
-// The daemon keeps them in its own directory too, apart from the
-// sandbox's files; nothing a client sees depends on where they are.
+// The daemon keeps them in its own configuration directory too, apart
+// from the sandbox's files (<configDir>/sessions/<id>/<cmdId>:
+// apps/daemon/pkg/session/types.go:24-37, v0.173.0); nothing a client sees
+// depends on where they are.
 func makeRunDir() string {
 	dir, err := os.MkdirTemp("/dev/shm", "daytonatest-run-")
 	if err != nil {

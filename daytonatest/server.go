@@ -65,6 +65,7 @@ type Server struct {
 	closeOnce sync.Once
 	log       requestLog   // has its own lock
 	race      exitCodeRace // has its own lock (exitrace.go)
+	unused    unusedConns  // has its own lock (unusedconns.go)
 
 	mu         sync.Mutex // guards the fields below
 	sandboxes  map[string]*sandbox
@@ -138,6 +139,7 @@ func Run(opts ...Option) (*Server, error) {
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          nil,
 		Protocols:         serverProtocols(),
+		ConnState:         s.unused.connState,
 	}
 	// One reference held until Close has stopped everything, so that
 	// goroutines may be added to wg at any time before that.
@@ -245,6 +247,7 @@ func (s *Server) close() {
 	for _, c := range conns {
 		_ = c.Close()
 	}
+	s.unused.closeAll()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	_ = s.srv.Shutdown(ctx)
 	cancel()

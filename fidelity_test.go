@@ -138,13 +138,20 @@ func diffAt(want, got string) string {
 
 // TestExitCodeRaceStress: with the daemon's exit-code race firing on 5% of
 // the reads of a finished command's exit code (sync execs and command
-// lookups), 1,000 commands run 20 at a time each report their own exit
-// code and output, with and without writers.
+// lookups), and surely on the first of each, 200 commands run 20 at a time
+// (1,000 with the stress tag) each report their own exit code and output,
+// with and without writers.
 func TestExitCodeRaceStress(t *testing.T) {
-	const commands, parallel = 1000, 20
+	commands := 200
+	if stress {
+		commands = 1000
+	}
+	const parallel = 20
 	srv := newServer(t, daytonatest.WithRequestLogLimit(100000))
 	sb := startedSandbox(t, srv)
 	require.NoError(t, srv.SetExitCodeRaceRate(0.05))
+	require.NoError(t, srv.RaceExitCodeNext(daytonatest.OpSessionExec, 1))
+	require.NoError(t, srv.RaceExitCodeNext(daytonatest.OpGetCommand, 1))
 	sem := make(chan struct{}, parallel)
 	var wg sync.WaitGroup
 	errs := make([]error, commands)

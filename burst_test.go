@@ -2,10 +2,15 @@ package daytona_test
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -54,7 +59,8 @@ func TestSteadyBurst(t *testing.T) {
 	var dials atomic.Int64
 	srv := newServer(t)
 	sb := startedSandbox(t, srv, daytona.WithHTTPClient(countingClient(&dials)))
-	burst(t, sb, 64) // warm up: the sessions and connections a burst needs
+	warmBurst(t, sb, 64)
+	require.GreaterOrEqual(t, idleSessions(srv, sb), 64, "sessions after the warm-up")
 	srv.ResetRequests()
 	dialsBefore := dials.Load()
 
@@ -64,6 +70,39 @@ func TestSteadyBurst(t *testing.T) {
 	assert.Zero(t, srv.Count(daytonatest.OpCreateSession), "sessions created")
 	assert.Zero(t, srv.Count(daytonatest.OpDeleteSession), "sessions deleted")
 	assert.Zero(t, dials.Load()-dialsBefore, "TCP connections opened")
+}
+
+// warmBurst runs n commands that are all running at once before any of
+// them ends, so that sb has the n sessions and connections such a burst
+// needs: each says it runs (a file in a directory of this test), then
+// reads a line from a FIFO, which the test fills once all n have.
+func warmBurst(t *testing.T, sb *daytona.Sandbox, n int) {
+	t.Helper()
+	dir := t.TempDir()
+	gate := filepath.Join(dir, "gate")
+	require.NoError(t, syscall.Mkfifo(gate, 0o600))
+	// Opened for reading and writing, the FIFO never blocks an opener and
+	// never gives a reader end of file.
+	f, err := os.OpenFile(gate, os.O_RDWR, 0)
+	require.NoError(t, err)
+	defer f.Close()
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			cmd := fmt.Sprintf("touch %s/running-%d; read line < %s", dir, i, gate)
+			res, err := sb.ExecuteCommand(t.Context(), cmd, nil, nil)
+			if assert.NoError(t, err) {
+				assert.Equal(t, 0, res.ExitCode, "stderr %q", res.Stderr)
+			}
+		})
+	}
+	waitFor(t, "all the warm-up commands to run", func() bool {
+		entries, _ := os.ReadDir(dir)
+		return len(entries) == n+1 // and the FIFO
+	})
+	_, err = f.WriteString(strings.Repeat("go\n", n))
+	require.NoError(t, err)
+	wg.Wait()
 }
 
 // TestWithHTTPClient: every request and every log stream of a Sandbox goes

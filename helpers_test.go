@@ -57,10 +57,11 @@ func lastCreateBody(t testing.TB, srv *daytonatest.Server) map[string]any {
 	return body
 }
 
-// waitFor polls cond until it holds or the deadline passes.
+// waitFor polls cond until it holds, or fails the test after 30 s (a
+// deadline for a loaded machine: a condition that holds comes much sooner).
 func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)

@@ -18,9 +18,9 @@ import (
 // stopped after being idle that long.
 const autoStopUnit = 400 * time.Millisecond
 
-// longCommand runs for five auto-stop intervals without a request of its
-// own.
-const longCommand = "sleep 2; echo done"
+// longCommand runs for three auto-stop intervals without a request of its
+// own (the sandbox is stopped after one).
+const longCommand = "sleep 1.2; echo done"
 
 func TestLongCommandIsAutoStoppedWithoutKeepAlive(t *testing.T) {
 	srv := newServer(t, daytonatest.WithAutoStopUnit(autoStopUnit))

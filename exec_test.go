@@ -557,23 +557,32 @@ func TestConcurrentCommandsRunInParallel(t *testing.T) {
 }
 
 // TestSessionsDoNotPileUp: the sessions a burst needed are kept for a
-// while (see TestSteadyBurst), then trimmed to the minimum.
+// while (see TestSteadyBurst), then trimmed to the minimum; a session is
+// retired after its maximum number of commands (5 here; 200 in use).
 func TestSessionsDoNotPileUp(t *testing.T) {
-	restore := daytona.SetSessionIdleTTL(100 * time.Millisecond)
-	defer restore()
+	const maxUses = 5
+	t.Cleanup(daytona.SetSessionIdleTTL(100 * time.Millisecond)) // after Destroy
+	t.Cleanup(daytona.SetMaxSessionUses(maxUses))
 	srv := newServer(t)
 	sb := startedSandbox(t, srv)
 	var wg sync.WaitGroup
-	for range 40 {
+	for range 16 {
 		wg.Go(func() {
 			_, err := sb.ExecuteCommand(t.Context(), "true", nil, nil)
 			assert.NoError(t, err)
 		})
 	}
 	wg.Wait()
-	for range 250 {
+	for range 4 * maxUses {
 		_, err := sb.ExecuteCommand(t.Context(), "true", nil, nil)
 		require.NoError(t, err)
+	}
+	uses := map[string]int{}
+	for _, r := range srv.RequestsFor(daytonatest.OpSessionExec) {
+		uses[strings.TrimSuffix(r.Path, "/exec")]++
+	}
+	for sess, n := range uses {
+		assert.LessOrEqual(t, n, maxUses, "commands run in %s", sess)
 	}
 	waitFor(t, "extra sessions to be deleted", func() bool { return idleSessions(srv, sb) <= 1 })
 	assert.Equal(t, 1, idleSessions(srv, sb), "the pool keeps one idle session")

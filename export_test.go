@@ -32,6 +32,14 @@ func SetSessionIdleTTL(d time.Duration) (restore func()) {
 	return func() { sessionIdleTTL = old }
 }
 
+// SetMaxSessionUses changes after how many commands a session is retired,
+// and returns a function that restores it.
+func SetMaxSessionUses(n int) (restore func()) {
+	old := maxSessionUses
+	maxSessionUses = n
+	return func() { maxSessionUses = old }
+}
+
 // WithRawOutput makes a Sandbox's commands write their output raw, as in a
 // sandbox without perl.
 func WithRawOutput() Option {

@@ -27,10 +27,12 @@ const (
 	// minIdleSessions are kept however long they idle, so that a lone
 	// command always finds one.
 	minIdleSessions = 1
-	// maxSessionUses retires a session after this many commands, so that
-	// the logs the daemon keeps per session do not grow without bound.
-	maxSessionUses = 200
 )
+
+// maxSessionUses retires a session after this many commands, so that the
+// logs the daemon keeps per session do not grow without bound (a variable
+// for tests).
+var maxSessionUses = 200
 
 // sessionIdleTTL is how long a surplus idle session is kept (a variable
 // for tests).

@@ -511,17 +511,14 @@ func TestStateChangeInProgress(t *testing.T) {
 
 	// Finish the creation by hand, then stop: stopping takes an hour.
 	require.NoError(t, srv.SetSandboxState(sb.ID, daytonatest.StateStarted, ""))
-	err = sb.StopWithTimeout(t.Context(), 300*time.Millisecond, false)
-	var te *sdkerrors.DaytonaTimeoutError
-	require.True(t, errors.As(err, &te), "want a timeout, got %T: %v", err, err)
+	requireSDKTimeout(t, sb.StopWithTimeout(t.Context(), 300*time.Millisecond, false))
 	requireState(t, srv, sb.ID, daytonatest.StateStopping, "stopped")
 	requireDaytonaError(t, sb.Start(t.Context()), http.StatusConflict, conflict)
 	requireDaytonaError(t, sb.Stop(t.Context()), http.StatusConflict, conflict)
 
 	// Starting takes an hour too: start twice, and stop while starting.
 	require.NoError(t, srv.SetSandboxState(sb.ID, daytonatest.StateStopped, ""))
-	err = sb.StartWithTimeout(t.Context(), 300*time.Millisecond)
-	require.True(t, errors.As(err, &te), "want a timeout, got %T: %v", err, err)
+	requireSDKTimeout(t, sb.StartWithTimeout(t.Context(), 300*time.Millisecond))
 	requireState(t, srv, sb.ID, daytonatest.StateStarting, "started")
 	requireDaytonaError(t, sb.Start(t.Context()), http.StatusConflict, conflict)
 	requireDaytonaError(t, sb.Stop(t.Context()), http.StatusConflict, conflict)

@@ -2,6 +2,8 @@ package mcptest
 
 import (
 	"encoding/json"
+	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -21,7 +23,7 @@ type session struct {
 // Exercise lists the tools of the server behind cs, checks their schemas,
 // and calls every one: commands (with output, failure, timeout, invalid
 // input), a background process (spawn, read, kill), progress
-// notifications for a command that prints for over 2 seconds, a policy
+// notifications for a command that prints while it runs, a policy
 // refusal, and (with want.Files) the file tools. Every input sent and every
 // structured result is validated against the tool's schemas.
 func Exercise(t *testing.T, cs *mcp.ClientSession, rec *Recorder, want Want) {
@@ -143,12 +145,16 @@ func (s *session) background() {
 	s.expect("unknown pid", s.call("get_process_output", map[string]any{"pid": "nope"}), true, `no background process with pid "nope"`)
 }
 
-// progress runs a command that prints for 2.5 seconds with a progress
-// token, and checks that notifications arrive while the call is pending.
+// progress runs a command with a progress token that prints its first
+// line, waits until the test lets it go on (another call, while this one
+// is pending, creates a file), then prints four more; it checks that the
+// first notification arrives while the call is pending.
 func (s *session) progress(rec *Recorder) {
 	const tok = "progress-1"
+	gate := fmt.Sprintf("/tmp/mcptest-gate-%d-%d", os.Getpid(), time.Now().UnixNano())
 	p := &mcp.CallToolParams{Name: "execute_command",
-		Arguments: map[string]any{"command": "for i in 1 2 3 4 5; do echo tick $i; sleep 0.5; done"}}
+		Arguments: map[string]any{"command": "echo tick 1; until [ -e " + gate + " ]; do sleep 0.02; done; rm -f " + gate +
+			"; for i in 2 3 4 5; do sleep 0.02; echo tick $i; done"}}
 	p.SetProgressToken(tok)
 	done := make(chan *mcp.CallToolResult, 1)
 	go func() {
@@ -167,15 +173,18 @@ func (s *session) progress(rec *Recorder) {
 	}
 	select {
 	case <-done:
-		s.t.Fatal("the result came with the first notification: the command prints for 2.5 s")
+		s.t.Fatal("the result came with the first notification: the command waits for the test")
 	default:
 	}
+	s.expect("letting the command go on", s.call("execute_command", map[string]any{"command": "touch " + gate}), false, "Exit code: 0")
 	res := <-done
 	if res == nil {
 		return
 	}
 	s.expect("progress result", res, false, "tick 1\ntick 2\ntick 3\ntick 4\ntick 5\nExit code: 0")
-	notes := rec.Progress(tok)
+	// The last notifications may reach the client's handler after the
+	// result (over HTTP they do): wait until the 35 bytes are reported.
+	notes := waitProgress(rec, tok, 35)
 	slices.SortFunc(notes, func(a, b *mcp.ProgressNotificationParams) int { return int(a.Progress - b.Progress) })
 	var all strings.Builder
 	for _, n := range notes {
@@ -183,6 +192,19 @@ func (s *session) progress(rec *Recorder) {
 	}
 	if len(notes) < 2 || all.String() != "tick 1\ntick 2\ntick 3\ntick 4\ntick 5\n" || notes[len(notes)-1].Progress != 35 {
 		s.t.Errorf("%d notifications: %q", len(notes), all.String())
+	}
+}
+
+// waitProgress returns the notifications for tok once one reports total
+// bytes, or after the deadline.
+func waitProgress(rec *Recorder, tok string, total float64) []*mcp.ProgressNotificationParams {
+	end := time.Now().Add(deadline)
+	for {
+		notes := rec.Progress(tok)
+		if time.Now().After(end) || slices.ContainsFunc(notes, func(n *mcp.ProgressNotificationParams) bool { return n.Progress >= total }) {
+			return notes
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }
 

@@ -9,9 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -20,11 +18,17 @@ import (
 	"github.com/agentworkspace/daytona/internal/mcptest"
 )
 
+// asMain is the environment variable that makes the test binary run as
+// the command: TestStdioLocal starts it so, instead of building the
+// command (which costs a link, seconds on a loaded machine).
+const asMain = "DAYTONA_MCP_TEST_RUN_MAIN"
+
 func TestMain(m *testing.M) {
-	code := m.Run()
-	if built.path != "" {
-		os.RemoveAll(filepath.Dir(built.path))
+	if os.Getenv(asMain) == "1" {
+		main()
+		os.Exit(0)
 	}
+	code := m.Run()
 	if code == 0 {
 		if err := goleak.Find(); err != nil {
 			fmt.Fprintln(os.Stderr, "goleak:", err)
@@ -34,44 +38,27 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-var built struct {
-	once sync.Once
-	path string
-	err  error
-	out  []byte
-}
-
-// binary builds cmd/daytona-mcp once (with -race when the tests run with
-// it) and returns its path.
-func binary(t *testing.T) string {
+// command returns the command daytona-mcp with args: this test binary,
+// which then runs main (built with -race when the tests are).
+func command(t *testing.T, args ...string) *exec.Cmd {
 	t.Helper()
-	built.once.Do(func() {
-		dir, err := os.MkdirTemp("", "daytona-mcp-test-")
-		if err != nil {
-			built.err = err
-			return
-		}
-		built.path = filepath.Join(dir, "daytona-mcp")
-		args := []string{"build", "-o", built.path}
-		if raceEnabled {
-			args = append(args, "-race")
-		}
-		built.out, built.err = exec.Command("go", append(args, ".")...).CombinedOutput()
-	})
-	if built.err != nil {
-		t.Fatalf("go build: %v\n%s", built.err, built.out)
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
 	}
-	return built.path
+	cmd := exec.Command(exe, args...)
+	cmd.Env = append(os.Environ(), asMain+"=1")
+	return cmd
 }
 
-// TestStdioLocal drives the built command with -local over stdio with the
+// TestStdioLocal drives the command with -local over stdio with the
 // SDK's client: every tool (the file tools too: daytona.Sandbox has a
 // Filesystem), schemas, progress, a policy refusal; and an API
 // key in its environment never reaches tool output or stderr.
 func TestStdioLocal(t *testing.T) {
 	const key = "dtn_test_api_key_0123456789"
-	cmd := exec.Command(binary(t), "-local", "-deny", "forbidden|shutdown")
-	cmd.Env = append(os.Environ(), "DAYTONA_API_KEY="+key)
+	cmd := command(t, "-local", "-deny", "forbidden|shutdown")
+	cmd.Env = append(cmd.Env, "DAYTONA_API_KEY="+key)
 	cmd.Dir = t.TempDir()
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr

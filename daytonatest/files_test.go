@@ -199,10 +199,11 @@ func TestFilesUploadCutShort_upload_file_go_32(t *testing.T) {
 }
 
 // Uploads are not subject to the toolbox's 64 MiB body limit: the daemon
-// has none (fs/upload_file.go; no MaxBytesReader anywhere).
+// has none (fs/upload_file.go; no MaxBytesReader anywhere). A size test:
+// it runs with the stress tag (12-17 s under -race).
 func TestFilesUploadLarge_upload_file_go_38(t *testing.T) {
-	if testing.Short() {
-		t.Skip("writes 80 MiB")
+	if testing.Short() || !stress {
+		t.Skip("writes 80 MiB: runs with -tags stress")
 	}
 	_, _, sb := newSandbox(t)
 	data := bytes.Repeat([]byte{0, 1, 2, 0xff}, 20<<20)

@@ -49,8 +49,11 @@ func cutOffsets() []int {
 // finish, time out, are cancelled or are killed (processes), and checks
 // that no byte is lost or doubled.
 func TestStreamCutsAreExact(t *testing.T) {
-	restore := daytona.SetSyncWindow(time.Millisecond) // without writers, follow the log too
-	defer restore()
+	// Without writers, follow the log too: commands outlive a short sync
+	// window (one that leaves the request time to reach the server).
+	// Restored by a cleanup: the parallel subtests run after this function
+	// returns.
+	t.Cleanup(daytona.SetSyncWindow(cutSyncWindow))
 	for _, off := range cutOffsets() {
 		t.Run(fmt.Sprint(off), func(t *testing.T) {
 			t.Parallel()
@@ -64,6 +67,13 @@ func TestStreamCutsAreExact(t *testing.T) {
 						sb := startedSandbox(t, srv)
 						srv.CutNextStreams(1, off)
 						v.run(t, sb)
+						if !strings.HasPrefix(v.name, "timeout/") {
+							// Those follow the log only if their stream
+							// opens before the timeout (and without writers,
+							// after the sync window): not always on a loaded
+							// machine.
+							assert.Positive(t, srv.Count(daytonatest.OpFollowLogs), "the log was not followed, so the stream was not cut")
+						}
 					})
 				})
 			}
@@ -71,6 +81,18 @@ func TestStreamCutsAreExact(t *testing.T) {
 		})
 	}
 }
+
+// cutSyncWindow is the sync window of the stream-cut test, and
+// outliveSyncWindow makes a command that would finish within it outlive it.
+const (
+	cutSyncWindow     = 300 * time.Millisecond
+	outliveSyncWindow = "sleep 0.5; "
+)
+
+// cutTimeout is the timeout of the timeout variants: the command must
+// have printed everything by then (with -race on a loaded machine, 800 ms
+// was not always enough).
+func cutTimeout() time.Duration { return 800 * time.Millisecond * raceFactor() }
 
 var cutVariants = []struct {
 	name string
@@ -83,19 +105,19 @@ var cutVariants = []struct {
 		checkCut(t, res, &out, &errOut, 0)
 	}},
 	{"finish/no writers", func(t *testing.T, sb *daytona.Sandbox) {
-		res, err := sb.ExecuteCommand(t.Context(), cutPattern, nil, nil)
+		res, err := sb.ExecuteCommand(t.Context(), outliveSyncWindow+cutPattern, nil, nil)
 		require.NoError(t, err)
 		checkCut(t, res, nil, nil, 0)
 	}},
 	{"timeout/writers", func(t *testing.T, sb *daytona.Sandbox) {
 		var out, errOut syncBuffer
 		res, err := sb.ExecuteCommand(t.Context(), cutPattern+"; sleep 30", nil,
-			&workspace.ExecOptions{Stdout: &out, Stderr: &errOut, Timeout: 800 * time.Millisecond})
+			&workspace.ExecOptions{Stdout: &out, Stderr: &errOut, Timeout: cutTimeout()})
 		require.NoError(t, err)
 		checkCut(t, res, &out, &errOut, daytona.ExitCodeTimeout)
 	}},
 	{"timeout/no writers", func(t *testing.T, sb *daytona.Sandbox) {
-		res, err := sb.ExecuteCommand(t.Context(), cutPattern+"; sleep 30", nil, &workspace.ExecOptions{Timeout: 800 * time.Millisecond})
+		res, err := sb.ExecuteCommand(t.Context(), cutPattern+"; sleep 30", nil, &workspace.ExecOptions{Timeout: cutTimeout()})
 		require.NoError(t, err)
 		checkCut(t, res, nil, nil, daytona.ExitCodeTimeout)
 	}},

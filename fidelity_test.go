@@ -59,6 +59,7 @@ var daemonVariants = []struct {
 func TestConformanceDaemonTraits(t *testing.T) {
 	for _, v := range daemonVariants {
 		t.Run(v.name, func(t *testing.T) {
+			t.Parallel() // the suites mostly wait: overlap them
 			srv := shellServer(t, v.shell, v.opts...)
 			sandboxtest.Run(t, sandboxtest.Config{
 				New: func(t *testing.T) workspace.Sandbox {

@@ -51,35 +51,43 @@ func cutOffsets() []int {
 func TestStreamCutsAreExact(t *testing.T) {
 	// Without writers, follow the log too: commands outlive a short sync
 	// window (one that leaves the request time to reach the server).
-	// Restored by a cleanup: the parallel subtests run after this function
-	// returns.
 	t.Cleanup(daytona.SetSyncWindow(cutSyncWindow))
+	// Two offsets at a time, whatever go test's -parallel: each runs its
+	// variants at once, and the timeout variants need the output printed
+	// within their timeout.
+	sem := make(chan struct{}, 2)
+	var offsets sync.WaitGroup
 	for _, off := range cutOffsets() {
-		t.Run(fmt.Sprint(off), func(t *testing.T) {
-			t.Parallel()
-			// The variants mostly wait (for timeouts): run them at once,
-			// each on a server of its own, whatever go test's -parallel.
-			var wg sync.WaitGroup
-			for _, v := range cutVariants {
-				wg.Go(func() {
-					t.Run(v.name, func(t *testing.T) {
-						srv := newServer(t)
-						sb := startedSandbox(t, srv)
-						srv.CutNextStreams(1, off)
-						v.run(t, sb)
-						if !strings.HasPrefix(v.name, "timeout/") {
-							// Those follow the log only if their stream
-							// opens before the timeout (and without writers,
-							// after the sync window): not always on a loaded
-							// machine.
-							assert.Positive(t, srv.Count(daytonatest.OpFollowLogs), "the log was not followed, so the stream was not cut")
-						}
-					})
-				})
-			}
-			wg.Wait()
+		sem <- struct{}{}
+		offsets.Go(func() {
+			defer func() { <-sem }()
+			t.Run(fmt.Sprint(off), func(t *testing.T) { cutAt(t, off) })
 		})
 	}
+	offsets.Wait()
+}
+
+// cutAt runs the variants at once, each on a server of its own, with the
+// follow stream cut at off.
+func cutAt(t *testing.T, off int) {
+	var wg sync.WaitGroup
+	for _, v := range cutVariants {
+		wg.Go(func() {
+			t.Run(v.name, func(t *testing.T) {
+				srv := newServer(t)
+				sb := startedSandbox(t, srv)
+				srv.CutNextStreams(1, off)
+				v.run(t, sb)
+				if !strings.HasPrefix(v.name, "timeout/") {
+					// Those follow the log only if their stream opens
+					// before the timeout (and without writers, after the
+					// sync window): not always on a loaded machine.
+					assert.Positive(t, srv.Count(daytonatest.OpFollowLogs), "the log was not followed, so the stream was not cut")
+				}
+			})
+		})
+	}
+	wg.Wait()
 }
 
 // cutSyncWindow is the sync window of the stream-cut test, and

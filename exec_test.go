@@ -719,9 +719,13 @@ func TestBackgroundJobDoesNotBlockLaterCommands(t *testing.T) {
 	srv := newServer(t)
 	sb := startedSandbox(t, srv)
 	// The job keeps the command's stdout open after the command returns.
-	res, err := sb.ExecuteCommand(t.Context(), "sleep 30 & echo started", nil, &workspace.ExecOptions{Stdout: io.Discard})
+	res, err := sb.ExecuteCommand(t.Context(), "sleep 30 & echo $! > job.pid; echo started", nil, &workspace.ExecOptions{Stdout: io.Discard})
 	require.NoError(t, err)
 	assert.Equal(t, "started\n", res.Stdout)
+	// At the end, the job ends: the session it held is then known to be
+	// free, and Destroy need not wait for the pool to give up on it.
+	job := readPID(t, filepath.Join(homeDir(t, srv, sb), "job.pid"))
+	defer func() { _ = syscall.Kill(job, syscall.SIGKILL) }()
 	for _, m := range modes {
 		opts, _, _ := withMode(m.stream, &workspace.ExecOptions{Timeout: 10 * time.Second})
 		res, err = sb.ExecuteCommand(t.Context(), "echo next", nil, opts)

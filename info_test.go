@@ -93,9 +93,11 @@ func TestGetInfoError(t *testing.T) {
 	assert.Equal(t, 500, daytona.StatusCode(err))
 	// A 503 is tried again (4 times in all) before it is reported.
 	srv.FailNext(daytonatest.OpGet, 4, http.StatusServiceUnavailable, "maintenance")
+	srv.ResetRequests()
 	_, err = sb.GetInfo(t.Context())
 	require.Error(t, err)
 	assert.Equal(t, 503, daytona.StatusCode(err))
+	assert.Equal(t, 4, srv.Count(daytonatest.OpGet))
 }
 
 func TestInfoJSONMatchesMastra(t *testing.T) {

@@ -342,14 +342,13 @@ func transient(err error) bool {
 // calls failed.
 func retrySafe(ctx context.Context, f func() error) error {
 	pause := backoff{next: transientPauseMin, max: transientPauseMax}
-	var err error
-	for range transientTries {
-		if err = f(); err == nil || !transient(err) || ctx.Err() != nil {
-			return err
+	for tries := 1; ; tries++ {
+		err := f()
+		if err == nil || !transient(err) || ctx.Err() != nil || tries == transientTries {
+			return err // no pause after the last try
 		}
 		if pause.wait(ctx) != nil {
 			return err
 		}
 	}
-	return err
 }

@@ -56,6 +56,7 @@ func burst(t *testing.T, sb *daytona.Sandbox, n int) {
 // one of the same size creates and deletes no session, sends exactly one
 // request per command, and opens no TCP connection.
 func TestSteadyBurst(t *testing.T) {
+	t.Parallel()
 	var dials atomic.Int64
 	srv := newServer(t)
 	sb := startedSandbox(t, srv, daytona.WithHTTPClient(countingClient(&dials)))

@@ -24,6 +24,7 @@ import (
 
 // Item 1: output re-read after invalid UTF-8 on the timeout path.
 func TestEdge01NonUTF8ThenTimeoutIsExact(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	sb := startedSandbox(t, srv)
 	var buf syncBuffer

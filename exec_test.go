@@ -218,6 +218,7 @@ func TestStdinIsClosed(t *testing.T) {
 }
 
 func TestTimeoutKillsTheProcess(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	sb := startedSandbox(t, srv)
 	for _, m := range modes {
@@ -605,6 +606,7 @@ func idleSessionIDs(srv *daytonatest.Server, sb *daytona.Sandbox) []string {
 }
 
 func TestDeadSandboxRetry(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name   string
 		break_ func(t *testing.T, srv *daytonatest.Server, sb *daytona.Sandbox)
@@ -624,6 +626,7 @@ func TestDeadSandboxRetry(t *testing.T) {
 	for _, tc := range cases {
 		for _, m := range modes {
 			t.Run(tc.name+"/"+m.name, func(t *testing.T) {
+				t.Parallel()
 				srv := newServer(t)
 				sb := startedSandbox(t, srv)
 				_, err := sb.ExecuteCommand(t.Context(), "true", nil, nil)

@@ -143,6 +143,7 @@ func diffAt(want, got string) string {
 // (1,000 with the stress tag) each report their own exit code and output,
 // with and without writers.
 func TestExitCodeRaceStress(t *testing.T) {
+	t.Parallel()
 	commands := 200
 	if stress {
 		commands = 1000

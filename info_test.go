@@ -85,6 +85,7 @@ func TestGetInfoResourcesComeFromTheLiveSandbox(t *testing.T) {
 }
 
 func TestGetInfoError(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	sb := startedSandbox(t, srv)
 	srv.FailNext(daytonatest.OpGet, 1, http.StatusInternalServerError, "boom")

@@ -37,6 +37,7 @@ func TestStartCreatesAndIsIdempotent(t *testing.T) {
 }
 
 func TestStatusTransitions(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t, daytonatest.WithLatency(50*time.Millisecond))
 	sb := newSandbox(t, srv)
 	assert.Equal(t, workspace.StatusPending, sb.Status())
@@ -98,6 +99,7 @@ func TestFailedStartIsRetried(t *testing.T) {
 }
 
 func TestCancelledCallerDoesNotFailOthers(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t, daytonatest.WithLatency(100*time.Millisecond))
 	sb := newSandbox(t, srv)
 
@@ -119,6 +121,7 @@ func TestCancelledCallerDoesNotFailOthers(t *testing.T) {
 }
 
 func TestReconnect(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		state         daytonatest.State
 		wantCreates   int // after the first create
@@ -136,6 +139,7 @@ func TestReconnect(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(string(tc.state), func(t *testing.T) {
+			t.Parallel()
 			srv := newServer(t)
 			if tc.state == daytonatest.StateDestroying {
 				// Keep it visible while destroying; it still holds its name.
@@ -170,6 +174,7 @@ func TestReconnect(t *testing.T) {
 }
 
 func TestReconnectWaitsThroughTransitionalStates(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t, daytonatest.WithTransitionDelay(300*time.Millisecond))
 	first := startedSandbox(t, srv, daytona.WithID("busy"))
 	// Another client stops it: the sandbox is "stopping" for a while. (Raw
@@ -195,6 +200,7 @@ func TestReconnectWaitsThroughTransitionalStates(t *testing.T) {
 }
 
 func TestReconnectRetriesStateChangeInProgress(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	first := startedSandbox(t, srv, daytona.WithID("contended"))
 	require.NoError(t, srv.StopSandbox(first.DaytonaID()))

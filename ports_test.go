@@ -86,6 +86,7 @@ func fetch(t *testing.T, u *workspace.PortURL, path string, withHeaders bool) (i
 }
 
 func TestPortURLReachesSpawnedServer(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	sb := startedSandbox(t, srv)
 	u, port := servedURL(t, sb)
@@ -102,6 +103,7 @@ func TestPortURLReachesSpawnedServer(t *testing.T) {
 }
 
 func TestPortURLPublicSandboxNeedsNoToken(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	sb := startedSandbox(t, srv, daytona.WithPublic(true))
 	u, _ := servedURL(t, sb)
@@ -111,6 +113,7 @@ func TestPortURLPublicSandboxNeedsNoToken(t *testing.T) {
 }
 
 func TestSignedPortURL(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	sb := startedSandbox(t, srv)
 	port := freePort(t, 3000, 10000)
@@ -143,6 +146,7 @@ func lastQuery(t *testing.T, srv *daytonatest.Server, op daytonatest.Op) url.Val
 }
 
 func TestWaitForPortOutsideTheDaemonRange(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	sb := startedSandbox(t, srv)
 	port := freePort(t, 20000, 30000)
@@ -154,6 +158,7 @@ func TestWaitForPortOutsideTheDaemonRange(t *testing.T) {
 }
 
 func TestWaitForPortEndsWithContext(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	sb := startedSandbox(t, srv)
 	for _, port := range []int{freePort(t, 3000, 10000), freePort(t, 20000, 30000)} {

@@ -196,6 +196,7 @@ func firstDiff(a, b string) int {
 // one that breaks again and again without progress is given up (and the
 // command killed).
 func TestStreamReopensWhileItProgresses(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	sb := startedSandbox(t, srv)
 	var offsets []int

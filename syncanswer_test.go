@@ -55,6 +55,7 @@ func (b *cutBody) Read(p []byte) (int, error) {
 // is read is not reported as a failure of a command that ran: the log is
 // read again, exactly, and the command is not run again.
 func TestSyncAnswerCutIsRecovered(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	// The answer holds the output twice: labelled (skipped), then stdout.
 	// Cut inside each.
@@ -112,6 +113,7 @@ func itoa(i int) string {
 // from the binary log stream instead, on the synchronous path and when a
 // timed-out command's rest is read.
 func TestRawOutputIsExact(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	sb := startedSandbox(t, srv, daytona.WithRawOutput())
 	srv.ResetRequests()

@@ -16,6 +16,7 @@ import (
 // answer before it forwards anything), never after a 502, which it may
 // have reached the daemon before.
 func TestTransientTroubleIsRetriedWhereSafe(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	sb := newSandbox(t, srv)
 	require.NoError(t, srv.FailNext(daytonatest.OpGet, 2, 502, "bad gateway"))

@@ -1,6 +1,7 @@
 package daytona_test
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"net/http"
@@ -18,10 +19,11 @@ import (
 )
 
 // cutAnswers is a transport that breaks off the body of the next answer
-// to a synchronous command after afterBytes bytes, as a dropped connection
-// would.
+// to a synchronous command afterBytes bytes after the first occurrence of
+// after in it, as a dropped connection would.
 type cutAnswers struct {
 	base       http.RoundTripper
+	after      string
 	afterBytes int64
 	armed      atomic.Bool
 }
@@ -29,7 +31,13 @@ type cutAnswers struct {
 func (c *cutAnswers) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := c.base.RoundTrip(req)
 	if err == nil && strings.HasSuffix(req.URL.Path, "/exec") && c.armed.CompareAndSwap(true, false) {
-		resp.Body = &cutBody{ReadCloser: resp.Body, left: c.afterBytes}
+		body, rerr := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		left := int64(len(body)) // no cut if after is missing: the test sees no second read
+		if i := bytes.Index(body, []byte(c.after)); i >= 0 && rerr == nil {
+			left = int64(i+len(c.after)) + c.afterBytes
+		}
+		resp.Body = &cutBody{ReadCloser: io.NopCloser(bytes.NewReader(body)), left: left}
 	}
 	return resp, err
 }
@@ -57,14 +65,14 @@ func (b *cutBody) Read(p []byte) (int, error) {
 func TestSyncAnswerCutIsRecovered(t *testing.T) {
 	t.Parallel()
 	srv := newServer(t)
-	// The answer holds the output twice: labelled (skipped), then stdout.
-	// Cut inside each.
+	// The answer holds the output twice: labelled as "output" (skipped),
+	// then as "stdout" (JSON keys are sorted). Cut inside each.
 	for _, tc := range []struct {
-		after int64
+		after string
 		raw   bool
-	}{{100_000, false}, {700_000, false}, {100_000, true}, {700_000, true}} {
+	}{{`"output":`, false}, {`"stdout":`, false}, {`"output":`, true}, {`"stdout":`, true}} {
 		raw := tc.raw
-		cut := &cutAnswers{base: http.DefaultTransport.(*http.Transport).Clone(), afterBytes: tc.after}
+		cut := &cutAnswers{base: http.DefaultTransport.(*http.Transport).Clone(), after: tc.after, afterBytes: 30_000}
 		opts := []daytona.Option{daytona.WithHTTPClient(&http.Client{Transport: cut})}
 		if raw {
 			opts = append(opts, daytona.WithRawOutput())
@@ -72,9 +80,9 @@ func TestSyncAnswerCutIsRecovered(t *testing.T) {
 		sb := startedSandbox(t, srv, opts...)
 		srv.ResetRequests()
 		cut.armed.Store(true)
-		res, err := sb.ExecuteCommand(t.Context(), `seq 1 100000; echo err >&2; touch ran-$(date +%s%N)`, nil, nil)
-		require.NoError(t, err, "raw %v", raw)
-		assert.Equal(t, seqOutput(100000), res.Stdout, "raw %v", raw)
+		res, err := sb.ExecuteCommand(t.Context(), `seq 1 30000; echo err >&2; touch ran-$(date +%s%N)`, nil, nil)
+		require.NoError(t, err, "raw %v, cut in %s", raw, tc.after)
+		assert.Equal(t, seqOutput(30000), res.Stdout, "raw %v, cut in %s", raw, tc.after)
 		assert.Equal(t, "err\n", res.Stderr)
 		assert.Equal(t, 1, srv.Count(daytonatest.OpSessionExec), "submitted once")
 		assert.Equal(t, 1, srv.Count(daytonatest.OpFollowLogs), "the log was read again")

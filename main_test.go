@@ -13,7 +13,7 @@ import (
 // otherwise: go test's default is GOMAXPROCS (2 on a 2-core machine), and
 // the parallel tests here (the conformance suites) mostly wait, for
 // timeouts, shells and the fake's answers, rather than compute.
-const minParallel = 8
+const minParallel = 4
 
 func TestMain(m *testing.M) {
 	flag.Parse()

@@ -92,9 +92,13 @@ func cutAt(t *testing.T, off int) {
 
 // cutSyncWindow is the sync window of the stream-cut test, and
 // outliveSyncWindow makes a command that would finish within it outlive it.
+// The window must leave the request time to reach the server (otherwise
+// the command is not found, an error): 300 ms was not enough at a load of
+// 35 on 2 cores. It is longer than the timeouts without -race: the timeout
+// variants without writers take the synchronous path to their end.
 const (
-	cutSyncWindow     = 300 * time.Millisecond
-	outliveSyncWindow = "sleep 0.5; "
+	cutSyncWindow     = time.Second
+	outliveSyncWindow = "sleep 1.2; "
 )
 
 // cutTimeout is the timeout of the timeout variants: the command must

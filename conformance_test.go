@@ -24,6 +24,7 @@ var knownBugs = map[string]string{}
 // mount scripts probe it); ports come from 3000-9999, where WaitForPort
 // uses the daemon's in-use check.
 func TestConformance(t *testing.T) {
+	t.Parallel() // it mostly waits; its mount paths are its own
 	srv := newServer(t, daytonatest.WithMountStubs())
 	endpoint := storage(t)
 	t.Cleanup(func() { removeMarkers("/tmp/sandboxtest-") })

@@ -52,27 +52,27 @@ func TestStreamCutsAreExact(t *testing.T) {
 	// Without writers, follow the log too: commands outlive a short sync
 	// window (one that leaves the request time to reach the server).
 	t.Cleanup(daytona.SetSyncWindow(cutSyncWindow))
-	// Two offsets at a time, whatever go test's -parallel: each runs its
-	// variants at once, and the timeout variants need the output printed
-	// within their timeout.
-	sem := make(chan struct{}, 2)
+	// 14 variants at a time (two offsets' worth), whatever go test's
+	// -parallel: the timeout variants need their output printed within
+	// their timeout.
+	sem := make(chan struct{}, 2*len(cutVariants))
 	var offsets sync.WaitGroup
 	for _, off := range cutOffsets() {
-		sem <- struct{}{}
 		offsets.Go(func() {
-			defer func() { <-sem }()
-			t.Run(fmt.Sprint(off), func(t *testing.T) { cutAt(t, off) })
+			t.Run(fmt.Sprint(off), func(t *testing.T) { cutAt(t, off, sem) })
 		})
 	}
 	offsets.Wait()
 }
 
-// cutAt runs the variants at once, each on a server of its own, with the
-// follow stream cut at off.
-func cutAt(t *testing.T, off int) {
+// cutAt runs the variants, each on a server of its own, with the follow
+// stream cut at off, as many at once as sem allows.
+func cutAt(t *testing.T, off int, sem chan struct{}) {
 	var wg sync.WaitGroup
 	for _, v := range cutVariants {
 		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
 			t.Run(v.name, func(t *testing.T) {
 				srv := newServer(t)
 				sb := startedSandbox(t, srv)

@@ -64,7 +64,6 @@ func TestConformanceDaemonTraits(t *testing.T) {
 			continue
 		}
 		t.Run(v.name, func(t *testing.T) {
-			t.Parallel() // the suites mostly wait: overlap them
 			srv := shellServer(t, v.shell, v.opts...)
 			sandboxtest.Run(t, sandboxtest.Config{
 				New: func(t *testing.T) workspace.Sandbox {

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+
+	"github.com/agentworkspace/daytona/internal/seekread"
 )
 
 // Downloads and uploads, streamed through the toolbox: the SDK's
@@ -72,114 +74,29 @@ func (f *Filesystem) Open(ctx context.Context, name string) (io.ReadCloser, erro
 	if err != nil {
 		return nil, err
 	}
-	return &fileReader{ctx: ctx, f: f, name: name, body: resp.Body, size: resp.ContentLength}, nil
+	open := func(off int64) (io.ReadCloser, int64, error) { return f.openAt(ctx, name, off) }
+	fail := func(err error) error {
+		return &fs.PathError{Op: "read", Path: name, Err: wrapCtx(ctx, "download "+quoted(name), err)}
+	}
+	return seekread.New(name, open, resp.Body, seekread.Options{Size: resp.ContentLength, ReopenForward: true, Fail: fail}), nil
 }
 
-// fileReader is the stream Open returns.
-type fileReader struct {
-	ctx  context.Context
-	f    *Filesystem
-	name string
-
-	mu     sync.Mutex    // guards the fields below
-	body   io.ReadCloser // nil after a Seek elsewhere
-	at     int64         // where body is
-	off    int64         // where the next Read starts
-	size   int64         // the size when opened; -1 if unknown
-	closed bool
-}
-
-// Read reads from the current offset.
-func (r *fileReader) Read(p []byte) (int, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.closed {
-		return 0, &fs.PathError{Op: "read", Path: r.name, Err: fs.ErrClosed}
-	}
-	if r.body == nil || r.at != r.off {
-		if r.size >= 0 && r.off >= r.size {
-			return 0, io.EOF
-		}
-		if err := r.reopen(); err != nil {
-			return 0, err
-		}
-	}
-	n, err := r.body.Read(p)
-	r.at += int64(n)
-	r.off += int64(n)
-	if err != nil && err != io.EOF {
-		err = &fs.PathError{Op: "read", Path: r.name, Err: wrapCtx(r.ctx, "download "+quoted(r.name), err)}
-	}
-	return n, err
-}
-
-// reopen asks for the content from r.off, with r.mu held. A server that
-// ignores the Range header sends everything: the bytes before r.off are
-// read and dropped.
-func (r *fileReader) reopen() error {
-	if r.body != nil {
-		r.body.Close()
-		r.body = nil
-	}
-	resp, err := r.f.download(r.ctx, "read", r.name, r.off)
+// openAt asks for name's content from off. A server that ignores the
+// Range header sends everything: the stream is then at 0.
+func (f *Filesystem) openAt(ctx context.Context, name string, off int64) (io.ReadCloser, int64, error) {
+	resp, err := f.download(ctx, "read", name, off)
 	if err != nil {
-		return err
+		return nil, 0, err
 	}
-	r.body, r.at = resp.Body, 0
-	if resp.StatusCode == http.StatusPartialContent {
-		if !strings.HasPrefix(resp.Header.Get("Content-Range"), "bytes "+strconv.FormatInt(r.off, 10)+"-") {
-			return &fs.PathError{Op: "read", Path: r.name, Err: wrapErr("download "+quoted(r.name),
-				fmt.Errorf("asked for bytes from %d, got the range %q", r.off, resp.Header.Get("Content-Range")))}
-		}
-		r.at = r.off
-		return nil
+	if resp.StatusCode != http.StatusPartialContent {
+		return resp.Body, 0, nil
 	}
-	n, err := io.CopyN(io.Discard, r.body, r.off)
-	r.at = n
-	if err != nil && err != io.EOF {
-		return &fs.PathError{Op: "read", Path: r.name, Err: wrapCtx(r.ctx, "download "+quoted(r.name), err)}
+	if got := resp.Header.Get("Content-Range"); !strings.HasPrefix(got, "bytes "+strconv.FormatInt(off, 10)+"-") {
+		resp.Body.Close()
+		return nil, 0, &fs.PathError{Op: "read", Path: name, Err: wrapErr("download "+quoted(name),
+			fmt.Errorf("asked for bytes from %d, got the range %q", off, got))}
 	}
-	return nil
-}
-
-// Seek sets the offset of the next Read; it sends nothing.
-func (r *fileReader) Seek(offset int64, whence int) (int64, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.closed {
-		return 0, &fs.PathError{Op: "seek", Path: r.name, Err: fs.ErrClosed}
-	}
-	switch whence {
-	case io.SeekStart:
-	case io.SeekCurrent:
-		offset += r.off
-	case io.SeekEnd:
-		if r.size < 0 {
-			return 0, &fs.PathError{Op: "seek", Path: r.name, Err: errors.New("size unknown: the server sent no Content-Length")}
-		}
-		offset += r.size
-	default:
-		return 0, &fs.PathError{Op: "seek", Path: r.name, Err: fs.ErrInvalid}
-	}
-	if offset < 0 {
-		return 0, &fs.PathError{Op: "seek", Path: r.name, Err: fs.ErrInvalid}
-	}
-	r.off = offset
-	return offset, nil
-}
-
-// Close ends the transfer. A second Close reports fs.ErrClosed.
-func (r *fileReader) Close() error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.closed {
-		return &fs.PathError{Op: "close", Path: r.name, Err: fs.ErrClosed}
-	}
-	r.closed = true
-	if r.body != nil {
-		return r.body.Close()
-	}
-	return nil
+	return resp.Body, off, nil
 }
 
 // WriteFile writes data to the named file, creating it and any missing

@@ -18,6 +18,9 @@ import (
 	"github.com/daytonaio/daytona/libs/sdk-go/pkg/types"
 	toolbox "github.com/daytonaio/daytona/libs/toolbox-api-client-go"
 	"github.com/gorilla/websocket"
+
+	"github.com/agentworkspace/daytona/internal/apierr"
+	"github.com/agentworkspace/daytona/internal/retry"
 )
 
 // labelSandboxID is the label Mastra puts on its sandboxes; we set it too,
@@ -126,7 +129,7 @@ func (c *client) token() string {
 // record fetches the sandbox record from the control plane.
 func (c *client) record(ctx context.Context, idOrName string) (*apiclient.Sandbox, error) {
 	var rec *apiclient.Sandbox
-	err := retrySafe(ctx, func() error {
+	err := apierr.Safe(ctx, func() error {
 		var resp *http.Response
 		var err error
 		rec, resp, err = c.api.SandboxAPI.GetSandbox(c.auth(ctx), idOrName).Execute()
@@ -164,14 +167,14 @@ func convertAPIError(err error, resp *http.Response) error {
 // waitState polls the sandbox until its state is not transitional, and
 // returns its record; errGone if it disappears.
 func (c *client) waitState(ctx context.Context, id string) (*apiclient.Sandbox, error) {
-	b := backoff{next: stateWaitMin, max: stateWaitMax}
+	b := retry.Backoff{Next: stateWaitMin, Max: stateWaitMax}
 	for {
-		if err := b.wait(ctx); err != nil {
+		if err := b.Wait(ctx); err != nil {
 			return nil, err
 		}
 		rec, err := c.record(ctx, id)
 		switch {
-		case isNotFound(err):
+		case apierr.NotFound(err):
 			return nil, errGone
 		case err != nil:
 			return nil, err
@@ -305,7 +308,7 @@ func (s *Sandbox) reconnect(ctx context.Context, c *client) (rec *apiclient.Sand
 		return nil, false, fmt.Errorf("daytona: sandbox %s given to WithExistingSandbox is %s: %w (use WithCreateIfMissing to replace it)", key, rec.GetState(), ErrSandboxNotFound)
 	case err == nil && deadState(rec.GetState()):
 		s.log.Debug("remote sandbox is dead; deleting it and creating a new one", "daytonaID", rec.GetId(), "state", rec.GetState())
-		if derr := c.deleteSandbox(ctx, rec.GetId()); derr != nil && !isNotFound(derr) {
+		if derr := c.deleteSandbox(ctx, rec.GetId()); derr != nil && !apierr.NotFound(derr) {
 			s.log.Warn("could not delete dead sandbox", "daytonaID", rec.GetId(), "err", derr)
 		}
 		return nil, true, nil
@@ -322,9 +325,9 @@ func (s *Sandbox) reconnect(ctx context.Context, c *client) (rec *apiclient.Sand
 	case err == nil:
 		s.log.Debug("reconnected to running sandbox", "daytonaID", rec.GetId())
 		return rec, false, nil
-	case isNotFound(err) && s.strictAbout(key):
+	case apierr.NotFound(err) && s.strictAbout(key):
 		return nil, false, fmt.Errorf("daytona: sandbox %s given to WithExistingSandbox does not exist: %w (use WithCreateIfMissing to create one instead)", key, ErrSandboxNotFound)
-	case isNotFound(err):
+	case apierr.NotFound(err):
 		if s.cfg.existingID == key {
 			s.log.Debug("sandbox given to WithExistingSandbox no longer exists; creating a new one (WithCreateIfMissing)", "daytonaID", key)
 		}
@@ -345,7 +348,7 @@ func (s *Sandbox) strictAbout(key string) bool {
 // errGone if the sandbox disappears or dies.
 func (s *Sandbox) waitAndStart(ctx context.Context, c *client, rec *apiclient.Sandbox) (*apiclient.Sandbox, error) {
 	id := rec.GetId()
-	b := backoff{next: startBackoffMin, max: startBackoffMax}
+	b := retry.Backoff{Next: startBackoffMin, Max: startBackoffMax}
 	for {
 		var err error
 		if transitionalState(rec.GetState()) {
@@ -361,13 +364,13 @@ func (s *Sandbox) waitAndStart(ctx context.Context, c *client, rec *apiclient.Sa
 		}
 		err = c.startSandbox(ctx, id)
 		switch {
-		case isNotFound(err):
+		case apierr.NotFound(err):
 			return nil, errGone
 		case err != nil && !stateChangeInProgress(err):
 			return nil, err
 		case err != nil:
 			s.log.Debug("state change in progress; waiting", "daytonaID", id)
-			if werr := b.wait(ctx); werr != nil {
+			if werr := b.Wait(ctx); werr != nil {
 				return nil, werr
 			}
 		}
@@ -395,7 +398,7 @@ func (s *Sandbox) create(ctx context.Context, c *client, afterDelete bool) (*api
 			return nil, err
 		}
 		// The dead sandbox we deleted still holds the name; wait for it.
-		if sleep(ctx, nameReleasePoll) != nil {
+		if retry.Sleep(ctx, nameReleasePoll) != nil {
 			return nil, err
 		}
 	}
@@ -454,7 +457,7 @@ func (s *Sandbox) stopRemote(ctx context.Context, r *remote) error {
 		}
 	}
 	switch {
-	case err == nil, isNotFound(err), errors.Is(err, errGone), notStartedByStop(err):
+	case err == nil, apierr.NotFound(err), errors.Is(err, errGone), notStartedByStop(err):
 		return nil
 	}
 	return wrapCtx(ctx, "stop sandbox "+id, err)
@@ -480,7 +483,7 @@ func (s *Sandbox) deleteRemote(ctx context.Context, r *remote, id string) error 
 		}
 		s.log.Debug("looking for a remote sandbox to delete", "key", key)
 		rec, err := c.record(ctx, key)
-		if isNotFound(err) {
+		if apierr.NotFound(err) {
 			return nil
 		}
 		if err != nil {
@@ -489,7 +492,7 @@ func (s *Sandbox) deleteRemote(ctx context.Context, r *remote, id string) error 
 		id = rec.GetId()
 	}
 	s.log.Debug("deleting remote sandbox", "daytonaID", id)
-	if err := c.deleteSandbox(ctx, id); err != nil && !isNotFound(err) {
+	if err := c.deleteSandbox(ctx, id); err != nil && !apierr.NotFound(err) {
 		return wrapCtx(ctx, "delete sandbox "+id, err)
 	}
 	return nil

@@ -7,9 +7,7 @@ import (
 	"net/http"
 	"strings"
 
-	sdkerrors "github.com/daytonaio/daytona/libs/sdk-go/pkg/errors"
-
-	"github.com/agentworkspace/daytona/internal/follow"
+	"github.com/agentworkspace/daytona/internal/apierr"
 	"github.com/agentworkspace/daytona/workspace"
 )
 
@@ -53,7 +51,7 @@ type Error struct {
 
 // Error returns "daytona: <op>: <cause>".
 func (e *Error) Error() string {
-	msg := "daytona: " + e.Op + ": " + describe(e.Err)
+	msg := "daytona: " + e.Op + ": " + apierr.Describe(e.Err)
 	if e.hint != "" {
 		msg += " (" + e.hint + ")"
 	}
@@ -95,82 +93,14 @@ func invalid(format string, args ...any) error {
 // anywhere in err's chain (including the SDK's not-found and rate-limit
 // types, which errors.As to *errors.DaytonaError does not match), or by a
 // refused log stream, or 0.
-func StatusCode(err error) int {
-	var he *follow.HandshakeError
-	if errors.As(err, &he) {
-		return he.StatusCode
-	}
-	var nf *sdkerrors.DaytonaNotFoundError
-	if errors.As(err, &nf) && nf.DaytonaError != nil {
-		return nf.StatusCode
-	}
-	var rl *sdkerrors.DaytonaRateLimitError
-	if errors.As(err, &rl) && rl.DaytonaError != nil {
-		return rl.StatusCode
-	}
-	var to *sdkerrors.DaytonaTimeoutError
-	if errors.As(err, &to) && to.DaytonaError != nil {
-		return to.StatusCode
-	}
-	var de *sdkerrors.DaytonaError
-	if errors.As(err, &de) {
-		return de.StatusCode
-	}
-	return 0
-}
-
-// sdkMessage returns the message of a Daytona SDK error in err's chain.
-func sdkMessage(err error) (string, bool) {
-	var nf *sdkerrors.DaytonaNotFoundError
-	if errors.As(err, &nf) && nf.DaytonaError != nil {
-		return nf.Message, true
-	}
-	var rl *sdkerrors.DaytonaRateLimitError
-	if errors.As(err, &rl) && rl.DaytonaError != nil {
-		return rl.Message, true
-	}
-	var to *sdkerrors.DaytonaTimeoutError
-	if errors.As(err, &to) && to.DaytonaError != nil {
-		return to.Message, true
-	}
-	var de *sdkerrors.DaytonaError
-	if errors.As(err, &de) {
-		return de.Message, true
-	}
-	return "", false
-}
-
-// describe renders an SDK error without its capitalised prefix, with the
-// HTTP status when there is one.
-func describe(err error) string {
-	msg, ok := sdkMessage(err)
-	if !ok {
-		return err.Error()
-	}
-	if code := StatusCode(err); code != 0 {
-		return fmt.Sprintf("HTTP %d: %s", code, msg)
-	}
-	return msg
-}
+func StatusCode(err error) int { return apierr.StatusCode(err) }
 
 // wrapCtx wraps err as a failure of op; if ctx has ended, the result also
 // matches ctx.Err() with errors.Is (the SDK turns context errors into its
 // own type).
 func wrapCtx(ctx context.Context, op string, err error) error {
-	if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
-		err = &withCause{err: err, cause: cerr}
-	}
-	return wrapErr(op, err)
+	return wrapErr(op, apierr.WithCause(err, ctx.Err()))
 }
-
-// withCause is err, also matching cause with errors.Is and errors.As.
-type withCause struct {
-	err   error
-	cause error
-}
-
-func (w *withCause) Error() string   { return w.err.Error() }
-func (w *withCause) Unwrap() []error { return []error{w.err, w.cause} }
 
 // explainRefusedKey adds to an error the control plane answered with 401
 // which credential was refused and where it came from (never the
@@ -194,12 +124,6 @@ func (s *Sandbox) explainRefusedKey(err error) error {
 	}
 	e.hint = "the " + what + " from " + from + " was refused"
 	return err
-}
-
-// isNotFound reports whether err is the SDK's 404.
-func isNotFound(err error) bool {
-	var nf *sdkerrors.DaytonaNotFoundError
-	return errors.As(err, &nf)
 }
 
 // isContextErr reports whether err comes from a context ending.

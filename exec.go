@@ -7,6 +7,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/agentworkspace/daytona/internal/apierr"
 	"github.com/agentworkspace/daytona/internal/shell"
 	"github.com/agentworkspace/daytona/internal/stream"
 	"github.com/agentworkspace/daytona/workspace"
@@ -188,7 +189,7 @@ func (c *run) execStreaming(ctx context.Context) (*workspace.CommandResult, erro
 		c.cmdID = c.findCommand(ctx)
 		return c.endKilled(ctx)
 	}
-	if cerr := classify(c.op, err); isNotStarted(cerr) {
+	if cerr := classify(c.op, err); apierr.IsNotStarted(cerr) {
 		return nil, cerr
 	}
 	return c.recoverSubmitted(ctx, err)
@@ -224,7 +225,7 @@ func (c *run) execSync(ctx context.Context) (*workspace.CommandResult, error) {
 	case ans != nil:
 		return nil, wrapErr(c.op, err) // the output failed, not the answer
 	}
-	if cerr := classify(c.op, err); isNotStarted(cerr) {
+	if cerr := classify(c.op, err); apierr.IsNotStarted(cerr) {
 		return nil, cerr
 	}
 	// The daemon took the command and then failed (such as its exit-code
@@ -288,7 +289,7 @@ func (s *Sandbox) recoverDead(ctx context.Context, r *remote, op string) (*remot
 		switch {
 		case err == nil:
 			s.log.Debug("control plane reports the sandbox", "daytonaID", r.sb.ID, "state", rec.GetState())
-		case isNotFound(err):
+		case apierr.NotFound(err):
 			s.log.Debug("control plane reports the sandbox gone", "daytonaID", r.sb.ID)
 		case ctx.Err() != nil:
 			return nil, wrapCtx(ctx, op, err)

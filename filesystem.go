@@ -19,6 +19,7 @@ import (
 
 	sdkerrors "github.com/daytonaio/daytona/libs/sdk-go/pkg/errors"
 
+	"github.com/agentworkspace/daytona/internal/apierr"
 	"github.com/agentworkspace/daytona/workspace"
 )
 
@@ -138,7 +139,7 @@ type fileCall struct {
 // send sends c to r's toolbox and returns a 2xx response, whose body the
 // caller closes. The daemon's own refusals (a 4xx with an empty body) are
 // a *fs.PathError; other failures are classified as for commands (a
-// *notStarted when the sandbox is not running, else an *Error).
+// *apierr.NotStarted when the sandbox is not running, else an *Error).
 func (c *fileCall) send(ctx context.Context, r *remote) (*http.Response, error) {
 	var body io.ReadCloser
 	var ctype string
@@ -161,7 +162,7 @@ func (c *fileCall) send(ctx context.Context, r *remote) (*http.Response, error) 
 	if err != nil {
 		// The SDK's type for classification and StatusCode; the cause (a
 		// reader's error, a context's) still matches with errors.Is.
-		return nil, c.failure(ctx, &withCause{err: sdkerrors.NewDaytonaError(err.Error(), 0, nil), cause: err})
+		return nil, c.failure(ctx, apierr.NoAnswer(err))
 	}
 	if resp.StatusCode < 300 {
 		return resp, nil
@@ -172,7 +173,7 @@ func (c *fileCall) send(ctx context.Context, r *remote) (*http.Response, error) 
 		return nil, &fs.PathError{Op: c.op, Path: c.name, Err: kind}
 	}
 	resp.Body = io.NopCloser(bytes.NewReader(data))
-	return nil, c.failure(ctx, toolboxError(resp))
+	return nil, c.failure(ctx, apierr.FromResponse(resp))
 }
 
 // refusal returns what an error answer of the daemon means for the file,
@@ -201,11 +202,11 @@ func (c *fileCall) refusal(status int, body []byte) error {
 	return nil
 }
 
-// failure classifies a failed request: a *notStarted (the sandbox is not
+// failure classifies a failed request: a *apierr.NotStarted (the sandbox is not
 // running: the request never reached it) for resubmitOnce, else an
 // *Error for c.what that also matches ctx.Err() once ctx has ended.
 func (c *fileCall) failure(ctx context.Context, err error) error {
-	if cl := classify(c.what, err); isNotStarted(cl) {
+	if cl := classify(c.what, err); apierr.IsNotStarted(cl) {
 		return cl
 	}
 	return wrapCtx(ctx, c.what, err)
@@ -238,7 +239,7 @@ func (f *Filesystem) readJSON(ctx context.Context, c *fileCall, limit int64) ([]
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	if err != nil {
-		return nil, wrapCtx(ctx, c.what, sdkerrors.NewDaytonaError(err.Error(), 0, nil))
+		return nil, wrapCtx(ctx, c.what, apierr.NoAnswer(err))
 	}
 	if int64(len(data)) > limit {
 		return nil, wrapErr(c.what, sdkerrors.NewDaytonaError(fmt.Sprintf("answer larger than %d bytes", limit), resp.StatusCode, nil))

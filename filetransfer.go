@@ -15,6 +15,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/agentworkspace/daytona/internal/apierr"
 	"github.com/agentworkspace/daytona/internal/seekread"
 )
 
@@ -186,9 +187,9 @@ func (f *Filesystem) checkWritable(ctx context.Context, name string) (created bo
 func (f *Filesystem) upload(ctx context.Context, c *fileCall, src *uploadSource) error {
 	_, err := resubmitOnce(ctx, f.s, c.what, func(r *remote) (struct{}, error) {
 		resp, err := c.send(ctx, r)
-		var ns *notStarted
+		var ns *apierr.NotStarted
 		if errors.As(err, &ns) && !src.replayable() {
-			err = wrapCtx(ctx, c.what, ns.err)
+			err = wrapCtx(ctx, c.what, ns.Err)
 			var e *Error
 			if errors.As(err, &e) {
 				e.hint = "the sandbox was not running, so nothing was written; the content was already read and cannot be sent again"

@@ -14,6 +14,7 @@ import (
 	sdkerrors "github.com/daytonaio/daytona/libs/sdk-go/pkg/errors"
 	toolbox "github.com/daytonaio/daytona/libs/toolbox-api-client-go"
 
+	"github.com/agentworkspace/daytona/internal/apierr"
 	"github.com/agentworkspace/daytona/internal/shell"
 	"github.com/agentworkspace/daytona/internal/stream"
 	"github.com/agentworkspace/daytona/workspace"
@@ -408,7 +409,7 @@ func (m *ProcessManager) Get(ctx context.Context, pid string) (workspace.Process
 	}
 	info, err := r.sb.Process.GetSession(ctx, pid)
 	if err != nil {
-		if isNotFound(err) {
+		if apierr.NotFound(err) {
 			return nil, fmt.Errorf("daytona: process %s: %w", pid, workspace.ErrProcessNotFound)
 		}
 		return nil, wrapCtx(ctx, "get process "+pid, err)

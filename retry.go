@@ -8,41 +8,14 @@ import (
 	"strings"
 	"time"
 
-	sdkerrors "github.com/daytonaio/daytona/libs/sdk-go/pkg/errors"
-
+	"github.com/agentworkspace/daytona/internal/apierr"
 	"github.com/agentworkspace/daytona/internal/follow"
+	"github.com/agentworkspace/daytona/internal/retry"
 )
 
 // Every rule about waiting and trying again lives in this file: how long to
 // wait, which errors are worth another try, and the one rule that keeps a
 // command from running twice (resubmitOnce).
-
-// sleep waits for d, or until ctx ends (then it returns ctx.Err()).
-func sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-// backoff is a delay that doubles after each wait, up to max.
-type backoff struct {
-	next, max time.Duration
-}
-
-// wait sleeps for the current delay, then doubles it.
-func (b *backoff) wait(ctx context.Context) error {
-	err := sleep(ctx, b.next)
-	b.next = min(b.next*2, b.max)
-	return err
-}
 
 // Waits of the control plane.
 const (
@@ -128,7 +101,7 @@ const (
 // isExitCodeRace reports the daemon's answer when it read a half-written
 // exit code.
 func isExitCodeRace(err error) bool {
-	msg, _ := sdkMessage(err)
+	msg, _ := apierr.Message(err)
 	return StatusCode(err) >= http.StatusInternalServerError && strings.Contains(msg, "failed to convert exit code")
 }
 
@@ -140,7 +113,7 @@ func retryExitCodeRace(ctx context.Context, f func() error) error {
 		if err = f(); err == nil || !isExitCodeRace(err) {
 			return err
 		}
-		if serr := sleep(ctx, exitCodeRacePause); serr != nil {
+		if serr := retry.Sleep(ctx, exitCodeRacePause); serr != nil {
 			return err
 		}
 	}
@@ -152,65 +125,25 @@ func retryExitCodeRace(ctx context.Context, f func() error) error {
 // reports the command's exit code.
 var sessionPollSchedule = []time.Duration{0, 20 * time.Millisecond, 100 * time.Millisecond, 400 * time.Millisecond, time.Second}
 
-// notStarted is an error the daemon answered before a command started, so
-// submitting it again cannot run it twice.
-type notStarted struct {
-	err         error
-	dead        bool // the sandbox is not running
-	lostSession bool // the session is unknown to the daemon
-	transient   bool // the proxy could not reach the runner; it may next time
-}
-
-func (e *notStarted) Error() string { return e.err.Error() }
-func (e *notStarted) Unwrap() error { return e.err }
-
-// isNotStarted reports whether err is a *notStarted.
-func isNotStarted(err error) bool {
-	var ns *notStarted
-	return errors.As(err, &ns)
-}
-
-// classify inspects a toolbox error that came before a command started
-// (creating its session, or submitting it). Errors that mean the command
-// cannot have run and a fresh try may work become *notStarted:
-//   - "session not found" (404 or 500): the daemon lost our sessions (the
-//     sandbox restarted behind our back): try again in a new session;
-//   - 401: the proxy no longer grants access because the sandbox was
-//     deleted; 404: the sandbox's container is gone (deleted, archived);
-//     400 "is the sandbox started?", "failed to resolve container ip" or
-//     "sandbox is not running": the sandbox is stopped. Restart it and try
-//     again.
-//
-// Anything else is returned wrapped as a failure of op.
+// classify returns a *apierr.NotStarted for a toolbox error that came
+// before a command started and that a fresh try may not meet (see
+// apierr.Classify); anything else is returned wrapped as a failure of op.
 func classify(op string, err error) error {
-	code := StatusCode(err)
-	msg, _ := sdkMessage(err)
-	msg = strings.ToLower(msg)
-	switch {
-	case runnerUnreachable(err):
-		return &notStarted{err: err, transient: true}
-	case strings.Contains(msg, "session not found") && (code == http.StatusNotFound || code == http.StatusInternalServerError):
-		return &notStarted{err: err, lostSession: true}
-	case code == http.StatusUnauthorized:
-		return &notStarted{err: err, dead: true}
-	case code == http.StatusBadRequest && (strings.Contains(msg, "is the sandbox started") ||
-		strings.Contains(msg, "failed to resolve container ip") || strings.Contains(msg, "sandbox is not running")):
-		return &notStarted{err: err, dead: true}
-	case code == http.StatusNotFound:
-		return &notStarted{err: err, dead: true}
+	if ns := apierr.Classify(err); ns != nil {
+		return ns
 	}
 	return wrapErr(op, err)
 }
 
 // resubmitOnce runs attempt on the running remote sandbox, and runs it
-// again only when it failed with a *notStarted error, so that nothing that
+// again only when it failed with a *apierr.NotStarted error, so that nothing that
 // may have started is ever run twice:
 //   - the session was lost: once more in a fresh session, on the same
 //     remote (its idle sessions are forgotten);
 //   - the sandbox is not running: once more after restarting (or
 //     recreating) it the way Start does, unless ctx has ended;
 //   - the proxy could not reach the runner: again after a pause, up to
-//     transientTries times in all.
+//     apierr.TransientTries times in all.
 //
 // The first two happen at most once per call.
 func resubmitOnce[T any](ctx context.Context, s *Sandbox, op string, attempt func(r *remote) (T, error)) (T, error) {
@@ -220,33 +153,33 @@ func resubmitOnce[T any](ctx context.Context, s *Sandbox, op string, attempt fun
 		return zero, err
 	}
 	retriedDead, retriedSession := false, false
-	pause := backoff{next: transientPauseMin, max: transientPauseMax}
+	pause := apierr.TransientPause()
 	for tries := 1; ; tries++ {
 		v, err := attempt(r)
-		var notRun *notStarted
+		var notRun *apierr.NotStarted
 		if !errors.As(err, &notRun) {
 			return v, err
 		}
 		switch {
-		case notRun.transient && tries < transientTries:
-			s.log.Debug("the runner could not be reached; trying again", "op", op, "err", notRun.err)
-			if pause.wait(ctx) == nil {
+		case notRun.Transient && tries < apierr.TransientTries:
+			s.log.Debug("the runner could not be reached; trying again", "op", op, "err", notRun.Err)
+			if pause.Wait(ctx) == nil {
 				continue
 			}
-		case notRun.lostSession && !retriedSession:
+		case notRun.LostSession && !retriedSession:
 			retriedSession = true
 			r.pool.forgetAll()
-			s.log.Debug("session lost; trying again with a new session", "op", op, "err", notRun.err)
+			s.log.Debug("session lost; trying again with a new session", "op", op, "err", notRun.Err)
 			continue
-		case notRun.dead && !retriedDead && ctx.Err() == nil:
+		case notRun.Dead && !retriedDead && ctx.Err() == nil:
 			retriedDead = true
-			s.log.Debug("sandbox is not running; restarting it and trying once more", "op", op, "err", notRun.err)
+			s.log.Debug("sandbox is not running; restarting it and trying once more", "op", op, "err", notRun.Err)
 			if r, err = s.recoverDead(ctx, r, op); err != nil {
 				return zero, err
 			}
 			continue
 		}
-		return zero, wrapCtx(ctx, op, notRun.err)
+		return zero, wrapCtx(ctx, op, notRun.Err)
 	}
 }
 
@@ -266,15 +199,15 @@ const (
 // "failed to open input pipe", or inputPipeWait has passed.
 func retryInputPipe(ctx context.Context, send func() error) error {
 	deadline := time.Now().Add(inputPipeWait)
-	b := backoff{next: inputPipeRetryMin, max: inputPipeRetryMax}
+	b := retry.Backoff{Next: inputPipeRetryMin, Max: inputPipeRetryMax}
 	for {
 		err := send()
-		msg, _ := sdkMessage(err)
+		msg, _ := apierr.Message(err)
 		if err == nil || StatusCode(err) != http.StatusInternalServerError ||
 			!strings.Contains(msg, "failed to open input pipe") || time.Now().After(deadline) {
 			return err
 		}
-		if b.wait(ctx) != nil {
+		if b.Wait(ctx) != nil {
 			return err
 		}
 	}
@@ -290,66 +223,14 @@ const (
 // waitForPort calls check until it reports the port in use, fails, or ctx
 // ends (an error matching ctx.Err()).
 func waitForPort(ctx context.Context, check func() (bool, error)) error {
-	b := backoff{next: portPollMin, max: portPollMax}
+	b := retry.Backoff{Next: portPollMin, Max: portPollMax}
 	for {
 		ok, err := check()
 		if err != nil || ok {
 			return err
 		}
-		if err := b.wait(ctx); err != nil {
+		if err := b.Wait(ctx); err != nil {
 			return wrapErr("wait for port", err)
 		}
 	}
-}
-
-// Transient trouble between the proxy and the runner: the proxy answers an
-// empty 502, or 400 "failed to get runner info" before it forwards a
-// request (apps/proxy/pkg/proxy/get_sandbox_target.go:84, v0.190.0), and
-// the API or a load balancer 503 or 504. A request that is safe to repeat
-// (a lookup, creating our own session, deleting one) is tried again, up to
-// transientTries times in all. A command's submission is repeated only
-// after "failed to get runner info", which proves it never reached the
-// daemon (see classify).
-const (
-	transientTries    = 4
-	transientPauseMin = 100 * time.Millisecond
-	transientPauseMax = time.Second
-)
-
-// runnerUnreachable reports the proxy's answer when it could not find the
-// sandbox's runner.
-func runnerUnreachable(err error) bool {
-	msg, _ := sdkMessage(err)
-	return StatusCode(err) == http.StatusBadRequest && strings.Contains(msg, "failed to get runner info")
-}
-
-// transient reports trouble that a request safe to repeat may not meet
-// again: 502, 503, 504, 429, the runner being unreachable, or no answer at
-// all.
-func transient(err error) bool {
-	switch StatusCode(err) {
-	case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout, http.StatusTooManyRequests:
-		return true
-	case 0:
-		var de *sdkerrors.DaytonaError
-		return errors.As(err, &de) // the SDK's error for a request with no answer
-	}
-	return runnerUnreachable(err)
-}
-
-// retrySafe calls f, a request that is safe to repeat, until it succeeds,
-// fails with an error that is not transient, ctx ends, or transientTries
-// calls failed.
-func retrySafe(ctx context.Context, f func() error) error {
-	pause := backoff{next: transientPauseMin, max: transientPauseMax}
-	var err error
-	for range transientTries {
-		if err = f(); err == nil || !transient(err) || ctx.Err() != nil {
-			return err
-		}
-		if pause.wait(ctx) != nil {
-			return err
-		}
-	}
-	return err
 }

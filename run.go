@@ -13,7 +13,9 @@ import (
 
 	toolbox "github.com/daytonaio/daytona/libs/toolbox-api-client-go"
 
+	"github.com/agentworkspace/daytona/internal/apierr"
 	"github.com/agentworkspace/daytona/internal/follow"
+	"github.com/agentworkspace/daytona/internal/retry"
 	"github.com/agentworkspace/daytona/internal/shell"
 	"github.com/agentworkspace/daytona/internal/stream"
 	"github.com/agentworkspace/daytona/workspace"
@@ -97,7 +99,7 @@ func (c *run) findCommand(ctx context.Context) string {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	var info map[string]any
-	err := retrySafe(ctx, func() (err error) {
+	err := apierr.Safe(ctx, func() (err error) {
 		info, err = c.r.sb.Process.GetSession(ctx, c.sess.id)
 		return err
 	})
@@ -191,7 +193,7 @@ func (c *run) follow(ctx context.Context) (code int, done bool, lastErr error) {
 			return 0, false, err
 		}
 		c.s.log.Debug("follow stream broke; reopening it", "failures", failures+1, "err", err)
-		if err := sleep(ctx, time.Duration(failures+1)*streamReconnectStep); err != nil {
+		if err := retry.Sleep(ctx, time.Duration(failures+1)*streamReconnectStep); err != nil {
 			return 0, false, err
 		}
 	}
@@ -275,7 +277,7 @@ func (c *run) readRest(ctx context.Context) error {
 		return nil
 	}
 	var logs *toolbox.SessionCommandLogsResponse
-	err := retrySafe(ctx, func() (err error) {
+	err := apierr.Safe(ctx, func() (err error) {
 		logs, err = c.r.sb.Process.GetSessionCommandLogs(ctx, c.sess.id, c.cmdID)
 		return err
 	})
@@ -413,7 +415,7 @@ func (c *run) exitCode(ctx context.Context) (int, bool) {
 	}
 	var cmd map[string]any
 	err := retryExitCodeRace(ctx, func() error {
-		return retrySafe(ctx, func() (err error) {
+		return apierr.Safe(ctx, func() (err error) {
 			cmd, err = c.r.sb.Process.GetSessionCommand(ctx, c.sess.id, c.cmdID)
 			return err
 		})

@@ -10,6 +10,9 @@ import (
 	"time"
 
 	sdk "github.com/daytonaio/daytona/libs/sdk-go/pkg/daytona"
+
+	"github.com/agentworkspace/daytona/internal/apierr"
+	"github.com/agentworkspace/daytona/internal/retry"
 )
 
 // Session pool limits. A burst of N concurrent commands needs N sessions;
@@ -158,11 +161,11 @@ func (p *sessionPool) deleteWhenDone(sess *session, cmdID string) {
 func (p *sessionPool) whenDone(sess *session, cmdID string, then func(ctx context.Context)) {
 	p.s.background(func(ctx context.Context) {
 		for _, wait := range sessionPollSchedule {
-			if sleep(ctx, wait) != nil {
+			if retry.Sleep(ctx, wait) != nil {
 				return
 			}
 			var cmd map[string]any
-			err := retrySafe(ctx, func() (err error) {
+			err := apierr.Safe(ctx, func() (err error) {
 				cmd, err = p.sb.Process.GetSessionCommand(ctx, sess.id, cmdID)
 				return err
 			})
@@ -189,7 +192,7 @@ func (p *sessionPool) deleteLater(sess *session) {
 // trouble: the id is new, so a conflict can only mean that an earlier try
 // did create it.
 func createSession(ctx context.Context, sb *sdk.Sandbox, id string) error {
-	return retrySafe(ctx, func() error {
+	return apierr.Safe(ctx, func() error {
 		err := sb.Process.CreateSession(ctx, id)
 		if StatusCode(err) == http.StatusConflict {
 			return nil
@@ -202,11 +205,11 @@ func createSession(ctx context.Context, sb *sdk.Sandbox, id string) error {
 // reports that the daemon deleted it; a session it no longer knows gives
 // false and no error.
 func (p *sessionPool) remove(ctx context.Context, sess *session) (removed bool, err error) {
-	err = retrySafe(ctx, func() error { return p.sb.Process.DeleteSession(ctx, sess.id) })
+	err = apierr.Safe(ctx, func() error { return p.sb.Process.DeleteSession(ctx, sess.id) })
 	switch {
 	case err == nil:
 		return true, nil
-	case isNotFound(err):
+	case apierr.NotFound(err):
 		return false, nil
 	}
 	return false, err

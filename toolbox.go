@@ -11,8 +11,7 @@ import (
 	"net/url"
 	"strings"
 
-	sdkerrors "github.com/daytonaio/daytona/libs/sdk-go/pkg/errors"
-
+	"github.com/agentworkspace/daytona/internal/apierr"
 	"github.com/agentworkspace/daytona/internal/jsonstream"
 	"github.com/agentworkspace/daytona/internal/stream"
 )
@@ -75,11 +74,11 @@ func (r *remote) toolboxDo(ctx context.Context, method, path string, query url.V
 	}
 	resp, err := r.httpClient().Do(req)
 	if err != nil {
-		return nil, sdkerrors.NewDaytonaError(err.Error(), 0, nil)
+		return nil, apierr.NoAnswer(err)
 	}
 	if resp.StatusCode >= 300 {
 		defer resp.Body.Close()
-		return nil, toolboxError(resp)
+		return nil, apierr.FromResponse(resp)
 	}
 	return resp, nil
 }
@@ -88,14 +87,6 @@ func (r *remote) toolboxDo(ctx context.Context, method, path string, query url.V
 // toolbox itself (the Sandbox's client: see WithHTTPClient). It has no
 // overall timeout: the caller's context bounds each request.
 func (r *remote) httpClient() *http.Client { return r.hc }
-
-// toolboxError turns an error answer of the toolbox into the SDK's error
-// types (so that classification, StatusCode and errors.As work as for SDK
-// calls), reading at most 64 KiB of its body.
-func toolboxError(resp *http.Response) error {
-	data, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	return sdkerrors.NewDaytonaErrorFromBody(data, resp.StatusCode, resp.Header)
-}
 
 // postSync runs script synchronously in session sessID: the request the
 // SDK's ExecuteSessionCommand(runAsync=false) sends, with the same headers,

@@ -2,7 +2,6 @@ package daytona
 
 import (
 	"errors"
-	"fmt"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -12,6 +11,8 @@ import (
 	"time"
 
 	"github.com/joho/godotenv"
+
+	"github.com/agentworkspace/daytona/internal/fault"
 )
 
 // Connection settings are resolved on first use, in this order: the
@@ -126,7 +127,7 @@ func (c *config) envSource() (envSource, error) {
 			if errors.Is(err, fs.ErrNotExist) {
 				continue
 			}
-			return envSource{}, fmt.Errorf("daytona: read %s: %v", name, err)
+			return envSource{}, fault.Errorf("read %s: %v", name, err)
 		}
 		only := make(map[string]string)
 		for k, v := range m {
@@ -178,10 +179,10 @@ func (c *config) resolveConnection() (connection, error) {
 		conn.jwtToken = newSecret(token)
 		conn.orgID = src.get("DAYTONA_ORGANIZATION_ID")
 		if conn.jwtToken == nil {
-			return connection{}, fmt.Errorf("daytona: %w", ErrNoCredentials)
+			return connection{}, fault.Errorf("%w", ErrNoCredentials)
 		}
 		if conn.orgID == "" {
-			return connection{}, errors.New("daytona: DAYTONA_JWT_TOKEN is set but DAYTONA_ORGANIZATION_ID is not: set both, or set DAYTONA_API_KEY instead")
+			return connection{}, fault.New("DAYTONA_JWT_TOKEN is set but DAYTONA_ORGANIZATION_ID is not: set both, or set DAYTONA_API_KEY instead")
 		}
 	}
 	if conn.apiURL == "" {
@@ -191,7 +192,7 @@ func (c *config) resolveConnection() (connection, error) {
 		}
 		if conn.apiURL != "" {
 			if err := checkAPIURL(conn.apiURL); err != nil {
-				return connection{}, fmt.Errorf("daytona: DAYTONA_API_URL: %v", err)
+				return connection{}, fault.Errorf("DAYTONA_API_URL: %v", err)
 			}
 			conn.apiURL = strings.TrimRight(conn.apiURL, "/")
 		} else {
@@ -207,7 +208,7 @@ func (c *config) resolveConnection() (connection, error) {
 	if conn.apiKey != nil {
 		if jwt, _ := os.LookupEnv("DAYTONA_JWT_TOKEN"); jwt != "" {
 			if org, _ := os.LookupEnv("DAYTONA_ORGANIZATION_ID"); org == "" && conn.orgID == "" {
-				return connection{}, errors.New("daytona: DAYTONA_JWT_TOKEN is set in the environment beside an API key, and the Daytona SDK then requires DAYTONA_ORGANIZATION_ID: unset DAYTONA_JWT_TOKEN, or set DAYTONA_ORGANIZATION_ID")
+				return connection{}, fault.New("DAYTONA_JWT_TOKEN is set in the environment beside an API key, and the Daytona SDK then requires DAYTONA_ORGANIZATION_ID: unset DAYTONA_JWT_TOKEN, or set DAYTONA_ORGANIZATION_ID")
 			}
 		}
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/agentworkspace/daytona/internal/apierr"
+	"github.com/agentworkspace/daytona/internal/fault"
 	"github.com/agentworkspace/daytona/internal/retry"
 )
 
@@ -67,7 +68,7 @@ func (s *Sandbox) client() (*client, error) {
 		Target:         conn.target,
 	})
 	if err != nil {
-		return nil, wrapErr("connect", err)
+		return nil, fault.Wrap("connect", err)
 	}
 	hc := s.cfg.httpClient
 	if hc == nil {
@@ -266,7 +267,7 @@ func (s *Sandbox) acquire(ctx context.Context) (acquired, error) {
 	a := acquired{createdAt: time.Now()}
 	if rec == nil {
 		if rec, err = s.create(ctx, c, replacedDead); err != nil {
-			return acquired{}, wrapCtx(ctx, "create sandbox", err)
+			return acquired{}, fault.WrapCtx(ctx, "create sandbox", err)
 		}
 		a.created = true
 	}
@@ -305,7 +306,7 @@ func (s *Sandbox) reconnect(ctx context.Context, c *client) (rec *apiclient.Sand
 	rec, err = c.record(ctx, key)
 	switch {
 	case err == nil && deadState(rec.GetState()) && s.strictAbout(key):
-		return nil, false, fmt.Errorf("daytona: sandbox %s given to WithExistingSandbox is %s: %w (use WithCreateIfMissing to replace it)", key, rec.GetState(), ErrSandboxNotFound)
+		return nil, false, fault.Errorf("sandbox %s given to WithExistingSandbox is %s: %w (use WithCreateIfMissing to replace it)", key, rec.GetState(), ErrSandboxNotFound)
 	case err == nil && deadState(rec.GetState()):
 		s.log.Debug("remote sandbox is dead; deleting it and creating a new one", "daytonaID", rec.GetId(), "state", rec.GetState())
 		if derr := c.deleteSandbox(ctx, rec.GetId()); derr != nil && !apierr.NotFound(derr) {
@@ -319,21 +320,21 @@ func (s *Sandbox) reconnect(ctx context.Context, c *client) (rec *apiclient.Sand
 			return nil, false, nil
 		}
 		if werr != nil {
-			return nil, false, wrapCtx(ctx, "start sandbox "+rec.GetId(), werr)
+			return nil, false, fault.WrapCtx(ctx, "start sandbox "+rec.GetId(), werr)
 		}
 		return started, false, nil
 	case err == nil:
 		s.log.Debug("reconnected to running sandbox", "daytonaID", rec.GetId())
 		return rec, false, nil
 	case apierr.NotFound(err) && s.strictAbout(key):
-		return nil, false, fmt.Errorf("daytona: sandbox %s given to WithExistingSandbox does not exist: %w (use WithCreateIfMissing to create one instead)", key, ErrSandboxNotFound)
+		return nil, false, fault.Errorf("sandbox %s given to WithExistingSandbox does not exist: %w (use WithCreateIfMissing to create one instead)", key, ErrSandboxNotFound)
 	case apierr.NotFound(err):
 		if s.cfg.existingID == key {
 			s.log.Debug("sandbox given to WithExistingSandbox no longer exists; creating a new one (WithCreateIfMissing)", "daytonaID", key)
 		}
 		return nil, false, nil
 	}
-	return nil, false, wrapCtx(ctx, "look up sandbox "+key, err)
+	return nil, false, fault.WrapCtx(ctx, "look up sandbox "+key, err)
 }
 
 // strictAbout reports whether the sandbox looked up by key must exist: it
@@ -460,7 +461,7 @@ func (s *Sandbox) stopRemote(ctx context.Context, r *remote) error {
 	case err == nil, apierr.NotFound(err), errors.Is(err, errGone), notStartedByStop(err):
 		return nil
 	}
-	return wrapCtx(ctx, "stop sandbox "+id, err)
+	return fault.WrapCtx(ctx, "stop sandbox "+id, err)
 }
 
 // deleteRemote deletes the remote sandbox: r if we hold it, else the one
@@ -487,13 +488,13 @@ func (s *Sandbox) deleteRemote(ctx context.Context, r *remote, id string) error 
 			return nil
 		}
 		if err != nil {
-			return wrapCtx(ctx, "look up sandbox "+key+" to delete", err)
+			return fault.WrapCtx(ctx, "look up sandbox "+key+" to delete", err)
 		}
 		id = rec.GetId()
 	}
 	s.log.Debug("deleting remote sandbox", "daytonaID", id)
 	if err := c.deleteSandbox(ctx, id); err != nil && !apierr.NotFound(err) {
-		return wrapCtx(ctx, "delete sandbox "+id, err)
+		return fault.WrapCtx(ctx, "delete sandbox "+id, err)
 	}
 	return nil
 }

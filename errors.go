@@ -3,11 +3,10 @@ package daytona
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
-	"strings"
 
 	"github.com/agentworkspace/daytona/internal/apierr"
+	"github.com/agentworkspace/daytona/internal/fault"
 	"github.com/agentworkspace/daytona/workspace"
 )
 
@@ -33,74 +32,33 @@ var (
 )
 
 // Error is a failure of the Daytona service, or of the connection to it,
-// during an operation. It wraps the Daytona SDK's error, so errors.As still
-// finds *errors.DaytonaError, *errors.DaytonaNotFoundError and the other SDK
-// types, and errors.Is still finds context.Canceled and
-// context.DeadlineExceeded.
-type Error struct {
-	// Op is what was being done, such as "create sandbox".
-	Op string
-	// StatusCode is the HTTP status of the failed request, or 0 when there
-	// was no response (network errors, timeouts).
-	StatusCode int
-	// Err is the underlying error.
-	Err error
+// during an operation: Op is what was being done (such as "create
+// sandbox"), StatusCode the HTTP status of the failed request (0 when there
+// was no response: network errors, timeouts), Err the underlying error.
+// Its message is "daytona: <op>: <cause>". It wraps the Daytona SDK's
+// error, so errors.As still finds *errors.DaytonaError,
+// *errors.DaytonaNotFoundError and the other SDK types, and errors.Is
+// still finds context.Canceled and context.DeadlineExceeded. Find it with
+// errors.As.
+//
+// It is declared in an internal package, where every layer of this module
+// makes it, and is the same type under this name.
+type Error = fault.Error
 
-	hint string // what the status means here, such as which key was refused
-}
-
-// Error returns "daytona: <op>: <cause>".
-func (e *Error) Error() string {
-	msg := "daytona: " + e.Op + ": " + apierr.Describe(e.Err)
-	if e.hint != "" {
-		msg += " (" + e.hint + ")"
-	}
-	return msg
-}
-
-// Unwrap returns the underlying error.
-func (e *Error) Unwrap() error { return e.Err }
-
-// wrapErr wraps a failure of op. Errors that are already ours, and context
-// errors of the caller, are wrapped so that errors.Is keeps working.
-func wrapErr(op string, err error) error {
-	if err == nil {
-		return nil
-	}
-	var ours *Error
-	if errors.As(err, &ours) {
-		return fmt.Errorf("daytona: %s: %w", op, stripPrefix(err))
-	}
-	return &Error{Op: op, StatusCode: StatusCode(err), Err: err}
-}
-
-func stripPrefix(err error) error {
-	return prefixStripped{err}
-}
-
-// prefixStripped prints an error without its "daytona: " prefix, so that
-// wrapping does not repeat it.
-type prefixStripped struct{ err error }
-
-func (p prefixStripped) Error() string { return strings.TrimPrefix(p.err.Error(), "daytona: ") }
-func (p prefixStripped) Unwrap() error { return p.err }
-
+// invalid returns an error matching ErrInvalidInput: "daytona: invalid
+// input: " and the message.
 func invalid(format string, args ...any) error {
-	return fmt.Errorf("daytona: %w: "+format, append([]any{ErrInvalidInput}, args...)...)
+	return fault.Errorf("%w: "+format, append([]any{ErrInvalidInput}, args...)...)
 }
+
+// invalidErr returns err as an error matching ErrInvalidInput.
+func invalidErr(err error) error { return fault.Errorf("%w: %w", ErrInvalidInput, err) }
 
 // StatusCode returns the HTTP status code carried by a Daytona SDK error
 // anywhere in err's chain (including the SDK's not-found and rate-limit
 // types, which errors.As to *errors.DaytonaError does not match), or by a
 // refused log stream, or 0.
 func StatusCode(err error) int { return apierr.StatusCode(err) }
-
-// wrapCtx wraps err as a failure of op; if ctx has ended, the result also
-// matches ctx.Err() with errors.Is (the SDK turns context errors into its
-// own type).
-func wrapCtx(ctx context.Context, op string, err error) error {
-	return wrapErr(op, apierr.WithCause(err, ctx.Err()))
-}
 
 // explainRefusedKey adds to an error the control plane answered with 401
 // which credential was refused and where it came from (never the
@@ -122,7 +80,7 @@ func (s *Sandbox) explainRefusedKey(err error) error {
 			from = c.conn.keySource
 		}
 	}
-	e.hint = "the " + what + " from " + from + " was refused"
+	fault.SetHint(e, "the "+what+" from "+from+" was refused")
 	return err
 }
 

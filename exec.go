@@ -3,11 +3,11 @@ package daytona
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"time"
 
 	"github.com/agentworkspace/daytona/internal/apierr"
+	"github.com/agentworkspace/daytona/internal/fault"
 	"github.com/agentworkspace/daytona/internal/shell"
 	"github.com/agentworkspace/daytona/internal/stream"
 	"github.com/agentworkspace/daytona/workspace"
@@ -166,7 +166,7 @@ func (s *Sandbox) execOnce(ctx context.Context, r *remote, p *plan) (*workspace.
 	sess, err := r.pool.get(ctx)
 	if err != nil {
 		if ctx.Err() != nil {
-			return nil, wrapCtx(ctx, "execute command", err)
+			return nil, fault.WrapCtx(ctx, "execute command", err)
 		}
 		return nil, classify("execute command", err)
 	}
@@ -223,7 +223,7 @@ func (c *run) execSync(ctx context.Context) (*workspace.CommandResult, error) {
 		c.resetOutput()
 		return c.await(ctx)
 	case ans != nil:
-		return nil, wrapErr(c.op, err) // the output failed, not the answer
+		return nil, fault.Wrap(c.op, err) // the output failed, not the answer
 	}
 	if cerr := classify(c.op, err); apierr.IsNotStarted(cerr) {
 		return nil, cerr
@@ -268,10 +268,13 @@ func (c *run) outlivedSync(ctx context.Context) (*workspace.CommandResult, error
 		res := c.result(ExitCodeUnknown)
 		err := &Error{Op: c.op, Err: errors.New("the command outlived the synchronous request and could not be found in its session")}
 		if !killed {
-			return res, fmt.Errorf("%w, and it could not be killed (it may still run): %w", err, errors.Join(kerr, errors.New("its session was gone")))
+			if kerr == nil {
+				kerr = errors.New("its session was gone")
+			}
+			return res, fault.Errorf("%w, and it could not be killed (it may still run): %w", err, kerr)
 		}
 		res.ExitCode, res.Killed = ExitCodeKilled, true
-		return res, fmt.Errorf("%w, so it was killed", err)
+		return res, fault.Errorf("%w, so it was killed", err)
 	}
 	// Still running, with time left: follow its log from the start.
 	c.s.log.Debug("command outlived the synchronous window; following its log", "session", c.sess.id, "command", c.cmdID)
@@ -292,7 +295,7 @@ func (s *Sandbox) recoverDead(ctx context.Context, r *remote, op string) (*remot
 		case apierr.NotFound(err):
 			s.log.Debug("control plane reports the sandbox gone", "daytonaID", r.sb.ID)
 		case ctx.Err() != nil:
-			return nil, wrapCtx(ctx, op, err)
+			return nil, fault.WrapCtx(ctx, op, err)
 		default:
 			s.log.Debug("could not confirm the sandbox state", "err", err)
 		}

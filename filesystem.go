@@ -20,6 +20,7 @@ import (
 	sdkerrors "github.com/daytonaio/daytona/libs/sdk-go/pkg/errors"
 
 	"github.com/agentworkspace/daytona/internal/apierr"
+	"github.com/agentworkspace/daytona/internal/fault"
 	"github.com/agentworkspace/daytona/workspace"
 )
 
@@ -150,7 +151,7 @@ func (c *fileCall) send(ctx context.Context, r *remote) (*http.Response, error) 
 	}
 	req, err := r.toolboxRequest(ctx, c.method, c.path, c.query, body, ctype)
 	if err != nil {
-		return nil, wrapErr(c.what, err)
+		return nil, fault.Wrap(c.what, err)
 	}
 	if length >= 0 {
 		req.ContentLength = length
@@ -209,7 +210,7 @@ func (c *fileCall) failure(ctx context.Context, err error) error {
 	if cl := classify(c.what, err); apierr.IsNotStarted(cl) {
 		return cl
 	}
-	return wrapCtx(ctx, c.what, err)
+	return fault.WrapCtx(ctx, c.what, err)
 }
 
 // do sends c on the running sandbox, retrying once after a dead sandbox,
@@ -239,10 +240,10 @@ func (f *Filesystem) readJSON(ctx context.Context, c *fileCall, limit int64) ([]
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	if err != nil {
-		return nil, wrapCtx(ctx, c.what, apierr.NoAnswer(err))
+		return nil, fault.WrapCtx(ctx, c.what, apierr.NoAnswer(err))
 	}
 	if int64(len(data)) > limit {
-		return nil, wrapErr(c.what, sdkerrors.NewDaytonaError(fmt.Sprintf("answer larger than %d bytes", limit), resp.StatusCode, nil))
+		return nil, fault.Wrap(c.what, sdkerrors.NewDaytonaError(fmt.Sprintf("answer larger than %d bytes", limit), resp.StatusCode, nil))
 	}
 	return data, nil
 }
@@ -267,7 +268,7 @@ func (f *Filesystem) stat(ctx context.Context, name string) (*fileInfo, error) {
 	}
 	fi, err := decodeInfo(data)
 	if err != nil {
-		return nil, wrapErr(c.what, err)
+		return nil, fault.Wrap(c.what, err)
 	}
 	return fi, nil
 }
@@ -298,7 +299,7 @@ func (f *Filesystem) ReadDir(ctx context.Context, name string) ([]fs.DirEntry, e
 	}
 	infos, err := decodeInfos(data)
 	if err != nil {
-		return nil, wrapErr(c.what, err)
+		return nil, fault.Wrap(c.what, err)
 	}
 	sort.Slice(infos, func(i, j int) bool { return infos[i].name < infos[j].name })
 	out := make([]fs.DirEntry, len(infos))
@@ -471,12 +472,12 @@ func (f *Filesystem) replace(ctx context.Context, oldname, newname string) error
 	}
 	if err := f.move(ctx, oldname, newname); err != nil {
 		if rerr := f.move(ctx, aside, newname); rerr != nil {
-			return fmt.Errorf("%w; and %s could not be put back from %s: %w", renameErr(oldname, err), quoted(newname), quoted(aside), rerr)
+			return fault.Errorf("%w; and %s could not be put back from %s: %w", renameErr(oldname, err), quoted(newname), quoted(aside), rerr)
 		}
 		return renameErr(oldname, err)
 	}
 	if err := f.run(ctx, deleteCall("rename", aside, true)); err != nil {
-		return fmt.Errorf("daytona: renamed %s to %s, but the file it replaced is left at %s: %w", quoted(oldname), quoted(newname), quoted(aside), err)
+		return fault.Errorf("renamed %s to %s, but the file it replaced is left at %s: %w", quoted(oldname), quoted(newname), quoted(aside), err)
 	}
 	return nil
 }

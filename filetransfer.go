@@ -16,6 +16,7 @@ import (
 	"sync/atomic"
 
 	"github.com/agentworkspace/daytona/internal/apierr"
+	"github.com/agentworkspace/daytona/internal/fault"
 	"github.com/agentworkspace/daytona/internal/seekread"
 )
 
@@ -56,7 +57,7 @@ func (f *Filesystem) ReadFile(ctx context.Context, name string) ([]byte, error) 
 		buf.Grow(int(min(n, 1<<30)))
 	}
 	if _, err := buf.ReadFrom(resp.Body); err != nil {
-		return nil, &fs.PathError{Op: "read", Path: name, Err: wrapCtx(ctx, "download "+quoted(name), err)}
+		return nil, &fs.PathError{Op: "read", Path: name, Err: fault.WrapCtx(ctx, "download "+quoted(name), err)}
 	}
 	return buf.Bytes(), nil
 }
@@ -77,7 +78,7 @@ func (f *Filesystem) Open(ctx context.Context, name string) (io.ReadCloser, erro
 	}
 	open := func(off int64) (io.ReadCloser, int64, error) { return f.openAt(ctx, name, off) }
 	fail := func(err error) error {
-		return &fs.PathError{Op: "read", Path: name, Err: wrapCtx(ctx, "download "+quoted(name), err)}
+		return &fs.PathError{Op: "read", Path: name, Err: fault.WrapCtx(ctx, "download "+quoted(name), err)}
 	}
 	return seekread.New(name, open, resp.Body, seekread.Options{Size: resp.ContentLength, ReopenForward: true, Fail: fail}), nil
 }
@@ -94,7 +95,7 @@ func (f *Filesystem) openAt(ctx context.Context, name string, off int64) (io.Rea
 	}
 	if got := resp.Header.Get("Content-Range"); !strings.HasPrefix(got, "bytes "+strconv.FormatInt(off, 10)+"-") {
 		resp.Body.Close()
-		return nil, 0, &fs.PathError{Op: "read", Path: name, Err: wrapErr("download "+quoted(name),
+		return nil, 0, &fs.PathError{Op: "read", Path: name, Err: fault.Wrap("download "+quoted(name),
 			fmt.Errorf("asked for bytes from %d, got the range %q", off, got))}
 	}
 	return resp.Body, off, nil
@@ -158,7 +159,7 @@ func (f *Filesystem) write(ctx context.Context, name string, perm fs.FileMode, s
 		method: http.MethodPost, path: "/files/permissions",
 		query: url.Values{"path": {name}, "mode": {fmt.Sprintf("%04o", perm.Perm())}}})
 	if err != nil {
-		return fmt.Errorf("daytona: %s was written, but its mode could not be set: %w", quoted(name), err)
+		return fault.Errorf("%s was written, but its mode could not be set: %w", quoted(name), err)
 	}
 	return nil
 }
@@ -189,10 +190,10 @@ func (f *Filesystem) upload(ctx context.Context, c *fileCall, src *uploadSource)
 		resp, err := c.send(ctx, r)
 		var ns *apierr.NotStarted
 		if errors.As(err, &ns) && !src.replayable() {
-			err = wrapCtx(ctx, c.what, ns.Err)
+			err = fault.WrapCtx(ctx, c.what, ns.Err)
 			var e *Error
 			if errors.As(err, &e) {
-				e.hint = "the sandbox was not running, so nothing was written; the content was already read and cannot be sent again"
+				fault.SetHint(e, "the sandbox was not running, so nothing was written; the content was already read and cannot be sent again")
 			}
 			return struct{}{}, err
 		}
@@ -251,7 +252,7 @@ type uploadBody struct {
 	closed bool
 }
 
-var errUploadOver = errors.New("daytona: upload already over")
+var errUploadOver = fault.New("upload already over")
 
 func (b *uploadBody) Read(p []byte) (int, error) {
 	b.mu.Lock()

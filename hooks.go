@@ -3,9 +3,9 @@ package daytona
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 
+	"github.com/agentworkspace/daytona/internal/fault"
 	"github.com/agentworkspace/daytona/workspace"
 )
 
@@ -85,7 +85,7 @@ func (e *StartHookError) Error() string {
 	if e.Created {
 		state = "the sandbox " + e.DaytonaID + ", created for it, was left running; the next start runs the start work again with created=true, Destroy deletes it"
 	}
-	return fmt.Sprintf("daytona: start: %s (%s): %v", what, state, stripPrefix(e.Err))
+	return fault.Errorf("start: %s (%s): %v", what, state, e.Err).Error()
 }
 
 // Unwrap returns the hook's or the mount's error.
@@ -140,7 +140,7 @@ func (s *Sandbox) beforeEnd(ctx context.Context, what string, hook StopHook) err
 	name := strings.ToLower(what) + " hook"
 	f.err = callHook(name, func() error { return hook(context.WithValue(ctx, endKey{}, s), s) })
 	if f.err != nil {
-		f.err = fmt.Errorf("daytona: %s: the %s failed (the sandbox was left running; calling %s again goes ahead without it): %w", what, name, what, f.err)
+		f.err = fault.Errorf("%s: the %s failed (the sandbox was left running; calling %s again goes ahead without it): %w", what, name, what, f.err)
 	}
 	close(f.done)
 	return f.err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/agentworkspace/daytona/internal/fault"
 	"github.com/agentworkspace/daytona/workspace"
 )
 
@@ -52,7 +53,7 @@ func (s *Sandbox) GetInfo(ctx context.Context) (*workspace.Info, error) {
 	}
 	rec, usage, err := s.liveRecord(ctx, c, r.sb.ID)
 	if err != nil {
-		return nil, wrapCtx(ctx, "get sandbox info", err)
+		return nil, fault.WrapCtx(ctx, "get sandbox info", err)
 	}
 	info.Resources = &workspace.Resources{
 		CPUCores: float64(rec.Cpu),

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/agentworkspace/daytona/internal/fault"
 )
 
 // Keep-alive. Daytona stops a sandbox that has been idle for its
@@ -140,7 +142,7 @@ func (s *Sandbox) SetAutoStopInterval(ctx context.Context, d time.Duration) erro
 		return err
 	}
 	if err := minutesOption("SetAutoStopInterval", d, func(*config) {})(nil); err != nil {
-		return fmt.Errorf("daytona: %w: %w", ErrInvalidInput, err)
+		return invalidErr(err)
 	}
 	r, err := s.ensureRunning(ctx)
 	if err != nil {
@@ -152,7 +154,7 @@ func (s *Sandbox) SetAutoStopInterval(ctx context.Context, d time.Duration) erro
 	}
 	_, resp, err := c.api.SandboxAPI.SetAutostopInterval(c.auth(ctx), r.sb.ID, float32(d/time.Minute)).Execute()
 	if err != nil {
-		return wrapCtx(ctx, "set the auto-stop interval of sandbox "+r.sb.ID, convertAPIError(err, resp))
+		return fault.WrapCtx(ctx, "set the auto-stop interval of sandbox "+r.sb.ID, convertAPIError(err, resp))
 	}
 	s.log.Debug("auto-stop interval set", "daytonaID", r.sb.ID, "interval", d)
 	return nil

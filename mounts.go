@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/agentworkspace/daytona/internal/fault"
 	"github.com/agentworkspace/daytona/workspace"
 )
 
@@ -84,11 +85,11 @@ var mountPathRE = regexp.MustCompile(`^/[A-Za-z0-9_.\-/]+$`)
 func cleanMountPath(op, path string) (string, error) {
 	p := strings.TrimSuffix(path, "/")
 	if !mountPathRE.MatchString(p) {
-		return "", invalid("%s: mount path %q must be an absolute path of letters, digits, '.', '_', '-' and '/'", op, path)
+		return "", fmt.Errorf("%s: mount path %q must be an absolute path of letters, digits, '.', '_', '-' and '/'", op, path)
 	}
 	for _, seg := range strings.Split(p[1:], "/") {
 		if seg == "" || seg == "." || seg == ".." {
-			return "", invalid("%s: mount path %q has an empty, \".\" or \"..\" segment", op, path)
+			return "", fmt.Errorf("%s: mount path %q has an empty, \".\" or \"..\" segment", op, path)
 		}
 	}
 	return p, nil
@@ -102,11 +103,11 @@ func newMountEntry(op, path string, spec workspace.MountSpec) (mountEntry, error
 	}
 	res, err := spec.Resolved()
 	if err != nil {
-		return mountEntry{}, invalid("%s %s: %v", op, p, err)
+		return mountEntry{}, fmt.Errorf("%s %s: %v", op, p, err)
 	}
 	for _, secret := range res.Secrets() {
 		if !utf8.ValidString(secret) || strings.ContainsRune(secret, 0) {
-			return mountEntry{}, invalid("%s %s: a credential is not valid UTF-8 text", op, p)
+			return mountEntry{}, fmt.Errorf("%s %s: a credential is not valid UTF-8 text", op, p)
 		}
 	}
 	return newEntry(p, spec, res), nil
@@ -121,20 +122,14 @@ func WithMount(path string, spec workspace.MountSpec) Option {
 	return func(c *config) error {
 		e, err := newMountEntry("WithMount", path, spec)
 		if err != nil {
-			return stripInvalid(err)
+			return err
 		}
 		if err := checkOverlap(c.svc.mounts, e.path, false); err != nil {
-			return stripInvalid(err)
+			return err
 		}
 		c.svc.mounts = append(c.svc.mounts, e)
 		return nil
 	}
-}
-
-// stripInvalid drops the "daytona: invalid input: " an option's error gets
-// again from New.
-func stripInvalid(err error) error {
-	return errors.New(strings.TrimPrefix(err.Error(), "daytona: "+ErrInvalidInput.Error()+": "))
 }
 
 // checkOverlap refuses a path nested in another mount's or containing
@@ -144,9 +139,9 @@ func checkOverlap(entries []mountEntry, path string, replace bool) error {
 		switch {
 		case e.path == path && replace:
 		case e.path == path:
-			return invalid("two mounts at %s", path)
+			return fmt.Errorf("two mounts at %s", path)
 		case strings.HasPrefix(path, e.path+"/"), strings.HasPrefix(e.path, path+"/"):
-			return invalid("mount path %s and %s are nested; mount paths must not contain each other", path, e.path)
+			return fmt.Errorf("mount path %s and %s are nested; mount paths must not contain each other", path, e.path)
 		}
 	}
 	return nil
@@ -181,7 +176,7 @@ func (s *Sandbox) Mount(ctx context.Context, path string, spec workspace.MountSp
 	}
 	e, err := newMountEntry("Mount", path, spec)
 	if err != nil {
-		return err
+		return invalidErr(err)
 	}
 	s.svc().mountMu.Lock()
 	defer s.svc().mountMu.Unlock()
@@ -189,7 +184,7 @@ func (s *Sandbox) Mount(ctx context.Context, path string, spec workspace.MountSp
 	err = checkOverlap(s.mountTableLocked(), e.path, true)
 	s.svc().mu.Unlock()
 	if err != nil {
-		return err
+		return invalidErr(err)
 	}
 	if err := s.mountOn(ctx, e); err != nil {
 		return err
@@ -217,14 +212,14 @@ func (s *Sandbox) Unmount(ctx context.Context, path string) error {
 	}
 	p, err := cleanMountPath("Unmount", path)
 	if err != nil {
-		return err
+		return invalidErr(err)
 	}
 	s.svc().mountMu.Lock()
 	defer s.svc().mountMu.Unlock()
 	e := newEntry(p, workspace.MountSpec{}, workspace.MountSpec{})
 	res, err := s.ExecuteCommand(ctx, e.unmountScript(), nil, &workspace.ExecOptions{Timeout: unmountTimeout})
 	if err = scriptError(res, err); err != nil {
-		return fmt.Errorf("daytona: unmount %s: %w", p, err)
+		return fault.Errorf("unmount %s: %w", p, err)
 	}
 	s.svc().mu.Lock()
 	defer s.svc().mu.Unlock()
@@ -293,16 +288,16 @@ func (s *Sandbox) mountFailure(e mountEntry, res *workspace.CommandResult, err e
 	if err == nil {
 		return nil
 	}
-	msg := redact(err.Error(), *e.res())
+	msg := redact(fault.Text(err), *e.res())
 	if res != nil {
 		switch res.ExitCode {
 		case exitBadMountPath:
-			return fmt.Errorf("daytona: mount %s (%s): %w: %s", e.path, e.res(), ErrInvalidInput, msg)
+			return fault.Errorf("mount %s (%s): %w: %s", e.path, e.res(), ErrInvalidInput, msg)
 		case exitUnreachable:
-			return fmt.Errorf("daytona: mount %s (%s): %w: %s", e.path, e.res(), ErrStorageUnreachable, msg)
+			return fault.Errorf("mount %s (%s): %w: %s", e.path, e.res(), ErrStorageUnreachable, msg)
 		}
 	}
-	return fmt.Errorf("daytona: mount %s (%s): %s", e.path, e.res(), msg)
+	return fault.Errorf("mount %s (%s): %s", e.path, e.res(), msg)
 }
 
 // scriptError is the error of a script that failed: the call's error, or
@@ -343,7 +338,7 @@ func (s *Sandbox) runWithInput(ctx context.Context, script, input string) (*work
 	}
 	if err := proc.SendStdin(ctx, []byte(input)); err != nil {
 		end()
-		return nil, fmt.Errorf("send the credentials: %w", stripPrefix(err))
+		return nil, fault.Errorf("send the credentials: %w", err)
 	}
 	res, err := proc.Wait(ctx)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"sync"
 
+	"github.com/agentworkspace/daytona/internal/fault"
 	"github.com/agentworkspace/daytona/internal/stream"
 	"github.com/agentworkspace/daytona/workspace"
 )
@@ -132,7 +133,7 @@ func (o *output) retained(st stream.Stream) string {
 func newToken() string {
 	var b [12]byte
 	if _, err := rand.Read(b[:]); err != nil {
-		panic("daytona: crypto/rand failed: " + err.Error())
+		fault.Panic("crypto/rand failed: %v", err)
 	}
 	return "\x1eDTN" + hex.EncodeToString(b[:]) + ":"
 }

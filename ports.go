@@ -3,7 +3,6 @@ package daytona
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"math"
 	"net/http"
@@ -13,6 +12,7 @@ import (
 
 	sdkerrors "github.com/daytonaio/daytona/libs/sdk-go/pkg/errors"
 
+	"github.com/agentworkspace/daytona/internal/fault"
 	"github.com/agentworkspace/daytona/internal/shell"
 	"github.com/agentworkspace/daytona/workspace"
 )
@@ -87,7 +87,7 @@ func (s *Sandbox) PortURL(ctx context.Context, port int) (*workspace.PortURL, er
 	}
 	link, resp, err := c.api.SandboxAPI.GetPortPreviewUrl(c.auth(ctx), r.sb.ID, float32(port)).Execute()
 	if err != nil {
-		return nil, wrapCtx(ctx, "get the preview URL of port "+strconv.Itoa(port), convertAPIError(err, resp))
+		return nil, fault.WrapCtx(ctx, "get the preview URL of port "+strconv.Itoa(port), convertAPIError(err, resp))
 	}
 	return previewURL(port, link.GetUrl(), link.GetToken(), map[string]string{
 		PreviewTokenHeader:       link.GetToken(),
@@ -121,7 +121,7 @@ func (s *Sandbox) SignedPortURL(ctx context.Context, port int, ttl time.Duration
 	link, resp, err := c.api.SandboxAPI.GetSignedPortPreviewUrl(c.auth(ctx), r.sb.ID, int32(port)).
 		ExpiresInSeconds(int32(seconds)).Execute()
 	if err != nil {
-		return nil, wrapCtx(ctx, "get a signed preview URL of port "+strconv.Itoa(port), convertAPIError(err, resp))
+		return nil, fault.WrapCtx(ctx, "get a signed preview URL of port "+strconv.Itoa(port), convertAPIError(err, resp))
 	}
 	u := previewURL(port, link.GetUrl(), link.GetToken(), map[string]string{PreviewSkipWarningHeader: "true"})
 	u.ExpiresAt = issued.Add(time.Duration(seconds) * time.Second)
@@ -145,7 +145,7 @@ func (s *Sandbox) ExpirePortURL(ctx context.Context, u *workspace.PortURL) error
 	}
 	resp, err := c.api.SandboxAPI.ExpireSignedPortPreviewUrl(c.auth(ctx), r.sb.ID, int32(u.Port), u.Token).Execute()
 	if err != nil {
-		return wrapCtx(ctx, "expire a signed preview URL of port "+strconv.Itoa(u.Port), convertAPIError(err, resp))
+		return fault.WrapCtx(ctx, "expire a signed preview URL of port "+strconv.Itoa(u.Port), convertAPIError(err, resp))
 	}
 	return nil
 }
@@ -181,7 +181,7 @@ func (s *Sandbox) WaitForPort(ctx context.Context, port int) error {
 		}
 		inUse, err := r.portInUse(ctx, port)
 		if err != nil {
-			return false, wrapCtx(ctx, "check port "+strconv.Itoa(port), err)
+			return false, fault.WrapCtx(ctx, "check port "+strconv.Itoa(port), err)
 		}
 		return inUse, nil
 	})
@@ -216,9 +216,9 @@ func (s *Sandbox) probePort(ctx context.Context, port int) error {
 		&workspace.ExecOptions{Timeout: workspace.NoTimeout, MaxRetainedBytes: 4096})
 	switch {
 	case err != nil:
-		return fmt.Errorf("daytona: wait for port %d: %w", port, stripPrefix(err))
+		return fault.Errorf("wait for port %d: %w", port, err)
 	case !res.Success():
-		return fmt.Errorf("daytona: wait for port %d: the probe failed with exit code %d: %s", port, res.ExitCode, strings.TrimSpace(res.Stderr))
+		return fault.Errorf("wait for port %d: the probe failed with exit code %d: %s", port, res.ExitCode, strings.TrimSpace(res.Stderr))
 	}
 	return nil
 }

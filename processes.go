@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"fmt"
 	"net/http"
 	"sort"
 	"sync"
@@ -15,6 +14,7 @@ import (
 	toolbox "github.com/daytonaio/daytona/libs/toolbox-api-client-go"
 
 	"github.com/agentworkspace/daytona/internal/apierr"
+	"github.com/agentworkspace/daytona/internal/fault"
 	"github.com/agentworkspace/daytona/internal/shell"
 	"github.com/agentworkspace/daytona/internal/stream"
 	"github.com/agentworkspace/daytona/workspace"
@@ -121,7 +121,7 @@ func (m *ProcessManager) submit(ctx context.Context, r *remote, p *plan) (*Proce
 	sess := &session{id: processPrefix + hex.EncodeToString(b[:])}
 	if err := createSession(ctx, r.sb, sess.id); err != nil {
 		if ctx.Err() != nil {
-			return nil, wrapCtx(ctx, "spawn process", err)
+			return nil, fault.WrapCtx(ctx, "spawn process", err)
 		}
 		return nil, classify("spawn process", err)
 	}
@@ -132,7 +132,7 @@ func (m *ProcessManager) submit(ctx context.Context, r *remote, p *plan) (*Proce
 		_, _ = r.pool.remove(cctx, sess)
 		cancel()
 		if ctx.Err() != nil {
-			return nil, wrapCtx(ctx, "spawn process", err)
+			return nil, fault.WrapCtx(ctx, "spawn process", err)
 		}
 		return nil, classify("spawn process", err)
 	}
@@ -250,7 +250,7 @@ func (proc *Process) Wait(ctx context.Context) (*workspace.CommandResult, error)
 	select {
 	case <-proc.done:
 	case <-ctx.Done():
-		return nil, wrapErr("wait for process "+proc.pid, ctx.Err())
+		return nil, fault.Wrap("wait for process "+proc.pid, ctx.Err())
 	}
 	proc.mu.Lock()
 	defer proc.mu.Unlock()
@@ -273,7 +273,7 @@ func (proc *Process) Kill(ctx context.Context) error {
 		case <-proc.done:
 			return nil
 		case <-ctx.Done():
-			return wrapErr("kill process "+proc.pid, ctx.Err())
+			return fault.Wrap("kill process "+proc.pid, ctx.Err())
 		}
 	}
 	c := proc.run
@@ -288,9 +288,9 @@ func (proc *Process) Kill(ctx context.Context) error {
 		proc.killing = false
 		proc.startReaderLocked()
 		proc.mu.Unlock()
-		return fmt.Errorf("daytona: kill process %s: %w", proc.pid, stripPrefix(err))
+		return fault.Errorf("kill process %s: %w", proc.pid, err)
 	case !killed:
-		proc.finish(c.result(ExitCodeUnknown), fmt.Errorf("daytona: process %s: its session was gone before it could be killed", proc.pid))
+		proc.finish(c.result(ExitCodeUnknown), fault.Errorf("process %s: its session was gone before it could be killed", proc.pid))
 		return nil
 	}
 	res := c.result(ExitCodeKilled)
@@ -307,7 +307,7 @@ func (proc *Process) Kill(ctx context.Context) error {
 // process that has ended gives an error matching workspace.ErrNotReady.
 func (proc *Process) SendStdin(ctx context.Context, data []byte) error {
 	if code, ended := proc.ExitCode(); ended {
-		return fmt.Errorf("daytona: process %s has already exited with code %d: %w", proc.pid, code, workspace.ErrNotReady)
+		return fault.Errorf("process %s has already exited with code %d: %w", proc.pid, code, workspace.ErrNotReady)
 	}
 	switch {
 	case len(data) == 0:
@@ -325,10 +325,10 @@ func (proc *Process) SendStdin(ctx context.Context, data []byte) error {
 		return nil
 	})
 	if StatusCode(err) == http.StatusGone {
-		return fmt.Errorf("daytona: %s: it has ended: %w: %w", op, workspace.ErrNotReady, wrapErr(op, err))
+		return fault.Errorf("%s: it has ended: %w: %w", op, workspace.ErrNotReady, fault.Wrap(op, err))
 	}
 	if err != nil {
-		return wrapCtx(ctx, op, err)
+		return fault.WrapCtx(ctx, op, err)
 	}
 	return nil
 }
@@ -336,7 +336,7 @@ func (proc *Process) SendStdin(ctx context.Context, data []byte) error {
 // CloseStdin is not supported: the Daytona API cannot close a command's
 // stdin. It returns an error matching workspace.ErrUnsupported.
 func (proc *Process) CloseStdin(context.Context) error {
-	return fmt.Errorf("daytona: process %s: closing stdin: %w", proc.pid, workspace.ErrUnsupported)
+	return fault.Errorf("process %s: closing stdin: %w", proc.pid, workspace.ErrUnsupported)
 }
 
 // ExitCode returns the exit code and true once the process has ended with
@@ -410,18 +410,18 @@ func (m *ProcessManager) Get(ctx context.Context, pid string) (workspace.Process
 	info, err := r.sb.Process.GetSession(ctx, pid)
 	if err != nil {
 		if apierr.NotFound(err) {
-			return nil, fmt.Errorf("daytona: process %s: %w", pid, workspace.ErrProcessNotFound)
+			return nil, fault.Errorf("process %s: %w", pid, workspace.ErrProcessNotFound)
 		}
-		return nil, wrapCtx(ctx, "get process "+pid, err)
+		return nil, fault.WrapCtx(ctx, "get process "+pid, err)
 	}
 	cmds, _ := info["commands"].([]toolbox.Command)
 	if len(cmds) == 0 {
-		return nil, fmt.Errorf("daytona: process %s: session has no command: %w", pid, workspace.ErrProcessNotFound)
+		return nil, fault.Errorf("process %s: session has no command: %w", pid, workspace.ErrProcessNotFound)
 	}
 	last := cmds[len(cmds)-1]
 	command, token, ok := shell.ParseScript(last.GetCommand())
 	if !ok || token == "" {
-		return nil, fmt.Errorf("daytona: process %s: session was not started by this package: %w", pid, workspace.ErrProcessNotFound)
+		return nil, fault.Errorf("process %s: session was not started by this package: %w", pid, workspace.ErrProcessNotFound)
 	}
 	p := &plan{command: command, retain: workspace.DefaultMaxRetainedBytes}
 	m.mu.Lock()
@@ -459,14 +459,14 @@ func (m *ProcessManager) Release(pid string) error {
 	defer m.mu.Unlock()
 	proc := m.procs[pid]
 	if proc == nil {
-		return fmt.Errorf("daytona: process %s: %w", pid, workspace.ErrProcessNotFound)
+		return fault.Errorf("process %s: %w", pid, workspace.ErrProcessNotFound)
 	}
 	select {
 	case <-proc.done:
 		delete(m.procs, pid)
 		return nil
 	default:
-		return fmt.Errorf("daytona: process %s is still running", pid)
+		return fault.Errorf("process %s is still running", pid)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/agentworkspace/daytona/internal/apierr"
+	"github.com/agentworkspace/daytona/internal/fault"
 	"github.com/agentworkspace/daytona/internal/follow"
 	"github.com/agentworkspace/daytona/internal/retry"
 )
@@ -132,7 +133,7 @@ func classify(op string, err error) error {
 	if ns := apierr.Classify(err); ns != nil {
 		return ns
 	}
-	return wrapErr(op, err)
+	return fault.Wrap(op, err)
 }
 
 // resubmitOnce runs attempt on the running remote sandbox, and runs it
@@ -179,7 +180,7 @@ func resubmitOnce[T any](ctx context.Context, s *Sandbox, op string, attempt fun
 			}
 			continue
 		}
-		return zero, wrapCtx(ctx, op, notRun.Err)
+		return zero, fault.WrapCtx(ctx, op, notRun.Err)
 	}
 }
 
@@ -230,7 +231,7 @@ func waitForPort(ctx context.Context, check func() (bool, error)) error {
 			return err
 		}
 		if err := b.Wait(ctx); err != nil {
-			return wrapErr("wait for port", err)
+			return fault.Wrap("wait for port", err)
 		}
 	}
 }

@@ -3,7 +3,6 @@ package daytona
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -14,6 +13,7 @@ import (
 	toolbox "github.com/daytonaio/daytona/libs/toolbox-api-client-go"
 
 	"github.com/agentworkspace/daytona/internal/apierr"
+	"github.com/agentworkspace/daytona/internal/fault"
 	"github.com/agentworkspace/daytona/internal/follow"
 	"github.com/agentworkspace/daytona/internal/retry"
 	"github.com/agentworkspace/daytona/internal/shell"
@@ -78,7 +78,7 @@ func (c *run) finished(code int) (*workspace.CommandResult, error) {
 	c.out.flush()
 	res := c.result(code)
 	if c.out.mode() == stream.ModeNoBash {
-		return res, fmt.Errorf("daytona: %s: %s: %w", c.op, shell.NoBashMessage, workspace.ErrUnsupported)
+		return res, fault.Errorf("%s: %s: %w", c.op, shell.NoBashMessage, workspace.ErrUnsupported)
 	}
 	return res, nil
 }
@@ -128,7 +128,7 @@ func (c *run) recoverSubmitted(ctx context.Context, cause error) (*workspace.Com
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	_, _ = c.r.pool.remove(cctx, c.sess)
-	return nil, wrapCtx(ctx, c.op, cause)
+	return nil, fault.WrapCtx(ctx, c.op, cause)
 }
 
 // release returns the session of a command that finished to the pool.
@@ -326,7 +326,7 @@ func (c *run) kill(ctx context.Context) (killed bool, err error) {
 	killed, err = c.r.pool.remove(cctx, c.sess)
 	if err != nil {
 		c.s.log.Warn("could not kill the command's session", "session", c.sess.id, "err", err)
-		err = wrapErr("kill the command's session "+c.sess.id, err)
+		err = fault.Wrap("kill the command's session "+c.sess.id, err)
 	}
 	c.out.flush()
 	return killed, err
@@ -343,14 +343,14 @@ func (c *run) endKilled(ctx context.Context) (*workspace.CommandResult, error) {
 	var cause error
 	switch {
 	case c.out.werr != nil:
-		cause = fmt.Errorf("daytona: %s: output writer: %w", c.op, c.out.werr)
+		cause = fault.Errorf("%s: output writer: %w", c.op, c.out.werr)
 	case ctx.Err() != nil:
-		cause = wrapErr(c.op, ctx.Err())
+		cause = fault.Wrap(c.op, ctx.Err())
 	}
 	if code, ok := c.out.done(); ok {
 		// It finished just before it would have been killed.
 		res, err := c.finished(code)
-		return res, errors.Join(cause, err)
+		return res, joinErrs(cause, err)
 	}
 	if !killed {
 		if kerr == nil {
@@ -358,9 +358,9 @@ func (c *run) endKilled(ctx context.Context) (*workspace.CommandResult, error) {
 		}
 		res := c.result(ExitCodeUnknown)
 		if cause == nil {
-			cause = fmt.Errorf("daytona: %s: timed out after %v", c.op, c.p.timeout)
+			cause = fault.Errorf("%s: timed out after %v", c.op, c.p.timeout)
 		}
-		return res, fmt.Errorf("%w, and the command could not be killed (it may still run): %w", cause, kerr)
+		return res, fault.Errorf("%w, and the command could not be killed (it may still run): %w", cause, kerr)
 	}
 	res := c.result(ExitCodeKilled)
 	res.Killed = true
@@ -397,13 +397,13 @@ func (c *run) lost(ctx context.Context, cause error) (*workspace.CommandResult, 
 	killed, kerr := c.kill(ctx)
 	c.out.flush()
 	res := c.result(ExitCodeUnknown)
-	err := wrapCtx(ctx, c.op, cause)
+	err := fault.WrapCtx(ctx, c.op, cause)
 	switch {
 	case killed:
 		res.ExitCode, res.Killed = ExitCodeKilled, true
-		err = fmt.Errorf("%w; the command could not be followed, so it was killed", err)
+		err = fault.Errorf("%w; the command could not be followed, so it was killed", err)
 	case kerr != nil:
-		err = fmt.Errorf("%w, and the command could not be killed (it may still run): %w", err, kerr)
+		err = fault.Errorf("%w, and the command could not be killed (it may still run): %w", err, kerr)
 	}
 	return res, err
 }
@@ -432,4 +432,16 @@ func (c *run) exitCode(ctx context.Context) (int, bool) {
 		return int(v), true
 	}
 	return 0, false
+}
+
+// joinErrs joins two errors of a command's end, either of which may be
+// nil.
+func joinErrs(a, b error) error {
+	switch {
+	case a == nil:
+		return b
+	case b == nil:
+		return a
+	}
+	return fault.Errorf("%w; %w", a, b)
 }

@@ -3,7 +3,6 @@ package daytona
 import (
 	"context"
 	"crypto/rand"
-	"fmt"
 	"log/slog"
 	"maps"
 	"math/big"
@@ -13,6 +12,7 @@ import (
 
 	sdk "github.com/daytonaio/daytona/libs/sdk-go/pkg/daytona"
 
+	"github.com/agentworkspace/daytona/internal/fault"
 	"github.com/agentworkspace/daytona/workspace"
 )
 
@@ -95,7 +95,7 @@ func New(opts ...Option) (*Sandbox, error) {
 			return nil, invalid("option %d is nil", i)
 		}
 		if err := o(&cfg); err != nil {
-			return nil, fmt.Errorf("daytona: %w: %w", ErrInvalidInput, err)
+			return nil, invalidErr(err)
 		}
 	}
 	switch {
@@ -145,7 +145,7 @@ func generateID() string {
 	for i := range suffix {
 		n, err := rand.Int(rand.Reader, big.NewInt(int64(len(alphabet))))
 		if err != nil {
-			panic("daytona: crypto/rand failed: " + err.Error())
+			fault.Panic("crypto/rand failed: %v", err)
 		}
 		suffix[i] = alphabet[n.Int64()]
 	}
@@ -218,7 +218,7 @@ func (s *Sandbox) Instance() (*sdk.Sandbox, error) {
 // panics at the call, with a message saying so (as net/http does).
 func (s *Sandbox) check(ctx context.Context, op string) error {
 	if ctx == nil {
-		panic("daytona: " + op + " called with a nil Context")
+		fault.Panic("%s called with a nil Context", op)
 	}
 	if s == nil || s.procs == nil {
 		return invalid("%s on a Sandbox that was not made by daytona.New (use daytona.New)", op)
@@ -228,9 +228,9 @@ func (s *Sandbox) check(ctx context.Context, op string) error {
 
 func (s *Sandbox) notReadyLocked() error {
 	if s.destroyed {
-		return fmt.Errorf("daytona: sandbox %s was destroyed: %w", s.cfg.id, ErrNotReady)
+		return fault.Errorf("sandbox %s was destroyed: %w", s.cfg.id, ErrNotReady)
 	}
-	return fmt.Errorf("daytona: sandbox %s is %s: %w", s.cfg.id, s.status, ErrNotReady)
+	return fault.Errorf("sandbox %s is %s: %w", s.cfg.id, s.status, ErrNotReady)
 }
 
 // Start finds or creates the remote sandbox and waits until it runs: it
@@ -250,7 +250,7 @@ func (s *Sandbox) Start(ctx context.Context) error {
 // ensureRunning returns the running remote sandbox, starting it if needed.
 func (s *Sandbox) ensureRunning(ctx context.Context) (*remote, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, wrapErr("start", err)
+		return nil, fault.Wrap("start", err)
 	}
 	if r := s.startingRemote(ctx); r != nil {
 		return r, nil // a call from the start's own work (services.go)
@@ -270,7 +270,7 @@ func (s *Sandbox) ensureRunning(ctx context.Context) (*remote, error) {
 		if f := s.stopping; f != nil {
 			s.mu.Unlock()
 			if err := f.wait(ctx); isContextErr(err) && ctx.Err() != nil {
-				return nil, wrapErr("start", err)
+				return nil, fault.Wrap("start", err)
 			}
 			continue
 		}
@@ -285,7 +285,7 @@ func (s *Sandbox) ensureRunning(ctx context.Context) (*remote, error) {
 		s.mu.Unlock()
 		if err := f.wait(ctx); err != nil {
 			if ctx.Err() != nil {
-				return nil, wrapErr("start", ctx.Err())
+				return nil, fault.Wrap("start", ctx.Err())
 			}
 			return nil, err
 		}
@@ -354,7 +354,7 @@ func (s *Sandbox) Stop(ctx context.Context) error {
 		}
 		if s.waitForLocked(ctx, s.starting) {
 			if err := ctx.Err(); err != nil {
-				return wrapErr("stop", err)
+				return fault.Wrap("stop", err)
 			}
 			continue
 		}
@@ -403,7 +403,7 @@ func (s *Sandbox) Destroy(ctx context.Context) error {
 		}
 		if s.waitForLocked(ctx, s.starting, s.stopping) {
 			if err := ctx.Err(); err != nil {
-				return wrapErr("destroy", err)
+				return fault.Wrap("destroy", err)
 			}
 			continue
 		}

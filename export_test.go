@@ -1,6 +1,10 @@
 package daytona
 
-import "time"
+import (
+	"time"
+
+	"github.com/agentworkspace/daytona/internal/mount"
+)
 
 // SetSyncWindow changes how long a synchronous exec waits before following
 // the command's log, and returns a function that restores it.
@@ -19,10 +23,10 @@ func KeepAliveHolders(s *Sandbox) int {
 }
 
 // MarkerName is the name of a mount path's marker in /tmp/.mastra-mounts.
-func MarkerName(path string) string { return markerName(path) }
+func MarkerName(path string) string { return mount.MarkerName(path) }
 
 // ConfigHash is the hash a mount's marker records.
-var ConfigHash = configHash
+var ConfigHash = mount.ConfigHash
 
 // SetSessionIdleTTL changes how long surplus idle sessions are kept, and
 // returns a function that restores it.

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/agentworkspace/daytona/internal/mount"
 	"github.com/agentworkspace/daytona/workspace"
 )
 
@@ -25,7 +26,7 @@ type serviceConfig struct {
 	onStop    StopHook
 	onDestroy StopHook
 	keepAlive time.Duration // 0: DefaultKeepAliveInterval; negative: off
-	mounts    []mountEntry  // WithMount, in order
+	mounts    []mount.Entry // WithMount, in order
 }
 
 // services is a Sandbox's state for the services, guarded by its own
@@ -37,7 +38,7 @@ type services struct {
 	// created true.
 	unprovisioned bool
 	ending        endHooks
-	mounts        []mountEntry // what this Sandbox keeps mounted, in order; nil until first used
+	mounts        []mount.Entry // what this Sandbox keeps mounted, in order; nil until first used
 	keep          keeper
 	mountMu       sync.Mutex // serializes Mount and Unmount
 }
@@ -83,7 +84,7 @@ const DefaultStartHookTimeout = 30 * time.Minute
 func (s *Sandbox) afterStart(ctx context.Context, r *remote, created bool) error {
 	s.svc().mu.Lock()
 	created = created || s.svc().unprovisioned
-	mounts := append([]mountEntry(nil), s.mountTableLocked()...)
+	mounts := append([]mount.Entry(nil), s.mountTableLocked()...)
 	s.svc().mu.Unlock()
 	if len(mounts) == 0 && s.cfg.svc.onStart == nil {
 		return nil

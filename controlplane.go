@@ -16,24 +16,23 @@ import (
 	sdk "github.com/daytonaio/daytona/libs/sdk-go/pkg/daytona"
 	sdkerrors "github.com/daytonaio/daytona/libs/sdk-go/pkg/errors"
 	"github.com/daytonaio/daytona/libs/sdk-go/pkg/types"
-	toolbox "github.com/daytonaio/daytona/libs/toolbox-api-client-go"
-	"github.com/gorilla/websocket"
+	apitoolbox "github.com/daytonaio/daytona/libs/toolbox-api-client-go"
 
 	"github.com/agentworkspace/daytona/internal/apierr"
 	"github.com/agentworkspace/daytona/internal/fault"
 	"github.com/agentworkspace/daytona/internal/retry"
+	"github.com/agentworkspace/daytona/internal/toolbox"
 )
 
 // labelSandboxID is the label Mastra puts on its sandboxes; we set it too,
 // so that Go and TypeScript services can find each other's sandboxes.
 const labelSandboxID = "mastra-sandbox-id"
 
-// remote is a running remote sandbox as seen by this Sandbox.
+// remote is a running remote sandbox as seen by this Sandbox: its toolbox,
+// and the sessions its commands run in.
 type remote struct {
-	sb     *sdk.Sandbox // the SDK's view, for its toolbox calls and Instance
-	pool   *sessionPool
-	hc     *http.Client      // for the requests sent without the SDK
-	dialer *websocket.Dialer // for log streams
+	tb   *toolbox.Client
+	pool *sessionPool
 }
 
 // client is the connection to Daytona: the generated control-plane client
@@ -189,11 +188,11 @@ func (c *client) waitState(ctx context.Context, id string) (*apiclient.Sandbox, 
 // a toolbox client of our own, which sends the SDK's headers through c.hc.
 func (c *client) remote(rec *apiclient.Sandbox) *remote {
 	base := strings.TrimRight(rec.GetToolboxProxyUrl(), "/") + "/" + rec.GetId()
-	cfg := toolbox.NewConfiguration()
+	cfg := apitoolbox.NewConfiguration()
 	if u, err := url.Parse(base); err == nil {
 		cfg.Host, cfg.Scheme = u.Host, u.Scheme
 	}
-	cfg.Servers = toolbox.ServerConfigurations{{URL: base}}
+	cfg.Servers = apitoolbox.ServerConfigurations{{URL: base}}
 	cfg.HTTPClient = c.hc
 	cfg.AddDefaultHeader("Authorization", "Bearer "+c.token())
 	for k, v := range sdkHeaders(c.conn) {
@@ -208,9 +207,9 @@ func (c *client) remote(rec *apiclient.Sandbox) *remote {
 		del = int(*rec.AutoDeleteInterval)
 	}
 	lang := types.CodeLanguage(rec.GetLabels()[types.CodeToolboxLanguageLabel])
-	sb := sdk.NewSandbox(c.sdk, toolbox.NewAPIClient(cfg), rec.GetId(), rec.GetName(), rec.GetState(), rec.GetTarget(),
+	sb := sdk.NewSandbox(c.sdk, apitoolbox.NewAPIClient(cfg), rec.GetId(), rec.GetName(), rec.GetState(), rec.GetTarget(),
 		archive, del, rec.GetNetworkBlockAll(), rec.NetworkAllowList, lang)
-	return &remote{sb: sb, hc: c.hc, dialer: wsDialer(c.hc)}
+	return &remote{tb: toolbox.New(sb, c.hc, wsDialer(c.hc))}
 }
 
 // Sandbox states in which a sandbox cannot be used again, and states that
@@ -276,7 +275,7 @@ func (s *Sandbox) acquire(ctx context.Context) (acquired, error) {
 	}
 	a.logicalID = rec.GetLabels()[labelSandboxID]
 	a.r = c.remote(rec)
-	a.workDir = s.detectWorkDir(ctx, a.r.sb)
+	a.workDir = s.detectWorkDir(ctx, a.r.tb)
 	return a, nil
 }
 
@@ -428,15 +427,15 @@ func (s *Sandbox) awaitCreated(ctx context.Context, c *client, rec *apiclient.Sa
 
 // detectWorkDir asks the toolbox for the default working directory; on
 // failure the previous (or default) value stays.
-func (s *Sandbox) detectWorkDir(ctx context.Context, sb *sdk.Sandbox) string {
+func (s *Sandbox) detectWorkDir(ctx context.Context, tb *toolbox.Client) string {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	dir, err := sb.GetWorkingDir(ctx)
+	dir, err := tb.WorkDir(ctx)
 	if err != nil {
 		s.log.Debug("could not detect the working directory", "err", err)
 		return ""
 	}
-	return strings.TrimSpace(dir)
+	return dir
 }
 
 // stopRemote stops the remote sandbox and waits until it has stopped. Not
@@ -447,7 +446,7 @@ func (s *Sandbox) stopRemote(ctx context.Context, r *remote) error {
 	if err != nil {
 		return err
 	}
-	id := r.sb.ID
+	id := r.tb.ID()
 	s.log.Debug("stopping remote sandbox", "daytonaID", id)
 	err = c.stopSandbox(ctx, id)
 	if err == nil {
@@ -476,7 +475,7 @@ func (s *Sandbox) deleteRemote(ctx context.Context, r *remote, id string) error 
 		return err
 	}
 	if r != nil {
-		id = r.sb.ID
+		id = r.tb.ID()
 	} else {
 		key := id
 		if key == "" {

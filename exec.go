@@ -10,6 +10,7 @@ import (
 	"github.com/agentworkspace/daytona/internal/fault"
 	"github.com/agentworkspace/daytona/internal/shell"
 	"github.com/agentworkspace/daytona/internal/stream"
+	"github.com/agentworkspace/daytona/internal/toolbox"
 	"github.com/agentworkspace/daytona/workspace"
 )
 
@@ -206,13 +207,13 @@ func (c *run) execSync(ctx context.Context) (*workspace.CommandResult, error) {
 	}
 	callCtx, cancel := context.WithTimeout(ctx, window)
 	defer cancel()
-	ans, err := postSync(callCtx, c.r, c.sess.id, c.script, c.out)
+	ans, err := c.r.tb.ExecSync(callCtx, c.sess.id, c.script, c.out)
 	switch {
 	case err == nil:
 		return c.syncResult(ctx, ans)
 	case callCtx.Err() != nil:
 		return c.outlivedSync(ctx)
-	case errors.Is(err, errAnswerCut):
+	case errors.Is(err, toolbox.ErrAnswerCut):
 		// The command finished, but its answer broke off: read its log
 		// again from the start.
 		c.s.log.Debug("the answer to a command broke off; reading its log", "err", err)
@@ -237,8 +238,8 @@ func (c *run) execSync(ctx context.Context) (*workspace.CommandResult, error) {
 // fed already. An answer that was not framed and holds U+FFFD may have lost
 // bytes the command printed (the daemon's JSON replaces invalid UTF-8): its
 // log is read again from the binary stream.
-func (c *run) syncResult(ctx context.Context, ans *syncAnswer) (*workspace.CommandResult, error) {
-	if ans.replaced && c.out.mode() != stream.ModeFramed && ans.CmdID != "" {
+func (c *run) syncResult(ctx context.Context, ans *toolbox.SyncAnswer) (*workspace.CommandResult, error) {
+	if ans.Replaced && c.out.mode() != stream.ModeFramed && ans.CmdID != "" {
 		c.cmdID = ans.CmdID
 		c.resetOutput()
 		return c.await(ctx)
@@ -288,12 +289,12 @@ func (s *Sandbox) recoverDead(ctx context.Context, r *remote, op string) (*remot
 	c := s.conn
 	s.mu.Unlock()
 	if c != nil {
-		rec, err := c.record(ctx, r.sb.ID)
+		rec, err := c.record(ctx, r.tb.ID())
 		switch {
 		case err == nil:
-			s.log.Debug("control plane reports the sandbox", "daytonaID", r.sb.ID, "state", rec.GetState())
+			s.log.Debug("control plane reports the sandbox", "daytonaID", r.tb.ID(), "state", rec.GetState())
 		case apierr.NotFound(err):
-			s.log.Debug("control plane reports the sandbox gone", "daytonaID", r.sb.ID)
+			s.log.Debug("control plane reports the sandbox gone", "daytonaID", r.tb.ID())
 		case ctx.Err() != nil:
 			return nil, fault.WrapCtx(ctx, op, err)
 		default:

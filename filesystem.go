@@ -1,7 +1,6 @@
 package daytona
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -21,6 +20,7 @@ import (
 
 	"github.com/agentworkspace/daytona/internal/apierr"
 	"github.com/agentworkspace/daytona/internal/fault"
+	"github.com/agentworkspace/daytona/internal/toolbox"
 	"github.com/agentworkspace/daytona/workspace"
 )
 
@@ -138,55 +138,24 @@ type fileCall struct {
 }
 
 // send sends c to r's toolbox and returns a 2xx response, whose body the
-// caller closes. The daemon's own refusals (a 4xx with an empty body) are
-// a *fs.PathError; other failures are classified as for commands (a
+// caller closes. The daemon's own refusals are a *fs.PathError (see
+// refusal); other failures are classified as for commands (a
 // *apierr.NotStarted when the sandbox is not running, else an *Error).
 func (c *fileCall) send(ctx context.Context, r *remote) (*http.Response, error) {
-	var body io.ReadCloser
-	var ctype string
-	length := int64(-1)
-	if c.body != nil {
-		body, ctype, length = c.body()
-		defer body.Close()
+	resp, err := r.tb.File(ctx, toolbox.FileRequest{Method: c.method, Path: c.path, Query: c.query, Header: c.header, Body: c.body})
+	var refused *toolbox.Refusal
+	switch {
+	case errors.As(err, &refused):
+		return nil, &fs.PathError{Op: c.op, Path: c.name, Err: c.refusal(refused.StatusCode)}
+	case err != nil:
+		return nil, c.failure(ctx, err)
 	}
-	req, err := r.toolboxRequest(ctx, c.method, c.path, c.query, body, ctype)
-	if err != nil {
-		return nil, fault.Wrap(c.what, err)
-	}
-	if length >= 0 {
-		req.ContentLength = length
-	}
-	for k, v := range c.header {
-		req.Header[k] = v
-	}
-	resp, err := r.httpClient().Do(req)
-	if err != nil {
-		// The SDK's type for classification and StatusCode; the cause (a
-		// reader's error, a context's) still matches with errors.Is.
-		return nil, c.failure(ctx, apierr.NoAnswer(err))
-	}
-	if resp.StatusCode < 300 {
-		return resp, nil
-	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	if kind := c.refusal(resp.StatusCode, data); kind != nil {
-		return nil, &fs.PathError{Op: c.op, Path: c.name, Err: kind}
-	}
-	resp.Body = io.NopCloser(bytes.NewReader(data))
-	return nil, c.failure(ctx, apierr.FromResponse(resp))
+	return resp, nil
 }
 
-// refusal returns what an error answer of the daemon means for the file,
-// or nil if the answer did not come from the daemon's file handlers
-// (which send no body; the proxy and the runner send JSON).
-func (c *fileCall) refusal(status int, body []byte) error {
-	if status == http.StatusForbidden && string(body) == "403 Forbidden\n" {
-		return fs.ErrPermission // a download that could not be opened
-	}
-	if len(body) != 0 {
-		return nil
-	}
+// refusal returns what a refusal by the daemon's file handlers means for
+// the file.
+func (c *fileCall) refusal(status int) error {
 	switch status {
 	case http.StatusNotFound:
 		return fs.ErrNotExist
@@ -194,13 +163,11 @@ func (c *fileCall) refusal(status int, body []byte) error {
 		return fs.ErrPermission
 	case http.StatusConflict:
 		return fs.ErrExist
-	case http.StatusBadRequest:
-		if c.refused != nil {
-			return c.refused
-		}
-		return errNameRefused
 	}
-	return nil
+	if c.refused != nil {
+		return c.refused
+	}
+	return errNameRefused
 }
 
 // failure classifies a failed request: a *apierr.NotStarted (the sandbox is not
@@ -266,11 +233,11 @@ func (f *Filesystem) stat(ctx context.Context, name string) (*fileInfo, error) {
 	if err != nil {
 		return nil, err
 	}
-	fi, err := decodeInfo(data)
+	fi, err := toolbox.DecodeInfo(data)
 	if err != nil {
 		return nil, fault.Wrap(c.what, err)
 	}
-	return fi, nil
+	return newFileInfo(fi), nil
 }
 
 // listPath is where the toolbox lists and deletes files: "/files/", which
@@ -297,14 +264,14 @@ func (f *Filesystem) ReadDir(ctx context.Context, name string) ([]fs.DirEntry, e
 	if err != nil {
 		return nil, err
 	}
-	infos, err := decodeInfos(data)
+	infos, err := toolbox.DecodeInfos(data)
 	if err != nil {
 		return nil, fault.Wrap(c.what, err)
 	}
-	sort.Slice(infos, func(i, j int) bool { return infos[i].name < infos[j].name })
+	sort.Slice(infos, func(i, j int) bool { return infos[i].Name < infos[j].Name })
 	out := make([]fs.DirEntry, len(infos))
 	for i, fi := range infos {
-		out[i] = fs.FileInfoToDirEntry(fi)
+		out[i] = fs.FileInfoToDirEntry(newFileInfo(fi))
 	}
 	return out, nil
 }

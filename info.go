@@ -51,7 +51,7 @@ func (s *Sandbox) GetInfo(ctx context.Context) (*workspace.Info, error) {
 	if r == nil || c == nil || status != workspace.StatusRunning {
 		return info, nil
 	}
-	rec, usage, err := s.liveRecord(ctx, c, r.sb.ID)
+	rec, usage, err := s.liveRecord(ctx, c, r.tb.ID())
 	if err != nil {
 		return nil, fault.WrapCtx(ctx, "get sandbox info", err)
 	}

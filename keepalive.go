@@ -78,7 +78,7 @@ func (s *Sandbox) keepAlive(r *remote) (release func()) {
 	k := &s.svc().keep
 	k.mu.Lock()
 	k.n++
-	k.id = r.sb.ID
+	k.id = r.tb.ID()
 	if k.n == 1 {
 		var ctx context.Context
 		ctx, k.cancel = context.WithCancel(context.Background())
@@ -152,10 +152,10 @@ func (s *Sandbox) SetAutoStopInterval(ctx context.Context, d time.Duration) erro
 	if err != nil {
 		return err
 	}
-	_, resp, err := c.api.SandboxAPI.SetAutostopInterval(c.auth(ctx), r.sb.ID, float32(d/time.Minute)).Execute()
+	_, resp, err := c.api.SandboxAPI.SetAutostopInterval(c.auth(ctx), r.tb.ID(), float32(d/time.Minute)).Execute()
 	if err != nil {
-		return fault.WrapCtx(ctx, "set the auto-stop interval of sandbox "+r.sb.ID, convertAPIError(err, resp))
+		return fault.WrapCtx(ctx, "set the auto-stop interval of sandbox "+r.tb.ID(), convertAPIError(err, resp))
 	}
-	s.log.Debug("auto-stop interval set", "daytonaID", r.sb.ID, "interval", d)
+	s.log.Debug("auto-stop interval set", "daytonaID", r.tb.ID(), "interval", d)
 	return nil
 }

@@ -42,7 +42,7 @@ func newOutput(token string, stdout, stderr io.Writer, retain int) *output {
 		o.emitFn[st] = func(b []byte) error { return o.sink(st, b) }
 	}
 	o.frameFn = func(st stream.Stream, b []byte) error { return o.scan[st].Feed(b, o.emitFn[st]) }
-	o.demuxFn = o.feedStream
+	o.demuxFn = o.Feed
 	return o
 }
 
@@ -75,10 +75,10 @@ func (o *output) sink(st stream.Stream, b []byte) error {
 // feedLog parses raw log bytes.
 func (o *output) feedLog(b []byte) error { return o.demux.Feed(b, o.demuxFn) }
 
-// feedStream parses bytes the daemon labelled st: the script writes its
-// header and records on stdout; stderr holds only what the script's own
-// shell wrote there (and, without perl, the command's stderr).
-func (o *output) feedStream(st stream.Stream, b []byte) error {
+// Feed parses bytes the daemon labelled st: the script writes its header
+// and records on stdout; stderr holds only what the script's own shell
+// wrote there (and, without perl, the command's stderr).
+func (o *output) Feed(st stream.Stream, b []byte) error {
 	if st == stream.Stdout {
 		return o.frames.Feed(b, o.frameFn)
 	}

@@ -2,15 +2,10 @@ package daytona
 
 import (
 	"context"
-	"encoding/json"
-	"io"
 	"math"
-	"net/http"
 	"strconv"
 	"strings"
 	"time"
-
-	sdkerrors "github.com/daytonaio/daytona/libs/sdk-go/pkg/errors"
 
 	"github.com/agentworkspace/daytona/internal/fault"
 	"github.com/agentworkspace/daytona/internal/shell"
@@ -85,7 +80,7 @@ func (s *Sandbox) PortURL(ctx context.Context, port int) (*workspace.PortURL, er
 	if err != nil {
 		return nil, err
 	}
-	link, resp, err := c.api.SandboxAPI.GetPortPreviewUrl(c.auth(ctx), r.sb.ID, float32(port)).Execute()
+	link, resp, err := c.api.SandboxAPI.GetPortPreviewUrl(c.auth(ctx), r.tb.ID(), float32(port)).Execute()
 	if err != nil {
 		return nil, fault.WrapCtx(ctx, "get the preview URL of port "+strconv.Itoa(port), convertAPIError(err, resp))
 	}
@@ -118,7 +113,7 @@ func (s *Sandbox) SignedPortURL(ctx context.Context, port int, ttl time.Duration
 	}
 	seconds := int(math.Ceil(ttl.Seconds()))
 	issued := time.Now()
-	link, resp, err := c.api.SandboxAPI.GetSignedPortPreviewUrl(c.auth(ctx), r.sb.ID, int32(port)).
+	link, resp, err := c.api.SandboxAPI.GetSignedPortPreviewUrl(c.auth(ctx), r.tb.ID(), int32(port)).
 		ExpiresInSeconds(int32(seconds)).Execute()
 	if err != nil {
 		return nil, fault.WrapCtx(ctx, "get a signed preview URL of port "+strconv.Itoa(port), convertAPIError(err, resp))
@@ -143,7 +138,7 @@ func (s *Sandbox) ExpirePortURL(ctx context.Context, u *workspace.PortURL) error
 	if err != nil {
 		return err
 	}
-	resp, err := c.api.SandboxAPI.ExpireSignedPortPreviewUrl(c.auth(ctx), r.sb.ID, int32(u.Port), u.Token).Execute()
+	resp, err := c.api.SandboxAPI.ExpireSignedPortPreviewUrl(c.auth(ctx), r.tb.ID(), int32(u.Port), u.Token).Execute()
 	if err != nil {
 		return fault.WrapCtx(ctx, "expire a signed preview URL of port "+strconv.Itoa(u.Port), convertAPIError(err, resp))
 	}
@@ -179,29 +174,12 @@ func (s *Sandbox) WaitForPort(ctx context.Context, port int) error {
 		if err != nil {
 			return false, err
 		}
-		inUse, err := r.portInUse(ctx, port)
+		inUse, err := r.tb.PortInUse(ctx, port)
 		if err != nil {
 			return false, fault.WrapCtx(ctx, "check port "+strconv.Itoa(port), err)
 		}
 		return inUse, nil
 	})
-}
-
-// portInUse asks the daemon whether something listens on port
-// (3000-9999), as GET /port/{port}/in-use.
-func (r *remote) portInUse(ctx context.Context, port int) (bool, error) {
-	resp, err := r.toolboxDo(ctx, http.MethodGet, "/port/"+strconv.Itoa(port)+"/in-use", nil, nil, "")
-	if err != nil {
-		return false, err
-	}
-	defer resp.Body.Close()
-	var ans struct {
-		IsInUse bool `json:"isInUse"`
-	}
-	if err := json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&ans); err != nil {
-		return false, sdkerrors.NewDaytonaError("decode the daemon's answer about a port: "+err.Error(), resp.StatusCode, resp.Header)
-	}
-	return ans.IsInUse, nil
 }
 
 // probeScript connects to the port on the loopback addresses until one

@@ -10,9 +10,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	sdkerrors "github.com/daytonaio/daytona/libs/sdk-go/pkg/errors"
-	toolbox "github.com/daytonaio/daytona/libs/toolbox-api-client-go"
-
 	"github.com/agentworkspace/daytona/internal/apierr"
 	"github.com/agentworkspace/daytona/internal/fault"
 	"github.com/agentworkspace/daytona/internal/shell"
@@ -119,7 +116,7 @@ func (m *ProcessManager) submit(ctx context.Context, r *remote, p *plan) (*Proce
 	var b [6]byte
 	_, _ = rand.Read(b[:])
 	sess := &session{id: processPrefix + hex.EncodeToString(b[:])}
-	if err := createSession(ctx, r.sb, sess.id); err != nil {
+	if err := r.tb.CreateSession(ctx, sess.id); err != nil {
 		if ctx.Err() != nil {
 			return nil, fault.WrapCtx(ctx, "spawn process", err)
 		}
@@ -316,14 +313,7 @@ func (proc *Process) SendStdin(ctx context.Context, data []byte) error {
 		return invalid("SendStdin: data is not valid UTF-8 (the Daytona API carries text)")
 	}
 	op := "send stdin to process " + proc.pid
-	err := retryInputPipe(ctx, func() error {
-		resp, err := proc.run.r.sb.ToolboxClient.ProcessAPI.SendInput(ctx, proc.pid, proc.run.cmdID).
-			Request(*toolbox.NewSessionSendInputRequest(string(data))).Execute()
-		if err != nil {
-			return sdkerrors.ConvertToolboxError(err, resp)
-		}
-		return nil
-	})
+	err := proc.run.r.tb.SendInput(ctx, proc.pid, proc.run.cmdID, string(data))
 	if StatusCode(err) == http.StatusGone {
 		return fault.Errorf("%s: it has ended: %w: %w", op, workspace.ErrNotReady, fault.Wrap(op, err))
 	}
@@ -407,19 +397,18 @@ func (m *ProcessManager) Get(ctx context.Context, pid string) (workspace.Process
 	if err != nil {
 		return nil, err
 	}
-	info, err := r.sb.Process.GetSession(ctx, pid)
+	cmds, err := r.tb.Commands(ctx, pid)
 	if err != nil {
 		if apierr.NotFound(err) {
 			return nil, fault.Errorf("process %s: %w", pid, workspace.ErrProcessNotFound)
 		}
 		return nil, fault.WrapCtx(ctx, "get process "+pid, err)
 	}
-	cmds, _ := info["commands"].([]toolbox.Command)
 	if len(cmds) == 0 {
 		return nil, fault.Errorf("process %s: session has no command: %w", pid, workspace.ErrProcessNotFound)
 	}
 	last := cmds[len(cmds)-1]
-	command, token, ok := shell.ParseScript(last.GetCommand())
+	command, token, ok := shell.ParseScript(last.Script)
 	if !ok || token == "" {
 		return nil, fault.Errorf("process %s: session was not started by this package: %w", pid, workspace.ErrProcessNotFound)
 	}
@@ -433,8 +422,8 @@ func (m *ProcessManager) Get(ctx context.Context, pid string) (workspace.Process
 	c := &run{
 		s: m.s, r: r, sess: &session{id: pid}, p: p, token: token,
 		out:     newOutput(token, nil, nil, p.retain),
-		script:  last.GetCommand(),
-		cmdID:   last.GetId(),
+		script:  last.Script,
+		cmdID:   last.ID,
 		started: time.Now(),
 	}
 	return m.track(c), nil

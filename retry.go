@@ -89,38 +89,6 @@ func reopenFollow(err error, failures int) bool {
 	return true
 }
 
-// Exit-code race: the daemon reads a command's exit-code file while its
-// wrapper may still be writing it (apps/daemon/pkg/session/execute.go:102-113
-// and command.go:50-61, v0.190.0), and then answers 500 "failed to convert
-// exit code to int" for a command that did finish. A lookup that hits it
-// is tried again.
-const (
-	exitCodeRaceTries = 5
-	exitCodeRacePause = 20 * time.Millisecond
-)
-
-// isExitCodeRace reports the daemon's answer when it read a half-written
-// exit code.
-func isExitCodeRace(err error) bool {
-	msg, _ := apierr.Message(err)
-	return StatusCode(err) >= http.StatusInternalServerError && strings.Contains(msg, "failed to convert exit code")
-}
-
-// retryExitCodeRace calls f until it succeeds, fails otherwise than by the
-// exit-code race, or exitCodeRaceTries calls failed by it.
-func retryExitCodeRace(ctx context.Context, f func() error) error {
-	var err error
-	for range exitCodeRaceTries {
-		if err = f(); err == nil || !isExitCodeRace(err) {
-			return err
-		}
-		if serr := retry.Sleep(ctx, exitCodeRacePause); serr != nil {
-			return err
-		}
-	}
-	return err
-}
-
 // sessionPollSchedule paces the background polling of a session whose
 // command was answered early (by its completion marker), until the daemon
 // reports the command's exit code.
@@ -181,36 +149,6 @@ func resubmitOnce[T any](ctx context.Context, s *Sandbox, op string, attempt fun
 			continue
 		}
 		return zero, fault.WrapCtx(ctx, op, notRun.Err)
-	}
-}
-
-// Input to a process: the daemon opens the command's input pipe, which
-// exists only once the command's wrapper has started, and answers 500
-// "failed to open input pipe" before that — right after the command was
-// submitted, or while it waits behind another in its session
-// (apps/daemon/pkg/session/input.go:40-44, v0.190.0). Such input is tried
-// again, for at most inputPipeWait.
-const (
-	inputPipeWait     = 5 * time.Second
-	inputPipeRetryMin = 10 * time.Millisecond
-	inputPipeRetryMax = 200 * time.Millisecond
-)
-
-// retryInputPipe calls send until it succeeds, fails otherwise than with
-// "failed to open input pipe", or inputPipeWait has passed.
-func retryInputPipe(ctx context.Context, send func() error) error {
-	deadline := time.Now().Add(inputPipeWait)
-	b := retry.Backoff{Next: inputPipeRetryMin, Max: inputPipeRetryMax}
-	for {
-		err := send()
-		msg, _ := apierr.Message(err)
-		if err == nil || StatusCode(err) != http.StatusInternalServerError ||
-			!strings.Contains(msg, "failed to open input pipe") || time.Now().After(deadline) {
-			return err
-		}
-		if b.Wait(ctx) != nil {
-			return err
-		}
 	}
 }
 

@@ -4,15 +4,11 @@ import (
 	"context"
 	"errors"
 	"io"
-	"net/http"
 	"os"
 	"strings"
 	"sync"
 	"time"
 
-	toolbox "github.com/daytonaio/daytona/libs/toolbox-api-client-go"
-
-	"github.com/agentworkspace/daytona/internal/apierr"
 	"github.com/agentworkspace/daytona/internal/fault"
 	"github.com/agentworkspace/daytona/internal/follow"
 	"github.com/agentworkspace/daytona/internal/retry"
@@ -84,13 +80,9 @@ func (c *run) finished(code int) (*workspace.CommandResult, error) {
 }
 
 // submitAsync submits the command asynchronously and records its id.
-func (c *run) submitAsync(ctx context.Context) error {
-	m, err := c.r.sb.Process.ExecuteSessionCommand(ctx, c.sess.id, c.script, true, true)
-	if err != nil {
-		return err
-	}
-	c.cmdID, _ = m["id"].(string)
-	return nil
+func (c *run) submitAsync(ctx context.Context) (err error) {
+	c.cmdID, err = c.r.tb.Submit(ctx, c.sess.id, c.script)
+	return err
 }
 
 // findCommand looks up the id of the command running c.script in its
@@ -98,21 +90,7 @@ func (c *run) submitAsync(ctx context.Context) error {
 func (c *run) findCommand(ctx context.Context) string {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	var info map[string]any
-	err := apierr.Safe(ctx, func() (err error) {
-		info, err = c.r.sb.Process.GetSession(ctx, c.sess.id)
-		return err
-	})
-	if err != nil {
-		return ""
-	}
-	cmds, _ := info["commands"].([]toolbox.Command)
-	for i := len(cmds) - 1; i >= 0; i-- {
-		if cmds[i].GetCommand() == c.script {
-			return cmds[i].GetId()
-		}
-	}
-	return ""
+	return c.r.tb.FindCommand(ctx, c.sess.id, c.script)
 }
 
 // recoverSubmitted handles a submission that failed in a way that does not
@@ -203,16 +181,7 @@ func (c *run) follow(ctx context.Context) (code int, done bool, lastErr error) {
 // first byte. Closing the connection when ctx ends interrupts a blocked
 // read at once; the returned function releases the stream.
 func (c *run) dial(ctx context.Context) (*follow.Stream, func(), error) {
-	cfg := c.r.sb.ToolboxClient.GetConfig()
-	url, err := follow.URL(cfg.Servers[0].URL, c.sess.id, c.cmdID)
-	if err != nil {
-		return nil, nil, err
-	}
-	header := http.Header{}
-	for k, v := range cfg.DefaultHeader {
-		header.Set(k, v)
-	}
-	st, err := follow.Dial(ctx, c.r.dialer, url, header)
+	st, err := c.r.tb.Follow(ctx, c.sess.id, c.cmdID)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -276,15 +245,11 @@ func (c *run) readRest(ctx context.Context) error {
 	if c.cmdID == "" || c.out.werr != nil {
 		return nil
 	}
-	var logs *toolbox.SessionCommandLogsResponse
-	err := apierr.Safe(ctx, func() (err error) {
-		logs, err = c.r.sb.Process.GetSessionCommandLogs(ctx, c.sess.id, c.cmdID)
-		return err
-	})
+	raw, err := c.r.tb.Logs(ctx, c.sess.id, c.cmdID)
 	if err != nil {
 		return err
 	}
-	raw, off := logs.GetOutput(), c.out.demux.Offset()
+	off := c.out.demux.Offset()
 	if c.out.mode() != stream.ModeFramed && strings.ContainsRune(raw, '\uFFFD') {
 		return c.drain(ctx)
 	}
@@ -413,25 +378,8 @@ func (c *run) exitCode(ctx context.Context) (int, bool) {
 	if c.cmdID == "" {
 		return 0, false
 	}
-	var cmd map[string]any
-	err := retryExitCodeRace(ctx, func() error {
-		return apierr.Safe(ctx, func() (err error) {
-			cmd, err = c.r.sb.Process.GetSessionCommand(ctx, c.sess.id, c.cmdID)
-			return err
-		})
-	})
-	if err != nil {
-		return 0, false
-	}
-	switch v := cmd["exitCode"].(type) {
-	case int32:
-		return int(v), true
-	case int:
-		return v, true
-	case float64:
-		return int(v), true
-	}
-	return 0, false
+	code, ok, err := c.r.tb.ExitCode(ctx, c.sess.id, c.cmdID)
+	return code, ok && err == nil
 }
 
 // joinErrs joins two errors of a command's end, either of which may be

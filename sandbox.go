@@ -210,7 +210,7 @@ func (s *Sandbox) Instance() (*sdk.Sandbox, error) {
 	if s.remote == nil || s.status != workspace.StatusRunning {
 		return nil, s.notReadyLocked()
 	}
-	return s.remote.sb, nil
+	return s.remote.tb.SDK(), nil
 }
 
 // check reports misuse before it can reach a request or a goroutine: a
@@ -301,7 +301,7 @@ func (s *Sandbox) runStart(ctx context.Context, f *flight) {
 	s.log.Debug("starting")
 	a, err := s.acquire(ctx)
 	if err == nil {
-		a.r.pool = newSessionPool(s, a.r.sb)
+		a.r.pool = newSessionPool(s, a.r.tb)
 		a.r.pool.warm(ctx)
 		err = s.afterStart(ctx, a.r, a.created) // mounts, then the start hook (services.go)
 	}
@@ -315,7 +315,7 @@ func (s *Sandbox) runStart(ctx context.Context, f *flight) {
 	} else {
 		r := a.r
 		s.remote = r
-		s.daytonaID = r.sb.ID
+		s.daytonaID = r.tb.ID()
 		s.createdAt = a.createdAt
 		if a.workDir != "" {
 			s.workDir = a.workDir
@@ -324,7 +324,7 @@ func (s *Sandbox) runStart(ctx context.Context, f *flight) {
 			s.labelID = a.logicalID
 		}
 		s.status = workspace.StatusRunning
-		s.log.Debug("running", "daytonaID", r.sb.ID, "took", time.Since(started))
+		s.log.Debug("running", "daytonaID", r.tb.ID(), "took", time.Since(started))
 	}
 	s.mu.Unlock()
 	close(f.done)

@@ -104,9 +104,9 @@ func (s *Sandbox) afterStart(ctx context.Context, r *remote, created bool) error
 	}
 	r.pool.close()
 	s.mu.Lock()
-	s.daytonaID = r.sb.ID
+	s.daytonaID = r.tb.ID()
 	s.mu.Unlock()
-	return &StartHookError{DaytonaID: r.sb.ID, Created: created, Mount: failed, Err: err}
+	return &StartHookError{DaytonaID: r.tb.ID(), Created: created, Mount: failed, Err: err}
 }
 
 // callHook calls a user's hook, turning a panic into an error.

@@ -4,15 +4,12 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"net/http"
 	"strconv"
 	"sync"
 	"time"
 
-	sdk "github.com/daytonaio/daytona/libs/sdk-go/pkg/daytona"
-
-	"github.com/agentworkspace/daytona/internal/apierr"
 	"github.com/agentworkspace/daytona/internal/retry"
+	"github.com/agentworkspace/daytona/internal/toolbox"
 )
 
 // Session pool limits. A burst of N concurrent commands needs N sessions;
@@ -53,7 +50,7 @@ type session struct {
 // to a single request on a warm sandbox.
 type sessionPool struct {
 	s      *Sandbox
-	sb     *sdk.Sandbox
+	tb     *toolbox.Client
 	prefix string
 
 	mu      sync.Mutex // guards the fields below
@@ -63,10 +60,10 @@ type sessionPool struct {
 	janitor *time.Timer // trims surplus idle sessions; nil when not due
 }
 
-func newSessionPool(s *Sandbox, sb *sdk.Sandbox) *sessionPool {
+func newSessionPool(s *Sandbox, tb *toolbox.Client) *sessionPool {
 	var b [4]byte
 	_, _ = rand.Read(b[:])
-	return &sessionPool{s: s, sb: sb, prefix: "agentws-" + hex.EncodeToString(b[:]) + "-"}
+	return &sessionPool{s: s, tb: tb, prefix: "agentws-" + hex.EncodeToString(b[:]) + "-"}
 }
 
 // get returns an idle session, or creates one.
@@ -81,7 +78,7 @@ func (p *sessionPool) get(ctx context.Context) (*session, error) {
 	p.n++
 	id := p.prefix + strconv.Itoa(p.n)
 	p.mu.Unlock()
-	if err := createSession(ctx, p.sb, id); err != nil {
+	if err := p.tb.CreateSession(ctx, id); err != nil {
 		return nil, err
 	}
 	p.s.log.Debug("created session", "session", id)
@@ -153,7 +150,7 @@ func (p *sessionPool) putWhenDone(sess *session, cmdID string) {
 // command's exit code; a session kept busy by a job the process left in the
 // background is left alone, with the job.
 func (p *sessionPool) deleteWhenDone(sess *session, cmdID string) {
-	p.whenDone(sess, cmdID, func(ctx context.Context) { _ = p.sb.Process.DeleteSession(ctx, sess.id) })
+	p.whenDone(sess, cmdID, func(ctx context.Context) { _, _ = p.tb.DeleteSession(ctx, sess.id) })
 }
 
 // whenDone polls, in the background and for a short while, until the daemon
@@ -164,15 +161,11 @@ func (p *sessionPool) whenDone(sess *session, cmdID string, then func(ctx contex
 			if retry.Sleep(ctx, wait) != nil {
 				return
 			}
-			var cmd map[string]any
-			err := apierr.Safe(ctx, func() (err error) {
-				cmd, err = p.sb.Process.GetSessionCommand(ctx, sess.id, cmdID)
-				return err
-			})
+			_, ended, err := p.tb.ExitCode(ctx, sess.id, cmdID)
 			if err != nil {
 				return // session or sandbox gone
 			}
-			if _, ok := cmd["exitCode"]; ok {
+			if ended {
 				then(ctx)
 				return
 			}
@@ -184,20 +177,7 @@ func (p *sessionPool) whenDone(sess *session, cmdID string, then func(ctx contex
 // deleteLater deletes a session in the background.
 func (p *sessionPool) deleteLater(sess *session) {
 	p.s.background(func(ctx context.Context) {
-		_ = p.sb.Process.DeleteSession(ctx, sess.id)
-	})
-}
-
-// createSession creates the session id, trying again after transient
-// trouble: the id is new, so a conflict can only mean that an earlier try
-// did create it.
-func createSession(ctx context.Context, sb *sdk.Sandbox, id string) error {
-	return apierr.Safe(ctx, func() error {
-		err := sb.Process.CreateSession(ctx, id)
-		if StatusCode(err) == http.StatusConflict {
-			return nil
-		}
-		return err
+		_, _ = p.tb.DeleteSession(ctx, sess.id)
 	})
 }
 
@@ -205,14 +185,7 @@ func createSession(ctx context.Context, sb *sdk.Sandbox, id string) error {
 // reports that the daemon deleted it; a session it no longer knows gives
 // false and no error.
 func (p *sessionPool) remove(ctx context.Context, sess *session) (removed bool, err error) {
-	err = apierr.Safe(ctx, func() error { return p.sb.Process.DeleteSession(ctx, sess.id) })
-	switch {
-	case err == nil:
-		return true, nil
-	case apierr.NotFound(err):
-		return false, nil
-	}
-	return false, err
+	return p.tb.DeleteSession(ctx, sess.id)
 }
 
 // forgetAll drops the idle sessions, after the daemon lost one (a restart

@@ -73,12 +73,7 @@ func (s *Sandbox) explainRefusedKey(err error) error {
 	s.mu.Unlock()
 	what, from := "API key", "the options"
 	if c != nil {
-		if c.conn.apiKey == nil {
-			what = "JWT token"
-		}
-		if c.conn.keySource != "" {
-			from = c.conn.keySource
-		}
+		what, from = c.Credential()
 	}
 	fault.SetHint(e, "the "+what+" from "+from+" was refused")
 	return err

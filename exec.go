@@ -289,10 +289,10 @@ func (s *Sandbox) recoverDead(ctx context.Context, r *remote, op string) (*remot
 	c := s.conn
 	s.mu.Unlock()
 	if c != nil {
-		rec, err := c.record(ctx, r.tb.ID())
+		state, err := c.State(ctx, r.tb.ID())
 		switch {
 		case err == nil:
-			s.log.Debug("control plane reports the sandbox", "daytonaID", r.tb.ID(), "state", rec.GetState())
+			s.log.Debug("control plane reports the sandbox", "daytonaID", r.tb.ID(), "state", state)
 		case apierr.NotFound(err):
 			s.log.Debug("control plane reports the sandbox gone", "daytonaID", r.tb.ID())
 		case ctx.Err() != nil:

@@ -37,19 +37,19 @@ type StopHook func(ctx context.Context, sb *Sandbox) error
 // WithOnStart sets the hook called after each start (see StartHook): its
 // error fails the start, with a *StartHookError.
 func WithOnStart(hook StartHook) Option {
-	return hookOption("WithOnStart", hook == nil, func(c *config) { c.svc.onStart = hook })
+	return hookOption("WithOnStart", hook == nil, func(c *config) { c.onStart = hook })
 }
 
 // WithOnStop sets the hook Stop calls before stopping a running sandbox
 // (see StopHook).
 func WithOnStop(hook StopHook) Option {
-	return hookOption("WithOnStop", hook == nil, func(c *config) { c.svc.onStop = hook })
+	return hookOption("WithOnStop", hook == nil, func(c *config) { c.onStop = hook })
 }
 
 // WithOnDestroy sets the hook Destroy calls before deleting a running
 // sandbox (see StopHook).
 func WithOnDestroy(hook StopHook) Option {
-	return hookOption("WithOnDestroy", hook == nil, func(c *config) { c.svc.onDestroy = hook })
+	return hookOption("WithOnDestroy", hook == nil, func(c *config) { c.onDestroy = hook })
 }
 
 // hookOption returns an option that refuses a nil hook, else sets it.

@@ -51,16 +51,17 @@ func (s *Sandbox) GetInfo(ctx context.Context) (*workspace.Info, error) {
 	if r == nil || c == nil || status != workspace.StatusRunning {
 		return info, nil
 	}
-	rec, usage, err := s.liveRecord(ctx, c, r.tb.ID())
+	live, err := c.Live(ctx, r.tb.ID())
 	if err != nil {
 		return nil, fault.WrapCtx(ctx, "get sandbox info", err)
 	}
-	info.Resources = &workspace.Resources{
-		CPUCores: float64(rec.Cpu),
-		MemoryMB: int64(rec.Memory * 1024),
-		DiskMB:   int64(rec.Disk * 1024),
+	info.Resources = &workspace.Resources{CPUCores: live.CPUCores, MemoryMB: live.MemoryMB, DiskMB: live.DiskMB}
+	if live.HasUsage {
+		info.Resources.CPUPercent = live.CPUPercent
+		info.Resources.MemoryUsedMB = live.MemoryUsedMB
+		info.Resources.DiskUsedMB = live.DiskUsedMB
 	}
-	info.Metadata["target"] = rec.Target
-	addLiveFigures(info, rec, usage)
+	info.Metadata["target"] = live.Target
+	info.LastUsedAt, info.TimeoutAt = live.LastUsedAt, live.TimeoutAt
 	return info, nil
 }

@@ -26,6 +26,9 @@ import (
 // interval (one minute).
 const DefaultKeepAliveInterval = 30 * time.Second
 
+// touchTimeout bounds one refresh of the activity.
+const touchTimeout = 10 * time.Second
+
 // WithKeepAlive(false) turns the keep-alive off: Daytona may then stop the
 // sandbox while a long command or a background process runs in it, once
 // nothing else has touched it for its auto-stop interval. It is on by
@@ -34,9 +37,9 @@ func WithKeepAlive(on bool) Option {
 	return setOption(func(c *config) {
 		switch {
 		case !on:
-			c.svc.keepAlive = -1
-		case c.svc.keepAlive < 0:
-			c.svc.keepAlive = 0
+			c.keepAlive = -1
+		case c.keepAlive < 0:
+			c.keepAlive = 0
 		}
 	})
 }
@@ -50,7 +53,7 @@ func WithKeepAliveInterval(d time.Duration) Option {
 		if d <= 0 {
 			return fmt.Errorf("WithKeepAliveInterval(%v): must be positive (use WithKeepAlive(false) to turn it off)", d)
 		}
-		c.svc.keepAlive = d
+		c.keepAlive = d
 		return nil
 	}
 }
@@ -68,7 +71,7 @@ type keeper struct {
 // function, which must be called when it ends, unregisters it. The first
 // one starts the refresher; the last one to end stops it.
 func (s *Sandbox) keepAlive(r *remote) (release func()) {
-	interval := s.cfg.svc.keepAlive
+	interval := s.cfg.keepAlive
 	if interval < 0 || r == nil {
 		return func() {}
 	}
@@ -123,13 +126,9 @@ func (s *Sandbox) touch(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, touchTimeout)
 	defer cancel()
-	resp, err := c.api.SandboxAPI.UpdateLastActivity(c.auth(ctx), id).Execute()
-	if err != nil {
-		return convertAPIError(err, resp)
-	}
-	return nil
+	return c.Touch(ctx, id)
 }
 
 // SetAutoStopInterval changes how long the sandbox may stay idle before
@@ -152,9 +151,8 @@ func (s *Sandbox) SetAutoStopInterval(ctx context.Context, d time.Duration) erro
 	if err != nil {
 		return err
 	}
-	_, resp, err := c.api.SandboxAPI.SetAutostopInterval(c.auth(ctx), r.tb.ID(), float32(d/time.Minute)).Execute()
-	if err != nil {
-		return fault.WrapCtx(ctx, "set the auto-stop interval of sandbox "+r.tb.ID(), convertAPIError(err, resp))
+	if err := c.SetAutoStop(ctx, r.tb.ID(), int(d/time.Minute)); err != nil {
+		return fault.WrapCtx(ctx, "set the auto-stop interval of sandbox "+r.tb.ID(), err)
 	}
 	s.log.Debug("auto-stop interval set", "daytonaID", r.tb.ID(), "interval", d)
 	return nil

@@ -32,10 +32,10 @@ func WithMount(path string, spec workspace.MountSpec) Option {
 		if err != nil {
 			return err
 		}
-		if err := mount.Overlap(c.svc.mounts, e.Path, false); err != nil {
+		if err := mount.Overlap(c.mounts, e.Path, false); err != nil {
 			return err
 		}
-		c.svc.mounts = append(c.svc.mounts, e)
+		c.mounts = append(c.mounts, e)
 		return nil
 	}
 }
@@ -44,7 +44,7 @@ func WithMount(path string, spec workspace.MountSpec) Option {
 // WithMount declared. Callers hold s.svc().mu.
 func (s *Sandbox) mountTableLocked() []mount.Entry {
 	if s.svc().mounts == nil {
-		s.svc().mounts = append([]mount.Entry{}, s.cfg.svc.mounts...)
+		s.svc().mounts = append([]mount.Entry{}, s.cfg.mounts...)
 	}
 	return s.svc().mounts
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/agentworkspace/daytona/internal/controlplane"
 	"github.com/agentworkspace/daytona/workspace"
 )
 
@@ -120,14 +121,14 @@ func WithID(id string) Option {
 // WithAPIKey sets the Daytona API key. Without it the key comes from
 // DAYTONA_API_KEY (see the package documentation for the order).
 func WithAPIKey(key string) Option {
-	return textOption("WithAPIKey", "key", key, false, func(c *config) { c.apiKey, c.keyOption = newSecret(key), "WithAPIKey" })
+	return textOption("WithAPIKey", "key", key, false, func(c *config) { c.apiKey, c.keyOption = controlplane.NewSecret(key), "WithAPIKey" })
 }
 
 // WithAPIURL sets the Daytona API URL, such as "https://app.daytona.io/api".
 // Without it the URL comes from DAYTONA_API_URL, else DefaultAPIURL.
 func WithAPIURL(rawURL string) Option {
 	return func(c *config) error {
-		if err := checkAPIURL(rawURL); err != nil {
+		if err := controlplane.CheckURL(rawURL); err != nil {
 			return fmt.Errorf("WithAPIURL(%q): %w", redactURL(rawURL), err)
 		}
 		c.apiURL = strings.TrimRight(rawURL, "/")
@@ -152,23 +153,6 @@ func redactURL(rawURL string) string {
 	return rawURL
 }
 
-func checkAPIURL(rawURL string) error {
-	u, err := url.Parse(rawURL)
-	if err != nil {
-		return errors.New("not a URL")
-	}
-	if u.Scheme != "http" && u.Scheme != "https" {
-		return errors.New("scheme must be http or https")
-	}
-	if u.Host == "" {
-		return errors.New("missing host")
-	}
-	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		return errors.New("must not contain credentials, a query or a fragment")
-	}
-	return nil
-}
-
 // WithEndpoint points the Sandbox at one Daytona API and key and turns off
 // environment lookup (as WithoutEnvironment does), in one call: the form to
 // use against an in-process server such as daytonatest, or any deployment
@@ -184,7 +168,7 @@ func WithEndpoint(apiURL, apiKey string) Option {
 		if err := checkText("WithEndpoint", "key", apiKey, false); err != nil {
 			return err
 		}
-		c.apiKey, c.keyOption = newSecret(apiKey), "WithEndpoint"
+		c.apiKey, c.keyOption = controlplane.NewSecret(apiKey), "WithEndpoint"
 		c.noEnv = true
 		return nil
 	}

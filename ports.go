@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/agentworkspace/daytona/internal/controlplane"
 	"github.com/agentworkspace/daytona/internal/fault"
 	"github.com/agentworkspace/daytona/internal/shell"
 	"github.com/agentworkspace/daytona/workspace"
@@ -48,7 +49,7 @@ func checkPort(op string, port int) error {
 // portRemote checks a call about port (and, if set, the rest of its
 // input) before any request, then returns the running remote sandbox,
 // starting it if needed, and the control-plane client.
-func (s *Sandbox) portRemote(ctx context.Context, op string, port int, checkRest func() error) (*remote, *client, error) {
+func (s *Sandbox) portRemote(ctx context.Context, op string, port int, checkRest func() error) (*remote, *controlplane.Client, error) {
 	if err := s.check(ctx, op); err != nil {
 		return nil, nil, err
 	}
@@ -80,12 +81,12 @@ func (s *Sandbox) PortURL(ctx context.Context, port int) (*workspace.PortURL, er
 	if err != nil {
 		return nil, err
 	}
-	link, resp, err := c.api.SandboxAPI.GetPortPreviewUrl(c.auth(ctx), r.tb.ID(), float32(port)).Execute()
+	link, token, err := c.PreviewURL(ctx, r.tb.ID(), port)
 	if err != nil {
-		return nil, fault.WrapCtx(ctx, "get the preview URL of port "+strconv.Itoa(port), convertAPIError(err, resp))
+		return nil, fault.WrapCtx(ctx, "get the preview URL of port "+strconv.Itoa(port), err)
 	}
-	return previewURL(port, link.GetUrl(), link.GetToken(), map[string]string{
-		PreviewTokenHeader:       link.GetToken(),
+	return previewURL(port, link, token, map[string]string{
+		PreviewTokenHeader:       token,
 		PreviewSkipWarningHeader: "true",
 	}), nil
 }
@@ -113,12 +114,11 @@ func (s *Sandbox) SignedPortURL(ctx context.Context, port int, ttl time.Duration
 	}
 	seconds := int(math.Ceil(ttl.Seconds()))
 	issued := time.Now()
-	link, resp, err := c.api.SandboxAPI.GetSignedPortPreviewUrl(c.auth(ctx), r.tb.ID(), int32(port)).
-		ExpiresInSeconds(int32(seconds)).Execute()
+	link, token, err := c.SignedPreviewURL(ctx, r.tb.ID(), port, seconds)
 	if err != nil {
-		return nil, fault.WrapCtx(ctx, "get a signed preview URL of port "+strconv.Itoa(port), convertAPIError(err, resp))
+		return nil, fault.WrapCtx(ctx, "get a signed preview URL of port "+strconv.Itoa(port), err)
 	}
-	u := previewURL(port, link.GetUrl(), link.GetToken(), map[string]string{PreviewSkipWarningHeader: "true"})
+	u := previewURL(port, link, token, map[string]string{PreviewSkipWarningHeader: "true"})
 	u.ExpiresAt = issued.Add(time.Duration(seconds) * time.Second)
 	return u, nil
 }
@@ -138,9 +138,8 @@ func (s *Sandbox) ExpirePortURL(ctx context.Context, u *workspace.PortURL) error
 	if err != nil {
 		return err
 	}
-	resp, err := c.api.SandboxAPI.ExpireSignedPortPreviewUrl(c.auth(ctx), r.tb.ID(), int32(u.Port), u.Token).Execute()
-	if err != nil {
-		return fault.WrapCtx(ctx, "expire a signed preview URL of port "+strconv.Itoa(u.Port), convertAPIError(err, resp))
+	if err := c.ExpirePreviewURL(ctx, r.tb.ID(), u.Port, u.Token); err != nil {
+		return fault.WrapCtx(ctx, "expire a signed preview URL of port "+strconv.Itoa(u.Port), err)
 	}
 	return nil
 }

@@ -12,6 +12,7 @@ import (
 
 	sdk "github.com/daytonaio/daytona/libs/sdk-go/pkg/daytona"
 
+	"github.com/agentworkspace/daytona/internal/controlplane"
 	"github.com/agentworkspace/daytona/internal/fault"
 	"github.com/agentworkspace/daytona/workspace"
 )
@@ -50,9 +51,9 @@ type Sandbox struct {
 
 	mu         sync.Mutex // guards the fields below
 	status     workspace.Status
-	conn       *client // nil until first use
-	remote     *remote // the running remote sandbox; nil unless running
-	daytonaID  string  // id of the remote sandbox, kept across Stop
+	conn       *controlplane.Client // nil until first use
+	remote     *remote              // the running remote sandbox; nil unless running
+	daytonaID  string               // id of the remote sandbox, kept across Stop
 	createdAt  time.Time
 	workDir    string
 	envOverlay map[string]string
@@ -300,10 +301,11 @@ func (s *Sandbox) runStart(ctx context.Context, f *flight) {
 	started := time.Now()
 	s.log.Debug("starting")
 	a, err := s.acquire(ctx)
+	r := &remote{tb: a.Toolbox}
 	if err == nil {
-		a.r.pool = newSessionPool(s, a.r.tb)
-		a.r.pool.warm(ctx)
-		err = s.afterStart(ctx, a.r, a.created) // mounts, then the start hook (services.go)
+		r.pool = newSessionPool(s, r.tb)
+		r.pool.warm(ctx)
+		err = s.afterStart(ctx, r, a.Created) // mounts, then the start hook (services.go)
 	}
 	err = s.explainRefusedKey(err)
 	s.mu.Lock()
@@ -313,15 +315,14 @@ func (s *Sandbox) runStart(ctx context.Context, f *flight) {
 		f.err = err
 		s.log.Debug("start failed", "err", err)
 	} else {
-		r := a.r
 		s.remote = r
 		s.daytonaID = r.tb.ID()
-		s.createdAt = a.createdAt
-		if a.workDir != "" {
-			s.workDir = a.workDir
+		s.createdAt = a.CreatedAt
+		if a.WorkDir != "" {
+			s.workDir = a.WorkDir
 		}
-		if s.cfg.idFromLabel && a.logicalID != "" {
-			s.labelID = a.logicalID
+		if s.cfg.idFromLabel && a.LogicalID != "" {
+			s.labelID = a.LogicalID
 		}
 		s.status = workspace.StatusRunning
 		s.log.Debug("running", "daytonaID", r.tb.ID(), "took", time.Since(started))
@@ -338,7 +339,7 @@ func (s *Sandbox) runStart(ctx context.Context, f *flight) {
 // either way (its Daytona id is kept, for the next start). After Destroy it
 // returns an error matching ErrNotReady.
 func (s *Sandbox) Stop(ctx context.Context) error {
-	if err := s.beforeEnd(ctx, "Stop", s.cfg.svc.onStop); err != nil {
+	if err := s.beforeEnd(ctx, "Stop", s.cfg.onStop); err != nil {
 		return err
 	}
 	for {
@@ -388,7 +389,7 @@ func (s *Sandbox) Stop(ctx context.Context) error {
 // again. After Destroy, every operation but Destroy and GetInfo returns an
 // error matching ErrNotReady.
 func (s *Sandbox) Destroy(ctx context.Context) error {
-	if err := s.beforeEnd(ctx, "Destroy", s.cfg.svc.onDestroy); err != nil {
+	if err := s.beforeEnd(ctx, "Destroy", s.cfg.onDestroy); err != nil {
 		return err
 	}
 	for {

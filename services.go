@@ -20,15 +20,6 @@ var (
 	_ workspace.Mounter           = (*Sandbox)(nil)
 )
 
-// serviceConfig is the part of config that the services' options set.
-type serviceConfig struct {
-	onStart   StartHook
-	onStop    StopHook
-	onDestroy StopHook
-	keepAlive time.Duration // 0: DefaultKeepAliveInterval; negative: off
-	mounts    []mount.Entry // WithMount, in order
-}
-
 // services is a Sandbox's state for the services, guarded by its own
 // mutex (never held while s.mu is wanted).
 type services struct {
@@ -86,15 +77,15 @@ func (s *Sandbox) afterStart(ctx context.Context, r *remote, created bool) error
 	created = created || s.svc().unprovisioned
 	mounts := append([]mount.Entry(nil), s.mountTableLocked()...)
 	s.svc().mu.Unlock()
-	if len(mounts) == 0 && s.cfg.svc.onStart == nil {
+	if len(mounts) == 0 && s.cfg.onStart == nil {
 		return nil
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), DefaultStartHookTimeout)
 	defer cancel()
 	ctx = context.WithValue(ctx, startKey{}, &startingRemote{s: s, r: r})
 	failed, err := s.restoreMounts(ctx, mounts)
-	if err == nil && s.cfg.svc.onStart != nil {
-		err = callHook("start hook", func() error { return s.cfg.svc.onStart(ctx, s, created) })
+	if err == nil && s.cfg.onStart != nil {
+		err = callHook("start hook", func() error { return s.cfg.onStart(ctx, s, created) })
 	}
 	s.svc().mu.Lock()
 	s.svc().unprovisioned = err != nil && created

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/agentworkspace/daytona/internal/apierr"
@@ -17,42 +16,6 @@ import (
 // Every rule about waiting and trying again lives in this file: how long to
 // wait, which errors are worth another try, and the one rule that keeps a
 // command from running twice (resubmitOnce).
-
-// Waits of the control plane.
-const (
-	// stateWaitMin and stateWaitMax pace the polling of a sandbox in a
-	// transitional state (creating, starting, stopping, ...).
-	stateWaitMin = 50 * time.Millisecond
-	stateWaitMax = time.Second
-	// startBackoffMin and startBackoffMax pace the retries of a start that
-	// Daytona refused because a state change was in progress.
-	startBackoffMin = 100 * time.Millisecond
-	startBackoffMax = 2 * time.Second
-	// nameReleaseWait bounds how long create retries while a dead sandbox
-	// we just deleted still holds the name (409); nameReleasePoll paces it.
-	nameReleaseWait = 30 * time.Second
-	nameReleasePoll = 200 * time.Millisecond
-)
-
-// stateChangeInProgress reports the control plane's refusal to start or
-// stop a sandbox while another state change runs (409, or its message):
-// worth waiting for and trying again.
-func stateChangeInProgress(err error) bool {
-	if StatusCode(err) == http.StatusConflict {
-		return true
-	}
-	return strings.Contains(strings.ToLower(err.Error()), "state change in progress")
-}
-
-// notStartedByStop reports the control plane's answer to stopping a sandbox
-// that is not running: success, for an idempotent Stop. The API answers 400
-// "Sandbox is not started" (v0.173) or "Sandbox is not in a stoppable
-// state" (v0.190, apps/api/src/sandbox/services/sandbox.service.ts:2161).
-func notStartedByStop(err error) bool {
-	msg := strings.ToLower(err.Error())
-	return StatusCode(err) == http.StatusBadRequest &&
-		(strings.Contains(msg, "not started") || strings.Contains(msg, "not in a stoppable state"))
-}
 
 // Follow streams.
 const (

@@ -10,7 +10,7 @@ import (
 	"github.com/agentworkspace/daytona/internal/apierr"
 )
 
-var sentinel = errors.New("sentinel")
+var errSentinel = errors.New("errSentinel")
 
 // TestPrefixOnce: however errors of this package are wrapped into each
 // other, the message starts with the prefix once and never repeats it,
@@ -27,7 +27,7 @@ func TestPrefixOnce(t *testing.T) {
 		Wrap("start", inner),
 		WrapCtx(ctx, "start", inner),
 		Errorf("mount /data: %w", inner),
-		Errorf("%w, and it could not be killed: %w", Errorf("x: %w", sentinel), Wrap("kill", inner)),
+		Errorf("%w, and it could not be killed: %w", Errorf("x: %w", errSentinel), Wrap("kill", inner)),
 		Wrap("outer", Errorf("middle: %w", Wrap("inner", service))),
 	}
 	for _, err := range layers {
@@ -46,7 +46,7 @@ func TestPrefixOnce(t *testing.T) {
 	if !errors.Is(layers[1], context.Canceled) {
 		t.Error("WrapCtx of an ended context does not match it")
 	}
-	if !errors.Is(layers[3], sentinel) {
+	if !errors.Is(layers[3], errSentinel) {
 		t.Error("Errorf lost a %w operand")
 	}
 	plain := WrapCtx(ctx, "look up", errors.New("connection reset"))

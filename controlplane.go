@@ -9,16 +9,22 @@ import (
 	"errors"
 	"maps"
 
+	"github.com/agentworkspace/daytona/internal/command"
 	"github.com/agentworkspace/daytona/internal/controlplane"
 	"github.com/agentworkspace/daytona/internal/fault"
 	"github.com/agentworkspace/daytona/internal/toolbox"
 )
 
 // remote is a running remote sandbox as seen by this Sandbox: its toolbox,
-// and the sessions its commands run in.
-type remote struct {
-	tb   *toolbox.Client
-	pool *sessionPool
+// and the sessions its commands run in (see command.Remote).
+type remote = command.Remote
+
+// newRemote makes the remote of the sandbox tb reaches: a pool of sessions
+// for its commands, and the keep-alive while they run.
+func (s *Sandbox) newRemote(tb *toolbox.Client) *remote {
+	r := &remote{TB: tb, Pool: command.NewPool(tb, s.log, &s.bg), Log: s.log}
+	r.Hold = func() func() { return s.keepAlive(tb.ID()) }
+	return r
 }
 
 // client returns the connection, creating it on first use. It makes no
@@ -115,7 +121,7 @@ func (s *Sandbox) stopRemote(ctx context.Context, r *remote) error {
 	if err != nil {
 		return err
 	}
-	return c.Stop(ctx, r.tb.ID())
+	return c.Stop(ctx, r.TB.ID())
 }
 
 // deleteRemote deletes the remote sandbox: r if we hold it, else the one
@@ -129,7 +135,7 @@ func (s *Sandbox) deleteRemote(ctx context.Context, r *remote, id string) error 
 	case err != nil:
 		return err
 	case r != nil:
-		return c.Delete(ctx, r.tb.ID())
+		return c.Delete(ctx, r.TB.ID())
 	case id != "":
 		return c.DeleteByKey(ctx, id)
 	}

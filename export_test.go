@@ -3,15 +3,16 @@ package daytona
 import (
 	"time"
 
+	"github.com/agentworkspace/daytona/internal/command"
 	"github.com/agentworkspace/daytona/internal/mount"
 )
 
 // SetSyncWindow changes how long a synchronous exec waits before following
 // the command's log, and returns a function that restores it.
 func SetSyncWindow(d time.Duration) (restore func()) {
-	old := syncWindow
-	syncWindow = d
-	return func() { syncWindow = old }
+	old := command.SyncWindow
+	command.SyncWindow = d
+	return func() { command.SyncWindow = old }
 }
 
 // KeepAliveHolders returns how many commands and processes the keep-alive
@@ -31,9 +32,9 @@ var ConfigHash = mount.ConfigHash
 // SetSessionIdleTTL changes how long surplus idle sessions are kept, and
 // returns a function that restores it.
 func SetSessionIdleTTL(d time.Duration) (restore func()) {
-	old := sessionIdleTTL
-	sessionIdleTTL = d
-	return func() { sessionIdleTTL = old }
+	old := command.SessionIdleTTL
+	command.SessionIdleTTL = d
+	return func() { command.SessionIdleTTL = old }
 }
 
 // WithRawOutput makes a Sandbox's commands write their output raw, as in a

@@ -142,7 +142,7 @@ type fileCall struct {
 // refusal); other failures are classified as for commands (a
 // *apierr.NotStarted when the sandbox is not running, else an *Error).
 func (c *fileCall) send(ctx context.Context, r *remote) (*http.Response, error) {
-	resp, err := r.tb.File(ctx, toolbox.FileRequest{Method: c.method, Path: c.path, Query: c.query, Header: c.header, Body: c.body})
+	resp, err := r.TB.File(ctx, toolbox.FileRequest{Method: c.method, Path: c.path, Query: c.query, Header: c.header, Body: c.body})
 	var refused *toolbox.Refusal
 	switch {
 	case errors.As(err, &refused):
@@ -174,8 +174,8 @@ func (c *fileCall) refusal(status int) error {
 // running: the request never reached it) for resubmitOnce, else an
 // *Error for c.what that also matches ctx.Err() once ctx has ended.
 func (c *fileCall) failure(ctx context.Context, err error) error {
-	if cl := classify(c.what, err); apierr.IsNotStarted(cl) {
-		return cl
+	if ns := apierr.Classify(err); ns != nil {
+		return ns
 	}
 	return fault.WrapCtx(ctx, c.what, err)
 }

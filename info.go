@@ -51,7 +51,7 @@ func (s *Sandbox) GetInfo(ctx context.Context) (*workspace.Info, error) {
 	if r == nil || c == nil || status != workspace.StatusRunning {
 		return info, nil
 	}
-	live, err := c.Live(ctx, r.tb.ID())
+	live, err := c.Live(ctx, r.TB.ID())
 	if err != nil {
 		return nil, fault.WrapCtx(ctx, "get sandbox info", err)
 	}

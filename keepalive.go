@@ -70,9 +70,9 @@ type keeper struct {
 // keepAlive registers a command or process running in r; the returned
 // function, which must be called when it ends, unregisters it. The first
 // one starts the refresher; the last one to end stops it.
-func (s *Sandbox) keepAlive(r *remote) (release func()) {
+func (s *Sandbox) keepAlive(id string) (release func()) {
 	interval := s.cfg.keepAlive
-	if interval < 0 || r == nil {
+	if interval < 0 {
 		return func() {}
 	}
 	if interval == 0 {
@@ -81,7 +81,7 @@ func (s *Sandbox) keepAlive(r *remote) (release func()) {
 	k := &s.svc().keep
 	k.mu.Lock()
 	k.n++
-	k.id = r.tb.ID()
+	k.id = id
 	if k.n == 1 {
 		var ctx context.Context
 		ctx, k.cancel = context.WithCancel(context.Background())
@@ -151,9 +151,9 @@ func (s *Sandbox) SetAutoStopInterval(ctx context.Context, d time.Duration) erro
 	if err != nil {
 		return err
 	}
-	if err := c.SetAutoStop(ctx, r.tb.ID(), int(d/time.Minute)); err != nil {
-		return fault.WrapCtx(ctx, "set the auto-stop interval of sandbox "+r.tb.ID(), err)
+	if err := c.SetAutoStop(ctx, r.TB.ID(), int(d/time.Minute)); err != nil {
+		return fault.WrapCtx(ctx, "set the auto-stop interval of sandbox "+r.TB.ID(), err)
 	}
-	s.log.Debug("auto-stop interval set", "daytonaID", r.tb.ID(), "interval", d)
+	s.log.Debug("auto-stop interval set", "daytonaID", r.TB.ID(), "interval", d)
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/agentworkspace/daytona/internal/controlplane"
 	"github.com/agentworkspace/daytona/internal/fault"
+	"github.com/agentworkspace/daytona/internal/retry"
 	"github.com/agentworkspace/daytona/internal/shell"
 	"github.com/agentworkspace/daytona/workspace"
 )
@@ -81,7 +82,7 @@ func (s *Sandbox) PortURL(ctx context.Context, port int) (*workspace.PortURL, er
 	if err != nil {
 		return nil, err
 	}
-	link, token, err := c.PreviewURL(ctx, r.tb.ID(), port)
+	link, token, err := c.PreviewURL(ctx, r.TB.ID(), port)
 	if err != nil {
 		return nil, fault.WrapCtx(ctx, "get the preview URL of port "+strconv.Itoa(port), err)
 	}
@@ -114,7 +115,7 @@ func (s *Sandbox) SignedPortURL(ctx context.Context, port int, ttl time.Duration
 	}
 	seconds := int(math.Ceil(ttl.Seconds()))
 	issued := time.Now()
-	link, token, err := c.SignedPreviewURL(ctx, r.tb.ID(), port, seconds)
+	link, token, err := c.SignedPreviewURL(ctx, r.TB.ID(), port, seconds)
 	if err != nil {
 		return nil, fault.WrapCtx(ctx, "get a signed preview URL of port "+strconv.Itoa(port), err)
 	}
@@ -138,7 +139,7 @@ func (s *Sandbox) ExpirePortURL(ctx context.Context, u *workspace.PortURL) error
 	if err != nil {
 		return err
 	}
-	if err := c.ExpirePreviewURL(ctx, r.tb.ID(), u.Port, u.Token); err != nil {
+	if err := c.ExpirePreviewURL(ctx, r.TB.ID(), u.Port, u.Token); err != nil {
 		return fault.WrapCtx(ctx, "expire a signed preview URL of port "+strconv.Itoa(u.Port), err)
 	}
 	return nil
@@ -173,7 +174,7 @@ func (s *Sandbox) WaitForPort(ctx context.Context, port int) error {
 		if err != nil {
 			return false, err
 		}
-		inUse, err := r.tb.PortInUse(ctx, port)
+		inUse, err := r.TB.PortInUse(ctx, port)
 		if err != nil {
 			return false, fault.WrapCtx(ctx, "check port "+strconv.Itoa(port), err)
 		}
@@ -198,4 +199,26 @@ func (s *Sandbox) probePort(ctx context.Context, port int) error {
 		return fault.Errorf("wait for port %d: the probe failed with exit code %d: %s", port, res.ExitCode, strings.TrimSpace(res.Stderr))
 	}
 	return nil
+}
+
+// Waiting for a port: the daemon's in-use check is polled, from
+// portPollMin up to portPollMax between checks.
+const (
+	portPollMin = 50 * time.Millisecond
+	portPollMax = time.Second
+)
+
+// waitForPort calls check until it reports the port in use, fails, or ctx
+// ends (an error matching ctx.Err()).
+func waitForPort(ctx context.Context, check func() (bool, error)) error {
+	b := retry.Backoff{Next: portPollMin, Max: portPollMax}
+	for {
+		ok, err := check()
+		if err != nil || ok {
+			return err
+		}
+		if err := b.Wait(ctx); err != nil {
+			return fault.Wrap("wait for port", err)
+		}
+	}
 }

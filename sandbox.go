@@ -12,6 +12,7 @@ import (
 
 	sdk "github.com/daytonaio/daytona/libs/sdk-go/pkg/daytona"
 
+	"github.com/agentworkspace/daytona/internal/command"
 	"github.com/agentworkspace/daytona/internal/controlplane"
 	"github.com/agentworkspace/daytona/internal/fault"
 	"github.com/agentworkspace/daytona/workspace"
@@ -46,7 +47,7 @@ const (
 type Sandbox struct {
 	cfg   config // immutable after New
 	log   *slog.Logger
-	bg    tracker // background session upkeep
+	bg    command.Tracker // background session upkeep
 	procs *ProcessManager
 
 	mu         sync.Mutex // guards the fields below
@@ -211,7 +212,7 @@ func (s *Sandbox) Instance() (*sdk.Sandbox, error) {
 	if s.remote == nil || s.status != workspace.StatusRunning {
 		return nil, s.notReadyLocked()
 	}
-	return s.remote.tb.SDK(), nil
+	return s.remote.TB.SDK(), nil
 }
 
 // check reports misuse before it can reach a request or a goroutine: a
@@ -301,10 +302,10 @@ func (s *Sandbox) runStart(ctx context.Context, f *flight) {
 	started := time.Now()
 	s.log.Debug("starting")
 	a, err := s.acquire(ctx)
-	r := &remote{tb: a.Toolbox}
+	var r *remote
 	if err == nil {
-		r.pool = newSessionPool(s, r.tb)
-		r.pool.warm(ctx)
+		r = s.newRemote(a.Toolbox)
+		r.Pool.Warm(ctx)
 		err = s.afterStart(ctx, r, a.Created) // mounts, then the start hook (services.go)
 	}
 	err = s.explainRefusedKey(err)
@@ -316,7 +317,7 @@ func (s *Sandbox) runStart(ctx context.Context, f *flight) {
 		s.log.Debug("start failed", "err", err)
 	} else {
 		s.remote = r
-		s.daytonaID = r.tb.ID()
+		s.daytonaID = r.TB.ID()
 		s.createdAt = a.CreatedAt
 		if a.WorkDir != "" {
 			s.workDir = a.WorkDir
@@ -325,7 +326,7 @@ func (s *Sandbox) runStart(ctx context.Context, f *flight) {
 			s.labelID = a.LogicalID
 		}
 		s.status = workspace.StatusRunning
-		s.log.Debug("running", "daytonaID", r.tb.ID(), "took", time.Since(started))
+		s.log.Debug("running", "daytonaID", r.TB.ID(), "took", time.Since(started))
 	}
 	s.mu.Unlock()
 	close(f.done)
@@ -468,9 +469,9 @@ func (s *Sandbox) end(ctx context.Context, f *flight, r *remote, final func(cont
 	defer cancel()
 	if r != nil {
 		s.procs.endAll(r)
-		r.pool.close()
+		r.Pool.Close()
 	}
-	s.bg.wait(ctx)
+	s.bg.Wait(ctx)
 	err := s.explainRefusedKey(final(ctx))
 	s.mu.Lock()
 	settle(err)

@@ -93,11 +93,11 @@ func (s *Sandbox) afterStart(ctx context.Context, r *remote, created bool) error
 	if err == nil {
 		return nil
 	}
-	r.pool.close()
+	r.Pool.Close()
 	s.mu.Lock()
-	s.daytonaID = r.tb.ID()
+	s.daytonaID = r.TB.ID()
 	s.mu.Unlock()
-	return &StartHookError{DaytonaID: r.tb.ID(), Created: created, Mount: failed, Err: err}
+	return &StartHookError{DaytonaID: r.TB.ID(), Created: created, Mount: failed, Err: err}
 }
 
 // callHook calls a user's hook, turning a panic into an error.

@@ -1,4 +1,4 @@
-package daytona
+package command
 
 import (
 	"crypto/rand"

@@ -8,24 +8,16 @@ import (
 	"context"
 	"errors"
 	"maps"
+	"net/http"
 
 	"github.com/agentworkspace/daytona/internal/command"
 	"github.com/agentworkspace/daytona/internal/controlplane"
 	"github.com/agentworkspace/daytona/internal/fault"
-	"github.com/agentworkspace/daytona/internal/toolbox"
 )
 
 // remote is a running remote sandbox as seen by this Sandbox: its toolbox,
 // and the sessions its commands run in (see command.Remote).
 type remote = command.Remote
-
-// newRemote makes the remote of the sandbox tb reaches: a pool of sessions
-// for its commands, and the keep-alive while they run.
-func (s *Sandbox) newRemote(tb *toolbox.Client) *remote {
-	r := &remote{TB: tb, Pool: command.NewPool(tb, s.log, &s.bg), Log: s.log}
-	r.Hold = func() func() { return s.keepAlive(tb.ID()) }
-	return r
-}
 
 // client returns the connection, creating it on first use. It makes no
 // network request.
@@ -140,4 +132,33 @@ func (s *Sandbox) deleteRemote(ctx context.Context, r *remote, id string) error 
 		return c.DeleteByKey(ctx, id)
 	}
 	return c.DeleteByKey(ctx, s.cfg.name)
+}
+
+// settings are what the options say about the connection, resolved on
+// first use by controlplane.Resolve: the option, the process environment,
+// .env.local, .env, then the default (see the package documentation).
+func (cfg *config) settings() controlplane.Settings {
+	return controlplane.Settings{
+		APIKey: cfg.apiKey, KeyOption: cfg.keyOption, APIURL: cfg.apiURL, Target: cfg.target,
+		NoEnv: cfg.noEnv, LookupEnv: cfg.lookupEnv, DotenvDir: cfg.dotenvDir, DefaultURL: DefaultAPIURL,
+	}
+}
+
+// explainRefusedKey adds to an error the control plane answered with 401
+// which credential was refused and where it came from (never the
+// credential).
+func (s *Sandbox) explainRefusedKey(err error) error {
+	var e *Error
+	if err == nil || StatusCode(err) != http.StatusUnauthorized || !errors.As(err, &e) {
+		return err
+	}
+	s.mu.Lock()
+	c := s.conn
+	s.mu.Unlock()
+	what, from := "API key", "the options"
+	if c != nil {
+		what, from = c.Credential()
+	}
+	fault.SetHint(e, "the "+what+" from "+from+" was refused")
+	return err
 }

@@ -3,7 +3,6 @@ package daytona
 import (
 	"context"
 	"errors"
-	"net/http"
 
 	"github.com/agentworkspace/daytona/internal/apierr"
 	"github.com/agentworkspace/daytona/internal/fault"
@@ -29,6 +28,10 @@ var (
 	// option, returned before any request is sent. Use
 	// errors.Is(err, ErrInvalidInput).
 	ErrInvalidInput = errors.New("invalid input")
+	// ErrStorageUnreachable is matched (errors.Is) by the error of a
+	// mount whose storage endpoint the sandbox cannot reach, such as on
+	// Daytona's tiers with restricted network access.
+	ErrStorageUnreachable = errors.New("storage unreachable from the sandbox")
 )
 
 // Error is a failure of the Daytona service, or of the connection to it,
@@ -60,26 +63,35 @@ func invalidErr(err error) error { return fault.Errorf("%w: %w", ErrInvalidInput
 // refused log stream, or 0.
 func StatusCode(err error) int { return apierr.StatusCode(err) }
 
-// explainRefusedKey adds to an error the control plane answered with 401
-// which credential was refused and where it came from (never the
-// credential).
-func (s *Sandbox) explainRefusedKey(err error) error {
-	var e *Error
-	if err == nil || StatusCode(err) != http.StatusUnauthorized || !errors.As(err, &e) {
-		return err
-	}
-	s.mu.Lock()
-	c := s.conn
-	s.mu.Unlock()
-	what, from := "API key", "the options"
-	if c != nil {
-		what, from = c.Credential()
-	}
-	fault.SetHint(e, "the "+what+" from "+from+" was refused")
-	return err
-}
-
 // isContextErr reports whether err comes from a context ending.
 func isContextErr(err error) bool {
 	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }
+
+// StartHookError is the error of a start whose own work failed once the
+// remote sandbox ran: the restoration of a mount (Mount names it) or the
+// start hook. The remote sandbox is left running; the next start
+// reconnects to it and does the work again (the hook with created true
+// again if this start had created it). Destroy deletes it.
+type StartHookError struct {
+	DaytonaID string // the remote sandbox, left running
+	Created   bool   // the start work was for a sandbox created by this (or an earlier failed) start
+	Mount     string // the mount path whose restoration failed; "" when the start hook failed
+	Err       error  // what went wrong
+}
+
+// Error says what failed, and that the sandbox was left running.
+func (e *StartHookError) Error() string {
+	what := "the start hook failed"
+	if e.Mount != "" {
+		what = "mounting " + e.Mount + " failed"
+	}
+	state := "the existing sandbox " + e.DaytonaID + " was left running; the next start runs the start work again"
+	if e.Created {
+		state = "the sandbox " + e.DaytonaID + ", created for it, was left running; the next start runs the start work again with created=true, Destroy deletes it"
+	}
+	return fault.Errorf("start: %s (%s): %v", what, state, e.Err).Error()
+}
+
+// Unwrap returns the hook's or the mount's error.
+func (e *StartHookError) Unwrap() error { return e.Err }

@@ -18,9 +18,9 @@ func SetSyncWindow(d time.Duration) (restore func()) {
 // KeepAliveHolders returns how many commands and processes the keep-alive
 // is counting (its refresher runs while there is one).
 func KeepAliveHolders(s *Sandbox) int {
-	s.svc().keep.mu.Lock()
-	defer s.svc().keep.mu.Unlock()
-	return s.svc().keep.n
+	s.svc.keep.mu.Lock()
+	defer s.svc.keep.mu.Unlock()
+	return s.svc.keep.n
 }
 
 // MarkerName is the name of a mount path's marker in /tmp/.mastra-mounts.
@@ -44,4 +44,15 @@ func WithRawOutput() Option {
 		c.rawOutput = true
 		return nil
 	}
+}
+
+// StartWaiters returns how many callers wait for the start in progress
+// (0 when there is none).
+func StartWaiters(s *Sandbox) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.starting == nil {
+		return 0
+	}
+	return s.starting.waiters
 }

@@ -26,6 +26,10 @@ func (s *Sandbox) GetInfo(ctx context.Context) (*workspace.Info, error) {
 	s.mu.Lock()
 	status, r, createdAt, c := s.status, s.remote, s.createdAt, s.conn
 	s.mu.Unlock()
+	running := r != nil && status == workspace.StatusRunning
+	if br, ok := s.bound(); ok {
+		r, running = br, true // a hook's view: the sandbox its hook works on
+	}
 
 	if createdAt.IsZero() {
 		createdAt = time.Now()
@@ -48,7 +52,7 @@ func (s *Sandbox) GetInfo(ctx context.Context) (*workspace.Info, error) {
 	if s.cfg.image != "" {
 		info.Metadata["image"] = s.cfg.image
 	}
-	if r == nil || c == nil || status != workspace.StatusRunning {
+	if !running || c == nil {
 		return info, nil
 	}
 	live, err := c.Live(ctx, r.TB.ID())

@@ -23,6 +23,9 @@ import (
 // The working directory is /home/daytona until the sandbox has started,
 // then the one detected at start. It makes no request.
 func (s *Sandbox) GetInstructions() string {
+	if !s.made() {
+		s = &Sandbox{core: &core{}}
+	}
 	s.mu.Lock()
 	dir := s.workDir
 	s.mu.Unlock()

@@ -2,11 +2,8 @@ package daytona
 
 import (
 	"context"
-	"fmt"
 	"sync"
 	"time"
-
-	"github.com/agentworkspace/daytona/internal/fault"
 )
 
 // Keep-alive. Daytona stops a sandbox that has been idle for its
@@ -29,44 +26,6 @@ const DefaultKeepAliveInterval = 30 * time.Second
 // touchTimeout bounds one refresh of the activity.
 const touchTimeout = 10 * time.Second
 
-// WithKeepAlive(false) turns the keep-alive off: Daytona may then stop the
-// sandbox while a long command or a background process runs in it, once
-// nothing else has touched it for its auto-stop interval. It is on by
-// default.
-func WithKeepAlive(on bool) Option {
-	return setOption(func(c *config) {
-		switch {
-		case !on:
-			c.keepAlive = -1
-		case c.keepAlive < 0:
-			c.keepAlive = 0
-		}
-	})
-}
-
-// WithKeepAliveInterval sets how often the keep-alive refreshes the
-// activity of a sandbox that runs a command or process (default
-// DefaultKeepAliveInterval), and turns it on. It must be positive; keep it
-// well under the sandbox's auto-stop interval.
-func WithKeepAliveInterval(d time.Duration) Option {
-	return func(c *config) error {
-		if d <= 0 {
-			return fmt.Errorf("WithKeepAliveInterval(%v): must be positive (use WithKeepAlive(false) to turn it off)", d)
-		}
-		c.keepAlive = d
-		return nil
-	}
-}
-
-// keeper refreshes a sandbox's activity while something runs in it. Its
-// goroutine exists only while at least one command or process runs.
-type keeper struct {
-	mu     sync.Mutex         // guards the fields below
-	n      int                // commands and processes running
-	id     string             // the remote sandbox to refresh: the latest one held
-	cancel context.CancelFunc // stops the refresher
-}
-
 // keepAlive registers a command or process running in r; the returned
 // function, which must be called when it ends, unregisters it. The first
 // one starts the refresher; the last one to end stops it.
@@ -78,7 +37,7 @@ func (s *Sandbox) keepAlive(id string) (release func()) {
 	if interval == 0 {
 		interval = DefaultKeepAliveInterval
 	}
-	k := &s.svc().keep
+	k := &s.svc.keep
 	k.mu.Lock()
 	k.n++
 	k.id = id
@@ -111,9 +70,9 @@ func (s *Sandbox) refreshActivity(ctx context.Context, interval time.Duration) {
 			return
 		case <-tick.C:
 		}
-		s.svc().keep.mu.Lock()
-		id := s.svc().keep.id
-		s.svc().keep.mu.Unlock()
+		s.svc.keep.mu.Lock()
+		id := s.svc.keep.id
+		s.svc.keep.mu.Unlock()
 		if err := s.touch(ctx, id); err != nil && ctx.Err() == nil {
 			s.log.Debug("could not refresh the sandbox's activity", "daytonaID", id, "err", err)
 		}
@@ -129,31 +88,4 @@ func (s *Sandbox) touch(ctx context.Context, id string) error {
 	ctx, cancel := context.WithTimeout(ctx, touchTimeout)
 	defer cancel()
 	return c.Touch(ctx, id)
-}
-
-// SetAutoStopInterval changes how long the sandbox may stay idle before
-// Daytona stops it (0 disables auto-stop), starting the sandbox if needed.
-// Whole minutes only; a negative or fractional value is an error matching
-// ErrInvalidInput, before any request. The interval lasts for the remote
-// sandbox's life, beyond this Sandbox value.
-func (s *Sandbox) SetAutoStopInterval(ctx context.Context, d time.Duration) error {
-	if err := s.check(ctx, "SetAutoStopInterval"); err != nil {
-		return err
-	}
-	if err := minutesOption("SetAutoStopInterval", d, func(*config) {})(nil); err != nil {
-		return invalidErr(err)
-	}
-	r, err := s.ensureRunning(ctx)
-	if err != nil {
-		return err
-	}
-	c, err := s.client()
-	if err != nil {
-		return err
-	}
-	if err := c.SetAutoStop(ctx, r.TB.ID(), int(d/time.Minute)); err != nil {
-		return fault.WrapCtx(ctx, "set the auto-stop interval of sandbox "+r.TB.ID(), err)
-	}
-	s.log.Debug("auto-stop interval set", "daytonaID", r.TB.ID(), "interval", d)
-	return nil
 }

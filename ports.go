@@ -182,6 +182,9 @@ func (s *Sandbox) WaitForPort(ctx context.Context, port int) error {
 	})
 }
 
+// probeRetain bounds the output kept of a port probe.
+const probeRetain = 4096
+
 // probeScript connects to the port on the loopback addresses until one
 // accepts, with bash's /dev/tcp.
 const probeScript = `until (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null || (exec 3<>"/dev/tcp/::1/$1") 2>/dev/null; do sleep 0.2; done`
@@ -190,8 +193,9 @@ const probeScript = `until (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null || (exe
 // with one command that runs until the port accepts connections (or ctx
 // ends, which kills it).
 func (s *Sandbox) probePort(ctx context.Context, port int) error {
-	res, err := s.ExecuteCommand(ctx, "bash -c "+shell.Quote(probeScript)+" probe", []string{strconv.Itoa(port)},
-		&workspace.ExecOptions{Timeout: workspace.NoTimeout, MaxRetainedBytes: 4096})
+	p := s.scriptPlan("bash -c "+shell.Quote(probeScript)+" probe "+strconv.Itoa(port), 0)
+	p.Retain = probeRetain
+	res, err := s.exec(ctx, "execute command", p)
 	switch {
 	case err != nil:
 		return fault.Errorf("wait for port %d: %w", port, err)

@@ -22,51 +22,33 @@ func (s *Sandbox) exec(ctx context.Context, op string, p *command.Plan) (*worksp
 	})
 }
 
-// resubmitOnce runs attempt on the running remote sandbox, and runs it
-// again only when it failed with a *apierr.NotStarted error, so that nothing that
-// may have started is ever run twice:
-//   - the session was lost: once more in a fresh session, on the same
-//     remote (its idle sessions are forgotten);
-//   - the sandbox is not running: once more after restarting (or
-//     recreating) it the way Start does, unless ctx has ended;
-//   - the proxy could not reach the runner: again after a pause, up to
-//     apierr.TransientTries times in all.
-//
-// The first two happen at most once per call.
+// resubmitOnce runs attempt on the running remote sandbox (starting it
+// if needed), and runs it again only when it failed with a
+// *apierr.NotStarted error, so that nothing that may have started is ever
+// run twice: after the runner was unreachable or the session lost (see
+// retryOn), and once after restarting (or recreating) the sandbox the way
+// Start does, when it was not running, unless ctx has ended. On a hook's
+// view the sandbox is not restarted: its hook runs inside that start.
 func resubmitOnce[T any](ctx context.Context, s *Sandbox, op string, attempt func(r *remote) (T, error)) (T, error) {
 	var zero T
 	r, err := s.ensureRunning(ctx)
 	if err != nil {
 		return zero, err
 	}
-	retriedDead, retriedSession := false, false
-	pause := apierr.TransientPause()
-	for tries := 1; ; tries++ {
-		v, err := attempt(r)
+	_, bound := s.bound()
+	for restarted := false; ; restarted = true {
+		v, err := retryOn(ctx, r, op, func() (T, error) { return attempt(r) })
 		var notRun *apierr.NotStarted
 		if !errors.As(err, &notRun) {
 			return v, err
 		}
-		switch {
-		case notRun.Transient && tries < apierr.TransientTries:
-			s.log.Debug("the runner could not be reached; trying again", "op", op, "err", notRun.Err)
-			if pause.Wait(ctx) == nil {
-				continue
-			}
-		case notRun.LostSession && !retriedSession:
-			retriedSession = true
-			r.Pool.ForgetAll()
-			s.log.Debug("session lost; trying again with a new session", "op", op, "err", notRun.Err)
-			continue
-		case notRun.Dead && !retriedDead && ctx.Err() == nil:
-			retriedDead = true
-			s.log.Debug("sandbox is not running; restarting it and trying once more", "op", op, "err", notRun.Err)
-			if r, err = s.recoverDead(ctx, r, op); err != nil {
-				return zero, err
-			}
-			continue
+		if !notRun.Dead || restarted || bound || ctx.Err() != nil {
+			return zero, fault.WrapCtx(ctx, op, notRun.Err)
 		}
-		return zero, fault.WrapCtx(ctx, op, notRun.Err)
+		s.log.Debug("sandbox is not running; restarting it and trying once more", "op", op, "err", notRun.Err)
+		if r, err = s.recoverDead(ctx, r, op); err != nil {
+			return zero, err
+		}
 	}
 }
 

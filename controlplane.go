@@ -10,14 +10,9 @@ import (
 	"maps"
 	"net/http"
 
-	"github.com/agentworkspace/daytona/internal/command"
 	"github.com/agentworkspace/daytona/internal/controlplane"
 	"github.com/agentworkspace/daytona/internal/fault"
 )
-
-// remote is a running remote sandbox as seen by this Sandbox: its toolbox,
-// and the sessions its commands run in (see command.Remote).
-type remote = command.Remote
 
 // client returns the connection, creating it on first use. It makes no
 // network request.

@@ -17,7 +17,7 @@ import (
 
 	"github.com/agentworkspace/daytona/internal/apierr"
 	"github.com/agentworkspace/daytona/internal/fault"
-	"github.com/agentworkspace/daytona/internal/seekread"
+	"github.com/agentworkspace/daytona/workspace"
 )
 
 // Downloads and uploads, streamed through the toolbox: the SDK's
@@ -76,11 +76,8 @@ func (f *Filesystem) Open(ctx context.Context, name string) (io.ReadCloser, erro
 	if err != nil {
 		return nil, err
 	}
-	open := func(off int64) (io.ReadCloser, int64, error) { return f.openAt(ctx, name, off) }
-	fail := func(err error) error {
-		return &fs.PathError{Op: "read", Path: name, Err: fault.WrapCtx(ctx, "download "+quoted(name), err)}
-	}
-	return seekread.New(name, open, resp.Body, seekread.Options{Size: resp.ContentLength, ReopenForward: true, Fail: fail}), nil
+	reopen := func(off int64) (io.ReadCloser, int64, error) { return f.openAt(ctx, name, off) }
+	return workspace.NewReadSeeker(name, resp.ContentLength, downloadBody(ctx, name, resp.Body), reopen), nil
 }
 
 // openAt asks for name's content from off. A server that ignores the
@@ -91,14 +88,34 @@ func (f *Filesystem) openAt(ctx context.Context, name string, off int64) (io.Rea
 		return nil, 0, err
 	}
 	if resp.StatusCode != http.StatusPartialContent {
-		return resp.Body, 0, nil
+		return downloadBody(ctx, name, resp.Body), 0, nil
 	}
 	if got := resp.Header.Get("Content-Range"); !strings.HasPrefix(got, "bytes "+strconv.FormatInt(off, 10)+"-") {
 		resp.Body.Close()
 		return nil, 0, &fs.PathError{Op: "read", Path: name, Err: fault.Wrap("download "+quoted(name),
 			fmt.Errorf("asked for bytes from %d, got the range %q", off, got))}
 	}
-	return resp.Body, off, nil
+	return downloadBody(ctx, name, resp.Body), off, nil
+}
+
+// downloadBody is a download's body whose read errors are failures of the
+// download (an *Error, also matching ctx's error once it has ended).
+func downloadBody(ctx context.Context, name string, body io.ReadCloser) io.ReadCloser {
+	return &failingBody{ReadCloser: body, fail: func(err error) error { return fault.WrapCtx(ctx, "download "+quoted(name), err) }}
+}
+
+// failingBody reports the errors of reading a body through fail.
+type failingBody struct {
+	io.ReadCloser
+	fail func(error) error
+}
+
+func (b *failingBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err != nil && err != io.EOF {
+		err = b.fail(err)
+	}
+	return n, err
 }
 
 // WriteFile writes data to the named file, creating it and any missing

@@ -159,7 +159,7 @@ func (t *processTable) release(pid string) error {
 
 // endAll marks every running process of r killed, because Stop or Destroy
 // is about to end the remote sandbox; their readers stop first.
-func (t *processTable) endAll(r *remote) {
+func (t *processTable) endAll(r *command.Remote) {
 	t.mu.Lock()
 	var running []*Process
 	for _, p := range t.procs {

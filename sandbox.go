@@ -200,6 +200,10 @@ func (fl *flight) wait(ctx context.Context) error {
 	}
 }
 
+// remote is a running remote sandbox as seen by this Sandbox: its toolbox,
+// and the sessions its commands run in (see command.Remote).
+type remote = command.Remote
+
 // binding ties the view a hook is given to the remote sandbox the hook
 // works on, while the hook runs.
 type binding struct {

@@ -5,7 +5,7 @@ import (
 	"io"
 	"time"
 
-	"github.com/agentworkspace/daytona/internal/jsonenc"
+	"github.com/agentworkspace/daytona/workspace/internal/jsonenc"
 )
 
 // ExecOptions are the per-call settings of ExecuteCommand. The zero value

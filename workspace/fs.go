@@ -8,8 +8,6 @@ import (
 	"path"
 	"strings"
 	"sync"
-
-	"github.com/agentworkspace/daytona/internal/seekread"
 )
 
 // FS returns a read-only [io/fs] view of the directory dir of f, so that
@@ -234,9 +232,10 @@ func (d *viewDir) ReadDir(n int) ([]fs.DirEntry, error) {
 
 // viewFile is a file opened through the view: its stream is opened (one
 // call to f.Open) on the first Read, and again when a Seek moves back
-// before where the stream is, unless the stream can seek.
+// before where the stream is, unless the stream can seek (see
+// NewReadSeeker).
 type viewFile struct {
-	*seekread.Reader
+	io.ReadSeekCloser
 	info fs.FileInfo
 }
 
@@ -245,13 +244,9 @@ func (f *viewFile) Stat() (fs.FileInfo, error) { return f.info, nil }
 // openFile returns the file name of the view, f's file full, described by
 // info; it opens nothing yet.
 func (v *fsView) openFile(name, full string, info fs.FileInfo) *viewFile {
-	open := func(int64) (io.ReadCloser, int64, error) {
+	reopen := func(int64) (io.ReadCloser, int64, error) {
 		rc, err := v.f.Open(v.ctx, full)
-		if err != nil {
-			return nil, 0, viewErr("read", name, err)
-		}
-		return rc, 0, nil
+		return rc, 0, err
 	}
-	fail := func(err error) error { return viewErr("read", name, err) }
-	return &viewFile{Reader: seekread.New(name, open, nil, seekread.Options{Size: info.Size(), Fail: fail}), info: info}
+	return &viewFile{ReadSeekCloser: NewReadSeeker(name, info.Size(), nil, reopen), info: info}
 }

@@ -41,6 +41,6 @@
 // filesystem rejects, a refusal by the policy, a command that timed out.
 // Call returns a Go error only when its context ended.
 //
-// This package imports only package workspace, internal/jsonenc (a
+// This package imports only package workspace, workspace/internal/jsonenc (a
 // standard-library JSON helper) and the standard library.
 package tools

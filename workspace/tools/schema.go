@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 	"strings"
 
-	"github.com/agentworkspace/daytona/internal/jsonenc"
+	"github.com/agentworkspace/daytona/workspace/internal/jsonenc"
 )
 
 // prop is a JSON Schema, written as a map so that schemas can be built

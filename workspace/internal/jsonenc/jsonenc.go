@@ -1,7 +1,7 @@
 // Package jsonenc encodes JSON for readers that are not browsers: models
 // and people reading tool output, where json.Marshal's escaping of <, >
-// and & only gets in the way. It imports only the standard library, so
-// that package workspace and its subpackages may use it.
+// and & only gets in the way: for package workspace (CommandResult's JSON)
+// and workspace/tools.
 package jsonenc
 
 import (

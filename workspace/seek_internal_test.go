@@ -1,4 +1,4 @@
-package seekread
+package workspace
 
 import (
 	"errors"
@@ -11,7 +11,7 @@ import (
 const content = "0123456789abcdefghij"
 
 // opener opens content from off (ranged) or from 0, counting opens; plain
-// hides the io.Seeker of its streams.
+// and ranged streams hide their io.Seeker.
 type opener struct {
 	ranged, plain bool
 	opens         int
@@ -32,7 +32,7 @@ func (o *opener) open(off int64) (io.ReadCloser, int64, error) {
 	}{r, io.NopCloser(nil)}, 0, nil
 }
 
-func readN(t *testing.T, r *Reader, n int) string {
+func readN(t *testing.T, r io.Reader, n int) string {
 	t.Helper()
 	b := make([]byte, n)
 	got, err := io.ReadFull(r, b)
@@ -42,24 +42,23 @@ func readN(t *testing.T, r *Reader, n int) string {
 	return string(b[:got])
 }
 
-// TestReaderReachesOffsets: each way of reaching an offset (a ranged
-// reopen, reading forward, seeking the stream) reads the same bytes, and
-// opens only as often as it must.
-func TestReaderReachesOffsets(t *testing.T) {
+// TestReadSeekerReachesOffsets: each way of reaching an offset (reading
+// ahead, a ranged reopen, reopening from the start, seeking the stream)
+// reads the same bytes, and opens only as often as it must.
+func TestReadSeekerReachesOffsets(t *testing.T) {
 	cases := []struct {
 		name      string
 		o         opener
-		forward   bool
 		wantOpens int
 	}{
-		{"ranged reopen", opener{ranged: true}, true, 3},
-		{"read forward, reopen back", opener{plain: true}, false, 2},
-		{"seekable stream", opener{}, false, 1},
+		{"ranged reopen", opener{ranged: true}, 2},
+		{"read ahead, reopen back", opener{plain: true}, 2},
+		{"seekable stream", opener{}, 1},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			o := tc.o
-			r := New("f", o.open, nil, Options{Size: int64(len(content)), ReopenForward: tc.forward})
+			r := NewReadSeeker("f", int64(len(content)), nil, o.open)
 			if got := readN(t, r, 3); got != "012" {
 				t.Errorf("first read %q", got)
 			}
@@ -91,14 +90,35 @@ func TestReaderReachesOffsets(t *testing.T) {
 	}
 }
 
-func TestReaderErrors(t *testing.T) {
+// TestReadSeekerFarSkipReopens: a skip beyond the read-ahead limit opens
+// the content again where it goes.
+func TestReadSeekerFarSkipReopens(t *testing.T) {
+	var asked []int64
+	data := strings.Repeat("x", 3*skipLimit) + "end"
+	r := NewReadSeeker("f", int64(len(data)), nil, func(off int64) (io.ReadCloser, int64, error) {
+		asked = append(asked, off)
+		return io.NopCloser(strings.NewReader(data[off:])), off, nil
+	})
+	readN(t, r, 1)
+	if _, err := r.Seek(-3, io.SeekEnd); err != nil {
+		t.Fatal(err)
+	}
+	if got := readN(t, r, 3); got != "end" {
+		t.Errorf("read %q", got)
+	}
+	if len(asked) != 2 || asked[1] != int64(len(data)-3) {
+		t.Errorf("opened at %v; want 0, then %d", asked, len(data)-3)
+	}
+}
+
+func TestReadSeekerErrors(t *testing.T) {
 	boom := errors.New("boom")
-	fail := func(err error) error { return &fs.PathError{Op: "read", Path: "f", Err: err} }
-	r := New("f", func(int64) (io.ReadCloser, int64, error) {
-		return io.NopCloser(iotestErr{boom}), 0, nil
-	}, nil, Options{Size: -1, Fail: fail})
-	if _, err := r.Read(make([]byte, 1)); !errors.Is(err, boom) {
-		t.Errorf("Read = %v; want the stream's error through Fail", err)
+	r := NewReadSeeker("f", -1, nil, func(int64) (io.ReadCloser, int64, error) {
+		return io.NopCloser(errReader{boom}), 0, nil
+	})
+	var pe *fs.PathError
+	if _, err := r.Read(make([]byte, 1)); !errors.Is(err, boom) || !errors.As(err, &pe) || pe.Path != "f" {
+		t.Errorf("Read = %v; want a *fs.PathError for f wrapping the stream's error", err)
 	}
 	if _, err := r.Seek(0, io.SeekEnd); err == nil {
 		t.Error("SeekEnd of an unknown size succeeded")
@@ -123,12 +143,13 @@ func TestReaderErrors(t *testing.T) {
 	if err := r.Close(); !errors.Is(err, fs.ErrClosed) {
 		t.Errorf("second Close = %v", err)
 	}
-	opened := New("f", func(int64) (io.ReadCloser, int64, error) { return nil, 0, boom }, nil, Options{Size: 5})
-	if _, err := opened.Read(make([]byte, 1)); err != boom {
-		t.Errorf("Read = %v; want the Opener's error as it is", err)
+	missing := &fs.PathError{Op: "open", Path: "/abs/f", Err: fs.ErrNotExist}
+	opened := NewReadSeeker("f", 5, nil, func(int64) (io.ReadCloser, int64, error) { return nil, 0, missing })
+	if _, err := opened.Read(make([]byte, 1)); !errors.As(err, &pe) || pe.Path != "f" || !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("Read = %v; want the cause of the opener's *fs.PathError under this name", err)
 	}
 }
 
-type iotestErr struct{ err error }
+type errReader struct{ err error }
 
-func (e iotestErr) Read([]byte) (int, error) { return 0, e.err }
+func (e errReader) Read([]byte) (int, error) { return 0, e.err }

@@ -1,0 +1,165 @@
+package workspace
+
+import (
+	"errors"
+	"io"
+	"io/fs"
+	"sync"
+)
+
+// Reopen opens a file's content from offset off, for NewReadSeeker: it
+// returns the stream and the offset the stream starts at, which is off
+// when the stream honours it (an HTTP Range request, say) or less (0: the
+// content from its start; the reader skips up to off).
+type Reopen func(off int64) (rc io.ReadCloser, at int64, err error)
+
+// skipLimit is how far a reader reads ahead to reach a later offset on the
+// stream it has; farther, it opens the content again there.
+const skipLimit = 1 << 20
+
+// NewReadSeeker returns an io.ReadSeekCloser over the content of the file
+// name, of size bytes (-1 if unknown), for implementations of
+// Filesystem.Open (and for the files of FS): Seek only moves the offset of
+// the next Read, which reaches it on the stream it has (seeking it when it
+// is an io.Seeker, reading ahead by up to 1 MiB) or opens the content
+// again there with reopen. rc, if not nil, is the content already opened
+// at offset 0; otherwise the first Read opens it. Past a known size, Read
+// answers io.EOF without opening anything; io.SeekEnd needs a known size.
+// Errors are *fs.PathError values naming name (the cause of a
+// *fs.PathError from reopen or a stream is kept); after Close, every call
+// fails with fs.ErrClosed. It is safe for concurrent use.
+func NewReadSeeker(name string, size int64, rc io.ReadCloser, reopen Reopen) io.ReadSeekCloser {
+	return &readSeeker{name: name, size: size, rc: rc, reopen: reopen}
+}
+
+// readSeeker is what NewReadSeeker returns.
+type readSeeker struct {
+	name   string
+	size   int64
+	reopen Reopen
+
+	mu     sync.Mutex    // guards the fields below
+	rc     io.ReadCloser // nil until the first Read, and after a Seek that needs another stream
+	at     int64         // where rc is
+	off    int64         // where the next Read starts
+	closed bool
+}
+
+// Read reads from the current offset.
+func (r *readSeeker) Read(p []byte) (int, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return 0, &fs.PathError{Op: "read", Path: r.name, Err: fs.ErrClosed}
+	}
+	if err := r.position(); err != nil {
+		return 0, err
+	}
+	n, err := r.rc.Read(p)
+	r.at += int64(n)
+	r.off += int64(n)
+	if err != nil && err != io.EOF {
+		err = r.fail(err)
+	}
+	return n, err
+}
+
+// position makes rc a stream at off, with r.mu held.
+func (r *readSeeker) position() error {
+	if r.rc != nil && r.at == r.off {
+		return nil
+	}
+	if r.rc != nil {
+		if _, seeks := r.rc.(io.Seeker); seeks || (r.off > r.at && r.off-r.at <= skipLimit) {
+			return r.advance()
+		}
+		r.rc.Close()
+		r.rc = nil
+	}
+	if r.size >= 0 && r.off >= r.size {
+		return io.EOF
+	}
+	rc, at, err := r.reopen(r.off)
+	if err != nil {
+		return r.fail(err)
+	}
+	r.rc, r.at = rc, at
+	return r.advance()
+}
+
+// advance moves rc from at to off: by seeking it, or by reading and
+// dropping what lies between (the end of the content coming first, the
+// next Read answers io.EOF).
+func (r *readSeeker) advance() error {
+	if s, ok := r.rc.(io.Seeker); ok {
+		if r.at == r.off {
+			return nil
+		}
+		at, err := s.Seek(r.off, io.SeekStart)
+		r.at = at
+		if err != nil {
+			return r.fail(err)
+		}
+		return nil
+	}
+	n, err := io.CopyN(io.Discard, r.rc, r.off-r.at)
+	r.at += n
+	if err != nil && err != io.EOF {
+		return r.fail(err)
+	}
+	return nil
+}
+
+// fail reports err as a failure to read the file.
+func (r *readSeeker) fail(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	return &fs.PathError{Op: "read", Path: r.name, Err: err}
+}
+
+// errSizeUnknown refuses io.SeekEnd when the size is unknown.
+var errSizeUnknown = errors.New("size unknown")
+
+// Seek sets the offset of the next Read, relative to the start, the
+// current offset or the end; it opens nothing.
+func (r *readSeeker) Seek(offset int64, whence int) (int64, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return 0, &fs.PathError{Op: "seek", Path: r.name, Err: fs.ErrClosed}
+	}
+	switch whence {
+	case io.SeekStart:
+	case io.SeekCurrent:
+		offset += r.off
+	case io.SeekEnd:
+		if r.size < 0 {
+			return 0, &fs.PathError{Op: "seek", Path: r.name, Err: errSizeUnknown}
+		}
+		offset += r.size
+	default:
+		return 0, &fs.PathError{Op: "seek", Path: r.name, Err: fs.ErrInvalid}
+	}
+	if offset < 0 {
+		return 0, &fs.PathError{Op: "seek", Path: r.name, Err: fs.ErrInvalid}
+	}
+	r.off = offset
+	return offset, nil
+}
+
+// Close closes the stream, if one is open. A second Close reports
+// fs.ErrClosed.
+func (r *readSeeker) Close() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return &fs.PathError{Op: "close", Path: r.name, Err: fs.ErrClosed}
+	}
+	r.closed = true
+	if r.rc != nil {
+		return r.rc.Close()
+	}
+	return nil
+}

@@ -68,8 +68,8 @@ type kindError struct {
 	kind error
 }
 
-func (e *kindError) Error() string { return e.msg }
-func (e *kindError) Unwrap() error { return e.kind }
+func (ke *kindError) Error() string { return ke.msg }
+func (ke *kindError) Unwrap() error { return ke.kind }
 
 // Errors about files that Daytona's answers mean.
 var (
@@ -87,8 +87,8 @@ var (
 // ErrInvalidInput.
 type badName struct{ msg string }
 
-func (e *badName) Error() string { return "invalid name: " + e.msg }
-func (e *badName) Is(target error) bool {
+func (bn *badName) Error() string { return "invalid name: " + bn.msg }
+func (bn *badName) Is(target error) bool {
 	return target == fs.ErrInvalid || target == ErrInvalidInput
 }
 
@@ -141,21 +141,21 @@ type fileCall struct {
 // caller closes. The daemon's own refusals are a *fs.PathError (see
 // refusal); other failures are classified as for commands (a
 // *apierr.NotStarted when the sandbox is not running, else an *Error).
-func (c *fileCall) send(ctx context.Context, r *remote) (*http.Response, error) {
-	resp, err := r.TB.File(ctx, toolbox.FileRequest{Method: c.method, Path: c.path, Query: c.query, Header: c.header, Body: c.body})
+func (fc *fileCall) send(ctx context.Context, r *remote) (*http.Response, error) {
+	resp, err := r.TB.File(ctx, toolbox.FileRequest{Method: fc.method, Path: fc.path, Query: fc.query, Header: fc.header, Body: fc.body})
 	var refused *toolbox.Refusal
 	switch {
 	case errors.As(err, &refused):
-		return nil, &fs.PathError{Op: c.op, Path: c.name, Err: c.refusal(refused.StatusCode)}
+		return nil, &fs.PathError{Op: fc.op, Path: fc.name, Err: fc.refusal(refused.StatusCode)}
 	case err != nil:
-		return nil, c.failure(ctx, err)
+		return nil, fc.failure(ctx, err)
 	}
 	return resp, nil
 }
 
 // refusal returns what a refusal by the daemon's file handlers means for
 // the file.
-func (c *fileCall) refusal(status int) error {
+func (fc *fileCall) refusal(status int) error {
 	switch status {
 	case http.StatusNotFound:
 		return fs.ErrNotExist
@@ -164,8 +164,8 @@ func (c *fileCall) refusal(status int) error {
 	case http.StatusConflict:
 		return fs.ErrExist
 	}
-	if c.refused != nil {
-		return c.refused
+	if fc.refused != nil {
+		return fc.refused
 	}
 	return errNameRefused
 }
@@ -173,11 +173,11 @@ func (c *fileCall) refusal(status int) error {
 // failure classifies a failed request: a *apierr.NotStarted (the sandbox is not
 // running: the request never reached it) for resubmitOnce, else an
 // *Error for c.what that also matches ctx.Err() once ctx has ended.
-func (c *fileCall) failure(ctx context.Context, err error) error {
+func (fc *fileCall) failure(ctx context.Context, err error) error {
 	if ns := apierr.Classify(err); ns != nil {
 		return ns
 	}
-	return fault.WrapCtx(ctx, c.what, err)
+	return fault.WrapCtx(ctx, fc.what, err)
 }
 
 // do sends c on the running sandbox, retrying once after a dead sandbox,

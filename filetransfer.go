@@ -110,10 +110,10 @@ type failingBody struct {
 	fail func(error) error
 }
 
-func (b *failingBody) Read(p []byte) (int, error) {
-	n, err := b.ReadCloser.Read(p)
+func (fb *failingBody) Read(p []byte) (int, error) {
+	n, err := fb.ReadCloser.Read(p)
 	if err != nil && err != io.EOF {
-		err = b.fail(err)
+		err = fb.fail(err)
 	}
 	return n, err
 }
@@ -233,29 +233,29 @@ type uploadSource struct {
 	read  atomic.Int64 // bytes read from r
 }
 
-func (s *uploadSource) replayable() bool { return s.fixed || s.read.Load() == 0 }
+func (src *uploadSource) replayable() bool { return src.fixed || src.read.Load() == 0 }
 
 // Read reads from r, counting.
-func (s *uploadSource) Read(p []byte) (int, error) {
-	n, err := s.r.Read(p)
-	s.read.Add(int64(n))
+func (src *uploadSource) Read(p []byte) (int, error) {
+	n, err := src.r.Read(p)
+	src.read.Add(int64(n))
 	return n, err
 }
 
 // body returns the multipart body of one attempt: the part "file" around
 // the content, its content type, and its length if known.
-func (s *uploadSource) body() (io.ReadCloser, string, int64) {
+func (src *uploadSource) body() (io.ReadCloser, string, int64) {
 	var frame bytes.Buffer
 	mw := multipart.NewWriter(&frame)
 	_, _ = mw.CreateFormFile("file", "upload") // writing to a bytes.Buffer cannot fail
 	headLen := frame.Len()
 	_ = mw.Close()
 	head, tail := frame.Bytes()[:headLen], frame.Bytes()[headLen:]
-	var content io.Reader = s
+	var content io.Reader = src
 	length := int64(-1)
-	if s.fixed {
-		content = bytes.NewReader(s.data)
-		length = int64(len(head) + len(s.data) + len(tail))
+	if src.fixed {
+		content = bytes.NewReader(src.data)
+		length = int64(len(head) + len(src.data) + len(tail))
 	}
 	return &uploadBody{r: io.MultiReader(bytes.NewReader(head), content, bytes.NewReader(tail))}, mw.FormDataContentType(), length
 }
@@ -271,18 +271,18 @@ type uploadBody struct {
 
 var errUploadOver = fault.New("upload already over")
 
-func (b *uploadBody) Read(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.closed {
+func (ub *uploadBody) Read(p []byte) (int, error) {
+	ub.mu.Lock()
+	defer ub.mu.Unlock()
+	if ub.closed {
 		return 0, errUploadOver
 	}
-	return b.r.Read(p)
+	return ub.r.Read(p)
 }
 
-func (b *uploadBody) Close() error {
-	b.mu.Lock()
-	b.closed = true
-	b.mu.Unlock()
+func (ub *uploadBody) Close() error {
+	ub.mu.Lock()
+	ub.closed = true
+	ub.mu.Unlock()
 	return nil
 }

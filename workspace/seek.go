@@ -46,77 +46,77 @@ type readSeeker struct {
 }
 
 // Read reads from the current offset.
-func (r *readSeeker) Read(p []byte) (int, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.closed {
-		return 0, &fs.PathError{Op: "read", Path: r.name, Err: fs.ErrClosed}
+func (rs *readSeeker) Read(p []byte) (int, error) {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	if rs.closed {
+		return 0, &fs.PathError{Op: "read", Path: rs.name, Err: fs.ErrClosed}
 	}
-	if err := r.position(); err != nil {
+	if err := rs.position(); err != nil {
 		return 0, err
 	}
-	n, err := r.rc.Read(p)
-	r.at += int64(n)
-	r.off += int64(n)
+	n, err := rs.rc.Read(p)
+	rs.at += int64(n)
+	rs.off += int64(n)
 	if err != nil && err != io.EOF {
-		err = r.fail(err)
+		err = rs.fail(err)
 	}
 	return n, err
 }
 
 // position makes rc a stream at off, with r.mu held.
-func (r *readSeeker) position() error {
-	if r.rc != nil && r.at == r.off {
+func (rs *readSeeker) position() error {
+	if rs.rc != nil && rs.at == rs.off {
 		return nil
 	}
-	if r.rc != nil {
-		if _, seeks := r.rc.(io.Seeker); seeks || (r.off > r.at && r.off-r.at <= skipLimit) {
-			return r.advance()
+	if rs.rc != nil {
+		if _, seeks := rs.rc.(io.Seeker); seeks || (rs.off > rs.at && rs.off-rs.at <= skipLimit) {
+			return rs.advance()
 		}
-		r.rc.Close()
-		r.rc = nil
+		rs.rc.Close()
+		rs.rc = nil
 	}
-	if r.size >= 0 && r.off >= r.size {
+	if rs.size >= 0 && rs.off >= rs.size {
 		return io.EOF
 	}
-	rc, at, err := r.reopen(r.off)
+	rc, at, err := rs.reopen(rs.off)
 	if err != nil {
-		return r.fail(err)
+		return rs.fail(err)
 	}
-	r.rc, r.at = rc, at
-	return r.advance()
+	rs.rc, rs.at = rc, at
+	return rs.advance()
 }
 
 // advance moves rc from at to off: by seeking it, or by reading and
 // dropping what lies between (the end of the content coming first, the
 // next Read answers io.EOF).
-func (r *readSeeker) advance() error {
-	if s, ok := r.rc.(io.Seeker); ok {
-		if r.at == r.off {
+func (rs *readSeeker) advance() error {
+	if s, ok := rs.rc.(io.Seeker); ok {
+		if rs.at == rs.off {
 			return nil
 		}
-		at, err := s.Seek(r.off, io.SeekStart)
-		r.at = at
+		at, err := s.Seek(rs.off, io.SeekStart)
+		rs.at = at
 		if err != nil {
-			return r.fail(err)
+			return rs.fail(err)
 		}
 		return nil
 	}
-	n, err := io.CopyN(io.Discard, r.rc, r.off-r.at)
-	r.at += n
+	n, err := io.CopyN(io.Discard, rs.rc, rs.off-rs.at)
+	rs.at += n
 	if err != nil && err != io.EOF {
-		return r.fail(err)
+		return rs.fail(err)
 	}
 	return nil
 }
 
 // fail reports err as a failure to read the file.
-func (r *readSeeker) fail(err error) error {
+func (rs *readSeeker) fail(err error) error {
 	var pe *fs.PathError
 	if errors.As(err, &pe) {
 		err = pe.Err
 	}
-	return &fs.PathError{Op: "read", Path: r.name, Err: err}
+	return &fs.PathError{Op: "read", Path: rs.name, Err: err}
 }
 
 // errSizeUnknown refuses io.SeekEnd when the size is unknown.
@@ -124,42 +124,42 @@ var errSizeUnknown = errors.New("size unknown")
 
 // Seek sets the offset of the next Read, relative to the start, the
 // current offset or the end; it opens nothing.
-func (r *readSeeker) Seek(offset int64, whence int) (int64, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.closed {
-		return 0, &fs.PathError{Op: "seek", Path: r.name, Err: fs.ErrClosed}
+func (rs *readSeeker) Seek(offset int64, whence int) (int64, error) {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	if rs.closed {
+		return 0, &fs.PathError{Op: "seek", Path: rs.name, Err: fs.ErrClosed}
 	}
 	switch whence {
 	case io.SeekStart:
 	case io.SeekCurrent:
-		offset += r.off
+		offset += rs.off
 	case io.SeekEnd:
-		if r.size < 0 {
-			return 0, &fs.PathError{Op: "seek", Path: r.name, Err: errSizeUnknown}
+		if rs.size < 0 {
+			return 0, &fs.PathError{Op: "seek", Path: rs.name, Err: errSizeUnknown}
 		}
-		offset += r.size
+		offset += rs.size
 	default:
-		return 0, &fs.PathError{Op: "seek", Path: r.name, Err: fs.ErrInvalid}
+		return 0, &fs.PathError{Op: "seek", Path: rs.name, Err: fs.ErrInvalid}
 	}
 	if offset < 0 {
-		return 0, &fs.PathError{Op: "seek", Path: r.name, Err: fs.ErrInvalid}
+		return 0, &fs.PathError{Op: "seek", Path: rs.name, Err: fs.ErrInvalid}
 	}
-	r.off = offset
+	rs.off = offset
 	return offset, nil
 }
 
 // Close closes the stream, if one is open. A second Close reports
 // fs.ErrClosed.
-func (r *readSeeker) Close() error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.closed {
-		return &fs.PathError{Op: "close", Path: r.name, Err: fs.ErrClosed}
+func (rs *readSeeker) Close() error {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	if rs.closed {
+		return &fs.PathError{Op: "close", Path: rs.name, Err: fs.ErrClosed}
 	}
-	r.closed = true
-	if r.rc != nil {
-		return r.rc.Close()
+	rs.closed = true
+	if rs.rc != nil {
+		return rs.rc.Close()
 	}
 	return nil
 }

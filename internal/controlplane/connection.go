@@ -106,19 +106,19 @@ func (st *Settings) envSource() (envSource, error) {
 	return src, nil
 }
 
-func (e envSource) get(key string) string {
-	v, _ := e.find(key)
+func (src envSource) get(key string) string {
+	v, _ := src.find(key)
 	return v
 }
 
 // find returns the value of key and where it was found.
-func (e envSource) find(key string) (value, source string) {
-	if v, ok := e.lookup(key); ok && v != "" {
+func (src envSource) find(key string) (value, source string) {
+	if v, ok := src.lookup(key); ok && v != "" {
 		return v, key + " in the environment"
 	}
-	for i, f := range e.files {
+	for i, f := range src.files {
 		if v := f[key]; v != "" {
-			return v, key + " in " + e.names[i]
+			return v, key + " in " + src.names[i]
 		}
 	}
 	return "", ""

@@ -22,14 +22,11 @@ import (
 	"github.com/agentworkspace/daytona/internal/toolbox"
 )
 
-// Exit codes of commands that did not exit on their own, as a shell
-// reports them (the values of daytona.ExitTimeout, ExitKilled
-// and ExitUnknown).
-const (
-	ExitTimeout = 124 // killed after the timeout
-	ExitKilled  = 137 // killed (SIGKILL) on cancellation or writer failure
-	ExitUnknown = -1  // the command's fate is unknown; an error says why
-)
+// ExitTimeout, ExitKilled and ExitUnknown are the exit codes of a command
+// killed after its timeout, killed otherwise, and whose fate is unknown
+// (the values of daytona.ExitCodeTimeout, ExitCodeKilled and
+// ExitCodeUnknown, as a shell reports them).
+const ExitTimeout, ExitKilled, ExitUnknown = 124, 137, -1
 
 // Plan is a validated command: what runs, how long it may, and where its
 // output goes.

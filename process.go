@@ -15,8 +15,8 @@ import (
 
 var _ workspace.Process = (*Process)(nil)
 
-// Process is a background process in a Daytona session (the engine's
-// command.Background). It is safe for concurrent use.
+// Process is a background process in a Daytona session. It is safe for
+// concurrent use.
 type Process struct {
 	b *command.Background
 }

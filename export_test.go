@@ -18,9 +18,9 @@ func SetSyncWindow(d time.Duration) (restore func()) {
 // KeepAliveHolders returns how many commands and processes the keep-alive
 // is counting (its refresher runs while there is one).
 func KeepAliveHolders(s *Sandbox) int {
-	s.svc.keep.mu.Lock()
-	defer s.svc.keep.mu.Unlock()
-	return s.svc.keep.n
+	s.svc().keep.mu.Lock()
+	defer s.svc().keep.mu.Unlock()
+	return s.svc().keep.n
 }
 
 // MarkerName is the name of a mount path's marker in /tmp/.mastra-mounts.

@@ -53,10 +53,10 @@ const DefaultStartHookTimeout = 30 * time.Minute
 // left running, its Daytona id kept for the next start, and the error is a
 // *StartHookError.
 func (s *Sandbox) afterStart(ctx context.Context, r *remote, created bool) error {
-	s.svc.mu.Lock()
-	created = created || s.svc.unprovisioned
+	s.svc().mu.Lock()
+	created = created || s.svc().unprovisioned
 	mounts := append([]mount.Entry(nil), s.mountTableLocked()...)
-	s.svc.mu.Unlock()
+	s.svc().mu.Unlock()
 	if len(mounts) == 0 && s.cfg.onStart == nil {
 		return nil
 	}
@@ -68,9 +68,9 @@ func (s *Sandbox) afterStart(ctx context.Context, r *remote, created bool) error
 		err = callHook("start hook", func() error { return s.cfg.onStart(ctx, v, created) })
 		unbind()
 	}
-	s.svc.mu.Lock()
-	s.svc.unprovisioned = err != nil && created
-	s.svc.mu.Unlock()
+	s.svc().mu.Lock()
+	s.svc().unprovisioned = err != nil && created
+	s.svc().mu.Unlock()
 	if err == nil {
 		return nil
 	}
@@ -104,17 +104,17 @@ func (s *Sandbox) beforeEnd(ctx context.Context, what string) error {
 	if hook == nil || !running {
 		return nil
 	}
-	s.svc.mu.Lock()
-	if s.svc.ending.r != r {
-		s.svc.ending = endHooks{r: r, ran: map[string]*flight{}}
+	s.svc().mu.Lock()
+	if s.svc().ending.r != r {
+		s.svc().ending = endHooks{r: r, ran: map[string]*flight{}}
 	}
-	fl, seen := s.svc.ending.ran[what]
+	fl, seen := s.svc().ending.ran[what]
 	if !seen {
 		fl = newFlight()
-		s.svc.ending.ran[what] = fl
+		s.svc().ending.ran[what] = fl
 		go s.runEndHook(ctx, what, hook, r, fl)
 	}
-	s.svc.mu.Unlock()
+	s.svc().mu.Unlock()
 	if seen {
 		select {
 		case <-fl.done:

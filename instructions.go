@@ -24,7 +24,7 @@ import (
 // then the one detected at start. It makes no request.
 func (s *Sandbox) GetInstructions() string {
 	if !s.made() {
-		s = &Sandbox{core: &core{}}
+		s = &Sandbox{core: newCore(config{})}
 	}
 	s.mu.Lock()
 	dir := s.workDir

@@ -37,7 +37,7 @@ func (s *Sandbox) keepAlive(id string) (release func()) {
 	if interval == 0 {
 		interval = DefaultKeepAliveInterval
 	}
-	k := &s.svc.keep
+	k := &s.svc().keep
 	k.mu.Lock()
 	k.n++
 	k.id = id
@@ -70,9 +70,9 @@ func (s *Sandbox) refreshActivity(ctx context.Context, interval time.Duration) {
 			return
 		case <-tick.C:
 		}
-		s.svc.keep.mu.Lock()
-		id := s.svc.keep.id
-		s.svc.keep.mu.Unlock()
+		s.svc().keep.mu.Lock()
+		id := s.svc().keep.id
+		s.svc().keep.mu.Unlock()
 		if err := s.touch(ctx, id); err != nil && ctx.Err() == nil {
 			s.log.Debug("could not refresh the sandbox's activity", "daytonaID", id, "err", err)
 		}

@@ -35,11 +35,11 @@ func (s *Sandbox) Mount(ctx context.Context, path string, spec workspace.MountSp
 	if err != nil {
 		return invalidErr(err)
 	}
-	s.svc.mountMu.Lock()
-	defer s.svc.mountMu.Unlock()
-	s.svc.mu.Lock()
+	s.svc().mountMu.Lock()
+	defer s.svc().mountMu.Unlock()
+	s.svc().mu.Lock()
 	err = mount.Overlap(s.mountTableLocked(), e.Path, true)
-	s.svc.mu.Unlock()
+	s.svc().mu.Unlock()
 	if err != nil {
 		return invalidErr(err)
 	}
@@ -50,8 +50,8 @@ func (s *Sandbox) Mount(ctx context.Context, path string, spec workspace.MountSp
 	if err := s.mountOn(ctx, r, e); err != nil {
 		return err
 	}
-	s.svc.mu.Lock()
-	defer s.svc.mu.Unlock()
+	s.svc().mu.Lock()
+	defer s.svc().mu.Unlock()
 	table := s.mountTableLocked()
 	for i := range table {
 		if table[i].Path == e.Path {
@@ -59,7 +59,7 @@ func (s *Sandbox) Mount(ctx context.Context, path string, spec workspace.MountSp
 			return nil
 		}
 	}
-	s.svc.mounts = append(table, e)
+	s.svc().mounts = append(table, e)
 	return nil
 }
 
@@ -75,18 +75,18 @@ func (s *Sandbox) Unmount(ctx context.Context, path string) error {
 	if err != nil {
 		return invalidErr(err)
 	}
-	s.svc.mountMu.Lock()
-	defer s.svc.mountMu.Unlock()
+	s.svc().mountMu.Lock()
+	defer s.svc().mountMu.Unlock()
 	res, err := s.exec(ctx, "unmount "+p, s.scriptPlan(mount.At(p).UnmountScript(), mount.UnmountTimeout))
 	if err = scriptError(res, err); err != nil {
 		return fault.Errorf("unmount %s: %w", p, err)
 	}
-	s.svc.mu.Lock()
-	defer s.svc.mu.Unlock()
+	s.svc().mu.Lock()
+	defer s.svc().mu.Unlock()
 	table := s.mountTableLocked()
 	for i := range table {
 		if table[i].Path == p {
-			s.svc.mounts = append(table[:i:i], table[i+1:]...)
+			s.svc().mounts = append(table[:i:i], table[i+1:]...)
 			break
 		}
 	}
@@ -96,8 +96,8 @@ func (s *Sandbox) Unmount(ctx context.Context, path string) error {
 
 // mountInfos lists the mounts this Sandbox keeps, for GetInfo.
 func (s *Sandbox) mountInfos() []workspace.MountInfo {
-	s.svc.mu.Lock()
-	defer s.svc.mu.Unlock()
+	s.svc().mu.Lock()
+	defer s.svc().mu.Unlock()
 	out := []workspace.MountInfo{}
 	for _, e := range s.mountTableLocked() {
 		out = append(out, workspace.MountInfo{Path: e.Path, Filesystem: e.Resolved().Type})

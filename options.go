@@ -64,12 +64,7 @@ func New(opts ...Option) (*Sandbox, error) {
 			cfg.name = generateID() // for a sandbox WithCreateIfMissing creates
 		}
 	}
-	s := &Sandbox{core: &core{
-		cfg:        cfg,
-		log:        sandboxLogger(cfg.logger, cfg.id),
-		status:     workspace.StatusPending,
-		envOverlay: maps.Clone(cfg.env),
-	}}
+	s := &Sandbox{core: newCore(cfg)}
 	if cfg.resources != nil && cfg.image == "" {
 		s.log.Warn("WithResources has no effect without WithImage; the sandbox is created from a snapshot with default resources")
 	}

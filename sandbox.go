@@ -81,7 +81,11 @@ type core struct {
 	destroyed  bool   // Destroy was called: only Destroy and GetInfo still work
 
 	procs processTable // background processes (process.go)
-	svc   services     // hooks, mounts, keep-alive
+	// svc is the services' state (hooks, mounts, keep-alive), behind a
+	// func: fmt prints a func as an address whatever the verb, so printing
+	// a Sandbox, or a value that holds one, never reads (nor races with)
+	// it, nor shows the credentials of its mounts.
+	svc func() *services
 }
 
 // config is a Sandbox's configuration: what the options set, immutable
@@ -152,13 +156,25 @@ type services struct {
 	mountMu       sync.Mutex // serializes Mount and Unmount
 }
 
-// mountTableLocked returns the mounts this Sandbox keeps, starting with
-// those WithMount declared. Callers hold s.svc.mu.
-func (s *Sandbox) mountTableLocked() []mount.Entry {
-	if s.svc.mounts == nil {
-		s.svc.mounts = append([]mount.Entry{}, s.cfg.mounts...)
+// newCore returns the state of a new Sandbox configured by cfg.
+func newCore(cfg config) *core {
+	sv := &services{}
+	return &core{
+		cfg:        cfg,
+		log:        sandboxLogger(cfg.logger, cfg.id),
+		status:     workspace.StatusPending,
+		envOverlay: maps.Clone(cfg.env),
+		svc:        func() *services { return sv },
 	}
-	return s.svc.mounts
+}
+
+// mountTableLocked returns the mounts this Sandbox keeps, starting with
+// those WithMount declared. Callers hold s.svc().mu.
+func (s *Sandbox) mountTableLocked() []mount.Entry {
+	if s.svc().mounts == nil {
+		s.svc().mounts = append([]mount.Entry{}, s.cfg.mounts...)
+	}
+	return s.svc().mounts
 }
 
 // endHooks records the stop and destroy hooks run for one remote.

@@ -23,8 +23,9 @@ const skipLimit = 1 << 20
 // the next Read, which reaches it on the stream it has (seeking it when it
 // is an io.Seeker, reading ahead by up to 1 MiB) or opens the content
 // again there with reopen. rc, if not nil, is the content already opened
-// at offset 0; otherwise the first Read opens it. Past a known size, Read
-// answers io.EOF without opening anything; io.SeekEnd needs a known size.
+// at offset 0; otherwise the first Read opens it (with a nil reopen, it
+// fails saying so). Past a known size, Read answers io.EOF without opening
+// anything; io.SeekEnd needs a known size.
 // Errors are *fs.PathError values naming name (the cause of a
 // *fs.PathError from reopen or a stream is kept); after Close, every call
 // fails with fs.ErrClosed. It is safe for concurrent use.
@@ -79,6 +80,9 @@ func (rs *readSeeker) position() error {
 	if rs.size >= 0 && rs.off >= rs.size {
 		return io.EOF
 	}
+	if rs.reopen == nil {
+		return rs.fail(errNoReopen)
+	}
 	rc, at, err := rs.reopen(rs.off)
 	if err != nil {
 		return rs.fail(err)
@@ -118,6 +122,9 @@ func (rs *readSeeker) fail(err error) error {
 	}
 	return &fs.PathError{Op: "read", Path: rs.name, Err: err}
 }
+
+// errNoReopen is the error of a reader given no way to open its content.
+var errNoReopen = errors.New("NewReadSeeker was given a nil Reopen")
 
 // errSizeUnknown refuses io.SeekEnd when the size is unknown.
 var errSizeUnknown = errors.New("size unknown")

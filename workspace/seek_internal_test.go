@@ -153,3 +153,16 @@ func TestReadSeekerErrors(t *testing.T) {
 type errReader struct{ err error }
 
 func (e errReader) Read([]byte) (int, error) { return 0, e.err }
+
+// TestReadSeekerWithoutReopen: a nil Reopen is an error at the first Read
+// that needs it, not a panic; what rc holds is still read.
+func TestReadSeekerWithoutReopen(t *testing.T) {
+	r := NewReadSeeker("f", -1, nil, nil)
+	if _, err := r.Read(make([]byte, 1)); err == nil || !strings.Contains(err.Error(), "nil Reopen") {
+		t.Errorf("Read = %v", err)
+	}
+	r = NewReadSeeker("f", 3, io.NopCloser(strings.NewReader("abc")), nil)
+	if got := readN(t, r, 3); got != "abc" {
+		t.Errorf("read %q", got)
+	}
+}

@@ -86,6 +86,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if err != nil {
 		return err
 	}
+	cancelCallsWith(ctx, server)
 	if cfg.http != "" {
 		return serveHTTP(ctx, cfg, server, token, stderr)
 	}

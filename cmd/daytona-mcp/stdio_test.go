@@ -1,0 +1,109 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+)
+
+const (
+	initLine        = `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"printf","version":"1"}}}`
+	initializedLine = `{"jsonrpc":"2.0","method":"notifications/initialized"}`
+)
+
+// message is a JSON-RPC message as the server writes it.
+type message struct {
+	ID     json.RawMessage `json:"id"`
+	Method string          `json:"method"`
+	Params json.RawMessage `json:"params"`
+	Result json.RawMessage `json:"result"`
+	Error  json.RawMessage `json:"error"`
+}
+
+// TestPipedRequests is `printf ... | daytona-mcp -local`: every request
+// on stdin is answered before the command exits, a slow one included.
+func TestPipedRequests(t *testing.T) {
+	cmd := exec.Command(binary(t), "-local")
+	cmd.Dir = t.TempDir()
+	cmd.Stdin = strings.NewReader(strings.Join([]string{
+		initLine, initializedLine,
+		`{"jsonrpc":"2.0","id":2,"method":"tools/list"}`,
+		`{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"execute_command","arguments":{"command":"sleep 0.5; echo done"}}}`,
+	}, "\n") + "\n")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("daytona-mcp: %v\n%s", err, stderr.String())
+	}
+	got := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		var m message
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("stdout line %q: %v", line, err)
+		}
+		got[string(m.ID)] = string(m.Result)
+	}
+	for id, want := range map[string]string{"1": `"serverInfo"`, "2": `"execute_command"`, "3": `done\nExit code: 0`} {
+		if !strings.Contains(got[id], want) {
+			t.Errorf("answer to request %s: %q; want it to contain %q\nstdout:\n%s\nstderr:\n%s", id, got[id], want, out, stderr.String())
+		}
+	}
+}
+
+// TestInterruptEndsCalls: an interrupt (the end of run's context) during a
+// long command ends the command, answers the call as interrupted and
+// returns, instead of waiting for the command.
+func TestInterruptEndsCalls(t *testing.T) {
+	t.Chdir(t.TempDir())
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	stdinR, stdinW := io.Pipe()
+	stdoutR, stdoutW := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"-local"}, stdinR, stdoutW, io.Discard, os.Getenv)
+		stdoutW.Close()
+	}()
+	go func() {
+		io.WriteString(stdinW, initLine+"\n"+initializedLine+"\n"+
+			`{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"_meta":{"progressToken":"p"},"name":"execute_command","arguments":{"command":"echo started; sleep 60; echo finished"}}}`+"\n")
+	}()
+	sc := bufio.NewScanner(stdoutR)
+	var answer *message
+	for sc.Scan() {
+		var m message
+		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+			t.Fatalf("stdout line %q: %v", sc.Text(), err)
+		}
+		if m.Method == "notifications/progress" && strings.Contains(string(m.Params), "started") {
+			cancel() // the command runs: interrupt
+		}
+		if string(m.ID) == "2" {
+			answer = &m
+		}
+	}
+	stdinW.Close()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("run: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("run did not return after the interrupt")
+	}
+	if answer == nil {
+		t.Fatal("the interrupted call was not answered")
+	}
+	if !strings.Contains(string(answer.Result), `"text":"started\nThe command was interrupted`) ||
+		!strings.Contains(string(answer.Result), `"stdout":"started\n"`) {
+		t.Errorf("answer to the interrupted call: %s", answer.Result)
+	}
+}

@@ -35,12 +35,12 @@ var Daytona = Section{
 	},
 }
 
-// Local is what an in-process Daytona (package daytonatest) takes from
-// the environment.
-var Local = []Var{
-	{"TMPDIR", "where the sandboxes' files go (default /tmp)"},
-	{"PATH, LANG, USER, LOGNAME, TZ", "passed on to the sandboxes' shells; nothing else of this environment is"},
-}
+// ShellEnv are the variables an in-process Daytona (package daytonatest)
+// passes on to its sandboxes' shells.
+var ShellEnv = Var{"PATH, LANG, USER, LOGNAME, TZ", "passed on to the sandboxes' shells; nothing else of this environment is"}
+
+// Local is what an in-process Daytona takes from the environment.
+var Local = []Var{{"TMPDIR", "where the sandboxes' files go (default /tmp)"}, ShellEnv}
 
 // Write writes the help of a program: the usage line, what it does, its
 // flags (none when fs is nil or defines none) and the environment

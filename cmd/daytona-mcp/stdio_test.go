@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"os/user"
 	"strings"
 	"testing"
 	"time"
@@ -105,5 +106,48 @@ func TestInterruptEndsCalls(t *testing.T) {
 	if !strings.Contains(string(answer.Result), `"text":"started\nThe command was interrupted`) ||
 		!strings.Contains(string(answer.Result), `"stdout":"started\n"`) {
 		t.Errorf("answer to the interrupted call: %s", answer.Result)
+	}
+}
+
+// TestLocalInstructions: with -local, the instructions the agent reads
+// (the server's, and execute_command's description) say that commands
+// run on this machine, without isolation, as the current user.
+func TestLocalInstructions(t *testing.T) {
+	t.Chdir(t.TempDir())
+	me, err := user.Current()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	in := strings.NewReader(initLine + "\n" + initializedLine + "\n" + `{"jsonrpc":"2.0","id":2,"method":"tools/list"}` + "\n")
+	if err := run(t.Context(), []string{"-local"}, in, &out, io.Discard, func(string) string { return "" }); err != nil {
+		t.Fatal(err)
+	}
+	var init struct {
+		Result struct{ Instructions string }
+	}
+	var list struct {
+		Result struct {
+			Tools []struct{ Name, Description string }
+		}
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 2 || json.Unmarshal([]byte(lines[0]), &init) != nil || json.Unmarshal([]byte(lines[1]), &list) != nil || len(list.Result.Tools) == 0 {
+		t.Fatalf("stdout:\n%s", out.String())
+	}
+	texts := map[string]string{"instructions": init.Result.Instructions}
+	for _, tool := range list.Result.Tools {
+		if tool.Name == "execute_command" {
+			texts[tool.Name] = tool.Description
+		}
+	}
+	if len(texts) != 2 {
+		t.Errorf("no execute_command in %+v", list.Result.Tools)
+	}
+	for what, text := range texts {
+		if !strings.Contains(text, "Sandbox without isolation (typescript runtime): commands run directly on the host machine") ||
+			!strings.Contains(text, "Running as user: "+me.Username+".") || strings.Contains(text, "isolated execution") {
+			t.Errorf("%s: %s", what, text)
+		}
 	}
 }

@@ -10,12 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/agentworkspace/daytona/internal/mcptest"
 	"github.com/agentworkspace/daytona/mcpserver"
-)
-
-const (
-	initLine        = `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"pipe","version":"1"}}}`
-	initializedLine = `{"jsonrpc":"2.0","method":"notifications/initialized"}`
 )
 
 // syncBuffer is a bytes.Buffer safe for the server's writes and the
@@ -86,7 +82,7 @@ func runPiped(t *testing.T, input string) string {
 // included, before Run returns.
 func TestIOTransportAnswersEveryRequest(t *testing.T) {
 	input := strings.Join([]string{
-		initLine, initializedLine,
+		mcptest.InitializeLine, mcptest.InitializedLine,
 		`{"jsonrpc":"2.0","id":2,"method":"tools/list"}`,
 		`{"jsonrpc":"2.0","id":"three","method":"tools/call","params":{"name":"execute_command","arguments":{"command":"sleep 0.5; echo slow"}}}`,
 		`{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"write_file","arguments":{"path":"a.txt","content":"x"}}}`,
@@ -109,7 +105,7 @@ func TestIOTransportAnswersEveryRequest(t *testing.T) {
 // for (the SDK may answer it or not), and the session ends.
 func TestIOTransportCancelled(t *testing.T) {
 	input := strings.Join([]string{
-		initLine, initializedLine,
+		mcptest.InitializeLine, mcptest.InitializedLine,
 		`{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"execute_command","arguments":{"command":"sleep 30"}}}`,
 		`{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":2,"reason":"changed my mind"}}`,
 		`{"jsonrpc":"2.0","id":3,"method":"tools/list"}`,
@@ -146,7 +142,7 @@ func (w *failingWriter) Close() error { return nil }
 // session ends instead of waiting for them forever.
 func TestIOTransportOutputFails(t *testing.T) {
 	server := newServer(t, newSandbox(t), false)
-	input := initLine + "\n" + initializedLine + "\n" +
+	input := mcptest.InitializeLine + "\n" + mcptest.InitializedLine + "\n" +
 		`{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"execute_command","arguments":{"command":"echo hi"}}}` + "\n" +
 		`{"jsonrpc":"2.0","id":3,"method":"tools/list"}` + "\n"
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
@@ -161,7 +157,7 @@ func TestIOTransportOutputFails(t *testing.T) {
 // and a request split over reads are answered or skipped; nothing hangs.
 func TestIOTransportHostileInput(t *testing.T) {
 	input := strings.Join([]string{
-		initLine, initializedLine,
+		mcptest.InitializeLine, mcptest.InitializedLine,
 		`{"jsonrpc":"2.0","id":"2","method":"ping"}`, // string "2" and number 2 are two ids
 		`{"jsonrpc":"2.0","id":2,"method":"ping"}`,
 		`{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"execute_command","arguments":{"command":"printf '%s' '{[\"}\\\\'"}}}`,

@@ -12,11 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
-)
 
-const (
-	initLine        = `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"printf","version":"1"}}}`
-	initializedLine = `{"jsonrpc":"2.0","method":"notifications/initialized"}`
+	"github.com/agentworkspace/daytona/internal/mcptest"
 )
 
 // message is a JSON-RPC message as the server writes it.
@@ -34,7 +31,7 @@ func TestPipedRequests(t *testing.T) {
 	cmd := exec.Command(binary(t), "-local")
 	cmd.Dir = t.TempDir()
 	cmd.Stdin = strings.NewReader(strings.Join([]string{
-		initLine, initializedLine,
+		mcptest.InitializeLine, mcptest.InitializedLine,
 		`{"jsonrpc":"2.0","id":2,"method":"tools/list"}`,
 		`{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"execute_command","arguments":{"command":"sleep 0.5; echo done"}}}`,
 	}, "\n") + "\n")
@@ -74,7 +71,7 @@ func TestInterruptEndsCalls(t *testing.T) {
 		stdoutW.Close()
 	}()
 	go func() {
-		io.WriteString(stdinW, initLine+"\n"+initializedLine+"\n"+
+		io.WriteString(stdinW, mcptest.InitializeLine+"\n"+mcptest.InitializedLine+"\n"+
 			`{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"_meta":{"progressToken":"p"},"name":"execute_command","arguments":{"command":"echo started; sleep 60; echo finished"}}}`+"\n")
 	}()
 	sc := bufio.NewScanner(stdoutR)
@@ -119,7 +116,7 @@ func TestLocalInstructions(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	in := strings.NewReader(initLine + "\n" + initializedLine + "\n" + `{"jsonrpc":"2.0","id":2,"method":"tools/list"}` + "\n")
+	in := strings.NewReader(mcptest.InitializeLine + "\n" + mcptest.InitializedLine + "\n" + `{"jsonrpc":"2.0","id":2,"method":"tools/list"}` + "\n")
 	if err := run(t.Context(), []string{"-local"}, in, &out, io.Discard, func(string) string { return "" }); err != nil {
 		t.Fatal(err)
 	}

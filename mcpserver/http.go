@@ -52,6 +52,9 @@ const (
 // The scheme "Bearer" is matched in any case (RFC 7235, section 2.1); the
 // token is compared in constant time, its length included.
 func NewHTTPHandler(server *mcp.Server, opts HTTPOptions) (http.Handler, error) {
+	if server == nil {
+		return nil, errors.New("mcpserver: NewHTTPHandler: nil server")
+	}
 	if opts.Token == "" {
 		return nil, errors.New("mcpserver: NewHTTPHandler: empty token: an MCP server over HTTP runs commands for whoever reaches it")
 	}

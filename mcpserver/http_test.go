@@ -129,4 +129,7 @@ func TestHTTPOptionsErrors(t *testing.T) {
 			t.Errorf("NewHTTPHandler(%+v) = %v; want an error", opts, err)
 		}
 	}
+	if _, err := mcpserver.NewHTTPHandler(nil, mcpserver.HTTPOptions{Token: "x"}); err == nil || !strings.Contains(err.Error(), "nil server") {
+		t.Errorf("NewHTTPHandler(nil) = %v", err)
+	}
 }

@@ -2,6 +2,7 @@ package mcpserver
 
 import (
 	"encoding/json"
+	"errors"
 	"io"
 	"sync"
 
@@ -19,15 +20,31 @@ import (
 // prints only the answer to initialize. Here the end of r is held back
 // until every request read (not cancelled by the client with
 // notifications/cancelled) has its response written to w, or until the
-// session is closed (Close, or the end of the context given to
-// mcp.Server.Run).
+// session is closed: a failed write closes it, and so does the end of the
+// context given to mcp.Server.Run, once the calls in progress return (the
+// SDK then drops their answers: cancel them first to have them answered).
+// A nil r or w fails the session's first read or write with an error
+// saying so.
 func NewIOTransport(r io.ReadCloser, w io.WriteCloser) *mcp.IOTransport {
+	if r == nil {
+		r = broken{errors.New("mcpserver: NewIOTransport: nil reader")}
+	}
+	if w == nil {
+		w = broken{errors.New("mcpserver: NewIOTransport: nil writer")}
+	}
 	t := &inflight{pending: map[jsonrpc.ID]int{}, changed: make(chan struct{}), closed: make(chan struct{})}
 	return &mcp.IOTransport{
 		Reader: &requestReader{r: r, t: t, split: splitter{max: mcp.DefaultMaxLineLength}},
 		Writer: &responseWriter{w: w, t: t, split: splitter{max: mcp.DefaultMaxLineLength}},
 	}
 }
+
+// broken fails every read and write with err.
+type broken struct{ err error }
+
+func (b broken) Read([]byte) (int, error)  { return 0, b.err }
+func (b broken) Write([]byte) (int, error) { return 0, b.err }
+func (b broken) Close() error              { return nil }
 
 // inflight counts the requests read and not yet answered, by id.
 type inflight struct {

@@ -174,3 +174,17 @@ func TestIOTransportHostileInput(t *testing.T) {
 		t.Errorf("answer to 7: %s", got[`7`])
 	}
 }
+
+// TestIOTransportNil: a nil reader or writer ends the session with an
+// error that says so, instead of a panic.
+func TestIOTransportNil(t *testing.T) {
+	server := newServer(t, newSandbox(t), false)
+	err := server.Run(t.Context(), mcpserver.NewIOTransport(nil, &syncBuffer{}))
+	if err == nil || !strings.Contains(err.Error(), "mcpserver: NewIOTransport: nil reader") {
+		t.Errorf("nil reader: Run = %v", err)
+	}
+	in := io.NopCloser(strings.NewReader(mcptest.InitializeLine + "\n"))
+	if err := server.Run(t.Context(), mcpserver.NewIOTransport(in, nil)); err == nil || !strings.Contains(err.Error(), "nil writer") {
+		t.Errorf("nil writer: Run = %v", err)
+	}
+}

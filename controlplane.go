@@ -30,6 +30,7 @@ type remote struct {
 	pool   *sessionPool
 	hc     *http.Client      // for the requests sent without the SDK
 	dialer *websocket.Dialer // for log streams
+	facts  sandboxFacts      // how its commands run, from its record
 }
 
 // client is the connection to Daytona: the generated control-plane client
@@ -206,7 +207,7 @@ func (c *client) remote(rec *apiclient.Sandbox) *remote {
 	lang := types.CodeLanguage(rec.GetLabels()[types.CodeToolboxLanguageLabel])
 	sb := sdk.NewSandbox(c.sdk, toolbox.NewAPIClient(cfg), rec.GetId(), rec.GetName(), rec.GetState(), rec.GetTarget(),
 		archive, del, rec.GetNetworkBlockAll(), rec.NetworkAllowList, lang)
-	return &remote{sb: sb, hc: c.hc, dialer: wsDialer(c.hc)}
+	return &remote{sb: sb, hc: c.hc, dialer: wsDialer(c.hc), facts: factsOf(rec)}
 }
 
 // Sandbox states in which a sandbox cannot be used again, and states that

@@ -55,6 +55,7 @@ type Sandbox struct {
 	daytonaID  string  // id of the remote sandbox, kept across Stop
 	createdAt  time.Time
 	workDir    string
+	facts      *sandboxFacts // from the record at the last start; nil before
 	envOverlay map[string]string
 	starting   *flight
 	stopping   *flight
@@ -320,6 +321,8 @@ func (s *Sandbox) runStart(ctx context.Context, f *flight) {
 		if a.workDir != "" {
 			s.workDir = a.workDir
 		}
+		facts := r.facts
+		s.facts = &facts
 		if s.cfg.idFromLabel && a.logicalID != "" {
 			s.labelID = a.logicalID
 		}

@@ -37,7 +37,7 @@ func TestExecuteCommand(t *testing.T) {
 		{"not an object", `"ls"`, true, []string{"the input must be a JSON object, not string"}},
 		{"not JSON", `{"command":`, true, []string{"not valid JSON"}},
 		{"trailing data", `{"command":"ls"} {}`, true, []string{"unexpected data after the JSON object"}},
-		{"bad env name", `{"command":"env","env":{"NOT-A-NAME":"x"}}`, true, []string{"could not run", "NOT-A-NAME"}},
+		{"bad env name", `{"command":"env","env":{"NOT-A-NAME":"x"}}`, true, []string{`invalid input for execute_command: field "env" has the name "NOT-A-NAME", which is not an environment variable name`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			res := call(t, kit, "execute_command", tc.input)

@@ -150,9 +150,10 @@ func decodeProcessInput(input json.RawMessage) (any, error) {
 	if err := decodeInput(input, &in); err != nil {
 		return nil, err
 	}
+	if err := required(input, "pid", in.PID, false, "the process id that execute_command returned"); err != nil {
+		return nil, err
+	}
 	switch {
-	case strings.TrimSpace(in.PID) == "":
-		return nil, fieldError("pid", "is required: the process id that execute_command returned")
 	case in.Tail != nil && *in.Tail < 0:
 		return nil, fieldError("tail", "must be 0 or more lines")
 	case in.Wait != nil && (math.IsNaN(*in.Wait) || *in.Wait < 0 || *in.Wait > maxWait):
@@ -257,8 +258,8 @@ func (k *Toolkit) killProcessTool() *Tool {
 			if err := decodeInput(input, &in); err != nil {
 				return nil, err
 			}
-			if strings.TrimSpace(in.PID) == "" {
-				return nil, fieldError("pid", "is required: the process id that execute_command returned")
+			if err := required(input, "pid", in.PID, false, "the process id that execute_command returned"); err != nil {
+				return nil, err
 			}
 			return in.PID, nil
 		},

@@ -79,6 +79,10 @@ type Result struct {
 }
 
 // New returns the toolkit of sb. It makes no request. opts may be nil.
+// execute_command's description and Instructions include
+// sb.GetInstructions() as it is now: start the sandbox first, so that
+// they describe it as it is (a daytona.Sandbox knows how its commands run
+// only once started).
 func New(sb workspace.Sandbox, opts *Options) (*Toolkit, error) {
 	if sb == nil {
 		return nil, errors.New("tools: New: nil sandbox")

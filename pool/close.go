@@ -6,17 +6,23 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/agentworkspace/daytona"
 )
+
+// closeTimeout bounds the parks and destroys of Close.
+const closeTimeout = 5 * time.Minute
 
 // Close shuts the Pool down. Acquires waiting, and later ones, fail with
 // ErrClosed. Close stops the background work, waits (until ctx ends) for
 // the leases held to be released, then destroys this replica's spares and
 // treats the keyed sandboxes as WithOnClose says: parks the running ones
 // (not those another replica used lately), destroys every sandbox of the
-// pool, or leaves them. A lease still held when ctx ends loses its sandbox
-// to that treatment; Close then returns ctx's error with the others.
+// pool, or leaves them; those steps run on their own deadline (five
+// minutes), even after ctx ends. A lease still held when ctx ends loses
+// its sandbox to that treatment; Close then returns ctx's error with the
+// others.
 // Close is idempotent: later calls return nil at once.
 func (p *Pool) Close(ctx context.Context) error {
 	if ctx == nil {
@@ -56,6 +62,8 @@ func (p *Pool) Close(ctx context.Context) error {
 	case <-ctx.Done():
 		errs = append(errs, fmt.Errorf("pool: Close: leases still held: %w", ctx.Err()))
 	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), closeTimeout)
+	defer cancel()
 	errs = append(errs, p.closeSpares(ctx)...)
 	switch p.cfg.onClose {
 	case ClosePark:

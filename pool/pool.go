@@ -254,6 +254,9 @@ func (p *Pool) releaseLocked(e *entry, excl bool) {
 	if e.leases == 0 {
 		e.lastUsed = p.cfg.clock.Now()
 		e.releasedWall = time.Now()
+		if len(e.waiters) == 0 {
+			p.makeRoomLater() // an Acquire may wait for what this one can give
+		}
 	}
 	p.handoffLocked(e)
 }
@@ -421,6 +424,7 @@ func (p *Pool) activateAndLease(ctx context.Context, e *entry, key string, excl 
 		return nil, ErrClosed
 	}
 	e.leases, e.excl = 1, excl
+	e.releasedWall = time.Now() // used now: Daytona's activity from here on is ours
 	p.log.Debug("pool.acquire", "key", e.hash, "sandbox", e.name, "took", time.Since(started))
 	return &Lease{p: p, e: e, sb: e.sb, key: key, excl: excl}, nil
 }

@@ -197,7 +197,7 @@ func (p *Pool) resolveOnce(ctx context.Context, e *entry, f findings, tok, prefe
 			name += "-" + randomID(6)
 		}
 	}
-	c, err := p.claim(ctx, e, tok, name)
+	c, err := p.claim(ctx, e, tok, name, prefer != "")
 	if err != nil {
 		return false, err
 	}
@@ -212,10 +212,11 @@ type claimed struct {
 }
 
 // claim labels a spare of this replica for e's key, or creates a sandbox
-// so labelled under name. A taken name is errAgain.
-func (p *Pool) claim(ctx context.Context, e *entry, tok, name string) (claimed, error) {
+// so labelled under name (always, for a replacement: it keeps its
+// predecessor's name). A taken name is errAgain.
+func (p *Pool) claim(ctx context.Context, e *entry, tok, name string, replacement bool) (claimed, error) {
 	labels := p.keyLabels(e.hash, tok, claimPending)
-	for {
+	for !replacement {
 		s := p.takeSpare()
 		if s == nil {
 			break

@@ -72,6 +72,7 @@ func (p *Pool) refillLoop() {
 		wait := p.touchSpares(now)
 		if now.Before(restUntil) {
 			wait = min(wait, restUntil.Sub(now))
+			p.log.Debug("pool.spare: resting", "until", restUntil)
 		} else if p.spareWanted() {
 			if err := p.makeSpare(); err != nil {
 				if p.isClosed() {

@@ -221,6 +221,26 @@ type Lease struct {
 	once sync.Once
 }
 
+// Format prints the lease as pool.Lease(<hash of the key> <sandbox
+// name>), whatever the verb: the key itself (a user's identity) never
+// shows.
+func (l *Lease) Format(f fmt.State, _ rune) {
+	if l == nil || l.e == nil {
+		fmt.Fprint(f, "pool.Lease(nil)")
+		return
+	}
+	fmt.Fprintf(f, "pool.Lease(%s %s)", l.e.hash, l.sb.RemoteName())
+}
+
+// Format prints the Pool as pool.Pool(<name>), whatever the verb.
+func (p *Pool) Format(f fmt.State, _ rune) {
+	if p == nil {
+		fmt.Fprint(f, "pool.Pool(nil)")
+		return
+	}
+	fmt.Fprintf(f, "pool.Pool(%s)", p.cfg.name)
+}
+
 // Sandbox returns the key's sandbox, started when Acquire returned.
 func (l *Lease) Sandbox() *daytona.Sandbox { return l.sb }
 

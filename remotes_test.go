@@ -53,7 +53,10 @@ func TestLookup(t *testing.T) {
 	require.ErrorIs(t, err, daytona.ErrInvalidInput)
 	_, err = daytona.Lookup(t.Context(), "x", endpoint(srv), daytona.WithExistingSandbox("y"))
 	require.ErrorIs(t, err, daytona.ErrInvalidInput)
-	assert.Panics(t, func() { _, _ = daytona.Lookup(nil, "x", endpoint(srv)) }) //nolint:staticcheck // a nil ctx is the point
+	assert.PanicsWithValue(t, "daytona: Lookup called with a nil Context", func() {
+		//lint:ignore SA1012 the point is a nil Context
+		_, _ = daytona.Lookup(nil, "x", endpoint(srv)) //nolint:staticcheck
+	})
 }
 
 func TestLookupFaults(t *testing.T) {

@@ -54,7 +54,10 @@ func TestOpenRefusesBadInputBeforeAnyRequest(t *testing.T) {
 		})
 	}
 	assert.Zero(t, srv.TotalCount(), "no request")
-	assert.Panics(t, func() { _, _ = pool.Open(nil, "p", ep) }) //nolint:staticcheck // a nil ctx is the point
+	assert.PanicsWithValue(t, "pool: Open called with a nil Context", func() {
+		//lint:ignore SA1012 the point is a nil Context
+		_, _ = pool.Open(nil, "p", ep) //nolint:staticcheck
+	})
 }
 
 func TestOneReplicaNameAtATime(t *testing.T) {
@@ -74,8 +77,14 @@ func TestAcquireBadInput(t *testing.T) {
 	p := open(t, srv, "bad")
 	_, err := p.Acquire(t.Context(), "")
 	require.ErrorIs(t, err, pool.ErrInvalidKey)
-	assert.Panics(t, func() { _, _ = p.Acquire(nil, "k") }) //nolint:staticcheck // a nil ctx is the point
-	assert.Panics(t, func() { _ = p.Close(nil) })            //nolint:staticcheck // a nil ctx is the point
+	assert.PanicsWithValue(t, "pool: Acquire called with a nil Context", func() {
+		//lint:ignore SA1012 the point is a nil Context
+		_, _ = p.Acquire(nil, "k") //nolint:staticcheck
+	})
+	assert.PanicsWithValue(t, "pool: Close called with a nil Context", func() {
+		//lint:ignore SA1012 the point is a nil Context
+		_ = p.Close(nil) //nolint:staticcheck
+	})
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
 	_, err = p.Acquire(ctx, "k")

@@ -460,18 +460,47 @@ func TestFaults(t *testing.T) {
 		assert.Len(t, sbs, 1, "key %s", h)
 	}
 	assert.Positive(t, p.Stats().Failures)
+}
 
-	// Slow answers: everything still holds, bounded by ctx.
+func TestSlowAnswers(t *testing.T) {
+	srv := newServer(t)
+	p := open(t, srv, "slow")
+	// Slow answers: an Acquire is bounded by its ctx; nothing is left half
+	// done.
 	srv.SetLatency(100 * time.Millisecond)
 	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
-	_, err = p.Acquire(ctx, "e")
+	_, err := p.Acquire(ctx, "e")
 	cancel()
 	require.True(t, errors.Is(err, context.DeadlineExceeded), "%v", err)
 	srv.SetLatency(0)
-	l, err = p.Acquire(t.Context(), "e")
+	l, err := p.Acquire(t.Context(), "e")
 	require.NoError(t, err)
 	l.Release()
-	for h, sbs := range keyed(srv, "faults") {
+	for h, sbs := range keyed(srv, "slow") {
 		assert.Len(t, sbs, 1, "key %s", h)
 	}
+	assert.Len(t, keyed(srv, "slow"), 1)
+}
+
+// TestCancelledAcquireLeavesNoClaim: an Acquire whose ctx ends while its
+// sandbox is being created clears the claim it started, so that nobody
+// waits for it.
+func TestCancelledAcquireLeavesNoClaim(t *testing.T) {
+	srv := newServer(t, daytonatest.WithTransitionDelay(300*time.Millisecond))
+	ev := newEvents()
+	p := open(t, srv, "cancel", pool.WithLogger(ev.logger()))
+	ctx, cancel := context.WithTimeout(t.Context(), 150*time.Millisecond)
+	_, err := p.Acquire(ctx, "k")
+	cancel()
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.Equal(t, 1, srv.Count(daytonatest.OpCreate), "the create went through")
+	assert.Equal(t, 1, ev.count("pool.abandon"))
+	assert.Empty(t, keyed(srv, "cancel"), "and its claim was cleared")
+	s := p.Stats()
+	assert.Zero(t, s.Started+s.Total)
+
+	l, err := p.Acquire(t.Context(), "k")
+	require.NoError(t, err)
+	l.Release()
+	assert.Len(t, keyed(srv, "cancel"), 1)
 }

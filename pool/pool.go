@@ -40,8 +40,7 @@ type Pool struct {
 	// pendingSpares and garbage are found at Open, for settleAdopted.
 	pendingSpares []daytona.RemoteSandbox
 	garbage       []daytona.RemoteSandbox
-	closed  bool
-	rooming bool // makeRoom is running
+	closed        bool
 
 	inUse   int           // leases held and activations running
 	drained chan struct{} // closed by Close once inUse is 0
@@ -433,8 +432,16 @@ func (p *Pool) activateAndLease(ctx context.Context, e *entry, key string, excl 
 		p.doneUsingLocked()
 	}
 	if err != nil {
-		if e.sb == nil && e.id == "" && !e.heldStarted && !e.heldTotal && p.entries[e.hash] == e {
-			delete(p.entries, e.hash)
+		if e.sb == nil && e.id == "" && e.state != stateDead {
+			// Nothing came of it: forget the entry and what it counted.
+			if p.entries[e.hash] == e && e.leases == 0 && len(e.waiters) == 0 {
+				delete(p.entries, e.hash)
+			}
+			s, t := e.heldStarted, e.heldTotal
+			e.heldStarted, e.heldTotal = false, false
+			if s || t {
+				p.cap.release(b2i(s), b2i(t))
+			}
 		}
 		p.stats.failures.Add(1)
 		p.log.Warn("pool.acquire failed", "key", e.hash, "err", err)

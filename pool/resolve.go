@@ -49,6 +49,9 @@ type findings struct {
 	dead    []daytona.RemoteSandbox // claims complete, dead
 	pending []daytona.RemoteSandbox // claims in progress by others, fresh
 	mine    *daytona.RemoteSandbox  // a pending claim with our token
+	// abandoned are pending claims of this replica from an earlier
+	// attempt (a key's claims run one at a time in a replica): never used.
+	abandoned []daytona.RemoteSandbox
 	// nameTaken: the key's name is held by a sandbox that is not the key's.
 	nameTaken bool
 }
@@ -120,6 +123,8 @@ func (p *Pool) sortFinding(f *findings, r daytona.RemoteSandbox, tok string) {
 	case r.Labels[labelToken] == tok && !r.Dead():
 		f.mine = &r
 	case r.Dead():
+	case r.Labels[labelReplica] == p.cfg.replica:
+		f.abandoned = append(f.abandoned, r)
 	case time.Since(tokenTime(r.Labels[labelToken])) < pendingTimeout:
 		f.pending = append(f.pending, r)
 	}
@@ -156,8 +161,12 @@ func (p *Pool) resolve(ctx context.Context, e *entry, prefer string) error {
 			continue
 		}
 		done, err := p.resolveOnce(ctx, e, f, tok, prefer)
-		if done || (err != nil && !errors.Is(err, errAgain)) {
+		if err != nil && !errors.Is(err, errAgain) {
+			p.abandonClaim(ctx, e.hash, tok)
 			return err
+		}
+		if done {
+			return nil
 		}
 		if err := pause.waitJitter(ctx); err != nil {
 			return err
@@ -190,6 +199,9 @@ func (p *Pool) resolveOnce(ctx context.Context, e *entry, f findings, tok, prefe
 		}
 		p.destroyByID(ctx, d.ID, d.Name)
 	}
+	for _, a := range f.abandoned {
+		p.destroyByID(ctx, a.ID, a.Name)
+	}
 	name := prefer
 	if name == "" {
 		name = p.keyName(e.hash)
@@ -203,6 +215,24 @@ func (p *Pool) resolveOnce(ctx context.Context, e *entry, f findings, tok, prefe
 	}
 	return p.settle(ctx, e, c, tok)
 }
+
+// abandonClaim destroys what a failed resolve may have left labelled as
+// a claim in progress (with token tok), so that other replicas need not
+// wait for it to grow stale. It runs on its own short deadline: ctx may
+// be what ended the resolve.
+func (p *Pool) abandonClaim(ctx context.Context, h, tok string) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), abandonTimeout)
+	defer cancel()
+	f, err := p.look(ctx, h, tok)
+	if err != nil || f.mine == nil {
+		return
+	}
+	p.log.Info("pool.abandon: clearing a claim left half-way", "key", h, "sandbox", f.mine.Name)
+	p.destroyByID(ctx, f.mine.ID, f.mine.Name)
+}
+
+// abandonTimeout bounds abandonClaim.
+const abandonTimeout = 10 * time.Second
 
 // claimed is a sandbox labelled for a key, its claim not yet complete.
 type claimed struct {

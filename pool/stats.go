@@ -39,8 +39,8 @@ type Stats struct {
 // counters are the running totals behind Stats.
 type counters struct {
 	spareHits, spareMisses, warmHits, localHits, waits, creates atomic.Int64
-	parks, wakes, archives, destroys, replaced, yields           atomic.Int64
-	conflicts, failures                                          atomic.Int64
+	parks, wakes, archives, destroys, replaced, yields          atomic.Int64
+	conflicts, failures                                         atomic.Int64
 }
 
 // Stats returns a snapshot of the Pool's state and counters. It makes no

@@ -504,3 +504,44 @@ func TestCancelledAcquireLeavesNoClaim(t *testing.T) {
 	l.Release()
 	assert.Len(t, keyed(srv, "cancel"), 1)
 }
+
+// TestStartAndStopFaults: a wake that Daytona refuses for a moment (503,
+// 429) is tried again; one it refuses for good fails the Acquire, and the
+// next works; a park that fails is tried again by the next sweep.
+func TestStartAndStopFaults(t *testing.T) {
+	srv := newServer(t)
+	clk := newManualClock()
+	p := open(t, srv, "startstop", pool.WithClock(clk), pool.WithIdle(pool.Idle{Park: time.Minute}))
+	l, err := p.Acquire(t.Context(), "k")
+	require.NoError(t, err)
+	id := l.Sandbox().DaytonaID()
+	l.Release()
+
+	park := func() {
+		t.Helper()
+		clk.Advance(2 * time.Minute)
+		p.Sweep(t.Context())
+	}
+	require.NoError(t, srv.FailNext(daytonatest.OpStop, 1, 500, "runner unreachable"))
+	park()
+	assert.Equal(t, daytonatest.StateStarted, state(srv, id), "the park failed")
+	park()
+	assert.Equal(t, daytonatest.StateStopped, state(srv, id), "and the next sweep parked it")
+
+	require.NoError(t, srv.FailNext(daytonatest.OpStart, 1, 503, "busy"))
+	require.NoError(t, srv.FailNext(daytonatest.OpStart, 1, 429, "Too many requests"))
+	l, err = p.Acquire(t.Context(), "k")
+	require.NoError(t, err)
+	assert.Equal(t, id, l.Sandbox().DaytonaID())
+	l.Release()
+
+	park()
+	require.NoError(t, srv.FailNext(daytonatest.OpStart, 1, 500, "no capacity"))
+	_, err = p.Acquire(t.Context(), "k")
+	require.Error(t, err)
+	l, err = p.Acquire(t.Context(), "k")
+	require.NoError(t, err)
+	assert.Equal(t, id, l.Sandbox().DaytonaID())
+	l.Release()
+	assert.Len(t, keyed(srv, "startstop"), 1)
+}

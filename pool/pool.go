@@ -456,8 +456,25 @@ func (p *Pool) activateAndLease(ctx context.Context, e *entry, key string, excl 
 	return &Lease{p: p, e: e, sb: e.sb, key: key, excl: excl}, nil
 }
 
-// activate makes e's sandbox run, as what is known of it requires.
+// activate makes e's sandbox run, as what is known of it requires, trying
+// again after a pause when Daytona is busy or does not answer.
 func (p *Pool) activate(ctx context.Context, e *entry) error {
+	pause := backoff{next: retryMin, max: retryMax}
+	for {
+		err := p.activateOnce(ctx, e)
+		if err == nil || !p.transient(err) {
+			return err
+		}
+		p.stats.failures.Add(1)
+		p.log.Warn("pool.acquire: trying again", "key", e.hash, "err", err)
+		if pause.wait(ctx) != nil {
+			return err
+		}
+	}
+}
+
+// activateOnce is one attempt of activate.
+func (p *Pool) activateOnce(ctx context.Context, e *entry) error {
 	switch {
 	case e.sb != nil && e.state == stateStarted:
 		return p.check(ctx, e)

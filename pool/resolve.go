@@ -316,6 +316,9 @@ func (p *Pool) settle(ctx context.Context, e *entry, c claimed, tok string) (don
 	// Someone else claims the key, or we cannot tell: hand c back.
 	p.yield(ctx, e, c)
 	if err != nil {
+		if p.transient(err) {
+			return false, errAgain
+		}
 		return false, err
 	}
 	p.stats.yields.Add(1)

@@ -1,6 +1,6 @@
 package daytona
 
-// Remote sandboxes as records: reading, listing and creating remote
+// Remote sandboxes as records: a Client reads, lists and creates remote
 // sandboxes without a started Sandbox, for code that manages many of them
 // (such as package pool). Sandbox.Refresh, SetLabels, Touch and Archive
 // (remoteops.go) act on the remote sandbox of one Sandbox.
@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"time"
@@ -20,8 +21,8 @@ import (
 	sdkerrors "github.com/daytonaio/daytona/libs/sdk-go/pkg/errors"
 )
 
-// RemoteSandbox is Daytona's record of a remote sandbox: what Lookup, List,
-// Create and Sandbox.Refresh report. It is a copy; nothing in it changes
+// RemoteSandbox is Daytona's record of a remote sandbox: what a Client's
+// Lookup, List and Create, and Sandbox.Refresh, report. It is a copy; nothing in it changes
 // afterwards.
 type RemoteSandbox struct {
 	ID     string // the Daytona id
@@ -94,45 +95,57 @@ func parseTime(s string) time.Time {
 	return t
 }
 
-// control returns a client for requests not bound to one Sandbox, with
-// the connection opts select (validated as New validates them).
-func control(op string, opts []Option) (*Sandbox, *client, error) {
+// Client reads, lists and creates remote sandboxes without a started
+// Sandbox, for code that manages many of them (such as package pool). It
+// holds one connection, resolved on first use as New resolves a Sandbox's
+// (WithEndpoint, WithAPIKey, the environment, ...). A Client is safe for
+// concurrent use by multiple goroutines.
+type Client struct {
+	s *Sandbox // carries the options; never started
+}
+
+// NewClient returns a Client configured by opts (the connection options;
+// the creation options, such as WithImage, become the defaults of Create).
+// Like New, it only validates the options and makes no request.
+func NewClient(opts ...Option) (*Client, error) {
 	s, err := New(opts...)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if s.cfg.existingID != "" {
-		return nil, nil, invalid("%s: WithExistingSandbox has no meaning here", op)
+		return nil, invalid("NewClient: WithExistingSandbox has no meaning here")
 	}
-	c, err := s.client()
-	if err != nil {
-		return nil, nil, err
+	return &Client{s: s}, nil
+}
+
+// conn returns the connection, checking the receiver and ctx first.
+func (cl *Client) conn(ctx context.Context, op string) (*client, error) {
+	if ctx == nil {
+		panic("daytona: Client." + op + " called with a nil Context")
 	}
-	return s, c, nil
+	if cl == nil || cl.s == nil {
+		return nil, invalid("Client.%s on a Client that was not made by daytona.NewClient", op)
+	}
+	return cl.s.client()
 }
 
 // notFound is err, also matching ErrSandboxNotFound.
 func notFound(err error) error { return &withCause{err: err, cause: ErrSandboxNotFound} }
 
 // Lookup returns Daytona's record of the sandbox with this id or name (one
-// request, repeated only on transient failures), without starting it. The
-// connection comes from opts, as for New (WithEndpoint, WithAPIKey, ...);
-// other options are ignored. A sandbox that does not exist is an error
-// matching ErrSandboxNotFound.
-func Lookup(ctx context.Context, idOrName string, opts ...Option) (*RemoteSandbox, error) {
-	if ctx == nil {
-		panic("daytona: Lookup called with a nil Context")
+// request, repeated only on transient failures), without starting it. A
+// sandbox that does not exist is an error matching ErrSandboxNotFound.
+func (cl *Client) Lookup(ctx context.Context, idOrName string) (*RemoteSandbox, error) {
+	c, err := cl.conn(ctx, "Lookup")
+	if err != nil {
+		return nil, err
 	}
 	if err := checkText("Lookup", "id or name", idOrName, true); err != nil {
 		return nil, fmt.Errorf("daytona: %w: %w", ErrInvalidInput, err)
 	}
-	s, c, err := control("Lookup", opts)
-	if err != nil {
-		return nil, err
-	}
 	rec, err := c.record(ctx, idOrName)
 	if err != nil {
-		err = s.explainRefusedKey(wrapCtx(ctx, "look up sandbox "+idOrName, err))
+		err = cl.s.explainRefusedKey(wrapCtx(ctx, "look up sandbox "+idOrName, err))
 		if StatusCode(err) == http.StatusNotFound {
 			return nil, notFound(err)
 		}
@@ -141,25 +154,53 @@ func Lookup(ctx context.Context, idOrName string, opts ...Option) (*RemoteSandbo
 	return remoteFromRecord(rec), nil
 }
 
-// Create creates a remote sandbox from opts (the creation options of New:
-// WithName, WithLabels, WithImage, WithAutoStopInterval, ...) and waits
-// until it runs, then returns its record. Attach to it with
-// New(WithExistingSandbox(r.ID)). Create sends the create request once: a
-// name that another sandbox holds is an error with StatusCode 409 (the
-// sandbox of that name may be the one a concurrent caller created).
-func Create(ctx context.Context, opts ...Option) (*RemoteSandbox, error) {
-	if ctx == nil {
-		panic("daytona: Create called with a nil Context")
+// Create creates a remote sandbox from the Client's options and opts (the
+// creation options of New: WithName, WithLabels, WithImage,
+// WithAutoStopInterval, ...; opts win) and waits until it runs, then
+// returns its record. Each sandbox gets a fresh id and name unless opts
+// give them (WithID, WithName). Attach to it with New(WithExistingSandbox(r.ID)).
+// Create sends the create request once: a name that another sandbox holds
+// is an error with StatusCode 409 (the sandbox of that name may be the one
+// a concurrent caller created).
+func (cl *Client) Create(ctx context.Context, opts ...Option) (*RemoteSandbox, error) {
+	c, err := cl.conn(ctx, "Create")
+	if err != nil {
+		return nil, err
 	}
-	s, c, err := control("Create", opts)
+	s, err := cl.s.with(opts)
 	if err != nil {
 		return nil, err
 	}
 	rec, err := s.create(ctx, c, false)
 	if err != nil {
-		return nil, s.explainRefusedKey(wrapCtx(ctx, "create sandbox "+s.cfg.name, err))
+		return nil, cl.s.explainRefusedKey(wrapCtx(ctx, "create sandbox "+s.cfg.name, err))
 	}
 	return remoteFromRecord(rec), nil
+}
+
+// with returns a Sandbox with s's options and then opts, for a create
+// request; it shares nothing with s but the configuration.
+func (s *Sandbox) with(opts []Option) (*Sandbox, error) {
+	cfg := s.cfg
+	cfg.env, cfg.labels = maps.Clone(cfg.env), maps.Clone(cfg.labels)
+	for i, o := range opts {
+		if o == nil {
+			return nil, invalid("option %d is nil", i)
+		}
+		if err := o(&cfg); err != nil {
+			return nil, fmt.Errorf("daytona: %w: %w", ErrInvalidInput, err)
+		}
+	}
+	if cfg.existingID != "" {
+		return nil, invalid("Create: WithExistingSandbox has no meaning here")
+	}
+	if cfg.id == s.cfg.id {
+		cfg.id = generateID() // each sandbox its own id, unless WithID gave one
+	}
+	if cfg.name == s.cfg.name {
+		cfg.name = cfg.id // named after it, unless WithName gave a name
+	}
+	return &Sandbox{cfg: cfg, log: s.log}, nil
 }
 
 // listPageLimit bounds how many pages List follows (100 sandboxes each in
@@ -167,8 +208,7 @@ func Create(ctx context.Context, opts ...Option) (*RemoteSandbox, error) {
 const listPageLimit = 1000
 
 // List returns the records of the sandboxes that carry all of labels (all
-// sandboxes if labels is empty), following the pages of the answer. The
-// connection comes from opts, as for Lookup.
+// sandboxes if labels is empty), following the pages of the answer.
 //
 // Daytona's list is eventually consistent (the API says so: it is served
 // from a search index, apps/api/src/sandbox/controllers/sandbox.controller.ts:130-146
@@ -176,11 +216,8 @@ const listPageLimit = 1000
 // missing. Lookup by name or id is not. List reads both shapes of the
 // answer: an array (the API of SDK v0.173) and {items, nextCursor} (since
 // v0.190).
-func List(ctx context.Context, labels map[string]string, opts ...Option) ([]RemoteSandbox, error) {
-	if ctx == nil {
-		panic("daytona: List called with a nil Context")
-	}
-	s, c, err := control("List", opts)
+func (cl *Client) List(ctx context.Context, labels map[string]string) ([]RemoteSandbox, error) {
+	c, err := cl.conn(ctx, "List")
 	if err != nil {
 		return nil, err
 	}
@@ -196,7 +233,7 @@ func List(ctx context.Context, labels map[string]string, opts ...Option) ([]Remo
 	for range listPageLimit {
 		page, next, err := c.listPage(ctx, q)
 		if err != nil {
-			return nil, s.explainRefusedKey(wrapCtx(ctx, "list sandboxes", err))
+			return nil, cl.s.explainRefusedKey(wrapCtx(ctx, "list sandboxes", err))
 		}
 		out = append(out, page...)
 		if next == "" || next == q.Get("cursor") {

@@ -23,11 +23,27 @@ func endpoint(srv *daytonatest.Server) daytona.Option {
 	return daytona.WithEndpoint(srv.APIURL(), srv.APIKey())
 }
 
+// mustClient returns a Client made with opts.
+func mustClient(t *testing.T, opts ...daytona.Option) *daytona.Client {
+	t.Helper()
+	cl, err := daytona.NewClient(opts...)
+	require.NoError(t, err)
+	return cl
+}
+
+// newClient returns a Client of srv.
+func newClient(t *testing.T, srv *daytonatest.Server, opts ...daytona.Option) *daytona.Client {
+	t.Helper()
+	cl, err := daytona.NewClient(append([]daytona.Option{endpoint(srv)}, opts...)...)
+	require.NoError(t, err)
+	return cl
+}
+
 func TestLookup(t *testing.T) {
 	srv := newServer(t)
 	sb := startedSandbox(t, srv, daytona.WithName("looked-up"), daytona.WithLabels(map[string]string{"team": "a"}))
 
-	byName, err := daytona.Lookup(t.Context(), "looked-up", endpoint(srv))
+	byName, err := newClient(t, srv).Lookup(t.Context(), "looked-up")
 	require.NoError(t, err)
 	assert.Equal(t, sb.DaytonaID(), byName.ID)
 	assert.Equal(t, "looked-up", byName.Name)
@@ -38,24 +54,30 @@ func TestLookup(t *testing.T) {
 	assert.False(t, byName.CreatedAt.IsZero())
 	assert.False(t, byName.LastActivityAt.IsZero())
 
-	byID, err := daytona.Lookup(t.Context(), sb.DaytonaID(), endpoint(srv))
+	byID, err := newClient(t, srv).Lookup(t.Context(), sb.DaytonaID())
 	require.NoError(t, err)
 	assert.Equal(t, byName.ID, byID.ID)
 
-	_, err = daytona.Lookup(t.Context(), "nobody", endpoint(srv))
+	_, err = newClient(t, srv).Lookup(t.Context(), "nobody")
 	require.ErrorIs(t, err, daytona.ErrSandboxNotFound)
 	assert.Equal(t, http.StatusNotFound, daytona.StatusCode(err))
 	assert.NotContains(t, err.Error(), srv.APIKey())
 
-	_, err = daytona.Lookup(t.Context(), " ", endpoint(srv))
+	_, err = newClient(t, srv).Lookup(t.Context(), " ")
 	require.ErrorIs(t, err, daytona.ErrInvalidInput)
-	_, err = daytona.Lookup(t.Context(), "a\nb", endpoint(srv))
+	_, err = newClient(t, srv).Lookup(t.Context(), "a\nb")
 	require.ErrorIs(t, err, daytona.ErrInvalidInput)
-	_, err = daytona.Lookup(t.Context(), "x", endpoint(srv), daytona.WithExistingSandbox("y"))
+	_, err = daytona.NewClient(endpoint(srv), daytona.WithExistingSandbox("y"))
 	require.ErrorIs(t, err, daytona.ErrInvalidInput)
-	assert.PanicsWithValue(t, "daytona: Lookup called with a nil Context", func() {
+	var zero daytona.Client
+	_, err = zero.Lookup(t.Context(), "x")
+	require.ErrorIs(t, err, daytona.ErrInvalidInput)
+	var nilClient *daytona.Client
+	_, err = nilClient.List(t.Context(), nil)
+	require.ErrorIs(t, err, daytona.ErrInvalidInput)
+	assert.PanicsWithValue(t, "daytona: Client.Lookup called with a nil Context", func() {
 		//lint:ignore SA1012 the point is a nil Context
-		_, _ = daytona.Lookup(nil, "x", endpoint(srv)) //nolint:staticcheck
+		_, _ = newClient(t, srv).Lookup(nil, "x") //nolint:staticcheck
 	})
 }
 
@@ -64,23 +86,23 @@ func TestLookupFaults(t *testing.T) {
 	startedSandbox(t, srv, daytona.WithName("faulty"))
 	// Transient failures are retried.
 	require.NoError(t, srv.FailNext(daytonatest.OpGet, 2, http.StatusServiceUnavailable, "busy"))
-	_, err := daytona.Lookup(t.Context(), "faulty", endpoint(srv))
+	_, err := newClient(t, srv).Lookup(t.Context(), "faulty")
 	require.NoError(t, err)
 	// Others are not.
 	require.NoError(t, srv.FailNext(daytonatest.OpGet, 1, http.StatusInternalServerError, "boom"))
-	_, err = daytona.Lookup(t.Context(), "faulty", endpoint(srv))
+	_, err = newClient(t, srv).Lookup(t.Context(), "faulty")
 	require.Error(t, err)
 	assert.Equal(t, http.StatusInternalServerError, daytona.StatusCode(err))
 	assert.NotErrorIs(t, err, daytona.ErrSandboxNotFound)
 	// A refused key is explained, never shown.
-	_, err = daytona.Lookup(t.Context(), "faulty", daytona.WithEndpoint(srv.APIURL(), "wrong-key-123"))
+	_, err = mustClient(t, daytona.WithEndpoint(srv.APIURL(), "wrong-key-123")).Lookup(t.Context(), "faulty")
 	require.Error(t, err)
 	assert.Equal(t, http.StatusUnauthorized, daytona.StatusCode(err))
 	assert.NotContains(t, err.Error(), "wrong-key-123")
 	// A cancelled context ends it.
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	_, err = daytona.Lookup(ctx, "faulty", endpoint(srv))
+	_, err = newClient(t, srv).Lookup(ctx, "faulty")
 	require.ErrorIs(t, err, context.Canceled)
 }
 
@@ -90,11 +112,11 @@ func TestList(t *testing.T) {
 	startedSandbox(t, srv, daytona.WithName("l2"), daytona.WithLabels(map[string]string{"pool": "p", "k": "2"}))
 	startedSandbox(t, srv, daytona.WithName("l3"), daytona.WithLabels(map[string]string{"pool": "q"}))
 
-	all, err := daytona.List(t.Context(), nil, endpoint(srv))
+	all, err := newClient(t, srv).List(t.Context(), nil)
 	require.NoError(t, err)
 	assert.Len(t, all, 3)
 
-	inP, err := daytona.List(t.Context(), map[string]string{"pool": "p"}, endpoint(srv))
+	inP, err := newClient(t, srv).List(t.Context(), map[string]string{"pool": "p"})
 	require.NoError(t, err)
 	names := []string{}
 	for _, r := range inP {
@@ -102,17 +124,17 @@ func TestList(t *testing.T) {
 	}
 	assert.ElementsMatch(t, []string{"l1", "l2"}, names)
 
-	one, err := daytona.List(t.Context(), map[string]string{"pool": "p", "k": "2"}, endpoint(srv))
+	one, err := newClient(t, srv).List(t.Context(), map[string]string{"pool": "p", "k": "2"})
 	require.NoError(t, err)
 	require.Len(t, one, 1)
 	assert.Equal(t, "l2", one[0].Name)
 
-	none, err := daytona.List(t.Context(), map[string]string{"pool": "nobody"}, endpoint(srv))
+	none, err := newClient(t, srv).List(t.Context(), map[string]string{"pool": "nobody"})
 	require.NoError(t, err)
 	assert.Empty(t, none)
 
 	require.NoError(t, srv.FailNext(daytonatest.OpList, 1, http.StatusBadRequest, "Invalid labels JSON format"))
-	_, err = daytona.List(t.Context(), map[string]string{"pool": "p"}, endpoint(srv))
+	_, err = newClient(t, srv).List(t.Context(), map[string]string{"pool": "p"})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "Invalid labels JSON format")
 }
@@ -140,7 +162,7 @@ func TestListPages(t *testing.T) {
 		}
 	}))
 	defer stub.Close()
-	got, err := daytona.List(t.Context(), map[string]string{"x": "y"}, daytona.WithEndpoint(stub.URL, "key"))
+	got, err := mustClient(t, daytona.WithEndpoint(stub.URL, "key")).List(t.Context(), map[string]string{"x": "y"})
 	require.NoError(t, err)
 	require.Len(t, got, 2)
 	assert.Equal(t, "a", got[0].Name)
@@ -160,7 +182,7 @@ func TestListBadAnswer(t *testing.T) {
 		fmt.Fprint(w, `{"items": 3}`)
 	}))
 	defer stub.Close()
-	_, err := daytona.List(t.Context(), nil, daytona.WithEndpoint(stub.URL, "key"))
+	_, err := mustClient(t, daytona.WithEndpoint(stub.URL, "key")).List(t.Context(), nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "decode the list of sandboxes")
 
@@ -170,14 +192,14 @@ func TestListBadAnswer(t *testing.T) {
 	defer empty502.Close()
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
 	defer cancel()
-	_, err = daytona.List(ctx, nil, daytona.WithEndpoint(empty502.URL, "key"))
+	_, err = mustClient(t, daytona.WithEndpoint(empty502.URL, "key")).List(ctx, nil)
 	require.Error(t, err)
 	assert.Equal(t, http.StatusBadGateway, daytona.StatusCode(err))
 }
 
 func TestCreate(t *testing.T) {
 	srv := newServer(t)
-	rec, err := daytona.Create(t.Context(), endpoint(srv), daytona.WithName("made"),
+	rec, err := newClient(t, srv).Create(t.Context(), daytona.WithName("made"),
 		daytona.WithLabels(map[string]string{"role": "spare"}), daytona.WithAutoStopInterval(30*time.Minute))
 	require.NoError(t, err)
 	assert.True(t, rec.Running())
@@ -188,7 +210,7 @@ func TestCreate(t *testing.T) {
 	assert.Equal(t, 30, got.AutoStopInterval)
 
 	// The name is taken: 409, and nothing else is created.
-	_, err = daytona.Create(t.Context(), endpoint(srv), daytona.WithName("made"))
+	_, err = newClient(t, srv).Create(t.Context(), daytona.WithName("made"))
 	require.Error(t, err)
 	assert.Equal(t, http.StatusConflict, daytona.StatusCode(err))
 	assert.Len(t, srv.Sandboxes(), 1)
@@ -201,11 +223,26 @@ func TestCreate(t *testing.T) {
 	assert.Equal(t, 1, srv.Count(daytonatest.OpCreate)-1) // the refused one
 
 	require.NoError(t, srv.FailNext(daytonatest.OpCreate, 1, http.StatusTooManyRequests, "slow down"))
-	_, err = daytona.Create(t.Context(), endpoint(srv), daytona.WithName("limited"))
+	_, err = newClient(t, srv).Create(t.Context(), daytona.WithName("limited"))
 	require.Error(t, err)
 	assert.Equal(t, http.StatusTooManyRequests, daytona.StatusCode(err))
-	_, err = daytona.Create(t.Context(), endpoint(srv), daytona.WithExistingSandbox("x"))
+	_, err = newClient(t, srv).Create(t.Context(), daytona.WithExistingSandbox("x"))
 	require.ErrorIs(t, err, daytona.ErrInvalidInput)
+	_, err = newClient(t, srv).Create(t.Context(), nil)
+	require.ErrorIs(t, err, daytona.ErrInvalidInput)
+
+	// Without a name, each gets its own; the Client's options are the
+	// defaults.
+	cl := newClient(t, srv, daytona.WithLabels(map[string]string{"team": "a"}))
+	one, err := cl.Create(t.Context())
+	require.NoError(t, err)
+	two, err := cl.Create(t.Context(), daytona.WithLabels(map[string]string{"n": "2"}))
+	require.NoError(t, err)
+	assert.NotEqual(t, one.Name, two.Name)
+	assert.Equal(t, "a", one.Labels["team"])
+	assert.Equal(t, map[string]string{"team": "a", "n": "2", "mastra-sandbox-id": two.Name, "code-toolbox-language": "typescript"}, two.Labels)
+	_, hadN := one.Labels["n"]
+	assert.False(t, hadN, "one Create's options do not leak into the next")
 }
 
 func TestRefresh(t *testing.T) {

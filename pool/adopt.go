@@ -19,7 +19,7 @@ import (
 // that no longer run, claims abandoned half-way), destroyed in the
 // background.
 func (p *Pool) adopt(ctx context.Context) error {
-	all, err := daytona.List(ctx, map[string]string{labelPool: p.cfg.name}, p.opts...)
+	all, err := p.client.List(ctx, map[string]string{labelPool: p.cfg.name})
 	if err != nil {
 		return fmt.Errorf("pool: list the sandboxes of pool %s: %w", p.cfg.name, err)
 	}

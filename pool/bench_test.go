@@ -108,7 +108,7 @@ func benchNewKey(b *testing.B, spare bool) {
 func benchParked(b *testing.B) {
 	srv := benchServer(b)
 	clk := newManualClock()
-	p := open(b, srv, "bench", pool.WithClock(clk), pool.WithIdle(pool.Idle{Park: time.Minute}))
+	p := open(b, srv, "bench", pool.WithClock(clk), pool.WithManualSweeps(), pool.WithIdle(pool.Idle{Park: time.Minute}))
 	acquireRelease(b, p, "k")
 	var requests int
 	var took time.Duration
@@ -284,7 +284,7 @@ func BenchmarkSimulation(b *testing.B) {
 func simulate(b *testing.B, users, seconds, spares int) {
 	srv := benchServer(b)
 	clk := newManualClock()
-	p := open(b, srv, "sim", pool.WithClock(clk), pool.WithSpares(spares),
+	p := open(b, srv, "sim", pool.WithClock(clk), pool.WithManualSweeps(), pool.WithSpares(spares),
 		pool.WithIdle(pool.Idle{Park: 2 * time.Minute}), pool.WithOnClose(pool.CloseLeave))
 	plan := schedule(users, seconds, 1)
 	mark := srv.TotalCount()

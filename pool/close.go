@@ -139,7 +139,7 @@ func (p *Pool) destroyAll(ctx context.Context) []error {
 		}
 		return nil
 	})
-	rest, err := daytona.List(ctx, map[string]string{labelPool: p.cfg.name}, p.opts...)
+	rest, err := p.client.List(ctx, map[string]string{labelPool: p.cfg.name})
 	if err != nil {
 		return append(errs, fmt.Errorf("pool: list the sandboxes left: %w", err))
 	}

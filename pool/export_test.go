@@ -31,3 +31,12 @@ func (p *Pool) AgeRelease(key string, d time.Duration) {
 		e.releasedWall = e.releasedWall.Add(-d)
 	}
 }
+
+// WithManualSweeps makes the idle policy run only when Sweep is called, so
+// that a test that moves a manual clock knows when it runs.
+func WithManualSweeps() Option {
+	return func(c *config) error {
+		c.manualSweeps = true
+		return nil
+	}
+}

@@ -59,6 +59,7 @@ type manualClock struct {
 	mu     sync.Mutex
 	now    time.Time
 	timers []manualTimer
+	afters chan time.Duration // what After was asked for, in order
 }
 
 type manualTimer struct {
@@ -67,7 +68,7 @@ type manualTimer struct {
 }
 
 func newManualClock() *manualClock {
-	return &manualClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	return &manualClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), afters: make(chan time.Duration, 10000)}
 }
 
 func (c *manualClock) Now() time.Time {
@@ -80,12 +81,33 @@ func (c *manualClock) After(d time.Duration) <-chan time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	ch := make(chan time.Time, 1)
+	select {
+	case c.afters <- d:
+	default:
+	}
 	if d <= 0 {
 		ch <- c.now
 		return ch
 	}
 	c.timers = append(c.timers, manualTimer{at: c.now.Add(d), ch: ch})
 	return ch
+}
+
+// waitAfter waits until something calls After(d): the Pool's loop waits
+// on the clock, and an Advance will wake it.
+func (c *manualClock) waitAfter(t testing.TB, d time.Duration) {
+	t.Helper()
+	timeout := time.After(30 * time.Second)
+	for {
+		select {
+		case got := <-c.afters:
+			if got == d {
+				return
+			}
+		case <-timeout:
+			t.Fatalf("nothing waits for %v on the clock", d)
+		}
+	}
 }
 
 // Advance moves the clock by d and fires the timers due.

@@ -57,12 +57,16 @@ func (p *Pool) sweepLoop() {
 	defer p.bg.Done()
 	every := p.sweepEvery()
 	for {
+		var tick <-chan time.Time
+		if !p.cfg.manualSweeps {
+			tick = p.cfg.clock.After(every)
+		}
 		select {
 		case <-p.done:
 			return
 		case <-p.room:
 			p.makeRoom(p.bgCtx)
-		case <-p.cfg.clock.After(every):
+		case <-tick:
 			p.sweep(p.bgCtx)
 		}
 	}

@@ -26,7 +26,7 @@ func state(srv *daytonatest.Server, id string) daytonatest.State {
 func TestIdlePolicy(t *testing.T) {
 	srv := newServer(t)
 	clk := newManualClock()
-	p := open(t, srv, "idle", pool.WithClock(clk),
+	p := open(t, srv, "idle", pool.WithClock(clk), pool.WithManualSweeps(),
 		pool.WithIdle(pool.Idle{Park: 5 * time.Minute, Archive: 30 * time.Minute, Destroy: 2 * time.Hour}))
 
 	l, err := p.Acquire(t.Context(), "k")
@@ -89,7 +89,7 @@ func TestIdlePolicy(t *testing.T) {
 func TestParkSparesASandboxInUseElsewhere(t *testing.T) {
 	srv := newServer(t)
 	clk := newManualClock()
-	a := open(t, srv, "shared", pool.WithReplica("a"), pool.WithClock(clk), pool.WithIdle(pool.Idle{Park: 5 * time.Minute}))
+	a := open(t, srv, "shared", pool.WithReplica("a"), pool.WithClock(clk), pool.WithManualSweeps(), pool.WithIdle(pool.Idle{Park: 5 * time.Minute}))
 	l, err := a.Acquire(t.Context(), "k")
 	require.NoError(t, err)
 	id := l.Sandbox().DaytonaID()
@@ -350,11 +350,13 @@ func TestRestartAdopts(t *testing.T) {
 	ev.waitFor(t, "pool.spare: ready", 4)
 	// A stopped spare of another replica, and a claim abandoned long ago:
 	// garbage the next Pool clears.
-	_, err = daytona.Create(t.Context(), daytona.WithEndpoint(srv.APIURL(), srv.APIKey()), daytona.WithName("svc-s-orphan"),
+	cl, err := daytona.NewClient(daytona.WithEndpoint(srv.APIURL(), srv.APIKey()))
+	require.NoError(t, err)
+	_, err = cl.Create(t.Context(), daytona.WithName("svc-s-orphan"),
 		daytona.WithLabels(map[string]string{"daytona-pool": "svc", "daytona-pool-role": "spare", "daytona-pool-replica": "gone"}))
 	require.NoError(t, err)
 	require.NoError(t, srv.StopSandbox("svc-s-orphan"))
-	_, err = daytona.Create(t.Context(), daytona.WithEndpoint(srv.APIURL(), srv.APIKey()), daytona.WithName("svc-abandoned"),
+	_, err = cl.Create(t.Context(), daytona.WithName("svc-abandoned"),
 		daytona.WithLabels(map[string]string{"daytona-pool": "svc", "daytona-pool-role": "key", "daytona-pool-key": "0123",
 			"daytona-pool-claim": "pending", "daytona-pool-token": "1000-gone-x"}))
 	require.NoError(t, err)
@@ -390,17 +392,21 @@ func TestSpareRefillRestsAfterFailures(t *testing.T) {
 	require.NoError(t, srv.FailNext(daytonatest.OpCreate, 3, 500, "no runner available"))
 	p := open(t, srv, "storm", pool.WithSpares(1), pool.WithClock(clk), pool.WithSpareCoolDown(time.Minute), pool.WithLogger(ev.logger()))
 	ev.waitFor(t, "pool.spare: could not create", 1)
+	clk.waitAfter(t, time.Second) // the refill's pause
 	clk.Advance(time.Second)
 	ev.waitFor(t, "pool.spare: could not create", 2)
+	clk.waitAfter(t, 2*time.Second)
 	clk.Advance(2 * time.Second)
 	ev.waitFor(t, "pool.spare: could not create", 3)
 	ev.waitFor(t, "pool.spare: resting", 1)
+	clk.waitAfter(t, time.Minute)
 
 	// A new key, created meanwhile, nudges the refill: it keeps resting.
 	l, err := p.Acquire(t.Context(), "k")
 	require.NoError(t, err)
 	l.Release()
 	ev.waitFor(t, "pool.spare: resting", 2)
+	clk.waitAfter(t, time.Minute)
 	assert.Equal(t, 4, srv.Count(daytonatest.OpCreate), "three failed spares and the key's sandbox")
 	assert.Equal(t, int64(1), p.Stats().SpareMisses)
 
@@ -511,7 +517,7 @@ func TestCancelledAcquireLeavesNoClaim(t *testing.T) {
 func TestStartAndStopFaults(t *testing.T) {
 	srv := newServer(t)
 	clk := newManualClock()
-	p := open(t, srv, "startstop", pool.WithClock(clk), pool.WithIdle(pool.Idle{Park: time.Minute}))
+	p := open(t, srv, "startstop", pool.WithClock(clk), pool.WithManualSweeps(), pool.WithIdle(pool.Idle{Park: time.Minute}))
 	l, err := p.Acquire(t.Context(), "k")
 	require.NoError(t, err)
 	id := l.Sandbox().DaytonaID()
@@ -544,4 +550,21 @@ func TestStartAndStopFaults(t *testing.T) {
 	assert.Equal(t, id, l.Sandbox().DaytonaID())
 	l.Release()
 	assert.Len(t, keyed(srv, "startstop"), 1)
+}
+
+// TestIdlePolicyInTheBackground: on the system clock, the Pool's own
+// sweep parks an idle sandbox, and Daytona's auto-stop agrees (rounded up
+// to a minute).
+func TestIdlePolicyInTheBackground(t *testing.T) {
+	srv := newServer(t)
+	ev := newEvents()
+	p := open(t, srv, "background", pool.WithIdle(pool.Idle{Park: 100 * time.Millisecond}), pool.WithLogger(ev.logger()))
+	l, err := p.Acquire(t.Context(), "k")
+	require.NoError(t, err)
+	id := l.Sandbox().DaytonaID()
+	l.Release()
+	ev.waitFor(t, "pool.park", 1)
+	assert.Equal(t, daytonatest.StateStopped, state(srv, id))
+	rec, _ := srv.Sandbox(id)
+	assert.Equal(t, 1, rec.AutoStopInterval)
 }

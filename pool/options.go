@@ -71,6 +71,9 @@ type config struct {
 	clock       Clock
 	logger      *slog.Logger
 	coolDown    time.Duration
+	// manualSweeps: the sweep runs only when called (tests that drive a
+	// manual clock; export_test.go).
+	manualSweeps bool
 }
 
 var (

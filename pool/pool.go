@@ -31,7 +31,9 @@ type Pool struct {
 	cfg  config
 	log  *slog.Logger
 	cap  capacity
-	opts []daytona.Option // the intervals that agree with cfg.idle, after cfg.sandboxOpts
+	opts []daytona.Option // cfg.sandboxOpts, then the intervals that agree with cfg.idle
+	// client reads, lists and creates the pool's sandboxes, with opts.
+	client *daytona.Client
 
 	mu      sync.Mutex // guards the fields below
 	entries map[string]*entry
@@ -168,7 +170,7 @@ func Open(ctx context.Context, name string, opts ...Option) (*Pool, error) {
 		release: release,
 	}
 	p.opts = append(slices.Clone(cfg.sandboxOpts), intervalOptions(cfg.idle)...)
-	if _, err := daytona.New(p.opts...); err != nil {
+	if p.client, err = daytona.NewClient(p.opts...); err != nil {
 		release()
 		return nil, fmt.Errorf("pool: WithSandboxOptions: %w", err)
 	}

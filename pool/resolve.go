@@ -71,17 +71,16 @@ func (f *findings) others(id string) int {
 // look gets the key's name and lists its labels at once.
 func (p *Pool) look(ctx context.Context, h, tok string) (findings, error) {
 	var (
-		wg            sync.WaitGroup
-		byName        *daytona.RemoteSandbox
-		nameErr       error
-		listed        []daytona.RemoteSandbox
-		listErr       error
-		name          = p.keyName(h)
-		filter        = map[string]string{labelPool: p.cfg.name, labelRole: roleKey, labelKey: h}
-		sandboxLabels = p.cfg.sandboxOpts
+		wg      sync.WaitGroup
+		byName  *daytona.RemoteSandbox
+		nameErr error
+		listed  []daytona.RemoteSandbox
+		listErr error
+		name    = p.keyName(h)
+		filter  = map[string]string{labelPool: p.cfg.name, labelRole: roleKey, labelKey: h}
 	)
-	wg.Go(func() { byName, nameErr = daytona.Lookup(ctx, name, sandboxLabels...) })
-	wg.Go(func() { listed, listErr = daytona.List(ctx, filter, sandboxLabels...) })
+	wg.Go(func() { byName, nameErr = p.client.Lookup(ctx, name) })
+	wg.Go(func() { listed, listErr = p.client.List(ctx, filter) })
 	wg.Wait()
 	if nameErr != nil && !errors.Is(nameErr, daytona.ErrSandboxNotFound) {
 		return findings{}, nameErr
@@ -281,10 +280,9 @@ func (p *Pool) claim(ctx context.Context, e *entry, tok, name string, replacemen
 // name taken means the first went through). A taken name is errAgain.
 func (p *Pool) create(ctx context.Context, name string, labels map[string]string) (*daytona.RemoteSandbox, error) {
 	pause := backoff{next: retryMin * 5, max: retryMax * 5}
-	opts := append(p.sandboxOptions(), daytona.WithName(name), daytona.WithID(name), daytona.WithLabels(labels))
 	for {
 		started := time.Now()
-		rec, err := daytona.Create(ctx, opts...)
+		rec, err := p.client.Create(ctx, daytona.WithName(name), daytona.WithID(name), daytona.WithLabels(labels))
 		switch {
 		case err == nil:
 			p.log.Info("pool.create", "key", labels[labelKey], "sandbox", name, "took", time.Since(started))

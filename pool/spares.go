@@ -130,7 +130,7 @@ func (p *Pool) makeSpare() error {
 	if errors.Is(err, errAgain) {
 		// The name is taken: by this very spare, if an earlier attempt
 		// went through although its answer was lost.
-		if rec, err = daytona.Lookup(ctx, name, p.opts...); err == nil && !p.isMySpare(rec) {
+		if rec, err = p.client.Lookup(ctx, name); err == nil && !p.isMySpare(rec) {
 			rec, err = nil, errors.New("the name of a new spare was taken")
 		}
 	}
@@ -244,6 +244,3 @@ func (p *Pool) destroyByID(ctx context.Context, id, name string) {
 	p.stats.destroys.Add(1)
 	p.log.Info("pool.destroy", "sandbox", name)
 }
-
-// sandboxOptions returns the options sandboxes are created with.
-func (p *Pool) sandboxOptions() []daytona.Option { return slices.Clone(p.opts) }

@@ -1,22 +1,17 @@
 package pool_test
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/agentworkspace/daytona"
 	"github.com/agentworkspace/daytona/daytonatest"
+	"github.com/agentworkspace/daytona/internal/fakeproc"
 	"github.com/agentworkspace/daytona/pool"
 )
 
@@ -148,7 +143,7 @@ func acquireRelease(b *testing.B, p *pool.Pool, key string) {
 // its own: cmd/daytonatest -latency 20ms) spends per Acquire and Release
 // of a warm key, and per shared lease.
 func BenchmarkClientCPUAcquireWarm(b *testing.B) {
-	apiURL, key := externalServer(b, "-latency", benchLatency.String())
+	apiURL, key := fakeproc.Start(b, "-latency", benchLatency.String())
 	hc := &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
 	b.Cleanup(hc.CloseIdleConnections)
 	p, err := pool.Open(b.Context(), "cpu", pool.WithSandboxOptions(daytona.WithEndpoint(apiURL, key), daytona.WithHTTPClient(hc)),
@@ -161,11 +156,11 @@ func BenchmarkClientCPUAcquireWarm(b *testing.B) {
 		acquireRelease(b, p, "k")
 	}
 	b.Run("warm", func(b *testing.B) {
-		start := cpuTime()
+		start := fakeproc.CPUTime()
 		for b.Loop() {
 			acquireRelease(b, p, "k")
 		}
-		b.ReportMetric(float64((cpuTime()-start).Microseconds())/1000/float64(b.N), "client-cpu-ms/op")
+		b.ReportMetric(float64((fakeproc.CPUTime()-start).Microseconds())/1000/float64(b.N), "client-cpu-ms/op")
 	})
 	b.Run("local", func(b *testing.B) {
 		held, err := p.Acquire(b.Context(), "k")
@@ -173,58 +168,12 @@ func BenchmarkClientCPUAcquireWarm(b *testing.B) {
 			b.Fatal(err)
 		}
 		defer held.Release()
-		start := cpuTime()
+		start := fakeproc.CPUTime()
 		for b.Loop() {
 			acquireRelease(b, p, "k")
 		}
-		b.ReportMetric(float64((cpuTime()-start).Microseconds())/1000/float64(b.N), "client-cpu-ms/op")
+		b.ReportMetric(float64((fakeproc.CPUTime()-start).Microseconds())/1000/float64(b.N), "client-cpu-ms/op")
 	})
-}
-
-// externalServer builds and starts cmd/daytonatest with flags and returns
-// its API URL and key; it is stopped at the end of the benchmark.
-func externalServer(b *testing.B, flags ...string) (apiURL, key string) {
-	b.Helper()
-	bin := filepath.Join(b.TempDir(), "daytonatest")
-	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/daytonatest").CombinedOutput(); err != nil {
-		b.Fatalf("build cmd/daytonatest: %v\n%s", err, out)
-	}
-	cmd := exec.Command(bin, append([]string{"-close-delay", "0s"}, flags...)...)
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		_ = cmd.Wait()
-	})
-	sc := bufio.NewScanner(stdout)
-	for (apiURL == "" || key == "") && sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "DAYTONA_API_URL="); ok {
-			apiURL = v
-		}
-		if v, ok := strings.CutPrefix(sc.Text(), "DAYTONA_API_KEY="); ok {
-			key = v
-		}
-	}
-	if apiURL == "" || key == "" {
-		b.Fatal("cmd/daytonatest did not print its URL and key")
-	}
-	go func() { // keep draining what it prints
-		for sc.Scan() {
-		}
-	}()
-	return apiURL, key
-}
-
-// cpuTime returns the CPU time this process has used.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // turn is one user's turn in the simulation: at second at, key runs a

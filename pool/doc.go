@@ -107,7 +107,10 @@
 // Transient failures (429, 502, 503, 504, no answer) are retried with
 // growing pauses; a create is retried under the same name, so that a
 // create that went through although its answer was lost is found, not
-// repeated. A sandbox that dies while idle is replaced on the next Acquire,
+// repeated. An Acquire that fails or whose ctx ends half-way through a
+// claim clears the claim (pool.abandon), so that no replica waits for it;
+// one that cannot (Daytona unreachable) leaves it to be ignored after 30
+// seconds and destroyed by the next Open. A sandbox that dies while idle is replaced on the next Acquire,
 // under its name (where Daytona frees it: a deleted sandbox's name is
 // released at once from v0.190). One that dies under a lease is not
 // replaced behind the lease's back: its commands fail with an error
@@ -131,7 +134,8 @@
 // and misses, waits, creates, parks, wakes, failures). WithLogger logs each
 // step as an event (pool.acquire, pool.create, pool.claim, pool.park,
 // pool.wake, pool.archive, pool.destroy, pool.replace, pool.yield,
-// pool.conflict, pool.spare: ...), with keys as their hash. Each lease's
+// pool.abandon, pool.conflict, pool.wait, pool.spare: ...), with keys as
+// their hash. Each lease's
 // Sandbox is a plain *daytona.Sandbox: GetInfo and everything else work as
 // they do without a pool.
 package pool

@@ -105,7 +105,9 @@ func (s *Sandbox) knownID(ctx context.Context) (string, error) {
 
 // SetLabels replaces the labels of the remote sandbox (one request) with
 // labels, plus the labels this package keeps on every sandbox
-// (mastra-sandbox-id, set to ID, and code-toolbox-language), which win.
+// (mastra-sandbox-id, set to ID or, for a Sandbox attached with
+// WithExistingSandbox that has not started, kept as the remote sandbox
+// has it; and code-toolbox-language), which win.
 // It does not start the sandbox, unless no remote sandbox is known yet
 // (New without WithExistingSandbox, never started). Label keys must not be
 // empty (an error matching ErrInvalidInput, before any request). The
@@ -132,7 +134,11 @@ func (s *Sandbox) SetLabels(ctx context.Context, labels map[string]string) error
 	if all == nil {
 		all = map[string]string{}
 	}
-	all[labelSandboxID] = s.ID()
+	logical, err := s.logicalID(ctx, c, id)
+	if err != nil {
+		return err
+	}
+	all[labelSandboxID] = logical
 	all[types.CodeToolboxLanguageLabel] = string(s.cfg.language)
 	err = retrySafe(ctx, func() error {
 		_, resp, err := c.api.SandboxAPI.ReplaceLabels(c.auth(ctx), id).SandboxLabels(*apiclient.NewSandboxLabels(all)).Execute()
@@ -147,6 +153,30 @@ func (s *Sandbox) SetLabels(ctx context.Context, labels map[string]string) error
 	}
 	s.log.Debug("labels set", "daytonaID", id)
 	return nil
+}
+
+// logicalID returns the value of the mastra-sandbox-id label: ID, or for
+// a Sandbox attached with WithExistingSandbox (and no WithID) that has not
+// read it yet, the remote sandbox's own (one request).
+func (s *Sandbox) logicalID(ctx context.Context, c *client, id string) (string, error) {
+	s.mu.Lock()
+	unknown := s.cfg.idFromLabel && s.labelID == ""
+	s.mu.Unlock()
+	if !unknown {
+		return s.ID(), nil
+	}
+	rec, err := c.record(ctx, id)
+	if err != nil {
+		err = s.explainRefusedKey(wrapCtx(ctx, "look up sandbox "+id, err))
+		if StatusCode(err) == http.StatusNotFound {
+			return "", notFound(err)
+		}
+		return "", err
+	}
+	if v := rec.GetLabels()[labelSandboxID]; v != "" {
+		return v, nil
+	}
+	return s.ID(), nil
 }
 
 // Touch refreshes the remote sandbox's last activity (one request), so

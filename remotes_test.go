@@ -303,8 +303,9 @@ func TestSetLabels(t *testing.T) {
 	require.NoError(t, srv.DeleteSandbox("lab"))
 	require.ErrorIs(t, sb.SetLabels(t.Context(), map[string]string{"n": "4"}), daytona.ErrSandboxNotFound)
 
-	// A Sandbox attached by id does not start its sandbox to label it.
-	other := startedSandbox(t, srv, daytona.WithName("other"))
+	// A Sandbox attached by id does not start its sandbox to label it,
+	// and keeps its logical id.
+	other := startedSandbox(t, srv, daytona.WithName("other"), daytona.WithID("other-logical"))
 	require.NoError(t, srv.StopSandbox("other"))
 	attached := newSandbox(t, srv, daytona.WithExistingSandbox(other.DaytonaID()))
 	starts := srv.Count(daytonatest.OpStart)
@@ -312,6 +313,7 @@ func TestSetLabels(t *testing.T) {
 	assert.Equal(t, starts, srv.Count(daytonatest.OpStart))
 	got, _ = srv.Sandbox("other")
 	assert.Equal(t, daytonatest.StateStopped, got.State)
+	assert.Equal(t, "other-logical", got.Labels["mastra-sandbox-id"])
 }
 
 func TestTouch(t *testing.T) {

@@ -59,7 +59,13 @@ type manualClock struct {
 	mu     sync.Mutex
 	now    time.Time
 	timers []manualTimer
-	afters chan time.Duration // what After was asked for, in order
+	afters chan manualAfter // what After was asked for, in order
+}
+
+// manualAfter is a call of After: for d, at the clock's time at.
+type manualAfter struct {
+	d  time.Duration
+	at time.Time
 }
 
 type manualTimer struct {
@@ -68,7 +74,7 @@ type manualTimer struct {
 }
 
 func newManualClock() *manualClock {
-	return &manualClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), afters: make(chan time.Duration, 10000)}
+	return &manualClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), afters: make(chan manualAfter, 10000)}
 }
 
 func (c *manualClock) Now() time.Time {
@@ -82,7 +88,7 @@ func (c *manualClock) After(d time.Duration) <-chan time.Time {
 	defer c.mu.Unlock()
 	ch := make(chan time.Time, 1)
 	select {
-	case c.afters <- d:
+	case c.afters <- manualAfter{d: d, at: c.now}:
 	default:
 	}
 	if d <= 0 {
@@ -93,15 +99,16 @@ func (c *manualClock) After(d time.Duration) <-chan time.Time {
 	return ch
 }
 
-// waitAfter waits until something calls After(d): the Pool's loop waits
-// on the clock, and an Advance will wake it.
+// waitAfter waits until something calls After(d) at the clock's present
+// time: the Pool's loop waits on the clock, and an Advance will wake it.
 func (c *manualClock) waitAfter(t testing.TB, d time.Duration) {
 	t.Helper()
+	now := c.Now()
 	timeout := time.After(30 * time.Second)
 	for {
 		select {
 		case got := <-c.afters:
-			if got == d {
+			if got.d == d && !got.at.Before(now) {
 				return
 			}
 		case <-timeout:

@@ -568,3 +568,33 @@ func TestIdlePolicyInTheBackground(t *testing.T) {
 	rec, _ := srv.Sandbox(id)
 	assert.Equal(t, 1, rec.AutoStopInterval)
 }
+
+// TestSparesKeptAwake: the refill touches its spares every half of the
+// auto-stop interval, so that Daytona's auto-stop leaves them running;
+// the pool's labels are on them, and on the keys' sandboxes.
+func TestSparesKeptAwake(t *testing.T) {
+	srv := newServer(t)
+	ev := newEvents()
+	clk := newManualClock()
+	p := open(t, srv, "awake", pool.WithSpares(1), pool.WithClock(clk), pool.WithManualSweeps(),
+		pool.WithIdle(pool.Idle{Park: 2 * time.Minute}), pool.WithLabels(map[string]string{"team": "search"}),
+		pool.WithLogger(ev.logger()))
+	ev.waitFor(t, "pool.spare: ready", 1)
+	sp := spares(srv, "awake")
+	require.Len(t, sp, 1)
+	assert.Equal(t, "search", sp[0].Labels["team"])
+	assert.Equal(t, 2, sp[0].AutoStopInterval)
+
+	touches := srv.Count(daytonatest.OpLastActivity)
+	clk.waitAfter(t, time.Minute) // the refill waits for the next touch
+	clk.Advance(time.Minute)
+	clk.waitAfter(t, time.Minute) // it touched the spare, and waits again
+	assert.Equal(t, touches+1, srv.Count(daytonatest.OpLastActivity))
+
+	l, err := p.Acquire(t.Context(), "k")
+	require.NoError(t, err)
+	l.Release()
+	for _, sbs := range keyed(srv, "awake") {
+		assert.Equal(t, "search", sbs[0].Labels["team"])
+	}
+}

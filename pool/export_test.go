@@ -40,3 +40,6 @@ func WithManualSweeps() Option {
 		return nil
 	}
 }
+
+// NudgeRefill wakes the refill loop, which then looks at the clock again.
+func (p *Pool) NudgeRefill() { p.nudgeRefill() }

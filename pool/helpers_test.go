@@ -59,13 +59,6 @@ type manualClock struct {
 	mu     sync.Mutex
 	now    time.Time
 	timers []manualTimer
-	afters chan manualAfter // what After was asked for, in order
-}
-
-// manualAfter is a call of After: for d, at the clock's time at.
-type manualAfter struct {
-	d  time.Duration
-	at time.Time
 }
 
 type manualTimer struct {
@@ -74,7 +67,7 @@ type manualTimer struct {
 }
 
 func newManualClock() *manualClock {
-	return &manualClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), afters: make(chan manualAfter, 10000)}
+	return &manualClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
 }
 
 func (c *manualClock) Now() time.Time {
@@ -87,34 +80,12 @@ func (c *manualClock) After(d time.Duration) <-chan time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	ch := make(chan time.Time, 1)
-	select {
-	case c.afters <- manualAfter{d: d, at: c.now}:
-	default:
-	}
 	if d <= 0 {
 		ch <- c.now
 		return ch
 	}
 	c.timers = append(c.timers, manualTimer{at: c.now.Add(d), ch: ch})
 	return ch
-}
-
-// waitAfter waits until something calls After(d) at the clock's present
-// time: the Pool's loop waits on the clock, and an Advance will wake it.
-func (c *manualClock) waitAfter(t testing.TB, d time.Duration) {
-	t.Helper()
-	now := c.Now()
-	timeout := time.After(30 * time.Second)
-	for {
-		select {
-		case got := <-c.afters:
-			if got.d == d && !got.at.Before(now) {
-				return
-			}
-		case <-timeout:
-			t.Fatalf("nothing waits for %v on the clock", d)
-		}
-	}
 }
 
 // Advance moves the clock by d and fires the timers due.

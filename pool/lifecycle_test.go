@@ -347,7 +347,7 @@ func TestRestartAdopts(t *testing.T) {
 		ids[k] = l.Sandbox().DaytonaID()
 		l.Release()
 	}
-	ev.waitFor(t, "pool.spare: ready", 4)
+	ev.waitFor(t, "pool.spare: ready", 2+int(p1.Stats().SpareHits)) // refilled
 	// A stopped spare of another replica, and a claim abandoned long ago:
 	// garbage the next Pool clears.
 	cl, err := daytona.NewClient(daytona.WithEndpoint(srv.APIURL(), srv.APIKey()))
@@ -392,25 +392,26 @@ func TestSpareRefillRestsAfterFailures(t *testing.T) {
 	require.NoError(t, srv.FailNext(daytonatest.OpCreate, 3, 500, "no runner available"))
 	p := open(t, srv, "storm", pool.WithSpares(1), pool.WithClock(clk), pool.WithSpareCoolDown(time.Minute), pool.WithLogger(ev.logger()))
 	ev.waitFor(t, "pool.spare: could not create", 1)
-	clk.waitAfter(t, time.Second) // the refill's pause
+	p.NudgeRefill() // a nudge does not cut the pause short
+	ev.waitFor(t, "pool.spare: could not create", 1)
 	clk.Advance(time.Second)
+	p.NudgeRefill()
 	ev.waitFor(t, "pool.spare: could not create", 2)
-	clk.waitAfter(t, 2*time.Second)
 	clk.Advance(2 * time.Second)
+	p.NudgeRefill()
 	ev.waitFor(t, "pool.spare: could not create", 3)
 	ev.waitFor(t, "pool.spare: resting", 1)
-	clk.waitAfter(t, time.Minute)
 
 	// A new key, created meanwhile, nudges the refill: it keeps resting.
 	l, err := p.Acquire(t.Context(), "k")
 	require.NoError(t, err)
 	l.Release()
 	ev.waitFor(t, "pool.spare: resting", 2)
-	clk.waitAfter(t, time.Minute)
 	assert.Equal(t, 4, srv.Count(daytonatest.OpCreate), "three failed spares and the key's sandbox")
 	assert.Equal(t, int64(1), p.Stats().SpareMisses)
 
 	clk.Advance(time.Minute)
+	p.NudgeRefill()
 	ev.waitFor(t, "pool.spare: ready", 1)
 	assert.Equal(t, 5, srv.Count(daytonatest.OpCreate))
 	assert.Equal(t, 1, p.Stats().Spares)
@@ -586,10 +587,13 @@ func TestSparesKeptAwake(t *testing.T) {
 	assert.Equal(t, 2, sp[0].AutoStopInterval)
 
 	touches := srv.Count(daytonatest.OpLastActivity)
-	clk.waitAfter(t, time.Minute) // the refill waits for the next touch
-	clk.Advance(time.Minute)
-	clk.waitAfter(t, time.Minute) // it touched the spare, and waits again
+	clk.Advance(59 * time.Second)
+	p.NudgeRefill()
+	clk.Advance(time.Second)
+	p.NudgeRefill()
+	ev.waitFor(t, "pool.spare: touched", 1)
 	assert.Equal(t, touches+1, srv.Count(daytonatest.OpLastActivity))
+	assert.Equal(t, 1, ev.count("pool.spare: touched"), "not before it was due")
 
 	l, err := p.Acquire(t.Context(), "k")
 	require.NoError(t, err)

@@ -61,39 +61,35 @@ func (p *Pool) nudgeRefill() {
 	}
 }
 
-// refillLoop keeps the spares at the target until the pool closes.
+// refillLoop keeps the spares at the target until the pool closes. After
+// a failed creation it waits (1 s, doubling) before the next, and after
+// spareFailLimit failures in a row it rests for the cool-down; being
+// nudged (a spare was taken) does not shorten either wait.
 func (p *Pool) refillLoop() {
 	defer p.bg.Done()
-	var failures int
-	var restUntil time.Time
-	pause := backoff{next: time.Second, max: p.cfg.coolDown}
+	var r refill
+	r.reset(p.cfg.coolDown)
 	for {
 		now := p.cfg.clock.Now()
 		wait := p.touchSpares(now)
-		if now.Before(restUntil) {
-			wait = min(wait, restUntil.Sub(now))
-			p.log.Debug("pool.spare: resting", "until", restUntil)
-		} else if p.spareWanted() {
-			if err := p.makeSpare(); err != nil {
-				if p.isClosed() {
-					return
-				}
-				failures++
-				p.stats.failures.Add(1)
-				p.log.Warn("pool.spare: could not create a spare", "failures", failures, "err", err)
-				if failures >= spareFailLimit {
-					restUntil, failures = p.cfg.clock.Now().Add(p.cfg.coolDown), 0
-					pause = backoff{next: time.Second, max: p.cfg.coolDown}
-					p.log.Warn("pool.spare: resting after repeated failures", "for", p.cfg.coolDown)
-					continue
-				}
-				wait = min(wait, pause.next)
-				pause.next = min(pause.next*2, pause.max)
-			} else {
-				failures = 0
-				pause = backoff{next: time.Second, max: p.cfg.coolDown}
+		switch {
+		case now.Before(r.restUntil):
+			wait = min(wait, r.restUntil.Sub(now))
+			p.log.Debug("pool.spare: resting", "until", r.restUntil)
+		case now.Before(r.retryAt):
+			wait = min(wait, r.retryAt.Sub(now))
+		case p.spareWanted():
+			err := p.makeSpare()
+			if err == nil {
+				r.reset(p.cfg.coolDown)
 				continue
 			}
+			if p.isClosed() {
+				return
+			}
+			p.stats.failures.Add(1)
+			r.failed(p, p.cfg.clock.Now(), err)
+			continue
 		}
 		select {
 		case <-p.done:
@@ -102,6 +98,32 @@ func (p *Pool) refillLoop() {
 		case <-p.cfg.clock.After(wait):
 		}
 	}
+}
+
+// refill is the pacing of the refill loop after failures.
+type refill struct {
+	failures           int
+	pause, coolDown    time.Duration
+	retryAt, restUntil time.Time
+}
+
+func (r *refill) reset(coolDown time.Duration) {
+	*r = refill{pause: time.Second, coolDown: coolDown}
+}
+
+// failed records a failed creation at now: the next waits for the pause,
+// or for the cool-down after spareFailLimit failures in a row.
+func (r *refill) failed(p *Pool, now time.Time, err error) {
+	r.failures++
+	p.log.Warn("pool.spare: could not create a spare", "failures", r.failures, "err", err)
+	if r.failures >= spareFailLimit {
+		r.reset(r.coolDown)
+		r.restUntil = now.Add(r.coolDown)
+		p.log.Warn("pool.spare: resting after repeated failures", "for", r.coolDown)
+		return
+	}
+	r.retryAt = now.Add(r.pause)
+	r.pause = min(r.pause*2, r.coolDown)
 }
 
 func (p *Pool) isClosed() bool {
@@ -191,7 +213,9 @@ func (p *Pool) touchSpares(now time.Time) time.Duration {
 	}
 	p.mu.Unlock()
 	for _, s := range due {
-		if err := s.sb.Touch(p.bgCtx); err != nil && errors.Is(err, daytona.ErrSandboxNotFound) {
+		err := s.sb.Touch(p.bgCtx)
+		p.log.Debug("pool.spare: touched", "sandbox", s.name, "err", err)
+		if err != nil && errors.Is(err, daytona.ErrSandboxNotFound) {
 			p.mu.Lock()
 			n := len(p.spares)
 			p.spares = slices.DeleteFunc(p.spares, func(x *spare) bool { return x == s })

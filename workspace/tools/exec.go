@@ -3,7 +3,9 @@ package tools
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"math"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -125,7 +127,40 @@ func (k *Toolkit) decodeExec(input json.RawMessage) (any, error) {
 	case in.Background && !k.background():
 		return nil, fieldError("background", "is not available: this sandbox cannot run background processes here")
 	}
+	if err := in.checkText(); err != nil {
+		return nil, err
+	}
 	return &in, nil
+}
+
+// envName is the rule workspace.ExecOptions gives for environment names.
+var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// checkText refuses what no sandbox can pass to a command: a NUL byte,
+// and environment names that cannot be exported. Checked here, a
+// sandbox's refusal of a checked input is no fault of the model's.
+func (in *execInput) checkText() error {
+	const nul = "must not hold a NUL byte (\\u0000)"
+	switch {
+	case strings.IndexByte(in.Command, 0) >= 0:
+		return fieldError("command", nul)
+	case strings.IndexByte(in.Cwd, 0) >= 0:
+		return fieldError("cwd", nul)
+	}
+	for _, a := range in.Args {
+		if strings.IndexByte(a, 0) >= 0 {
+			return fieldError("args", nul)
+		}
+	}
+	for name, v := range in.Env {
+		if !envName.MatchString(name) {
+			return fmt.Errorf("field \"env\" names %q, which is no environment variable name (letters, digits and _, not starting with a digit)", name)
+		}
+		if strings.IndexByte(v, 0) >= 0 {
+			return fmt.Errorf("field \"env\": the value of %s %s", name, nul)
+		}
+	}
+	return nil
 }
 
 // timeout converts the timeout input; zero means the sandbox's default.
@@ -168,10 +203,13 @@ func (k *Toolkit) runExec(ctx context.Context, in *execInput) *Result {
 	})
 	s.flush()
 	if res == nil {
-		return k.fail(k.name(ExecuteCommand) + ": the command could not run: " + err.Error())
+		return k.sandboxFail(k.name(ExecuteCommand)+": the command could not run: "+err.Error(), err)
 	}
 	out := k.commandOutput(in.commandLine(), res, s)
 	r := &Result{Text: commandText(out, err), Structured: structured(out), IsError: err != nil || res.TimedOut || res.Killed}
+	if infrastructure(err) {
+		r.Err = err
+	}
 	return r
 }
 

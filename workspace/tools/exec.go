@@ -208,7 +208,7 @@ func (k *Toolkit) runExec(ctx context.Context, in *execInput) *Result {
 	out := k.commandOutput(in.commandLine(), res, s)
 	r := &Result{Text: commandText(out, err), Structured: structured(out), IsError: err != nil || res.TimedOut || res.Killed}
 	if infrastructure(err) {
-		r.Err = err
+		r.Err = k.secrets.wrap(err)
 	}
 	return r
 }

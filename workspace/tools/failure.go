@@ -13,10 +13,28 @@ import (
 func (k *Toolkit) sandboxFail(msg string, err error) *Result {
 	r := k.fail(msg)
 	if infrastructure(err) {
-		r.Err = err
+		r.Err = k.secrets.wrap(err)
 	}
 	return r
 }
+
+// wrap returns err with secrets redacted from its message; errors.Is and
+// errors.As still see err.
+func (s *secrets) wrap(err error) error {
+	if s == nil || err == nil {
+		return err
+	}
+	return redactedError{err: err, msg: s.replace(err.Error())}
+}
+
+// redactedError is an error whose message was redacted.
+type redactedError struct {
+	err error
+	msg string
+}
+
+func (e redactedError) Error() string { return e.msg }
+func (e redactedError) Unwrap() error { return e.err }
 
 // infrastructure reports whether err, returned by the sandbox for a call
 // whose input the toolkit had checked, is a failure of the sandbox or of

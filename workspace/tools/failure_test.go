@@ -3,6 +3,7 @@ package tools_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -113,6 +114,26 @@ func TestUnreachableService(t *testing.T) {
 		res := call(t, kit, "execute_command", input)
 		if !res.IsError || res.Err == nil || !strings.Contains(res.Text, "connection refused") {
 			t.Errorf("%s: IsError %v, Err %v; want Err; text: %s", input, res.IsError, res.Err, res.Text)
+		}
+	}
+}
+
+// TestInfrastructureFailureRedacted checks that Err's message hides the
+// secrets to redact, and that errors.As still finds the sandbox's error.
+func TestInfrastructureFailureRedacted(t *testing.T) {
+	sb, srv := newServedSandbox(t)
+	kit := newKit(t, sb, &tools.Options{Redact: []string{"s3cr3t-token"}})
+	if err := srv.FailNext(daytonatest.OpSessionExec, 100, 500, "refused s3cr3t-token"); err != nil {
+		t.Fatal(err)
+	}
+	res := call(t, kit, "execute_command", `{"command":"echo hi"}`)
+	var de *daytona.Error
+	if res.Err == nil || !errors.As(res.Err, &de) || de.StatusCode != 500 {
+		t.Fatalf("Err = %v; want a *daytona.Error with status 500", res.Err)
+	}
+	for _, s := range []string{res.Err.Error(), fmt.Sprintf("%v %+v %s", res.Err, res.Err, res.Err), res.Text} {
+		if strings.Contains(s, "s3cr3t-token") || !strings.Contains(s, "refused "+tools.Redacted) {
+			t.Errorf("%q: want the secret redacted", s)
 		}
 	}
 }

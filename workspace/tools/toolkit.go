@@ -142,6 +142,12 @@ func (k *Toolkit) build(id string) *Tool {
 // Sandbox returns the sandbox the tools work in.
 func (k *Toolkit) Sandbox() workspace.Sandbox { return k.sb }
 
+// Budget returns the output budget of command output, with defaults
+// filled in: a result's stdout begins with at most its first
+// MaxLines/4 whole lines within MaxBytes/4 bytes when it is trimmed, and
+// with all of it when it is not.
+func (k *Toolkit) Budget() Budget { return k.budget }
+
 // Tools returns the tools, in a fixed order: execute_command, the process
 // tools, the file tools.
 func (k *Toolkit) Tools() []*Tool { return append([]*Tool(nil), k.tools...) }

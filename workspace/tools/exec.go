@@ -196,7 +196,7 @@ func (k *Toolkit) runExec(ctx context.Context, in *execInput) *Result {
 	if in.Background {
 		return k.spawn(ctx, in)
 	}
-	s := k.newStreams(&emitter{fn: progressFrom(ctx)})
+	s := k.newStreams(&emitter{fn: ProgressFrom(ctx)})
 	res, err := k.sb.ExecuteCommand(ctx, in.Command, in.Args, &workspace.ExecOptions{
 		Cwd: in.Cwd, Env: in.Env, Timeout: in.timeout(),
 		Stdout: s.stdout, Stderr: s.stderr, MaxRetainedBytes: workspace.RetainNone,

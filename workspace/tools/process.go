@@ -169,7 +169,7 @@ func (k *Toolkit) runGetOutput(ctx context.Context, in *processInput) *Result {
 	}
 	bg := k.procs.get(in.PID)
 	if in.Wait != nil && *in.Wait > 0 {
-		if fn := progressFrom(ctx); fn != nil && bg != nil {
+		if fn := ProgressFrom(ctx); fn != nil && bg != nil {
 			bg.prog.setFunc(fn)
 			defer bg.prog.setFunc(nil)
 		}

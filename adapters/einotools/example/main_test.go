@@ -19,7 +19,6 @@ func TestRun(t *testing.T) {
 	for _, want := range []string{
 		"No DAYTONA_API_KEY",
 		"[stdout] Linux\n",
-		"[stdout] 6 x 7 = 42\n",
 		"Agent: execute_command said: Linux\n6 x 7 = 42\nExit code: 0\n",
 		`read_file said: invalid input for read_file: unknown field "file"; the fields are "path", "offset", "limit"`,
 	} {

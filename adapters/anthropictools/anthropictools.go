@@ -35,6 +35,7 @@ package anthropictools
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/anthropics/anthropic-sdk-go/v2"
@@ -104,7 +105,9 @@ func splitSchema(raw json.RawMessage) (schema, error) {
 	if err := json.Unmarshal(m["required"], &s.required); m["required"] != nil && err != nil {
 		return schema{}, err
 	}
-	s.properties = m["properties"]
+	if p, ok := m["properties"]; ok {
+		s.properties = p // else nil, which ToolInputSchemaParam leaves out
+	}
 	delete(m, "properties")
 	delete(m, "required")
 	delete(m, "type")
@@ -115,8 +118,20 @@ func splitSchema(raw json.RawMessage) (schema, error) {
 	return s, nil
 }
 
-// Toolkit returns the toolkit the tools come from.
-func (t *Toolkit) Toolkit() *tools.Toolkit { return t.kit }
+// Toolkit returns the toolkit the tools come from (nil for a Toolkit not
+// made by New).
+func (t *Toolkit) Toolkit() *tools.Toolkit {
+	if t == nil {
+		return nil
+	}
+	return t.kit
+}
+
+// errNoToolkit is the error of the calls of a Toolkit not made by New.
+var errNoToolkit = errors.New("anthropictools: a Toolkit not made by New (nil or the zero value)")
+
+// ready reports whether t was made by New.
+func (t *Toolkit) ready() bool { return t != nil && t.kit != nil }
 
 // Tools returns the tools as client tools, for MessageNewParams.Tools:
 // names, descriptions, and the toolkit's input schemas (keywords other
@@ -124,6 +139,9 @@ func (t *Toolkit) Toolkit() *tools.Toolkit { return t.kit }
 // ExtraFields).
 func (t *Toolkit) Tools() []anthropic.ToolUnionParam {
 	var out []anthropic.ToolUnionParam
+	if !t.ready() {
+		return nil
+	}
 	for i, tl := range t.kit.Tools() {
 		s := t.schemas[i]
 		extra := make(map[string]any, len(s.extra))

@@ -19,6 +19,9 @@ import (
 // conversation. The error is an infrastructure failure or the end of ctx,
 // with no results.
 func (t *Toolkit) Call(ctx context.Context, content []anthropic.ContentBlockUnion) ([]anthropic.ContentBlockParamUnion, error) {
+	if !t.ready() {
+		return nil, errNoToolkit
+	}
 	var uses []anthropic.ContentBlockUnion
 	for _, b := range content {
 		if b.Type == "tool_use" {

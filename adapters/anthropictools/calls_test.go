@@ -146,6 +146,19 @@ func TestCancelMidTool(t *testing.T) {
 	waitGone(t, <-pids)
 }
 
+// TestNotMadeByNew checks that a nil or zero Toolkit offers no tools and
+// refuses calls, without a panic.
+func TestNotMadeByNew(t *testing.T) {
+	for _, kit := range []*anthropictools.Toolkit{nil, {}} {
+		if kit.Tools() != nil || kit.Toolkit() != nil {
+			t.Errorf("%#v offers tools", kit)
+		}
+		if r, err := kit.Call(t.Context(), content(t, "true")); r != nil || err == nil || !strings.Contains(err.Error(), "not made by New") {
+			t.Errorf("Call: %v, %v", r, err)
+		}
+	}
+}
+
 // TestNewErrors checks that bad options are reported, prefixed.
 func TestNewErrors(t *testing.T) {
 	if _, err := anthropictools.New(nil, nil); err == nil || !strings.HasPrefix(err.Error(), "anthropictools: ") {

@@ -61,9 +61,12 @@ func New(sb workspace.Sandbox, opts *tools.Options) (compose.ToolsNodeConfig, er
 // Config returns the configuration of a ToolsNode with kit's tools
 // (Tools) and an UnknownToolsHandler that answers a call of a tool that
 // does not exist with a message naming the tools, for the model to correct
-// itself, instead of failing the node.
+// itself, instead of failing the node. A nil kit has no tools.
 func Config(kit *tools.Toolkit) compose.ToolsNodeConfig {
-	ts := kit.Tools()
+	var ts []*tools.Tool
+	if kit != nil {
+		ts = kit.Tools()
+	}
 	names := make([]string, len(ts))
 	for i, t := range ts {
 		names[i] = t.Name
@@ -79,8 +82,12 @@ func Config(kit *tools.Toolkit) compose.ToolsNodeConfig {
 
 // Tools returns kit's tools as Eino tools, in kit's order: each a
 // tool.InvokableTool, and execute_command also a tool.StreamableTool.
+// A nil kit has none.
 func Tools(kit *tools.Toolkit) []tool.BaseTool {
 	var out []tool.BaseTool
+	if kit == nil {
+		return nil
+	}
 	for _, t := range kit.Tools() {
 		it := newInvokable(t)
 		if t.ID == tools.ExecuteCommand {

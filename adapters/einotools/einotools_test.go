@@ -260,4 +260,7 @@ func TestNewErrors(t *testing.T) {
 	if _, err := einotools.New(nil, nil); err == nil || !strings.HasPrefix(err.Error(), "einotools: ") {
 		t.Errorf("New(nil): %v", err)
 	}
+	if einotools.Tools(nil) != nil || einotools.Config(nil).Tools != nil {
+		t.Error("a nil toolkit has tools")
+	}
 }

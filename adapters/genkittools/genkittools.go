@@ -36,6 +36,7 @@ package genkittools
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/firebase/genkit/go/ai"
@@ -60,8 +61,11 @@ func Define(g *genkit.Genkit, sb workspace.Sandbox, opts *tools.Options) ([]ai.T
 // order, for ai.WithTools. A name already registered on g is an error,
 // and then nothing is registered.
 func DefineToolkit(g *genkit.Genkit, kit *tools.Toolkit) ([]ai.ToolRef, error) {
-	if g == nil {
-		return nil, fmt.Errorf("genkittools: nil *genkit.Genkit")
+	switch {
+	case g == nil:
+		return nil, errors.New("genkittools: nil *genkit.Genkit")
+	case kit == nil:
+		return nil, errors.New("genkittools: nil *tools.Toolkit")
 	}
 	ts := kit.Tools()
 	schemas := make([]map[string]any, len(ts))

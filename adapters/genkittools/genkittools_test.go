@@ -3,6 +3,7 @@ package genkittools_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"strconv"
 	"strings"
@@ -185,6 +186,9 @@ func TestDefineErrors(t *testing.T) {
 	if _, err := genkittools.Define(nil, sb, nil); err == nil || !strings.HasPrefix(err.Error(), "genkittools: ") {
 		t.Errorf("Define(nil): %v", err)
 	}
+	if _, err := genkittools.DefineToolkit(g, nil); err == nil || !strings.HasPrefix(err.Error(), "genkittools: ") {
+		t.Errorf("DefineToolkit(g, nil): %v", err)
+	}
 	genkit.DefineTool(g, "read_file", "a tool of the application", func(*ai.ToolContext, any) (string, error) { return "", nil })
 	if _, err := genkittools.Define(g, sb, nil); err == nil || !strings.Contains(err.Error(), "read_file is already registered") {
 		t.Errorf("Define with a name taken: %v", err)
@@ -198,5 +202,33 @@ func TestDefineErrors(t *testing.T) {
 	}
 	if _, err := genkittools.Define(g, sb, &tools.Options{Prefix: "sandbox_"}); err == nil {
 		t.Error("Define twice: no error")
+	}
+}
+
+// TestConcurrentCalls checks that the calls of one turn run at once
+// through Genkit: each command waits until all have started.
+func TestConcurrentCalls(t *testing.T) {
+	sb, _ := newSandbox(t)
+	g := genkit.Init(t.Context())
+	refs, err := genkittools.Define(g, sb, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	const n = 6
+	var calls []call
+	for i := range n {
+		calls = append(calls, call{"execute_command", map[string]any{"command": fmt.Sprintf(
+			`touch %s/%d; for i in $(seq 200); do [ $(ls %s | wc -l) -ge %d ] && echo all there %d && exit 0; sleep 0.05; done; echo alone; exit 1`,
+			dir, i, dir, n, i)}})
+	}
+	resp, err := genkit.Generate(t.Context(), g, ai.WithModel(defineModel(g, calls...)), ai.WithPrompt("go"), ai.WithTools(refs...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		if want := fmt.Sprintf("%d: all there %d\nExit code: 0", i, i); !strings.Contains(resp.Text(), want) {
+			t.Errorf("the answer lacks %q:\n%s", want, resp.Text())
+		}
 	}
 }

@@ -70,6 +70,9 @@ type call struct{ id, name, args string }
 // callAll runs n calls at once (the i-th given by get) and returns their
 // texts in order, or the first failure in order once all have ended.
 func (t *Toolkit) callAll(ctx context.Context, n int, get func(i int) call) ([]string, error) {
+	if !t.ready() {
+		return nil, errNoToolkit
+	}
 	texts := make([]string, n)
 	errs := make([]error, n)
 	var wg sync.WaitGroup

@@ -145,6 +145,22 @@ func TestCancelMidTool(t *testing.T) {
 	waitGone(t, <-pids)
 }
 
+// TestNotMadeByNew checks that a nil or zero Toolkit offers no tools and
+// refuses calls, without a panic.
+func TestNotMadeByNew(t *testing.T) {
+	for _, kit := range []*openaitools.Toolkit{nil, {}} {
+		if kit.ChatTools() != nil || kit.ResponseTools() != nil || kit.Toolkit() != nil {
+			t.Errorf("%#v offers tools", kit)
+		}
+		if r, err := kit.CallChat(t.Context(), chatMessage(t, "true")); r != nil || err == nil || !strings.Contains(err.Error(), "not made by New") {
+			t.Errorf("CallChat: %v, %v", r, err)
+		}
+		if r, err := kit.CallResponses(t.Context(), nil); r != nil || err == nil {
+			t.Errorf("CallResponses: %v, %v", r, err)
+		}
+	}
+}
+
 // TestNewErrors checks that bad options are reported, prefixed.
 func TestNewErrors(t *testing.T) {
 	if _, err := openaitools.New(nil, nil); err == nil || !strings.HasPrefix(err.Error(), "openaitools: ") {

@@ -37,6 +37,7 @@ package openaitools
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/openai/openai-go/v3"
@@ -90,14 +91,29 @@ func New(sb workspace.Sandbox, opts *Options) (*Toolkit, error) {
 	return t, nil
 }
 
-// Toolkit returns the toolkit the tools come from.
-func (t *Toolkit) Toolkit() *tools.Toolkit { return t.kit }
+// Toolkit returns the toolkit the tools come from (nil for a Toolkit not
+// made by New).
+func (t *Toolkit) Toolkit() *tools.Toolkit {
+	if t == nil {
+		return nil
+	}
+	return t.kit
+}
+
+// errNoToolkit is the error of the calls of a Toolkit not made by New.
+var errNoToolkit = errors.New("openaitools: a Toolkit not made by New (nil or the zero value)")
+
+// ready reports whether t was made by New.
+func (t *Toolkit) ready() bool { return t != nil && t.kit != nil }
 
 // ChatTools returns the tools as Chat Completions function tools, for
 // ChatCompletionNewParams.Tools. Their parameters are the toolkit's JSON
 // Schemas; strict mode is off, since those schemas have optional fields.
 func (t *Toolkit) ChatTools() []openai.ChatCompletionToolUnionParam {
 	var out []openai.ChatCompletionToolUnionParam
+	if !t.ready() {
+		return nil
+	}
 	for i, tl := range t.kit.Tools() {
 		out = append(out, openai.ChatCompletionFunctionTool(shared.FunctionDefinitionParam{
 			Name:        tl.Name,
@@ -112,6 +128,9 @@ func (t *Toolkit) ChatTools() []openai.ChatCompletionToolUnionParam {
 // ResponseNewParams.Tools, with strict mode off as for ChatTools.
 func (t *Toolkit) ResponseTools() []responses.ToolUnionParam {
 	var out []responses.ToolUnionParam
+	if !t.ready() {
+		return nil
+	}
 	for i, tl := range t.kit.Tools() {
 		u := responses.ToolParamOfFunction(tl.Name, clone(t.schemas[i]), false)
 		u.OfFunction.Description = openai.String(tl.Description)

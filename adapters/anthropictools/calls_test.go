@@ -63,7 +63,7 @@ func TestConcurrentCalls(t *testing.T) {
 	var commands []string
 	for i := range n {
 		commands = append(commands, fmt.Sprintf(
-			`touch %s/%d; for i in $(seq 200); do [ $(ls %s | wc -l) -ge %d ] && echo all there %d && exit 0; sleep 0.05; done; echo alone; exit 1`,
+			`touch %s/%d; for i in $(seq 1200); do [ $(ls %s | wc -l) -ge %d ] && echo all there %d && exit 0; sleep 0.05; done; echo alone; exit 1`,
 			dir, i, dir, n, i))
 	}
 	results, err := kit.Call(t.Context(), content(t, commands...))

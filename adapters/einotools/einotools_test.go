@@ -74,11 +74,7 @@ func sameJSON(t *testing.T, a, b []byte) bool {
 // calls, good and hostile, and checks each answer.
 func TestToolsNode(t *testing.T) {
 	sb, _ := newSandbox(t)
-	cfg, err := einotools.New(sb, options())
-	if err != nil {
-		t.Fatal(err)
-	}
-	node := newNode(t, cfg)
+	node := newNode(t, sb, options())
 	calls := []struct {
 		call
 		want []string
@@ -121,17 +117,13 @@ func TestToolsNode(t *testing.T) {
 // once: each command waits until all have started.
 func TestConcurrentToolCalls(t *testing.T) {
 	sb, _ := newSandbox(t)
-	cfg, err := einotools.New(sb, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	node := newNode(t, cfg)
+	node := newNode(t, sb, nil)
 	dir := t.TempDir()
 	const n = 6
 	var cs []call
 	for i := range n {
 		cs = append(cs, call{"execute_command", argsJSON(fmt.Sprintf(
-			`touch %s/%d; for i in $(seq 200); do [ $(ls %s | wc -l) -ge %d ] && echo all there %d && exit 0; sleep 0.05; done; echo alone; exit 1`,
+			`touch %s/%d; for i in $(seq 1200); do [ $(ls %s | wc -l) -ge %d ] && echo all there %d && exit 0; sleep 0.05; done; echo alone; exit 1`,
 			dir, i, dir, n, i))})
 	}
 	for _, mode := range []string{"invoke", "stream"} {
@@ -172,16 +164,12 @@ func TestConcurrentToolCalls(t *testing.T) {
 // and errors.Is see through Eino's.
 func TestInfrastructureFailureStopsTheNode(t *testing.T) {
 	sb, srv := newSandbox(t)
-	cfg, err := einotools.New(sb, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	node := newNode(t, cfg)
+	node := newNode(t, sb, nil)
 	if err := srv.FailNext(daytonatest.OpSessionExec, 100, 500, "the daemon is down"); err != nil {
 		t.Fatal(err)
 	}
 	in := assistant(call{"execute_command", `{"command":"echo hi"}`})
-	_, err = node.Invoke(t.Context(), in)
+	_, err := node.Invoke(t.Context(), in)
 	var de *daytona.Error
 	if !errors.As(err, &de) || de.StatusCode != 500 || !strings.Contains(err.Error(), "the daemon is down") {
 		t.Errorf("Invoke: %v; want the daemon's 500", err)
@@ -203,11 +191,7 @@ func TestInfrastructureFailureStopsTheNode(t *testing.T) {
 // the command was killed.
 func TestCancelMidTool(t *testing.T) {
 	sb, _ := newSandbox(t)
-	cfg, err := einotools.New(sb, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	node := newNode(t, cfg)
+	node := newNode(t, sb, nil)
 	in := assistant(call{"execute_command", argsJSON(`sh -c 'echo pid $$; exec sleep 60'`)})
 	for _, mode := range []string{"invoke", "stream"} {
 		t.Run(mode, func(t *testing.T) {
@@ -221,6 +205,7 @@ func TestCancelMidTool(t *testing.T) {
 					cancel()
 				}
 			})
+			var err error
 			if mode == "invoke" {
 				_, err = node.Invoke(ctx, in)
 			} else {

@@ -15,7 +15,9 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/agentworkspace/daytona"
+	"github.com/agentworkspace/daytona/adapters/einotools"
 	"github.com/agentworkspace/daytona/daytonatest"
+	"github.com/agentworkspace/daytona/workspace"
 	"github.com/agentworkspace/daytona/workspace/tools"
 )
 
@@ -58,9 +60,13 @@ func options() *tools.Options {
 	}
 }
 
-// newNode returns a ToolsNode made from cfg.
-func newNode(t *testing.T, cfg compose.ToolsNodeConfig) *compose.ToolsNode {
+// newNode returns a ToolsNode with the tools of sb (einotools.New).
+func newNode(t *testing.T, sb workspace.Sandbox, opts *tools.Options) *compose.ToolsNode {
 	t.Helper()
+	cfg, err := einotools.New(sb, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
 	node, err := compose.NewToolNode(t.Context(), &cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -1,11 +1,16 @@
 package einotools_test
 
 import (
+	"context"
 	"io"
+	"os"
 	"strings"
 	"testing"
 
-	"github.com/agentworkspace/daytona/adapters/einotools"
+	"github.com/cloudwego/eino/callbacks"
+	"github.com/cloudwego/eino/components/tool"
+	"github.com/cloudwego/eino/schema"
+
 	"github.com/agentworkspace/daytona/workspace/tools"
 )
 
@@ -16,11 +21,7 @@ import (
 // head of the budget comes in more than one chunk.
 func TestStreamJoinsToInvoke(t *testing.T) {
 	sb, _ := newSandbox(t)
-	cfg, err := einotools.New(sb, &tools.Options{Redact: []string{secret}, Budget: tools.Budget{MaxLines: 40, MaxBytes: 2048}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	node := newNode(t, cfg)
+	node := newNode(t, sb, &tools.Options{Redact: []string{secret}, Budget: tools.Budget{MaxLines: 40, MaxBytes: 2048}})
 	for _, tc := range []struct {
 		name, command string
 		early         bool // some output comes before the end
@@ -76,11 +77,7 @@ func TestStreamJoinsToInvoke(t *testing.T) {
 // after the first chunk arrived.
 func TestStreamIsLive(t *testing.T) {
 	sb, _ := newSandbox(t)
-	cfg, err := einotools.New(sb, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	node := newNode(t, cfg)
+	node := newNode(t, sb, nil)
 	dir := t.TempDir()
 	sr, err := node.Stream(t.Context(), assistant(call{"execute_command",
 		argsJSON(`echo waiting; while [ ! -e ` + dir + `/go ]; do sleep 0.05; done; echo done`)}))
@@ -115,18 +112,32 @@ func TestStreamIsLive(t *testing.T) {
 }
 
 // TestStreamClosedEarly closes the node's stream after the first chunk:
-// the command runs to its end, and nothing is left running (goleak, in
-// TestMain).
+// the command runs to its end, and the rest of its result still reaches
+// Eino's callbacks, which read their own copy of the stream.
 func TestStreamClosedEarly(t *testing.T) {
 	sb, _ := newSandbox(t)
-	cfg, err := einotools.New(sb, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	node := newNode(t, cfg)
+	node := newNode(t, sb, nil)
 	dir := t.TempDir()
-	sr, err := node.Stream(t.Context(), assistant(call{"execute_command",
-		argsJSON(`echo waiting; while [ ! -e ` + dir + `/go ]; do sleep 0.05; done; seq 1000; touch ` + dir + `/done`)}))
+	var rest strings.Builder
+	ended := make(chan error, 1)
+	handler := callbacks.NewHandlerBuilder().OnEndWithStreamOutputFn(
+		func(ctx context.Context, _ *callbacks.RunInfo, out *schema.StreamReader[callbacks.CallbackOutput]) context.Context {
+			go func() {
+				defer out.Close()
+				for {
+					chunk, err := out.Recv()
+					if err != nil {
+						ended <- err
+						return
+					}
+					rest.WriteString(tool.ConvCallbackOutput(chunk).Response)
+				}
+			}()
+			return ctx
+		}).Build()
+	ctx := callbacks.InitCallbacks(t.Context(), &callbacks.RunInfo{}, handler)
+	sr, err := node.Stream(ctx, assistant(call{"execute_command",
+		argsJSON(`echo waiting; while [ ! -e ` + dir + `/go ]; do sleep 0.05; done; seq 3`)}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,7 +145,13 @@ func TestStreamClosedEarly(t *testing.T) {
 		t.Fatal(err)
 	}
 	sr.Close()
-	if _, err := sb.ExecuteCommand(t.Context(), "touch "+dir+"/go; while [ ! -e "+dir+"/done ]; do sleep 0.05; done", nil, nil); err != nil {
+	if err := os.WriteFile(dir+"/go", nil, 0o644); err != nil {
 		t.Fatal(err)
+	}
+	if err := <-ended; err != io.EOF {
+		t.Fatalf("the callbacks' stream ended with %v", err)
+	}
+	if got := rest.String(); got != "waiting\n1\n2\n3\nExit code: 0" {
+		t.Errorf("the callbacks read %q", got)
 	}
 }

@@ -219,7 +219,7 @@ func TestConcurrentCalls(t *testing.T) {
 	var calls []call
 	for i := range n {
 		calls = append(calls, call{"execute_command", map[string]any{"command": fmt.Sprintf(
-			`touch %s/%d; for i in $(seq 200); do [ $(ls %s | wc -l) -ge %d ] && echo all there %d && exit 0; sleep 0.05; done; echo alone; exit 1`,
+			`touch %s/%d; for i in $(seq 1200); do [ $(ls %s | wc -l) -ge %d ] && echo all there %d && exit 0; sleep 0.05; done; echo alone; exit 1`,
 			dir, i, dir, n, i)}})
 	}
 	resp, err := genkit.Generate(t.Context(), g, ai.WithModel(defineModel(g, calls...)), ai.WithPrompt("go"), ai.WithTools(refs...))

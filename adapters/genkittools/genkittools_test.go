@@ -38,7 +38,7 @@ func TestGenerate(t *testing.T) {
 		{call{"execute_command", map[string]any{"command": "sleep 5", "timeout": 0.2}}, "3: (no output)\nThe command timed out after"},
 		{call{"execute_command", map[string]any{"command": "seq 1 300000"}}, "[… 299800 lines omitted …]\n"},
 		{call{"read_file", map[string]any{"path": "missing.txt"}}, "5: read_file: open missing.txt: file does not exist\n"},
-		{call{"execute_command", map[string]any{"command": "   "}}, `6: invalid input for execute_command: field "command" is required`},
+		{call{"execute_command", map[string]any{"command": "   "}}, `6: invalid input for execute_command: field "command" must not be only whitespace`},
 	}
 	var cs []call
 	for _, c := range calls {

@@ -61,7 +61,7 @@ func (s *Sandbox) acquire(ctx context.Context) (controlplane.Acquired, error) {
 	}
 	s.mu.Lock()
 	t := controlplane.Target{DaytonaID: s.daytonaID, ExistingID: s.cfg.existingID,
-		CreateIfMissing: s.cfg.createIfMissing, Create: s.createSpec()}
+		CreateIfMissing: s.cfg.createIfMissing, Create: s.cfg.createSpec()}
 	s.mu.Unlock()
 	a, err := c.Acquire(ctx, t)
 	var missing *controlplane.MissingError
@@ -77,8 +77,7 @@ func (s *Sandbox) acquire(ctx context.Context) (controlplane.Acquired, error) {
 // createSpec describes the sandbox to create, in the mode the options
 // select: labelled with its logical id (so that Go and TypeScript services
 // find each other's sandboxes).
-func (s *Sandbox) createSpec() controlplane.CreateSpec {
-	cfg := &s.cfg
+func (cfg *config) createSpec() controlplane.CreateSpec {
 	labels := maps.Clone(cfg.labels)
 	if labels == nil {
 		labels = map[string]string{}

@@ -14,10 +14,11 @@ import (
 // module is this module's import path.
 const module = "github.com/agentworkspace/daytona"
 
-// layers says which packages of this module each package below the root
-// may import (see README, "Architecture"): imports only go down, the
-// internal packages never import the root, and workspace imports nothing
-// of the module but its own. A package missing here may import nothing of
+// layers says which packages of this module each package below the root,
+// and pool above it, may import (see README, "Architecture"): imports only
+// go down, the internal packages never import the root, workspace imports
+// nothing of the module but its own, and pool uses the root's public API
+// (and the workspace contract it is written in) only. A package missing here may import nothing of
 // the module. Changing a layer's imports means changing this table, on
 // purpose.
 var layers = map[string][]string{
@@ -37,12 +38,13 @@ var layers = map[string][]string{
 	"workspace/internal/jsonenc": nil,
 	"workspace/tools":            {"workspace", "workspace/internal/jsonenc"},
 	"workspace/sandboxtest":      {"workspace"},
+	"pool":                       {".", "workspace"},
 }
 
-// TestLayers: every package under internal/ and workspace/ imports only
-// what its layer allows (test files aside).
+// TestLayers: every package under internal/, workspace/ and pool/ imports
+// only what its layer allows (test files aside).
 func TestLayers(t *testing.T) {
-	for _, root := range []string{"internal", "workspace"} {
+	for _, root := range []string{"internal", "workspace", "pool"} {
 		err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
 			if err != nil || !d.IsDir() {
 				return err

@@ -137,6 +137,8 @@ func (s *Sandbox) runStart(ctx context.Context, fl *flight) {
 		if a.WorkDir != "" {
 			s.workDir = a.WorkDir
 		}
+		facts := a.Facts
+		s.facts = &facts
 		if s.cfg.idFromLabel && a.LogicalID != "" {
 			s.labelID = a.LogicalID
 		}

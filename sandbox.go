@@ -72,6 +72,7 @@ type core struct {
 	daytonaID  string               // id of the remote sandbox, kept across Stop
 	createdAt  time.Time
 	workDir    string
+	facts      *controlplane.Facts // from the record at the last start; nil before
 	envOverlay map[string]string
 	starting   *flight
 	stopping   *flight

@@ -54,6 +54,7 @@ type Acquired struct {
 	WorkDir   string // "" if it could not be asked
 	LogicalID string // the remote's LabelSandboxID label, if known
 	Created   bool   // the sandbox was created by this start
+	Facts     Facts  // how its commands run, from its record
 }
 
 // MissingError is Acquire's error when the sandbox given to
@@ -93,6 +94,7 @@ func (c *Client) Acquire(ctx context.Context, t Target) (Acquired, error) {
 		a.CreatedAt = at
 	}
 	a.LogicalID = rec.GetLabels()[LabelSandboxID]
+	a.Facts = factsOf(rec)
 	a.Toolbox = c.toolbox(rec)
 	wctx, cancel := context.WithTimeout(ctx, workDirTimeout)
 	defer cancel()

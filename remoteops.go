@@ -7,14 +7,11 @@ package daytona
 import (
 	"context"
 	"errors"
-	"fmt"
-	"maps"
-	"net/http"
 	"strings"
 
-	apiclient "github.com/daytonaio/daytona/libs/api-client-go"
-	"github.com/daytonaio/daytona/libs/sdk-go/pkg/types"
-
+	"github.com/agentworkspace/daytona/internal/apierr"
+	"github.com/agentworkspace/daytona/internal/controlplane"
+	"github.com/agentworkspace/daytona/internal/fault"
 	"github.com/agentworkspace/daytona/workspace"
 )
 
@@ -58,19 +55,18 @@ func (s *Sandbox) Refresh(ctx context.Context) (*RemoteSandbox, error) {
 		return nil, err
 	}
 	key, _ := s.remoteKey()
-	rec, err := c.record(ctx, key)
+	rec, err := c.Lookup(ctx, key)
 	if err != nil {
-		err = s.explainRefusedKey(wrapCtx(ctx, "look up sandbox "+key, err))
-		if StatusCode(err) == http.StatusNotFound {
+		err = s.remoteErr(ctx, "look up sandbox "+key, err)
+		if errors.Is(err, ErrSandboxNotFound) {
 			s.letGo(key)
-			return nil, notFound(err)
 		}
 		return nil, err
 	}
-	if rec.GetState() != apiclient.SANDBOXSTATE_STARTED {
-		s.letGo(rec.GetId())
+	if !controlplane.Running(rec.State) {
+		s.letGo(rec.ID)
 	}
-	return remoteFromRecord(rec), nil
+	return remoteOf(rec), nil
 }
 
 // letGo forgets the running remote sandbox with this id (or name), as
@@ -80,13 +76,13 @@ func (s *Sandbox) letGo(key string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	r := s.remote
-	if r == nil || s.starting != nil || (r.sb.ID != key && r.sb.Name != key) {
+	if r == nil || s.starting != nil || (r.TB.ID() != key && r.TB.SDK().Name != key) {
 		return
 	}
 	s.remote = nil
 	s.status = workspace.StatusStopped
-	r.pool.close()
-	s.log.Debug("the remote sandbox no longer runs; let go of it", "daytonaID", r.sb.ID)
+	r.Pool.Close()
+	s.log.Debug("the remote sandbox no longer runs; let go of it", "daytonaID", r.TB.ID())
 }
 
 // knownID returns the Daytona id of the remote sandbox, starting the
@@ -100,7 +96,7 @@ func (s *Sandbox) knownID(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return r.sb.ID, nil
+	return r.TB.ID(), nil
 }
 
 // SetLabels replaces the labels of the remote sandbox (one request) with
@@ -130,26 +126,12 @@ func (s *Sandbox) SetLabels(ctx context.Context, labels map[string]string) error
 	if err != nil {
 		return err
 	}
-	all := maps.Clone(labels)
-	if all == nil {
-		all = map[string]string{}
-	}
 	logical, err := s.logicalID(ctx, c, id)
 	if err != nil {
 		return err
 	}
-	all[labelSandboxID] = logical
-	all[types.CodeToolboxLanguageLabel] = string(s.cfg.language)
-	err = retrySafe(ctx, func() error {
-		_, resp, err := c.api.SandboxAPI.ReplaceLabels(c.auth(ctx), id).SandboxLabels(*apiclient.NewSandboxLabels(all)).Execute()
-		return convertAPIError(err, resp)
-	})
-	if err != nil {
-		err = s.explainRefusedKey(wrapCtx(ctx, "set the labels of sandbox "+id, err))
-		if StatusCode(err) == http.StatusNotFound {
-			return notFound(err)
-		}
-		return err
+	if err := c.ReplaceLabels(ctx, id, labels, logical, string(s.cfg.language)); err != nil {
+		return s.remoteErr(ctx, "set the labels of sandbox "+id, err)
 	}
 	s.log.Debug("labels set", "daytonaID", id)
 	return nil
@@ -158,22 +140,18 @@ func (s *Sandbox) SetLabels(ctx context.Context, labels map[string]string) error
 // logicalID returns the value of the mastra-sandbox-id label: ID, or for
 // a Sandbox attached with WithExistingSandbox (and no WithID) that has not
 // read it yet, the remote sandbox's own (one request).
-func (s *Sandbox) logicalID(ctx context.Context, c *client, id string) (string, error) {
+func (s *Sandbox) logicalID(ctx context.Context, c *controlplane.Client, id string) (string, error) {
 	s.mu.Lock()
 	unknown := s.cfg.idFromLabel && s.labelID == ""
 	s.mu.Unlock()
 	if !unknown {
 		return s.ID(), nil
 	}
-	rec, err := c.record(ctx, id)
+	rec, err := c.Lookup(ctx, id)
 	if err != nil {
-		err = s.explainRefusedKey(wrapCtx(ctx, "look up sandbox "+id, err))
-		if StatusCode(err) == http.StatusNotFound {
-			return "", notFound(err)
-		}
-		return "", err
+		return "", s.remoteErr(ctx, "look up sandbox "+id, err)
 	}
-	if v := rec.GetLabels()[labelSandboxID]; v != "" {
+	if v := rec.Labels[controlplane.LabelSandboxID]; v != "" {
 		return v, nil
 	}
 	return s.ID(), nil
@@ -191,14 +169,10 @@ func (s *Sandbox) Touch(ctx context.Context) error {
 	}
 	id, byID := s.remoteKey()
 	if !byID {
-		return fmt.Errorf("daytona: Touch: sandbox %s has not been started: %w", s.cfg.id, ErrNotReady)
+		return fault.Errorf("Touch: sandbox %s has not been started: %w", s.cfg.id, ErrNotReady)
 	}
-	if err := retrySafe(ctx, func() error { return s.touch(ctx, id) }); err != nil {
-		err = s.explainRefusedKey(wrapCtx(ctx, "refresh the activity of sandbox "+id, err))
-		if StatusCode(err) == http.StatusNotFound {
-			return notFound(err)
-		}
-		return err
+	if err := apierr.Safe(ctx, func() error { return s.touch(ctx, id) }); err != nil {
+		return s.remoteErr(ctx, "refresh the activity of sandbox "+id, err)
 	}
 	return nil
 }
@@ -222,45 +196,9 @@ func (s *Sandbox) Archive(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := c.archive(ctx, id); err != nil {
-		err = s.explainRefusedKey(wrapCtx(ctx, "archive sandbox "+id, err))
-		if StatusCode(err) == http.StatusNotFound || errors.Is(err, errGone) {
-			return notFound(err)
-		}
-		return err
+	if err := c.Archive(ctx, id); err != nil {
+		return s.remoteErr(ctx, "archive sandbox "+id, err)
 	}
 	s.log.Debug("archived", "daytonaID", id)
 	return nil
-}
-
-// archive archives the stopped sandbox id and waits until it is archived,
-// retrying while Daytona reports a state change in progress.
-func (c *client) archive(ctx context.Context, id string) error {
-	b := backoff{next: startBackoffMin, max: startBackoffMax}
-	for {
-		_, resp, err := c.api.SandboxAPI.ArchiveSandbox(c.auth(ctx), id).Execute()
-		err = convertAPIError(err, resp)
-		if err != nil && stateChangeInProgress(err) {
-			if werr := b.wait(ctx); werr != nil {
-				return err
-			}
-			continue
-		}
-		if err != nil {
-			// Daytona archives only stopped sandboxes: one that is
-			// archived already is refused (400), and is what we want.
-			if rec, rerr := c.record(ctx, id); rerr == nil && rec.GetState() == apiclient.SANDBOXSTATE_ARCHIVED {
-				return nil
-			}
-			return err
-		}
-		rec, err := c.waitState(ctx, id)
-		if err != nil {
-			return err
-		}
-		if st := rec.GetState(); st != apiclient.SANDBOXSTATE_ARCHIVED {
-			return fmt.Errorf("the sandbox is %s, not archived", st)
-		}
-		return nil
-	}
 }

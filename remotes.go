@@ -6,19 +6,14 @@ package daytona
 // (remoteops.go) act on the remote sandbox of one Sandbox.
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"fmt"
-	"io"
 	"maps"
 	"net/http"
-	"net/url"
 	"time"
 
-	apiclient "github.com/daytonaio/daytona/libs/api-client-go"
-	sdk "github.com/daytonaio/daytona/libs/sdk-go/pkg/daytona"
-	sdkerrors "github.com/daytonaio/daytona/libs/sdk-go/pkg/errors"
+	"github.com/agentworkspace/daytona/internal/apierr"
+	"github.com/agentworkspace/daytona/internal/controlplane"
+	"github.com/agentworkspace/daytona/internal/fault"
 )
 
 // RemoteSandbox is Daytona's record of a remote sandbox: what a Client's
@@ -39,60 +34,20 @@ type RemoteSandbox struct {
 }
 
 // Running reports whether the sandbox is started.
-func (r *RemoteSandbox) Running() bool { return r.State == string(apiclient.SANDBOXSTATE_STARTED) }
+func (r *RemoteSandbox) Running() bool { return controlplane.Running(r.State) }
 
 // Parked reports whether the sandbox is stopped or archived: its files are
 // kept, and a start brings it back.
-func (r *RemoteSandbox) Parked() bool {
-	return r.State == string(apiclient.SANDBOXSTATE_STOPPED) || r.State == string(apiclient.SANDBOXSTATE_ARCHIVED)
-}
+func (r *RemoteSandbox) Parked() bool { return controlplane.Parked(r.State) }
 
 // Dead reports whether the sandbox cannot be used again: destroyed, being
 // destroyed, or in an error state.
-func (r *RemoteSandbox) Dead() bool { return deadState(apiclient.SandboxState(r.State)) }
+func (r *RemoteSandbox) Dead() bool { return controlplane.Dead(r.State) }
 
-// remoteJSON is a sandbox as the control plane sends it, in the list and
-// in single records; only the fields RemoteSandbox keeps.
-type remoteJSON struct {
-	ID             string            `json:"id"`
-	Name           string            `json:"name"`
-	State          string            `json:"state"`
-	Labels         map[string]string `json:"labels"`
-	ErrorReason    *string           `json:"errorReason"`
-	CreatedAt      string            `json:"createdAt"`
-	UpdatedAt      string            `json:"updatedAt"`
-	LastActivityAt string            `json:"lastActivityAt"`
-}
-
-func (j *remoteJSON) remote() RemoteSandbox {
-	r := RemoteSandbox{ID: j.ID, Name: j.Name, State: j.State, Labels: j.Labels}
-	if r.Labels == nil {
-		r.Labels = map[string]string{}
-	}
-	if j.ErrorReason != nil {
-		r.ErrorReason = *j.ErrorReason
-	}
-	r.CreatedAt, r.UpdatedAt, r.LastActivityAt = parseTime(j.CreatedAt), parseTime(j.UpdatedAt), parseTime(j.LastActivityAt)
-	return r
-}
-
-// remoteFromRecord copies a record of the generated client.
-func remoteFromRecord(rec *apiclient.Sandbox) *RemoteSandbox {
-	j := remoteJSON{
-		ID: rec.GetId(), Name: rec.GetName(), State: string(rec.GetState()), Labels: rec.GetLabels(),
-		ErrorReason: rec.ErrorReason, CreatedAt: rec.GetCreatedAt(), UpdatedAt: rec.GetUpdatedAt(),
-		LastActivityAt: rec.GetLastActivityAt(),
-	}
-	r := j.remote()
+// remoteOf copies a record of the control plane (the same fields).
+func remoteOf(rec *controlplane.Record) *RemoteSandbox {
+	r := RemoteSandbox(*rec)
 	return &r
-}
-
-func parseTime(s string) time.Time {
-	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		return time.Time{}
-	}
-	return t
 }
 
 // Client reads, lists and creates remote sandboxes without a started
@@ -119,9 +74,9 @@ func NewClient(opts ...Option) (*Client, error) {
 }
 
 // conn returns the connection, checking the receiver and ctx first.
-func (cl *Client) conn(ctx context.Context, op string) (*client, error) {
+func (cl *Client) conn(ctx context.Context, op string) (*controlplane.Client, error) {
 	if ctx == nil {
-		panic("daytona: Client." + op + " called with a nil Context")
+		fault.Panic("Client.%s called with a nil Context", op)
 	}
 	if cl == nil || cl.s == nil {
 		return nil, invalid("Client.%s on a Client that was not made by daytona.NewClient", op)
@@ -129,8 +84,16 @@ func (cl *Client) conn(ctx context.Context, op string) (*client, error) {
 	return cl.s.client()
 }
 
-// notFound is err, also matching ErrSandboxNotFound.
-func notFound(err error) error { return &withCause{err: err, cause: ErrSandboxNotFound} }
+// remoteErr wraps err, a failure of op on a remote sandbox, adds which
+// credential was refused (a 401), and makes a sandbox that does not exist
+// (404, or gone while waited on) an error matching ErrSandboxNotFound.
+func (s *Sandbox) remoteErr(ctx context.Context, op string, err error) error {
+	err = s.explainRefusedKey(fault.WrapCtx(ctx, op, err))
+	if StatusCode(err) == http.StatusNotFound || controlplane.Gone(err) {
+		return apierr.WithCause(err, ErrSandboxNotFound)
+	}
+	return err
+}
 
 // Lookup returns Daytona's record of the sandbox with this id or name (one
 // request, repeated only on transient failures), without starting it. A
@@ -141,17 +104,13 @@ func (cl *Client) Lookup(ctx context.Context, idOrName string) (*RemoteSandbox, 
 		return nil, err
 	}
 	if err := checkText("Lookup", "id or name", idOrName, true); err != nil {
-		return nil, fmt.Errorf("daytona: %w: %w", ErrInvalidInput, err)
+		return nil, invalidErr(err)
 	}
-	rec, err := c.record(ctx, idOrName)
+	rec, err := c.Lookup(ctx, idOrName)
 	if err != nil {
-		err = cl.s.explainRefusedKey(wrapCtx(ctx, "look up sandbox "+idOrName, err))
-		if StatusCode(err) == http.StatusNotFound {
-			return nil, notFound(err)
-		}
-		return nil, err
+		return nil, cl.s.remoteErr(ctx, "look up sandbox "+idOrName, err)
 	}
-	return remoteFromRecord(rec), nil
+	return remoteOf(rec), nil
 }
 
 // Create creates a remote sandbox from the Client's options and opts (the
@@ -167,45 +126,42 @@ func (cl *Client) Create(ctx context.Context, opts ...Option) (*RemoteSandbox, e
 	if err != nil {
 		return nil, err
 	}
-	s, err := cl.s.with(opts)
+	cfg, err := cl.s.cfg.with(opts)
 	if err != nil {
 		return nil, err
 	}
-	rec, err := s.create(ctx, c, false)
+	cs := cfg.createSpec()
+	rec, err := c.Create(ctx, &cs)
 	if err != nil {
-		return nil, cl.s.explainRefusedKey(wrapCtx(ctx, "create sandbox "+s.cfg.name, err))
+		return nil, cl.s.explainRefusedKey(fault.WrapCtx(ctx, "create sandbox "+cfg.name, err))
 	}
-	return remoteFromRecord(rec), nil
+	return remoteOf(rec), nil
 }
 
-// with returns a Sandbox with s's options and then opts, for a create
-// request; it shares nothing with s but the configuration.
-func (s *Sandbox) with(opts []Option) (*Sandbox, error) {
-	cfg := s.cfg
+// with returns the configuration cfg and then opts, for a create request;
+// it shares no map with cfg.
+func (base *config) with(opts []Option) (*config, error) {
+	cfg := *base
 	cfg.env, cfg.labels = maps.Clone(cfg.env), maps.Clone(cfg.labels)
 	for i, o := range opts {
 		if o == nil {
 			return nil, invalid("option %d is nil", i)
 		}
 		if err := o(&cfg); err != nil {
-			return nil, fmt.Errorf("daytona: %w: %w", ErrInvalidInput, err)
+			return nil, invalidErr(err)
 		}
 	}
 	if cfg.existingID != "" {
 		return nil, invalid("Create: WithExistingSandbox has no meaning here")
 	}
-	if cfg.id == s.cfg.id {
+	if cfg.id == base.id {
 		cfg.id = generateID() // each sandbox its own id, unless WithID gave one
 	}
-	if cfg.name == s.cfg.name {
+	if cfg.name == base.name {
 		cfg.name = cfg.id // named after it, unless WithName gave a name
 	}
-	return &Sandbox{cfg: cfg, log: s.log}, nil
+	return &cfg, nil
 }
-
-// listPageLimit bounds how many pages List follows (100 sandboxes each in
-// the current API), so that a cursor that never ends cannot loop forever.
-const listPageLimit = 1000
 
 // List returns the records of the sandboxes that carry all of labels (all
 // sandboxes if labels is empty), following the pages of the answer.
@@ -221,102 +177,13 @@ func (cl *Client) List(ctx context.Context, labels map[string]string) ([]RemoteS
 	if err != nil {
 		return nil, err
 	}
-	q := url.Values{}
-	if len(labels) > 0 {
-		b, err := json.Marshal(labels)
-		if err != nil {
-			return nil, invalid("List: labels: %v", err)
-		}
-		q.Set("labels", string(b))
-	}
-	var out []RemoteSandbox
-	for range listPageLimit {
-		page, next, err := c.listPage(ctx, q)
-		if err != nil {
-			return nil, cl.s.explainRefusedKey(wrapCtx(ctx, "list sandboxes", err))
-		}
-		out = append(out, page...)
-		if next == "" || next == q.Get("cursor") {
-			return out, nil
-		}
-		q.Set("cursor", next)
-	}
-	return nil, wrapErr("list sandboxes", fmt.Errorf("more than %d pages", listPageLimit))
-}
-
-// listPage fetches one page of GET /sandbox with query q and returns its
-// sandboxes and the cursor of the next page ("" if none).
-func (c *client) listPage(ctx context.Context, q url.Values) (page []RemoteSandbox, next string, err error) {
-	var body []byte
-	err = retrySafe(ctx, func() error {
-		var rerr error
-		body, rerr = c.getJSON(ctx, "/sandbox", q)
-		return rerr
-	})
+	list, err := c.List(ctx, labels)
 	if err != nil {
-		return nil, "", err
+		return nil, cl.s.explainRefusedKey(err)
 	}
-	var items []remoteJSON
-	switch trimmed := bytes.TrimSpace(body); {
-	case len(trimmed) > 0 && trimmed[0] == '[':
-		err = json.Unmarshal(trimmed, &items)
-	default:
-		var paged struct {
-			Items      []remoteJSON `json:"items"`
-			NextCursor *string      `json:"nextCursor"`
-		}
-		err = json.Unmarshal(trimmed, &paged)
-		items = paged.Items
-		if paged.NextCursor != nil {
-			next = *paged.NextCursor
-		}
+	var out []RemoteSandbox // nil when there are none
+	for _, rec := range list {
+		out = append(out, RemoteSandbox(rec))
 	}
-	if err != nil {
-		return nil, "", fmt.Errorf("decode the list of sandboxes: %w", err)
-	}
-	page = make([]RemoteSandbox, len(items))
-	for i := range items {
-		page[i] = items[i].remote()
-	}
-	return page, next, nil
-}
-
-// maxControlAnswer bounds the answer getJSON reads (a page of 100 sandbox
-// records is some 200 KiB).
-const maxControlAnswer = 64 << 20
-
-// getJSON sends GET {apiURL}{path}?{q} with the SDK's headers and returns
-// the body of a successful answer; an error answer becomes the SDK's error
-// types, as the generated client's do.
-func (c *client) getJSON(ctx context.Context, path string, q url.Values) ([]byte, error) {
-	u := c.conn.apiURL + path
-	if len(q) > 0 {
-		u += "?" + q.Encode()
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Authorization", "Bearer "+c.token())
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", "sdk-go/"+sdk.Version)
-	for k, v := range sdkHeaders(c.conn) {
-		req.Header.Set(k, v)
-	}
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		return nil, sdkerrors.NewDaytonaError(err.Error(), 0, nil)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxControlAnswer))
-	if resp.StatusCode >= 300 {
-		if len(bytes.TrimSpace(data)) == 0 {
-			data = []byte(resp.Status)
-		}
-		return nil, sdkerrors.NewDaytonaErrorFromBody(data, resp.StatusCode, resp.Header)
-	}
-	if err != nil {
-		return nil, sdkerrors.NewDaytonaError(err.Error(), 0, nil)
-	}
-	return data, nil
+	return out, nil
 }

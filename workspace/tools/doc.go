@@ -44,5 +44,6 @@
 // carry the sandbox's error in Result.Err, for an adapter to return to its
 // caller. Call returns a Go error only when its context ended.
 //
-// This package imports only package workspace and the standard library.
+// This package imports only package workspace, workspace/internal/jsonenc (a
+// standard-library JSON helper) and the standard library.
 package tools

@@ -1,21 +1,22 @@
-package daytona
+package command
 
 import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"net/http"
+	"log/slog"
 	"strconv"
 	"sync"
 	"time"
 
-	sdk "github.com/daytonaio/daytona/libs/sdk-go/pkg/daytona"
+	"github.com/agentworkspace/daytona/internal/retry"
+	"github.com/agentworkspace/daytona/internal/toolbox"
 )
 
 // Session pool limits. A burst of N concurrent commands needs N sessions;
 // they are created once and kept, so that the next burst creates none and
 // costs one request per command. What a burst left is trimmed only after
-// it has been idle for sessionIdleTTL, so deletions never compete with a
+// it has been idle for SessionIdleTTL, so deletions never compete with a
 // burst. On the daemon, an idle session is one shell waiting on its stdin
 // (bash: about 3.5 MB of resident memory, most of it shared): the hard cap
 // bounds that at about 1 GB for a sandbox that runs 256 commands at once,
@@ -32,9 +33,9 @@ const (
 	maxSessionUses = 200
 )
 
-// sessionIdleTTL is how long a surplus idle session is kept (a variable
+// SessionIdleTTL is how long a surplus idle session is kept (a variable
 // for tests).
-var sessionIdleTTL = 60 * time.Second
+var SessionIdleTTL = 60 * time.Second
 
 // session is a Daytona session this package created to run commands. Each
 // command runs in a subshell, so no state carries over between commands.
@@ -44,13 +45,14 @@ type session struct {
 	idleSince time.Time // when it was last returned to the pool
 }
 
-// sessionPool hands out sessions that are free to run a command. A Daytona
+// Pool hands out sessions that are free to run a command. A Daytona
 // session runs one command at a time, so concurrent commands use different
 // sessions; a finished command's session is reused, which keeps a command
-// to a single request on a warm sandbox.
-type sessionPool struct {
-	s      *Sandbox
-	sb     *sdk.Sandbox
+// to a single request on a warm sandbox. It is safe for concurrent use.
+type Pool struct {
+	tb     *toolbox.Client
+	log    *slog.Logger
+	bg     *Tracker // its deferred deletions
 	prefix string
 
 	mu      sync.Mutex // guards the fields below
@@ -60,14 +62,16 @@ type sessionPool struct {
 	janitor *time.Timer // trims surplus idle sessions; nil when not due
 }
 
-func newSessionPool(s *Sandbox, sb *sdk.Sandbox) *sessionPool {
+// NewPool returns the pool of the sandbox tb reaches, logging to log; its
+// work in the background is counted by bg.
+func NewPool(tb *toolbox.Client, log *slog.Logger, bg *Tracker) *Pool {
 	var b [4]byte
 	_, _ = rand.Read(b[:])
-	return &sessionPool{s: s, sb: sb, prefix: "agentws-" + hex.EncodeToString(b[:]) + "-"}
+	return &Pool{tb: tb, log: log, bg: bg, prefix: "agentws-" + hex.EncodeToString(b[:]) + "-"}
 }
 
 // get returns an idle session, or creates one.
-func (p *sessionPool) get(ctx context.Context) (*session, error) {
+func (p *Pool) get(ctx context.Context) (*session, error) {
 	p.mu.Lock()
 	if n := len(p.idle); n > 0 {
 		sess := p.idle[n-1]
@@ -78,21 +82,21 @@ func (p *sessionPool) get(ctx context.Context) (*session, error) {
 	p.n++
 	id := p.prefix + strconv.Itoa(p.n)
 	p.mu.Unlock()
-	if err := createSession(ctx, p.sb, id); err != nil {
+	if err := p.tb.CreateSession(ctx, id); err != nil {
 		return nil, err
 	}
-	p.s.log.Debug("created session", "session", id)
+	p.log.Debug("created session", "session", id)
 	return &session{id: id}, nil
 }
 
 // put returns a session whose command has completed.
-func (p *sessionPool) put(sess *session) {
+func (p *Pool) put(sess *session) {
 	sess.uses++
 	p.mu.Lock()
 	if !p.closed && sess.uses < maxSessionUses && len(p.idle) < maxIdleSessions {
 		sess.idleSince = time.Now()
 		p.idle = append(p.idle, sess)
-		p.scheduleLocked(sessionIdleTTL)
+		p.scheduleLocked(SessionIdleTTL)
 		p.mu.Unlock()
 		return
 	}
@@ -103,22 +107,22 @@ func (p *sessionPool) put(sess *session) {
 // scheduleLocked makes the janitor run after d if there is a surplus of
 // idle sessions and it is not due already. It holds no goroutine while it
 // waits.
-func (p *sessionPool) scheduleLocked(d time.Duration) {
+func (p *Pool) scheduleLocked(d time.Duration) {
 	if p.janitor == nil && len(p.idle) > minIdleSessions {
 		p.janitor = time.AfterFunc(d, p.trim)
 	}
 }
 
 // trim deletes the surplus idle sessions that have been idle for
-// sessionIdleTTL, oldest first, and schedules itself again for the rest.
-func (p *sessionPool) trim() {
+// SessionIdleTTL, oldest first, and schedules itself again for the rest.
+func (p *Pool) trim() {
 	p.mu.Lock()
 	p.janitor = nil
 	if p.closed {
 		p.mu.Unlock()
 		return
 	}
-	cutoff := time.Now().Add(-sessionIdleTTL)
+	cutoff := time.Now().Add(-SessionIdleTTL)
 	n := 0
 	for n < len(p.idle)-minIdleSessions && !p.idle[n].idleSince.After(cutoff) {
 		n++
@@ -126,14 +130,14 @@ func (p *sessionPool) trim() {
 	expired := append([]*session(nil), p.idle[:n]...)
 	p.idle = append(p.idle[:0], p.idle[n:]...)
 	if len(p.idle) > minIdleSessions {
-		p.scheduleLocked(time.Until(p.idle[0].idleSince.Add(sessionIdleTTL)))
+		p.scheduleLocked(time.Until(p.idle[0].idleSince.Add(SessionIdleTTL)))
 	}
 	p.mu.Unlock()
 	for _, sess := range expired {
 		p.deleteLater(sess)
 	}
 	if len(expired) > 0 {
-		p.s.log.Debug("deleted idle sessions", "count", len(expired))
+		p.log.Debug("deleted idle sessions", "count", len(expired))
 	}
 }
 
@@ -142,86 +146,67 @@ func (p *sessionPool) trim() {
 // background job that holds its output open, and the daemon runs nothing
 // else in that session until the job ends; such a session is left alone
 // (with the job) and never reused.
-func (p *sessionPool) putWhenDone(sess *session, cmdID string) {
+func (p *Pool) putWhenDone(sess *session, cmdID string) {
 	p.whenDone(sess, cmdID, func(context.Context) { p.put(sess) })
 }
 
 // deleteWhenDone deletes a process's session once the daemon reports its
 // command's exit code; a session kept busy by a job the process left in the
 // background is left alone, with the job.
-func (p *sessionPool) deleteWhenDone(sess *session, cmdID string) {
-	p.whenDone(sess, cmdID, func(ctx context.Context) { _ = p.sb.Process.DeleteSession(ctx, sess.id) })
+func (p *Pool) deleteWhenDone(sess *session, cmdID string) {
+	p.whenDone(sess, cmdID, func(ctx context.Context) { _, _ = p.tb.DeleteSession(ctx, sess.id) })
 }
+
+// sessionPollSchedule paces the background polling of a session whose
+// command was answered early (by its completion marker), until the daemon
+// reports the command's exit code.
+var sessionPollSchedule = []time.Duration{0, 20 * time.Millisecond, 100 * time.Millisecond, 400 * time.Millisecond, time.Second}
 
 // whenDone polls, in the background and for a short while, until the daemon
 // reports the exit code of cmdID, then calls then.
-func (p *sessionPool) whenDone(sess *session, cmdID string, then func(ctx context.Context)) {
-	p.s.background(func(ctx context.Context) {
+func (p *Pool) whenDone(sess *session, cmdID string, then func(ctx context.Context)) {
+	p.bg.Go(func(ctx context.Context) {
 		for _, wait := range sessionPollSchedule {
-			if sleep(ctx, wait) != nil {
+			if retry.Sleep(ctx, wait) != nil {
 				return
 			}
-			var cmd map[string]any
-			err := retrySafe(ctx, func() (err error) {
-				cmd, err = p.sb.Process.GetSessionCommand(ctx, sess.id, cmdID)
-				return err
-			})
+			_, ended, err := p.tb.ExitCode(ctx, sess.id, cmdID)
 			if err != nil {
 				return // session or sandbox gone
 			}
-			if _, ok := cmd["exitCode"]; ok {
+			if ended {
 				then(ctx)
 				return
 			}
 		}
-		p.s.log.Debug("session still busy after its command finished (a background job?); leaving it alone", "session", sess.id)
+		p.log.Debug("session still busy after its command finished (a background job?); leaving it alone", "session", sess.id)
 	})
 }
 
 // deleteLater deletes a session in the background.
-func (p *sessionPool) deleteLater(sess *session) {
-	p.s.background(func(ctx context.Context) {
-		_ = p.sb.Process.DeleteSession(ctx, sess.id)
-	})
-}
-
-// createSession creates the session id, trying again after transient
-// trouble: the id is new, so a conflict can only mean that an earlier try
-// did create it.
-func createSession(ctx context.Context, sb *sdk.Sandbox, id string) error {
-	return retrySafe(ctx, func() error {
-		err := sb.Process.CreateSession(ctx, id)
-		if StatusCode(err) == http.StatusConflict {
-			return nil
-		}
-		return err
+func (p *Pool) deleteLater(sess *session) {
+	p.bg.Go(func(ctx context.Context) {
+		_, _ = p.tb.DeleteSession(ctx, sess.id)
 	})
 }
 
 // remove deletes a session now, which kills its processes. removed
 // reports that the daemon deleted it; a session it no longer knows gives
 // false and no error.
-func (p *sessionPool) remove(ctx context.Context, sess *session) (removed bool, err error) {
-	err = retrySafe(ctx, func() error { return p.sb.Process.DeleteSession(ctx, sess.id) })
-	switch {
-	case err == nil:
-		return true, nil
-	case isNotFound(err):
-		return false, nil
-	}
-	return false, err
+func (p *Pool) remove(ctx context.Context, sess *session) (removed bool, err error) {
+	return p.tb.DeleteSession(ctx, sess.id)
 }
 
-// forgetAll drops the idle sessions, after the daemon lost one (a restart
+// ForgetAll drops the idle sessions, after the daemon lost one (a restart
 // loses them all).
-func (p *sessionPool) forgetAll() {
+func (p *Pool) ForgetAll() {
 	p.mu.Lock()
 	p.idle = nil
 	p.mu.Unlock()
 }
 
-// close stops reuse; the sessions die with the remote sandbox.
-func (p *sessionPool) close() {
+// Close stops reuse; the sessions die with the remote sandbox.
+func (p *Pool) Close() {
 	p.mu.Lock()
 	p.closed = true
 	p.idle = nil
@@ -232,11 +217,11 @@ func (p *sessionPool) close() {
 	p.mu.Unlock()
 }
 
-// warm creates one session ahead of the first command.
-func (p *sessionPool) warm(ctx context.Context) {
+// Warm creates one session ahead of the first command.
+func (p *Pool) Warm(ctx context.Context) {
 	sess, err := p.get(ctx)
 	if err != nil {
-		p.s.log.Debug("could not create a session ahead of time", "err", err)
+		p.log.Debug("could not create a session ahead of time", "err", err)
 		return
 	}
 	p.mu.Lock()
@@ -244,36 +229,35 @@ func (p *sessionPool) warm(ctx context.Context) {
 	p.mu.Unlock()
 }
 
-// background runs f in a goroutine that Stop and Destroy wait for, with a
-// bounded context.
-func (s *Sandbox) background(f func(ctx context.Context)) {
-	s.bg.add()
-	go func() {
-		defer s.bg.done()
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		f(ctx)
-	}()
-}
-
-// tracker counts background goroutines so that Stop and Destroy can wait
-// for them. Unlike sync.WaitGroup it allows adding while someone waits.
-type tracker struct {
+// Tracker counts goroutines doing upkeep in the background, so that Stop
+// and Destroy can wait for them. Unlike sync.WaitGroup it allows adding
+// while someone waits. The zero value is ready to use.
+type Tracker struct {
 	mu   sync.Mutex // guards the fields below
 	n    int
 	idle chan struct{} // closed when n drops to 0
 }
 
-func (t *tracker) add() {
+// upkeepTimeout bounds each piece of background upkeep.
+const upkeepTimeout = 30 * time.Second
+
+// Go runs f in a goroutine that Wait waits for, with a bounded context.
+func (t *Tracker) Go(f func(ctx context.Context)) {
 	t.mu.Lock()
 	if t.n == 0 {
 		t.idle = make(chan struct{})
 	}
 	t.n++
 	t.mu.Unlock()
+	go func() {
+		defer t.done()
+		ctx, cancel := context.WithTimeout(context.Background(), upkeepTimeout)
+		defer cancel()
+		f(ctx)
+	}()
 }
 
-func (t *tracker) done() {
+func (t *Tracker) done() {
 	t.mu.Lock()
 	t.n--
 	if t.n == 0 {
@@ -282,8 +266,8 @@ func (t *tracker) done() {
 	t.mu.Unlock()
 }
 
-// wait waits until no goroutine is tracked, or ctx ends.
-func (t *tracker) wait(ctx context.Context) {
+// Wait waits until no goroutine is tracked, or ctx ends.
+func (t *Tracker) Wait(ctx context.Context) {
 	t.mu.Lock()
 	if t.n == 0 {
 		t.mu.Unlock()

@@ -1,4 +1,4 @@
-package daytona
+package command
 
 import (
 	"crypto/rand"
@@ -6,6 +6,7 @@ import (
 	"io"
 	"sync"
 
+	"github.com/agentworkspace/daytona/internal/fault"
 	"github.com/agentworkspace/daytona/internal/stream"
 	"github.com/agentworkspace/daytona/workspace"
 )
@@ -41,7 +42,7 @@ func newOutput(token string, stdout, stderr io.Writer, retain int) *output {
 		o.emitFn[st] = func(b []byte) error { return o.sink(st, b) }
 	}
 	o.frameFn = func(st stream.Stream, b []byte) error { return o.scan[st].Feed(b, o.emitFn[st]) }
-	o.demuxFn = o.feedStream
+	o.demuxFn = o.Feed
 	return o
 }
 
@@ -74,10 +75,10 @@ func (o *output) sink(st stream.Stream, b []byte) error {
 // feedLog parses raw log bytes.
 func (o *output) feedLog(b []byte) error { return o.demux.Feed(b, o.demuxFn) }
 
-// feedStream parses bytes the daemon labelled st: the script writes its
-// header and records on stdout; stderr holds only what the script's own
-// shell wrote there (and, without perl, the command's stderr).
-func (o *output) feedStream(st stream.Stream, b []byte) error {
+// Feed parses bytes the daemon labelled st: the script writes its header
+// and records on stdout; stderr holds only what the script's own shell
+// wrote there (and, without perl, the command's stderr).
+func (o *output) Feed(st stream.Stream, b []byte) error {
 	if st == stream.Stdout {
 		return o.frames.Feed(b, o.frameFn)
 	}
@@ -132,7 +133,7 @@ func (o *output) retained(st stream.Stream) string {
 func newToken() string {
 	var b [12]byte
 	if _, err := rand.Read(b[:]); err != nil {
-		panic("daytona: crypto/rand failed: " + err.Error())
+		fault.Panic("crypto/rand failed: %v", err)
 	}
 	return "\x1eDTN" + hex.EncodeToString(b[:]) + ":"
 }

@@ -1,4 +1,4 @@
-package daytona
+package mount
 
 import (
 	"crypto/sha256"
@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/agentworkspace/daytona/internal/shell"
 	"github.com/agentworkspace/daytona/workspace"
@@ -25,18 +26,26 @@ const (
 	credentialDir = `$HOME/.agentws-mounts`
 )
 
-// Exit codes of prepareMountScript, beside 0.
+// Exit codes of PrepareScript, beside 0.
 const (
-	exitBadMountPath = 3 // not a directory, not empty, or mounted by someone else
-	exitNoTool       = 4 // the FUSE tool is missing and could not be installed
-	exitUnreachable  = 5 // the storage's endpoint cannot be reached
-	exitNoDirectory  = 6 // the mount directory cannot be created or written
+	ExitBadPath     = 3 // not a directory, not empty, or mounted by someone else
+	ExitNoTool      = 4 // the FUSE tool is missing and could not be installed
+	ExitUnreachable = 5 // the storage's endpoint cannot be reached
+	ExitNoDirectory = 6 // the mount directory cannot be created or written
 )
 
-// markerName is Mastra's marker file name for a mount path: "mount-" and
+// Timeouts of the scripts: the first step may install a tool.
+const (
+	PrepareTimeout = 10 * time.Minute
+	MountTimeout   = 2 * time.Minute
+	UnmountTimeout = time.Minute
+	CleanupTimeout = 30 * time.Second
+)
+
+// MarkerName is Mastra's marker file name for a mount path: "mount-" and
 // the base-36 absolute value of the path's Java string hash (over UTF-16
 // code units; mount paths are ASCII).
-func markerName(path string) string {
+func MarkerName(path string) string {
 	var h int32
 	for _, c := range path {
 		h = 31*h + int32(c)
@@ -48,11 +57,11 @@ func markerName(path string) string {
 	return "mount-" + strconv.FormatInt(n, 36)
 }
 
-// configHash is Mastra's hash of a mount configuration: the first 16 hex
+// ConfigHash is Mastra's hash of a mount configuration: the first 16 hex
 // digits of the SHA-256 of its JSON with sorted keys. It is taken of the
 // spec as given, credentials included (so that new credentials mean a new
 // mount); it identifies, it does not reveal.
-func configHash(spec workspace.MountSpec) string {
+func ConfigHash(spec workspace.MountSpec) string {
 	b, _ := json.Marshal(spec)
 	var m map[string]any
 	_ = json.Unmarshal(b, &m)
@@ -62,12 +71,12 @@ func configHash(spec workspace.MountSpec) string {
 }
 
 // prelude sets the variables every mount script uses.
-func (e mountEntry) prelude() string {
-	name := markerName(e.path)
+func (e Entry) prelude() string {
+	name := MarkerName(e.Path)
 	vars := [][2]string{
-		{"P", e.path},
+		{"P", e.Path},
 		{"MARKER", markerDir + "/" + name},
-		{"WANT", e.path + "|" + configHash(*e.spec())},
+		{"WANT", e.Path + "|" + ConfigHash(*e.Spec())},
 		{"NAME", name},
 		{"TOOL", e.tool()},
 		{"PROBE", e.probeURL()},
@@ -83,8 +92,8 @@ func (e mountEntry) prelude() string {
 }
 
 // tool is the FUSE program of the entry's storage.
-func (e mountEntry) tool() string {
-	switch e.res().Type {
+func (e Entry) tool() string {
+	switch e.Resolved().Type {
 	case workspace.MountGCS:
 		return "gcsfuse"
 	case workspace.MountAzureBlob:
@@ -95,8 +104,8 @@ func (e mountEntry) tool() string {
 
 // probeURL is what the reachability probe fetches: the storage's
 // endpoint.
-func (e mountEntry) probeURL() string {
-	s := e.res()
+func (e Entry) probeURL() string {
+	s := e.Resolved()
 	switch {
 	case s.Endpoint != "":
 		return s.Endpoint
@@ -158,16 +167,18 @@ curl -fsSL "https://packages.microsoft.com/config/$ID/$VERSION_ID/packages-micro
 $SUDO dpkg -i /tmp/packages-microsoft-prod.deb && $SUDO apt-get update -qq && $SUDO apt-get install -y -qq blobfuse2`,
 }
 
-// prepareScript is the first step of a mount.
-func (e mountEntry) prepareScript() string {
+// PrepareScript is the first step of a mount: it checks the path,
+// installs the tool, probes the storage and creates the directory (see
+// prepareMountBody; ParsePrepared reads what it printed).
+func (e Entry) PrepareScript() string {
 	return e.prelude() + "install_tool() {\n" + installers[e.tool()] + "\n}\n" + prepareMountBody
 }
 
-// credentials returns the file the tool reads its credentials or
+// Credentials returns the file the tool reads its credentials or
 // configuration from, and its extension; "" when the tool needs none. dir
 // is the absolute credentials directory.
-func (e mountEntry) credentials(dir string) (content, ext string) {
-	s := e.res()
+func (e Entry) Credentials(dir string) (content, ext string) {
+	s := e.Resolved()
 	switch s.Type {
 	case workspace.MountS3:
 		if s.AccessKeyID == "" {
@@ -180,7 +191,7 @@ func (e mountEntry) credentials(dir string) (content, ext string) {
 		}
 		return s.ServiceAccountKey, "json"
 	}
-	return e.blobfuseConfig(dir + "/" + markerName(e.path) + ".cache"), "yaml"
+	return e.blobfuseConfig(dir + "/" + MarkerName(e.Path) + ".cache"), "yaml"
 }
 
 // mountBody writes the credentials (when there are any: N bytes from
@@ -204,9 +215,9 @@ mountpoint -q "$P" || { cleanup; echo "$TOOL exited but $P is not a mount point:
 echo mounted
 `
 
-// mountScript is the second step of a mount; n is the length of the
-// credentials it reads from stdin (0: none).
-func (e mountEntry) mountScript(n int, ext string) string {
+// MountScript is the second step of a mount; n is the length of the
+// credentials it reads from stdin (0: none), ext their file's extension.
+func (e Entry) MountScript(n int, ext string) string {
 	pre := e.prelude()
 	if n > 0 {
 		pre += "N=" + strconv.Itoa(n) + " EXT=" + ext + "\n"
@@ -218,8 +229,8 @@ func (e mountEntry) mountScript(n int, ext string) string {
 
 // toolCommand is the tool's command line; "$F" is the credentials file,
 // "$C" blobfuse2's cache directory.
-func (e mountEntry) toolCommand() string {
-	s := e.res()
+func (e Entry) toolCommand() string {
+	s := e.Resolved()
 	switch s.Type {
 	case workspace.MountGCS:
 		return gcsfuseCommand(*s)
@@ -278,8 +289,8 @@ func gcsfuseCommand(s workspace.MountSpec) string {
 // blobfuseConfig is blobfuse2's configuration file: the container (or
 // only its prefix, as subdirectory), the credentials, and a file cache in
 // cache.
-func (e mountEntry) blobfuseConfig(cache string) string {
-	s := e.res()
+func (e Entry) blobfuseConfig(cache string) string {
+	s := e.Resolved()
 	mode, secretKey, secret := "msi", "", ""
 	switch {
 	case s.UseDefaultCredential:
@@ -329,11 +340,11 @@ rmdir "$P" 2>/dev/null || true
 echo unmounted
 `
 
-// unmountScript unmounts the entry's path.
-func (e mountEntry) unmountScript() string { return e.prelude() + unmountBody }
+// UnmountScript unmounts the entry's path.
+func (e Entry) UnmountScript() string { return e.prelude() + unmountBody }
 
-// cleanupScript removes what a failed mount may have left of its
+// CleanupScript removes what a failed mount may have left of its
 // credentials (a mount step that was killed could not clean up).
-func (e mountEntry) cleanupScript() string {
+func (e Entry) CleanupScript() string {
 	return e.prelude() + `if ! mountpoint -q "$P" 2>/dev/null; then rm -rf "$D/$NAME".* 2>/dev/null; fi; true` + "\n"
 }

@@ -1,4 +1,4 @@
-package daytona
+package controlplane
 
 import (
 	"net"
@@ -24,9 +24,9 @@ const (
 	idleConnTimeout     = 90 * time.Second
 )
 
-// sharedHTTP is the default client of every Sandbox. It has no overall
+// SharedHTTP is the default client of every Sandbox. It has no overall
 // timeout: each request is bounded by its context.
-var sharedHTTP = &http.Client{Transport: newTransport()}
+var SharedHTTP = &http.Client{Transport: newTransport()}
 
 // newTransport returns http.DefaultTransport's settings with a pool sized
 // for bursts (the default keeps 2 idle connections per host).
@@ -50,8 +50,8 @@ func newTransport() *http.Transport {
 // client's transport does (its proxy, dialer and TLS configuration).
 var dialers sync.Map // *http.Client → *websocket.Dialer
 
-// wsDialer returns the WebSocket dialer for log streams of hc.
-func wsDialer(hc *http.Client) *websocket.Dialer {
+// Dialer returns the WebSocket dialer for log streams of hc.
+func Dialer(hc *http.Client) *websocket.Dialer {
 	if d, ok := dialers.Load(hc); ok {
 		return d.(*websocket.Dialer)
 	}

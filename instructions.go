@@ -20,11 +20,22 @@ import (
 //	Network access is blocked.     (when WithNetworkBlockAll(true))
 //	Cloud storage mounted at <path> (<type>), ....   (when mounts are kept: Mount, WithMount)
 //
-// The working directory is /home/daytona until the sandbox has started,
-// then the one detected at start. It makes no request.
+// Until the sandbox has started, it describes what Daytona provides: the
+// working directory /home/daytona and the user of WithUser (default
+// daytona). Once started, it describes the sandbox as its record and its
+// daemon report it: the working directory detected at start, the user the
+// commands run as; and, on a server that runs them on its own host without
+// isolation (package daytonatest), the first sentence says so instead:
+//
+//	Sandbox without isolation (<language> runtime): commands run directly on the host machine, with this user's access to it.
+//
+// Describe a sandbox to an agent after Start, then. It makes no request.
 func (s *Sandbox) GetInstructions() string {
+	if !s.made() {
+		s = &Sandbox{core: newCore(config{})}
+	}
 	s.mu.Lock()
-	dir := s.workDir
+	dir, facts := s.workDir, s.facts
 	s.mu.Unlock()
 	if dir == "" {
 		dir = defaultWorkDir
@@ -33,8 +44,15 @@ func (s *Sandbox) GetInstructions() string {
 	if user == "" {
 		user = "daytona"
 	}
+	first := "Cloud sandbox with isolated execution (" + string(s.cfg.language) + " runtime)."
+	if facts != nil && facts.User != "" {
+		user = facts.User
+	}
+	if facts != nil && !facts.Isolated {
+		first = "Sandbox without isolation (" + string(s.cfg.language) + " runtime): commands run directly on the host machine, with this user's access to it."
+	}
 	parts := []string{
-		"Cloud sandbox with isolated execution (" + string(s.cfg.language) + " runtime).",
+		first,
 		"Default working directory: " + dir + ".",
 		timeoutSentence(s.cfg.timeout),
 		"Running as user: " + user + ".",

@@ -46,6 +46,14 @@ func TestHTTPRefusals(t *testing.T) {
 		{"no token", nil, http.StatusUnauthorized},
 		{"wrong token", map[string]string{"Authorization": "Bearer nope"}, http.StatusUnauthorized},
 		{"not bearer", map[string]string{"Authorization": "Basic czNjcmV0"}, http.StatusUnauthorized},
+		{"token prefix", map[string]string{"Authorization": "Bearer s3cre"}, http.StatusUnauthorized},
+		{"token and more", map[string]string{"Authorization": "Bearer s3cret2"}, http.StatusUnauthorized},
+		{"empty bearer", map[string]string{"Authorization": "Bearer "}, http.StatusUnauthorized},
+		{"bare token", map[string]string{"Authorization": "s3cret"}, http.StatusUnauthorized},
+		{"scheme glued to token", map[string]string{"Authorization": "Bearers3cret"}, http.StatusUnauthorized},
+		{"lower-case scheme", map[string]string{"Authorization": "bearer s3cret"}, http.StatusOK},
+		{"upper-case scheme", map[string]string{"Authorization": "BEARER s3cret"}, http.StatusOK},
+		{"several spaces", map[string]string{"Authorization": "Bearer   s3cret"}, http.StatusOK},
 		{"foreign origin", map[string]string{"Authorization": "Bearer s3cret", "Origin": "http://evil.example"}, http.StatusForbidden},
 		{"foreign origin without token", map[string]string{"Origin": "http://evil.example"}, http.StatusForbidden},
 		{"rebound host", map[string]string{"Authorization": "Bearer s3cret", "Host": "evil.example"}, http.StatusForbidden},
@@ -120,5 +128,8 @@ func TestHTTPOptionsErrors(t *testing.T) {
 		if _, err := mcpserver.NewHTTPHandler(server, opts); err == nil || !strings.HasPrefix(err.Error(), "mcpserver: ") {
 			t.Errorf("NewHTTPHandler(%+v) = %v; want an error", opts, err)
 		}
+	}
+	if _, err := mcpserver.NewHTTPHandler(nil, mcpserver.HTTPOptions{Token: "x"}); err == nil || !strings.Contains(err.Error(), "nil server") {
+		t.Errorf("NewHTTPHandler(nil) = %v", err)
 	}
 }

@@ -55,7 +55,8 @@ type Options struct {
 
 // New returns an MCP server offering the tools of sb, with the toolkit's
 // instructions (the sandbox's GetInstructions and the tools) as the
-// server's instructions. It makes no request. opts may be nil.
+// server's instructions. It makes no request. opts may be nil. Start the
+// sandbox first, so that the instructions describe it as it is.
 func New(sb workspace.Sandbox, opts *Options) (*mcp.Server, error) {
 	if opts == nil {
 		opts = &Options{}

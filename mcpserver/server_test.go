@@ -1,6 +1,7 @@
 package mcpserver_test
 
 import (
+	"os/user"
 	"strings"
 	"testing"
 
@@ -37,5 +38,39 @@ func TestNewErrors(t *testing.T) {
 	_, err := mcpserver.New(withoutFiles(sb), &mcpserver.Options{Tools: tools.Options{Tools: []string{tools.ReadFile}}})
 	if err == nil || !strings.HasPrefix(err.Error(), "mcpserver: tools: ") {
 		t.Errorf("New with an unsupported tool: %v", err)
+	}
+}
+
+// TestInstructionsOfAStartedSandbox: the instructions the agent reads
+// (the server's, and execute_command's description) describe the
+// sandbox it has: on daytonatest, no isolation and the user running it.
+func TestInstructionsOfAStartedSandbox(t *testing.T) {
+	sb := newSandbox(t)
+	if err := sb.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	me, err := user.Current()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs, _ := connect(t, newServer(t, sb, true))
+	tools, err := cs.ListTools(t.Context(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	texts := map[string]string{"server instructions": cs.InitializeResult().Instructions}
+	for _, tool := range tools.Tools {
+		if tool.Name == "execute_command" {
+			texts["execute_command"] = tool.Description
+		}
+	}
+	for what, text := range texts {
+		if !strings.Contains(text, "Sandbox without isolation (typescript runtime): commands run directly on the host machine") ||
+			!strings.Contains(text, "Running as user: "+me.Username+".") || strings.Contains(text, "isolated execution") {
+			t.Errorf("%s: %s", what, text)
+		}
+	}
+	if len(texts) != 2 {
+		t.Errorf("no execute_command in %+v", tools.Tools)
 	}
 }

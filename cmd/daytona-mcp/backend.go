@@ -44,17 +44,13 @@ func openBackend(ctx context.Context, cfg *config, stderr io.Writer, getenv func
 		opts = append([]daytona.Option{daytona.WithEndpoint(b.local.APIURL(), b.local.APIKey())}, opts...)
 	}
 	if b.sb, err = daytona.New(opts...); err != nil {
-		b.close(stderr)
+		b.local.Close() // nil-safe
 		return nil, err
 	}
 	sctx, cancel := context.WithTimeout(ctx, startTimeout)
 	defer cancel()
 	if err := b.sb.Start(sctx); err != nil {
-		b.close(stderr)
-		if errors.Is(err, daytona.ErrNoCredentials) {
-			return nil, fmt.Errorf("%w\n(or run with -local to try it on this machine, without Daytona)", err)
-		}
-		return nil, fmt.Errorf("start the sandbox: %w", err)
+		return nil, b.abandon(err)
 	}
 	fmt.Fprintf(stderr, "daytona-mcp: sandbox %s (Daytona id %s) is running\n", b.sb.ID(), b.sb.DaytonaID())
 	return b, nil
@@ -96,6 +92,49 @@ func knownSecrets(getenv func(string) string) []string {
 		}
 	}
 	return out
+}
+
+// abandon cleans up after the failed start of b's sandbox and returns
+// the error to report: what failed, and what became of a sandbox known to
+// exist. It claims nothing about a sandbox that was never created: without
+// credentials no request was sent; a sandbox attached with -id or -name,
+// or kept with -keep, is left alone; and a sandbox this start may have
+// created before failing is removed quietly, mentioned only if that
+// fails.
+func (b *backend) abandon(startErr error) error {
+	defer b.local.Close() // nil-safe
+	if errors.Is(startErr, daytona.ErrNoCredentials) {
+		return fmt.Errorf("%w\n(or run with -local to try it on this machine, without Daytona)", startErr)
+	}
+	err := fmt.Errorf("start the sandbox: %w", startErr)
+	if !b.destroy || b.local != nil {
+		return err // not ours to remove, or gone with the in-process Daytona
+	}
+	id := b.sb.DaytonaID() // known once the sandbox exists
+	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
+	defer cancel()
+	switch derr := b.sb.Destroy(ctx); {
+	case derr == nil && id != "":
+		return fmt.Errorf("%w\n(sandbox %s, Daytona id %s, was created and has been destroyed)", err, b.sb.ID(), id)
+	case derr != nil && id != "":
+		return fmt.Errorf("%w\n(sandbox %s, Daytona id %s, was created and could not be destroyed: %v)", err, b.sb.ID(), id, derr)
+	case derr != nil && cause(derr).Error() == cause(startErr).Error():
+		return fmt.Errorf("%w\n(could not check whether sandbox %s was left behind, for the same reason)", err, b.sb.ID())
+	case derr != nil:
+		return fmt.Errorf("%w\n(could not check whether sandbox %s was left behind: %v)", err, b.sb.ID(), derr)
+	}
+	return err
+}
+
+// cause returns the innermost error err wraps.
+func cause(err error) error {
+	for {
+		next := errors.Unwrap(err)
+		if next == nil {
+			return err
+		}
+		err = next
+	}
 }
 
 // close destroys the sandbox if this process created it, and stops the

@@ -39,6 +39,10 @@
 //	-tools LIST         comma-separated tools to offer (default: all)
 //	-prefix PREFIX      put PREFIX before every tool name
 //	-deny REGEXP        refuse execute_command calls whose command matches REGEXP
+//	-help               print the flags and the environment variables read, and exit
+//
+// Over stdio it answers every request read before stdin ends, then exits;
+// an interrupt cancels the calls in progress, answers them, and exits.
 //
 // Secrets it knows (the API key, the local server's key, the HTTP token)
 // are replaced with [REDACTED] in everything the tools return.
@@ -46,6 +50,8 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -57,6 +63,9 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv)
 	stop()
+	if errors.Is(err, flag.ErrHelp) {
+		return // -help
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "daytona-mcp:", err)
 		os.Exit(1)
@@ -65,7 +74,7 @@ func main() {
 
 // run parses args, sets the sandbox up, serves, and cleans up.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) error {
-	cfg, err := parseFlags(args, stderr)
+	cfg, err := parseFlags(args, stdout, stderr)
 	if err != nil {
 		return err
 	}
@@ -86,6 +95,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if err != nil {
 		return err
 	}
+	cancelCallsWith(ctx, server)
 	if cfg.http != "" {
 		return serveHTTP(ctx, cfg, server, token, stderr)
 	}

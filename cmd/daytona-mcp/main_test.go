@@ -19,8 +19,8 @@ import (
 )
 
 // asMain is the environment variable that makes the test binary run as
-// the command: TestStdioLocal starts it so, instead of building the
-// command (which costs a link, seconds on a loaded machine).
+// the command: the tests that run daytona-mcp start it so, instead of
+// building the command (which costs a link, seconds on a loaded machine).
 const asMain = "DAYTONA_MCP_TEST_RUN_MAIN"
 
 func TestMain(m *testing.M) {

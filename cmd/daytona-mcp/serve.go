@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -43,14 +44,72 @@ func newServer(cfg *config, b *backend) (*mcp.Server, error) {
 	return mcpserver.New(b.sb, opts)
 }
 
-// serveStdio serves one client on stdin and stdout until it disconnects
-// or ctx ends.
+// cancelCallsWith makes the end of ctx (an interrupt) end the calls in
+// progress, which are then answered as interrupted, rather than waited
+// for: the SDK ends a session only once its calls are done.
+func cancelCallsWith(ctx context.Context, server *mcp.Server) {
+	server.AddReceivingMiddleware(func(next mcp.MethodHandler) mcp.MethodHandler {
+		return func(callCtx context.Context, method string, req mcp.Request) (mcp.Result, error) {
+			callCtx, cancel := context.WithCancel(callCtx)
+			defer cancel()
+			defer context.AfterFunc(ctx, cancel)()
+			return next(callCtx, method, req)
+		}
+	})
+}
+
+// answerGrace bounds how long an interrupted session waits for the answers
+// to the calls it cancelled.
+const answerGrace = 10 * time.Second
+
+// serveStdio serves one client on stdin and stdout until stdin ends, once
+// every request read is answered. An interrupt (the end of ctx) ends the
+// input: the calls in progress are cancelled (cancelCallsWith) and
+// answered, then the session ends, within answerGrace. (The SDK drops the
+// answers of a session closed while its calls run.)
 func serveStdio(ctx context.Context, server *mcp.Server, stdin io.Reader, stdout io.Writer) error {
-	err := server.Run(ctx, &mcp.IOTransport{Reader: io.NopCloser(stdin), Writer: nopCloser{stdout}})
+	in, stopInput := endOnCancel(ctx, stdin)
+	defer stopInput()
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancel()
+	ended := make(chan struct{})
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer close(ended)
+	wg.Go(func() { // after an interrupt, end the session within answerGrace
+		select {
+		case <-ended:
+		case <-ctx.Done():
+			t := time.NewTimer(answerGrace)
+			defer t.Stop()
+			select {
+			case <-ended:
+			case <-t.C:
+				cancel()
+			}
+		}
+	})
+	err := server.Run(runCtx, mcpserver.NewIOTransport(in, nopCloser{stdout}))
 	if err == nil || errors.Is(err, io.EOF) || ctx.Err() != nil {
 		return nil
 	}
 	return err
+}
+
+// endOnCancel returns a reader of r that ends when r does or when ctx
+// ends, and a function to call when done with it. (A Read of stdin cannot
+// be interrupted: a goroutine copies it, and ends at its next read.)
+func endOnCancel(ctx context.Context, r io.Reader) (io.ReadCloser, func()) {
+	pr, pw := io.Pipe()
+	go func() {
+		_, err := io.Copy(pw, r)
+		pw.CloseWithError(err) // nil: io.EOF
+	}()
+	stop := context.AfterFunc(ctx, func() { pw.Close() })
+	return pr, func() {
+		stop()
+		pr.Close()
+	}
 }
 
 type nopCloser struct{ io.Writer }

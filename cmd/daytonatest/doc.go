@@ -27,6 +27,11 @@
 //	-output-rate  bytes a second each output stream of a session command moves into its log
 //	              (default 0, no limit; the real daemon moves about 2300000: daytonatest.DaemonOutputRate)
 //	-session-shell  the sessions' shell, bash or zsh (default bash; Daytona's default image runs zsh)
+//	-help         print the flags and the environment variables read, and exit
+//
+// It reads no DAYTONA_* setting. Without -root its files go under $TMPDIR;
+// the sandboxes' shells get PATH, LANG, USER, LOGNAME and TZ from its
+// environment, and nothing else of it.
 //
 // The test controls are served under /_daytonatest/ (see the package
 // documentation of daytonatest).

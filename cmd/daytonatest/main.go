@@ -25,6 +25,9 @@ func main() {
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("daytonatest", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() { writeHelp(fs.Output(), fs) }
+	help := fs.Bool("help", false, "print this help")
+	fs.BoolVar(help, "h", false, "print this help")
 	addr := fs.String("addr", "127.0.0.1:0", "listen address (loopback only)")
 	key := fs.String("api-key", "", "API key clients must send (default: random)")
 	root := fs.String("root", "", "directory for sandbox files (default: a fresh temporary directory)")
@@ -36,6 +39,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	shell := fs.String("session-shell", "", "the sessions' shell, bash or zsh, as the daemon picks it (default: bash)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *help {
+		writeHelp(stdout, fs)
+		return nil
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments: %v", fs.Args())
@@ -64,6 +71,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	return serve(ctx, srv, stdout, stderr)
+}
+
+// serve prints where srv listens and serves until ctx ends or the process
+// is interrupted, then closes srv (giving up after 30 s).
+func serve(ctx context.Context, srv *daytonatest.Server, stdout, stderr io.Writer) error {
 	defer srv.Close()
 	fmt.Fprintf(stdout, "DAYTONA_API_URL=%s\nDAYTONA_API_KEY=%s\n", srv.APIURL(), srv.APIKey())
 	fmt.Fprintf(stderr, "daytonatest: serving on %s (sandbox files under %s); commands run on this machine as the current user; Ctrl-C to stop\n", srv.URL(), srv.Root())

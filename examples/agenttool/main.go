@@ -66,7 +66,11 @@ func run(ctx context.Context, w io.Writer) error {
 		return err
 	}
 	defer cleanup()
-
+	// Start first, so that the instructions the agent reads describe the
+	// sandbox as it is (on the in-process Daytona: no isolation).
+	if err := sb.Start(ctx); err != nil {
+		return err
+	}
 	kit, err := tools.New(sb, &tools.Options{
 		Budget: tools.Budget{MaxLines: 10},
 		Policy: func(_ context.Context, req tools.Request) error { // a deny-list

@@ -31,6 +31,11 @@ func run(ctx context.Context, w io.Writer) error {
 		return err
 	}
 	defer cleanup()
+	// Start first, so that the instructions the agent reads describe the
+	// sandbox as it is (on the in-process Daytona: no isolation).
+	if err := sb.Start(ctx); err != nil {
+		return err
+	}
 	server, err := mcpserver.New(sb, nil)
 	if err != nil {
 		return err

@@ -12,7 +12,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func TestRun(t *testing.T) {
 	examplesupport.RunEmbedded(t, run,
-		"Server instructions: Cloud sandbox with isolated execution",
+		"Server instructions: Sandbox without isolation (typescript runtime): commands run directly on the host machine",
 		"Tool: execute_command (read-only: false)",
 		"Tool: get_process_output (read-only: true)",
 		`  progress: "step 1\n"`,

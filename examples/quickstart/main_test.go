@@ -18,7 +18,7 @@ func TestRun(t *testing.T) {
 		"$ pwd\n/",
 		`"provider": "daytona"`,
 		`"status": "running"`,
-		"Cloud sandbox with isolated execution (typescript runtime).",
+		"Sandbox without isolation (typescript runtime): commands run directly on the host machine",
 		"Command timeout: 300s.",
 		"(status destroyed)",
 	)

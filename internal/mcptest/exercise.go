@@ -124,6 +124,9 @@ func (s *session) commands() {
 	s.expect("invalid input", s.call("execute_command", map[string]any{"command": "ls", "timeout": "soon"}), true,
 		`field "timeout" must be a number, not string`)
 	s.expect("missing field", s.call("execute_command", map[string]any{}), true, `field "command" is required`)
+	s.expect("empty field", s.call("execute_command", map[string]any{"command": ""}), true, `field "command" must not be empty`)
+	s.expect("bad env name", s.call("execute_command", map[string]any{"command": "env", "env": map[string]string{"NOT-A-NAME": "x"}}), true,
+		`invalid input for execute_command: field "env" has the name "NOT-A-NAME"`)
 	_, err := s.cs.CallTool(s.t.Context(), &mcp.CallToolParams{Name: "no_such_tool", Arguments: map[string]any{}})
 	if err == nil || !strings.Contains(err.Error(), `unknown tool "no_such_tool"`) {
 		s.t.Errorf("unknown tool: %v", err)

@@ -117,15 +117,33 @@ func (k *Toolkit) decodeExec(input json.RawMessage) (any, error) {
 	if err := decodeInput(input, &in); err != nil {
 		return nil, err
 	}
+	if err := k.checkExec(input, &in); err != nil {
+		return nil, err
+	}
 	switch {
-	case strings.TrimSpace(in.Command) == "":
-		return nil, fieldError("command", "is required: the shell command to run")
 	case in.Timeout != nil && (math.IsNaN(*in.Timeout) || *in.Timeout <= 0 || *in.Timeout > maxTimeout):
 		return nil, fieldError("timeout", "must be a number of seconds greater than 0 and at most %d", maxTimeout)
 	case in.Background && !k.background():
 		return nil, fieldError("background", "is not available: this sandbox cannot run background processes here")
 	}
 	return &in, nil
+}
+
+// checkExec checks the strings of execute_command's input: a command,
+// and nothing a command line or an environment cannot hold.
+func (k *Toolkit) checkExec(input json.RawMessage, in *execInput) error {
+	if err := required(input, "command", in.Command, false, "the shell command to run"); err != nil {
+		return err
+	}
+	for i, a := range in.Args {
+		if strings.IndexByte(a, 0) >= 0 {
+			return fieldError("args", "must not contain NUL bytes; element %d does", i)
+		}
+	}
+	if err := noNUL("cwd", in.Cwd); err != nil {
+		return err
+	}
+	return checkEnv(in.Env)
 }
 
 // timeout converts the timeout input; zero means the sandbox's default.
@@ -161,17 +179,20 @@ func (k *Toolkit) runExec(ctx context.Context, in *execInput) *Result {
 	if in.Background {
 		return k.spawn(ctx, in)
 	}
-	s := k.newStreams(&emitter{fn: progressFrom(ctx)})
+	s := k.newStreams(&emitter{fn: ProgressFrom(ctx)})
 	res, err := k.sb.ExecuteCommand(ctx, in.Command, in.Args, &workspace.ExecOptions{
 		Cwd: in.Cwd, Env: in.Env, Timeout: in.timeout(),
 		Stdout: s.stdout, Stderr: s.stderr, MaxRetainedBytes: workspace.RetainNone,
 	})
 	s.flush()
 	if res == nil {
-		return k.fail(k.name(ExecuteCommand) + ": the command could not run: " + err.Error())
+		return k.sandboxFail(k.name(ExecuteCommand)+": the command could not run: "+err.Error(), err)
 	}
 	out := k.commandOutput(in.commandLine(), res, s)
 	r := &Result{Text: commandText(out, err), Structured: structured(out), IsError: err != nil || res.TimedOut || res.Killed}
+	if infrastructure(err) {
+		r.Err = k.secrets.wrap(err)
+	}
 	return r
 }
 

@@ -37,7 +37,10 @@ func TestExecuteCommand(t *testing.T) {
 		{"not an object", `"ls"`, true, []string{"the input must be a JSON object, not string"}},
 		{"not JSON", `{"command":`, true, []string{"not valid JSON"}},
 		{"trailing data", `{"command":"ls"} {}`, true, []string{"unexpected data after the JSON object"}},
-		{"bad env name", `{"command":"env","env":{"NOT-A-NAME":"x"}}`, true, []string{"could not run", "NOT-A-NAME"}},
+		{"bad env name", `{"command":"env","env":{"NOT-A-NAME":"x"}}`, true, []string{`invalid input for execute_command: field "env" has the name "NOT-A-NAME", which is not an environment variable name`}},
+		{"NUL in command", `{"command":"echo a\u0000b"}`, true, []string{`field "command" must not contain a NUL byte`}},
+		{"NUL in an argument", `{"command":"echo","args":["a","b\u0000"]}`, true, []string{`field "args" must not contain NUL bytes; element 1 does`}},
+		{"NUL in cwd", `{"command":"pwd","cwd":"/\u0000"}`, true, []string{`field "cwd" must not contain a NUL byte`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			res := call(t, kit, "execute_command", tc.input)

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -50,7 +49,7 @@ func (k *Toolkit) filesystem() workspace.Filesystem {
 
 // fileError turns a filesystem error into a tool error.
 func (k *Toolkit) fileError(tool string, err error) *Result {
-	return k.fail(k.name(tool) + ": " + err.Error())
+	return k.sandboxFail(k.name(tool)+": "+err.Error(), err)
 }
 
 // readInput is read_file's input.
@@ -77,9 +76,10 @@ func (k *Toolkit) readFileTool() *Tool {
 			if err := decodeInput(input, &in); err != nil {
 				return nil, err
 			}
+			if err := required(input, "path", in.Path, true, "the file to read"); err != nil {
+				return nil, err
+			}
 			switch {
-			case in.Path == "":
-				return nil, fieldError("path", "is required: the file to read")
 			case in.Offset != nil && *in.Offset < 1:
 				return nil, fieldError("offset", "must be a line number from 1")
 			case in.Limit != nil && (*in.Limit < 1 || *in.Limit > maxReadLines):
@@ -144,7 +144,7 @@ func readLines(r *bufio.Reader, out *FileContent, limit int) (string, error) {
 			continue
 		}
 		if strings.IndexByte(line, 0) >= 0 || !utf8.ValidString(line) {
-			return "", errors.New(out.Path + " is not a text file (it holds binary data); inspect it with a command such as file or xxd")
+			return "", fmt.Errorf("%s %w", out.Path, errNotText)
 		}
 		content.WriteString(line)
 		body := strings.TrimSuffix(line, "\n")
@@ -214,10 +214,10 @@ func (k *Toolkit) writeFileTool() *Tool {
 			if err := decodeInput(input, &in); err != nil {
 				return nil, err
 			}
-			switch {
-			case in.Path == "":
-				return nil, fieldError("path", "is required: the file to write")
-			case in.Content == nil:
+			if err := required(input, "path", in.Path, true, "the file to write"); err != nil {
+				return nil, err
+			}
+			if in.Content == nil {
 				return nil, fieldError("content", "is required: the file's entire content (it may be empty)")
 			}
 			return &in, nil
@@ -266,11 +266,12 @@ func (k *Toolkit) editFileTool() *Tool {
 			if err := decodeInput(input, &in); err != nil {
 				return nil, err
 			}
+			if err := required(input, "path", in.Path, true, "the file to edit"); err != nil {
+				return nil, err
+			}
 			switch {
-			case in.Path == "":
-				return nil, fieldError("path", "is required: the file to edit")
 			case in.OldString == "":
-				return nil, fieldError("old_string", "is required and must not be empty: the exact text to replace")
+				return nil, required(input, "old_string", in.OldString, true, "the exact text to replace")
 			case in.NewString == nil:
 				return nil, fieldError("new_string", "is required: the text to put in place of old_string (it may be empty)")
 			case *in.NewString == in.OldString:

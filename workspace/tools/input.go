@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"reflect"
+	"slices"
 	"strings"
 )
 
@@ -105,4 +107,69 @@ func fieldNames(v any) []string {
 // fieldError reports a field whose value is out of range.
 func fieldError(field, format string, args ...any) error {
 	return fmt.Errorf("field %q "+format, append([]any{field}, args...)...)
+}
+
+// required checks the value of a required string field of input: absent
+// (or null) is "is required", "" is "must not be empty", and, when blank
+// is not allowed, only whitespace is "must not be only whitespace". what
+// says what the field holds, for the model. A NUL byte is refused too:
+// no command line, path or process id can hold one.
+func required(input json.RawMessage, field, value string, blank bool, what string) error {
+	switch {
+	case value == "" && !present(input, field):
+		return fieldError(field, "is required: %s", what)
+	case value == "":
+		return fieldError(field, "must not be empty: %s", what)
+	case !blank && strings.TrimSpace(value) == "":
+		return fieldError(field, "must not be only whitespace: %s", what)
+	}
+	return noNUL(field, value)
+}
+
+// present reports whether input, a JSON object, has field (matched as
+// encoding/json matches names, in any case) with a value other than null.
+func present(input json.RawMessage, field string) bool {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(canonical(input), &m) != nil {
+		return false
+	}
+	for k, v := range m {
+		if strings.EqualFold(k, field) && string(v) != "null" {
+			return true
+		}
+	}
+	return false
+}
+
+// noNUL refuses a NUL byte in a field.
+func noNUL(field, value string) error {
+	if strings.IndexByte(value, 0) >= 0 {
+		return fieldError(field, "must not contain a NUL byte")
+	}
+	return nil
+}
+
+// checkEnv refuses what no environment can hold: a name that a shell
+// cannot export, a value with a NUL byte.
+func checkEnv(env map[string]string) error {
+	for _, name := range slices.Sorted(maps.Keys(env)) {
+		if !envName(name) {
+			return fieldError("env", "has the name %q, which is not an environment variable name: use letters, digits and _, not starting with a digit", name)
+		}
+		if strings.IndexByte(env[name], 0) >= 0 {
+			return fieldError("env", "has a NUL byte in the value of %s, which no environment variable can hold", name)
+		}
+	}
+	return nil
+}
+
+// envName reports whether name is [A-Za-z_][A-Za-z0-9_]*.
+func envName(name string) bool {
+	for i, c := range []byte(name) {
+		letter := c == '_' || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
+		if !letter && (i == 0 || c < '0' || c > '9') {
+			return false
+		}
+	}
+	return name != ""
 }

@@ -72,6 +72,9 @@ func (k *Toolkit) listFilesTool() *Tool {
 			if in.MaxEntries != nil && (*in.MaxEntries < 1 || *in.MaxEntries > maxListEntries) {
 				return nil, fieldError("max_entries", "must be from 1 to %d", maxListEntries)
 			}
+			if err := noNUL("path", in.Path); err != nil {
+				return nil, err
+			}
 			if in.Path == "" {
 				in.Path = "."
 			}

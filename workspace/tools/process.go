@@ -108,7 +108,7 @@ func (k *Toolkit) spawn(ctx context.Context, in *execInput) *Result {
 		Stdout: s.stdout, Stderr: s.stderr, MaxRetainedBytes: workspace.RetainNone,
 	})
 	if err != nil {
-		return k.fail(k.name(ExecuteCommand) + ": the command could not start in the background: " + err.Error())
+		return k.sandboxFail(k.name(ExecuteCommand)+": the command could not start in the background: "+err.Error(), err)
 	}
 	k.procs.add(&bgProc{proc: proc, streams: s, prog: prog})
 	out := &CommandOutput{Command: line, Background: true, PID: proc.PID(), Success: true}
@@ -150,9 +150,10 @@ func decodeProcessInput(input json.RawMessage) (any, error) {
 	if err := decodeInput(input, &in); err != nil {
 		return nil, err
 	}
+	if err := required(input, "pid", in.PID, false, "the process id that execute_command returned"); err != nil {
+		return nil, err
+	}
 	switch {
-	case strings.TrimSpace(in.PID) == "":
-		return nil, fieldError("pid", "is required: the process id that execute_command returned")
 	case in.Tail != nil && *in.Tail < 0:
 		return nil, fieldError("tail", "must be 0 or more lines")
 	case in.Wait != nil && (math.IsNaN(*in.Wait) || *in.Wait < 0 || *in.Wait > maxWait):
@@ -169,7 +170,7 @@ func (k *Toolkit) runGetOutput(ctx context.Context, in *processInput) *Result {
 	}
 	bg := k.procs.get(in.PID)
 	if in.Wait != nil && *in.Wait > 0 {
-		if fn := progressFrom(ctx); fn != nil && bg != nil {
+		if fn := ProgressFrom(ctx); fn != nil && bg != nil {
 			bg.prog.setFunc(fn)
 			defer bg.prog.setFunc(nil)
 		}
@@ -190,7 +191,7 @@ func (k *Toolkit) processError(pid string, err error) *Result {
 		return k.fail("no background process with pid " + strconv.Quote(pid) + "; start one with " +
 			k.name(ExecuteCommand) + " and background set to true")
 	}
-	return k.fail("process " + strconv.Quote(pid) + ": " + err.Error())
+	return k.sandboxFail("process "+strconv.Quote(pid)+": "+err.Error(), err)
 }
 
 // processResult reports a process's state and output. note, if not
@@ -257,8 +258,8 @@ func (k *Toolkit) killProcessTool() *Tool {
 			if err := decodeInput(input, &in); err != nil {
 				return nil, err
 			}
-			if strings.TrimSpace(in.PID) == "" {
-				return nil, fieldError("pid", "is required: the process id that execute_command returned")
+			if err := required(input, "pid", in.PID, false, "the process id that execute_command returned"); err != nil {
+				return nil, err
 			}
 			return in.PID, nil
 		},

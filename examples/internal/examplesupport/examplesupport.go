@@ -13,6 +13,7 @@ import (
 	"io/fs"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -163,8 +164,13 @@ func readSettings() (func(key string) string, error) {
 
 // Main runs an example's run function with a context that Ctrl-C cancels
 // (which kills the remote command in flight) and its output on stdout; an
-// error is printed on stderr and exits with status 1.
+// error is printed on stderr and exits with status 1. The examples take
+// no arguments: -help prints the help (what the example reads from the
+// environment) and exits 0; anything else exits 2.
 func Main(run func(ctx context.Context, w io.Writer) error) {
+	if exit, status := parseArgs(filepath.Base(os.Args[0]), os.Args[1:], os.Stdout, os.Stderr); exit {
+		os.Exit(status)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	err := run(ctx, os.Stdout)
 	stop()

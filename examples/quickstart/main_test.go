@@ -1,7 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
 
@@ -10,7 +13,37 @@ import (
 	"github.com/agentworkspace/daytona/examples/internal/examplesupport"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+// asMain is the environment variable that makes the test binary run as
+// the example: TestHelpExits0 starts it so, instead of building the
+// example (which costs a link, seconds on a loaded machine).
+const asMain = "DAYTONA_EXAMPLE_TEST_RUN_MAIN"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(asMain) == "1" {
+		main()
+		os.Exit(0)
+	}
+	goleak.VerifyTestMain(m)
+}
+
+// TestHelpExits0 runs the example as a process with -help: the help,
+// status 0, and no sandbox (no notice of a backend).
+func TestHelpExits0(t *testing.T) {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := &exec.Cmd{Path: exe, Args: []string{"quickstart", "-help"}, Dir: t.TempDir()}
+	cmd.Env = append(os.Environ(), asMain+"=1", "DAYTONA_API_KEY=")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("quickstart -help: %v\nstderr:\n%s", err, stderr.String())
+	}
+	if !strings.HasPrefix(stdout.String(), "Usage: quickstart ") || strings.Contains(stdout.String(), examplesupport.EmbeddedNotice) || stderr.Len() != 0 {
+		t.Errorf("quickstart -help:\nstdout:\n%s\nstderr:\n%s", stdout.String(), stderr.String())
+	}
+}
 
 func TestRun(t *testing.T) {
 	got := examplesupport.RunEmbedded(t, run,

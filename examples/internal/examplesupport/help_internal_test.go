@@ -5,8 +5,6 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -87,25 +85,5 @@ func TestEveryExampleUsesMain(t *testing.T) {
 		if !uses {
 			t.Errorf("%s: main does not call examplesupport.Main", path)
 		}
-	}
-}
-
-// TestExampleHelpExits0 builds an example and runs it with -help: the
-// help, status 0, and no sandbox (no notice of a backend).
-func TestExampleHelpExits0(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "quickstart")
-	if out, err := exec.Command("go", "build", "-o", bin, "../../quickstart").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	cmd := exec.Command(bin, "-help")
-	cmd.Dir = t.TempDir()
-	cmd.Env = append(os.Environ(), "DAYTONA_API_KEY=")
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("quickstart -help: %v\nstderr:\n%s", err, stderr.String())
-	}
-	if !strings.HasPrefix(stdout.String(), "Usage: quickstart") || strings.Contains(stdout.String(), EmbeddedNotice) || stderr.Len() != 0 {
-		t.Errorf("quickstart -help:\nstdout:\n%s\nstderr:\n%s", stdout.String(), stderr.String())
 	}
 }

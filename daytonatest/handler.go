@@ -96,6 +96,7 @@ func (s *Server) admit(w http.ResponseWriter, r *http.Request, fam *family, op O
 		fam.writeError(w, r, http.StatusRequestEntityTooLarge, fam.tooLarge)
 	case readErr != nil:
 		fam.writeError(w, r, http.StatusBadRequest, "failed to read request body: "+readErr.Error())
+	case s.throttled(w, r, op):
 	default:
 		f := s.takeFault(op)
 		switch {
@@ -227,10 +228,12 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 // writeAPIError writes the control plane's error shape (a NestJS exception
-// filter): {path, timestamp, statusCode, error, message}.
+// filter): {path, timestamp, statusCode, error, message}, where path is
+// the request's target as sent, query included (request.url,
+// apps/api/src/filters/all-exceptions.filter.ts:80-86 @v0.190.0).
 func writeAPIError(w http.ResponseWriter, r *http.Request, status int, msg string) {
 	writeJSON(w, status, map[string]any{
-		"path":       r.URL.Path,
+		"path":       r.URL.RequestURI(),
 		"timestamp":  time.Now().UTC().Format(time.RFC3339Nano),
 		"statusCode": status,
 		"error":      http.StatusText(status),
@@ -254,6 +257,40 @@ func writeToolboxErrorCode(w http.ResponseWriter, r *http.Request, status int, c
 		"timestamp":  time.Now().UTC().Format(time.RFC3339Nano),
 		"path":       r.URL.Path,
 		"method":     r.Method,
+	})
+}
+
+// apiObject decodes a request body of the control plane as a JSON object,
+// or answers 400 and returns false: a body that is not JSON (or is a JSON
+// string, number, boolean or null, which express.json's strict parser
+// refuses) as the API's body-parser error handler answers it, with the
+// exception's own body rather than the filter's
+// (apps/api/src/common/modules/body-parser-error.module.ts:15-22
+// @v0.190.0, the same at v0.173.0); an array as class-validator refuses
+// a value that is no object (forbidUnknownValues). An empty body is {}.
+func apiObject(w http.ResponseWriter, r *http.Request, body []byte) (map[string]json.RawMessage, bool) {
+	var raw any
+	if err := decodeJSON(body, &raw); err != nil {
+		writeInvalidJSON(w)
+		return nil, false
+	}
+	switch raw.(type) {
+	case map[string]any:
+		var m map[string]json.RawMessage
+		_ = decodeJSON(body, &m)
+		return m, true
+	case []any:
+		writeAPIError(w, r, http.StatusBadRequest, "an unknown value was passed to the validate function")
+	default:
+		writeInvalidJSON(w)
+	}
+	return nil, false
+}
+
+// writeInvalidJSON is the body parser's answer to a body that is not JSON.
+func writeInvalidJSON(w http.ResponseWriter) {
+	writeJSON(w, http.StatusBadRequest, map[string]any{
+		"message": "Invalid JSON in request body", "error": "Bad Request", "statusCode": http.StatusBadRequest,
 	})
 }
 

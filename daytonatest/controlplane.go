@@ -115,6 +115,7 @@ func (s *Server) dtoLocked(sb *sandbox) sandboxDTO {
 		Disk:                sb.disk,
 		State:               string(sb.state),
 		DesiredState:        sb.desired,
+		Recoverable:         sb.recoverable,
 		AutoStopInterval:    sb.autoStop,
 		AutoArchiveInterval: sb.autoArchive,
 		AutoDeleteInterval:  sb.autoDelete,

@@ -56,19 +56,18 @@ var allStates = []State{
 }
 
 // desiredState is the desiredState the control plane reports for a
-// sandbox forced into st.
+// sandbox forced into st: the state it is on its way to.
 func desiredState(st State) string {
 	switch st {
-	case StateStarted:
+	case StateStarted, StateStarting, StateCreating, StateRestoring, StateResuming, StatePendingBuild,
+		StateBuildingSnapshot, StatePullingSnapshot:
 		return "started"
-	case StateArchived:
+	case StateArchived, StateArchiving:
 		return "archived"
 	case StateDestroyed, StateDestroying:
 		return "destroyed"
 	case StatePaused, StatePausing:
 		return "paused"
-	case StateResuming:
-		return "started"
 	default:
 		return "stopped"
 	}

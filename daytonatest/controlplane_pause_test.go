@@ -108,7 +108,7 @@ func TestAutoPause(t *testing.T) {
 	requireAPIError(t, authed(t, srv, "POST", path+"-1", nil), http.StatusBadRequest, "autoPauseInterval must be a non-negative integer", path+"-1")
 
 	for body, msg := range map[string]string{
-		`{"snapshot":"vm","autoPauseInterval":5,"autoStopInterval":5}`: stopAndPause,
+		`{"snapshot":"vm","autoPauseInterval":5,"autoStopInterval":5}`:   stopAndPause,
 		`{"snapshot":"vm","autoPauseInterval":5,"autoDeleteInterval":0}`: "Ephemeral sandboxes cannot have auto-pause enabled. Set autoPauseInterval to 0",
 		`{"autoPauseInterval":5}`: "Pausing is not supported for this sandbox",
 	} {

@@ -39,7 +39,7 @@ func (s *Server) handleUploadFile(w http.ResponseWriter, r *http.Request, _ []by
 	}
 	spool, err := spoolFormFile(r, "file")
 	if err != nil {
-		fileStatus(w, http.StatusBadRequest)
+		fileStatus(w, r, http.StatusBadRequest)
 		return
 	}
 	defer func() {
@@ -47,7 +47,7 @@ func (s *Server) handleUploadFile(w http.ResponseWriter, r *http.Request, _ []by
 		os.Remove(spool.Name())
 	}()
 	if err := saveUploaded(spool, tb.resolve(p)); err != nil {
-		fileStatus(w, http.StatusBadRequest)
+		fileStatus(w, r, http.StatusBadRequest)
 		return
 	}
 	w.WriteHeader(http.StatusOK)
@@ -123,12 +123,12 @@ func (s *Server) handleDownloadFile(w http.ResponseWriter, r *http.Request, _ []
 		return
 	}
 	path := tb.resolveAbs(p)
-	info, ok := statFor(w, path)
+	info, ok := statFor(w, r, path)
 	if !ok {
 		return
 	}
 	if info.IsDir() {
-		fileStatus(w, http.StatusBadRequest)
+		fileStatus(w, r, http.StatusBadRequest)
 		return
 	}
 	h := w.Header()

@@ -28,6 +28,7 @@ type family struct {
 	badRequest   string // before the reason of a 400
 	unauthorized string
 	writeError   func(w http.ResponseWriter, r *http.Request, status int, msg string)
+	writeAuth    func(w http.ResponseWriter, r *http.Request, status int, msg string) // the 401 of a bad key
 	notFound     func(r *http.Request) string
 }
 
@@ -37,6 +38,7 @@ var (
 		tooLarge:     "request entity too large",
 		unauthorized: "Unauthorized",
 		writeError:   writeAPIError,
+		writeAuth:    writeAPIError,
 		notFound:     func(r *http.Request) string { return fmt.Sprintf("Cannot %s %s", r.Method, r.URL.Path) },
 	}
 	toolboxFamily = &family{
@@ -45,6 +47,7 @@ var (
 		badRequest:   "bad request: ",
 		unauthorized: toolboxUnauthorized,
 		writeError:   writeToolboxError,
+		writeAuth:    writeProxyError,
 		notFound:     func(*http.Request) string { return "not found: route not found" },
 	}
 )
@@ -57,6 +60,7 @@ var (
 // for op, and only then handled.
 func (s *Server) endpoint(fam *family, method string, op Op, h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r = s.withLevel(r)
 		op, h := op, h
 		if r.Method != method {
 			// A catch-all, or a GET pattern that the mux also lets HEAD
@@ -89,7 +93,7 @@ func (s *Server) admit(w http.ResponseWriter, r *http.Request, fam *family, op O
 	case !s.sleep(r.Context(), s.Latency()):
 		fam.writeError(w, r, http.StatusServiceUnavailable, "server is shutting down")
 	case !s.authorized(r):
-		fam.writeError(w, r, http.StatusUnauthorized, fam.unauthorized)
+		fam.writeAuth(w, r, http.StatusUnauthorized, fam.unauthorized)
 	case !routed:
 		fam.writeError(w, r, http.StatusNotFound, fam.notFound(r))
 	case errors.Is(readErr, errBodyTooLarge):
@@ -241,23 +245,17 @@ func writeAPIError(w http.ResponseWriter, r *http.Request, status int, msg strin
 	})
 }
 
-// writeToolboxError writes the daemon's and proxy's error shape:
-// {statusCode, message, code, timestamp, path, method}.
+// writeToolboxError writes the daemon's error shape: {statusCode,
+// message, code, timestamp, path, method}, and today a source (see
+// toolbox_errors.go).
 func writeToolboxError(w http.ResponseWriter, r *http.Request, status int, msg string) {
-	writeToolboxErrorCode(w, r, status, strings.ToUpper(strings.ReplaceAll(http.StatusText(status), " ", "_")), msg)
+	writeToolboxErrorCode(w, r, status, statusCode(status), msg)
 }
 
 // writeToolboxErrorCode is writeToolboxError with a code that is not the
 // status's name, such as INVALID_REQUEST_BODY.
 func writeToolboxErrorCode(w http.ResponseWriter, r *http.Request, status int, code, msg string) {
-	writeJSON(w, status, map[string]any{
-		"statusCode": status,
-		"message":    msg,
-		"code":       code,
-		"timestamp":  time.Now().UTC().Format(time.RFC3339Nano),
-		"path":       r.URL.Path,
-		"method":     r.Method,
-	})
+	writeToolboxBody(w, r, status, code, msg, sourceDaemon)
 }
 
 // apiObject decodes a request body of the control plane as a JSON object,

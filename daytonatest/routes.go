@@ -60,6 +60,7 @@ func (s *Server) newMux() *http.ServeMux {
 	tb("GET", "/work-dir", OpWorkDir, s.handleWorkDir)
 	tb("GET", "/user-home-dir", OpHomeDir, s.handleWorkDir)
 	s.routeFiles(tb)
+	s.routeFilesToday(tb)
 	mux.Handle(toolboxPrefix+"/", s.endpoint(toolboxFamily, "", OpUnknown, nil))
 
 	s.routeControls(mux)

@@ -171,6 +171,12 @@ func TestCreateOrganizationOptions(t *testing.T) {
 	r = authed(t, srv, "POST", "/api/sandbox", `{"snapshot":"vm","name":"x"}`)
 	require.Equal(t, http.StatusOK, r.Status)
 
+	// A snapshot added while the server runs, as in the dashboard.
+	require.Equal(t, http.StatusBadRequest, authed(t, srv, "POST", "/api/sandbox", `{"snapshot":"later"}`).Status)
+	require.NoError(t, srv.AddSnapshot(daytonatest.Snapshot{Name: "later", CPU: 1, Memory: 1, Disk: 1}))
+	require.Equal(t, http.StatusOK, authed(t, srv, "POST", "/api/sandbox", `{"snapshot":"later"}`).Status)
+	require.ErrorContains(t, srv.AddSnapshot(daytonatest.Snapshot{Name: "bad", Disk: -1}), `AddSnapshot("bad"): negative resources`)
+
 	for _, opt := range []daytonatest.Option{
 		daytonatest.WithSnapshot(daytonatest.Snapshot{}),
 		daytonatest.WithSnapshot(daytonatest.Snapshot{Name: "x", CPU: -1}),

@@ -119,17 +119,38 @@ func (sn Snapshot) withDefaults() Snapshot {
 // can pause.
 func WithSnapshot(sn Snapshot) Option {
 	return func(c *config) error {
-		switch {
-		case strings.TrimSpace(sn.Name) == "":
-			return fmt.Errorf("daytonatest: WithSnapshot: empty name")
-		case sn.CPU < 0 || sn.GPU < 0 || sn.Memory < 0 || sn.Disk < 0:
-			return fmt.Errorf("daytonatest: WithSnapshot(%q): negative resources", sn.Name)
-		case !slices.Contains([]string{"", ClassContainer, ClassLinuxVM, ClassWindows, ClassAndroid}, sn.Class):
-			return fmt.Errorf("daytonatest: WithSnapshot(%q): unknown class %q", sn.Name, sn.Class)
+		if err := sn.check("WithSnapshot"); err != nil {
+			return err
 		}
 		c.org.snapshots[sn.Name] = sn.withDefaults()
 		return nil
 	}
+}
+
+// AddSnapshot adds a snapshot to the organization of a running server, as
+// creating one in Daytona's dashboard does (see [WithSnapshot]); one of the
+// same name is replaced.
+func (s *Server) AddSnapshot(sn Snapshot) error {
+	if err := sn.check("AddSnapshot"); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.cfg.org.snapshots[sn.Name] = sn.withDefaults()
+	s.mu.Unlock()
+	return nil
+}
+
+// check says what is wrong with a snapshot given to fn.
+func (sn Snapshot) check(fn string) error {
+	switch {
+	case strings.TrimSpace(sn.Name) == "":
+		return fmt.Errorf("daytonatest: %s: empty name", fn)
+	case sn.CPU < 0 || sn.GPU < 0 || sn.Memory < 0 || sn.Disk < 0:
+		return fmt.Errorf("daytonatest: %s(%q): negative resources", fn, sn.Name)
+	case !slices.Contains([]string{"", ClassContainer, ClassLinuxVM, ClassWindows, ClassAndroid}, sn.Class):
+		return fmt.Errorf("daytonatest: %s(%q): unknown class %q", fn, sn.Name, sn.Class)
+	}
+	return nil
 }
 
 // WithRegion adds a region (a target) to those the organization can

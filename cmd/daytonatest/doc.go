@@ -27,6 +27,11 @@
 //	-output-rate  bytes a second each output stream of a session command moves into its log
 //	              (default 0, no limit; the real daemon moves about 2300000: daytonatest.DaemonOutputRate)
 //	-session-shell  the sessions' shell, bash or zsh (default bash; Daytona's default image runs zsh)
+//	-service-version  the Daytona service to reproduce: 0.173, 0.190 or current (default: current,
+//	              or DAYTONATEST_SERVICE_VERSION)
+//
+// The organization's snapshots beyond the default one can be listed, comma-separated, in
+// DAYTONATEST_SNAPSHOTS.
 //
 // The test controls are served under /_daytonatest/ (see the package
 // documentation of daytonatest).

@@ -34,6 +34,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	mountStubs := fs.Bool("mount-stubs", false, "put stub s3fs, gcsfuse and blobfuse2 tools in the sandboxes' PATH (no FUSE here)")
 	outputRate := fs.Int("output-rate", 0, fmt.Sprintf("bytes a second each output stream of a session command moves into its log (the real daemon: about %d); 0: no limit", daytonatest.DaemonOutputRate))
 	shell := fs.String("session-shell", "", "the sessions' shell, bash or zsh, as the daemon picks it (default: bash)")
+	service := fs.String("service-version", "", "the Daytona service to reproduce: 0.173, 0.190 or current (default: current, or $"+daytonatest.ServiceVersionEnv+")")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -54,6 +55,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if *shell != "" {
 		opts = append(opts, daytonatest.WithSessionShell(*shell))
 	}
+	if *service != "" {
+		opts = append(opts, daytonatest.WithServiceVersion(daytonatest.ServiceVersion(*service)))
+	}
 	if *key != "" {
 		opts = append(opts, daytonatest.WithAPIKey(*key))
 	}
@@ -66,7 +70,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	defer srv.Close()
 	fmt.Fprintf(stdout, "DAYTONA_API_URL=%s\nDAYTONA_API_KEY=%s\n", srv.APIURL(), srv.APIKey())
-	fmt.Fprintf(stderr, "daytonatest: serving on %s (sandbox files under %s); commands run on this machine as the current user; Ctrl-C to stop\n", srv.URL(), srv.Root())
+	fmt.Fprintf(stderr, "daytonatest: serving on %s as Daytona's %s service (sandbox files under %s); commands run on this machine as the current user; Ctrl-C to stop\n", srv.URL(), srv.ServiceVersion(), srv.Root())
 
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()

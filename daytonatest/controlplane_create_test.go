@@ -190,7 +190,8 @@ func TestCreateOrganizationOptions(t *testing.T) {
 }
 
 // TestSnapshotsFromTheEnvironment: DAYTONATEST_SNAPSHOTS adds snapshots
-// to the organization of every server.
+// to the organization of every server, and DAYTONATEST_SANDBOX_LIMITS sets
+// its per-sandbox maximums.
 func TestSnapshotsFromTheEnvironment(t *testing.T) {
 	t.Setenv(daytonatest.SnapshotsEnv, "from-env, other")
 	srv := newServer(t)
@@ -200,6 +201,14 @@ func TestSnapshotsFromTheEnvironment(t *testing.T) {
 	}
 	r := authed(t, srv, "POST", "/api/sandbox", `{"snapshot":"third"}`)
 	require.Equal(t, http.StatusBadRequest, r.Status)
+
+	// DAYTONATEST_SANDBOX_LIMITS sets the per-sandbox maximums.
+	t.Setenv(daytonatest.SandboxLimitsEnv, "8,16,50")
+	r = authed(t, newServer(t), "POST", "/api/sandbox", `{`+build+`,"cpu":8,"memory":16,"disk":50}`)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	t.Setenv(daytonatest.SandboxLimitsEnv, "8,16")
+	_, err := daytonatest.Run()
+	require.ErrorContains(t, err, `DAYTONATEST_SANDBOX_LIMITS="8,16": want CPU,MEMORY,DISK`)
 }
 
 // TestCreateClassByVersion: the class is "class" and small by default in

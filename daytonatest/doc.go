@@ -53,11 +53,12 @@
 //     and order: the request's types and names (HTML, URLs and control
 //     characters are refused), then a snapshot with a build, resources
 //     without a build, then what the organization has: its snapshots
-//     (DefaultSnapshot, WithSnapshot, DAYTONATEST_SNAPSHOTS; any other is
-//     a 400 "Snapshot NAME not found. Did you add it through the Daytona
-//     Dashboard?"), its regions (DefaultRegions, WithRegion; any other is
-//     a 404 "Region not found") and its per-sandbox maximums
-//     (DefaultSandboxLimits, WithSandboxLimits), then the network allow
+//     (DefaultSnapshot, WithSnapshot, Server.AddSnapshot,
+//     DAYTONATEST_SNAPSHOTS; any other is a 400 "Snapshot NAME not found.
+//     Did you add it through the Daytona Dashboard?"), its regions
+//     (DefaultRegions, WithRegion; any other is a 404 "Region not
+//     found") and its per-sandbox maximums (DefaultSandboxLimits,
+//     WithSandboxLimits, DAYTONATEST_SANDBOX_LIMITS), then the network allow
 //     list and the intervals; a number that fits no integer column is a
 //     500. A build without resources gets 1 CPU, 1 GiB and 3 GiB; an
 //     auto-archive interval of 0 is MaxAutoArchiveInterval, and larger

@@ -53,7 +53,9 @@ func defaultConfig() config {
 // a shell where no option chose them.
 func newConfig(opts []Option) (config, error) {
 	cfg := defaultConfig()
-	cfg.org.addSnapshotsFromEnv()
+	if err := cfg.org.fromEnv(); err != nil {
+		return config{}, err
+	}
 	for i, o := range opts {
 		if o == nil {
 			return config{}, fmt.Errorf("daytonatest: option %d is nil", i)

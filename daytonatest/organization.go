@@ -69,6 +69,11 @@ var DefaultRegions = []string{"us", "eu"}
 // organization of servers started in this process, as [WithSnapshot] does.
 const SnapshotsEnv = "DAYTONATEST_SNAPSHOTS"
 
+// SandboxLimitsEnv is the environment variable that sets the per-sandbox
+// maximums of servers started in this process, as "CPU,MEMORY,DISK" (such
+// as "4,8,50"), as [WithSandboxLimits] does.
+const SandboxLimitsEnv = "DAYTONATEST_SANDBOX_LIMITS"
+
 // organization is the part of config that describes the organization.
 type organization struct {
 	snapshots map[string]Snapshot
@@ -84,13 +89,24 @@ func defaultOrganization() organization {
 	}
 }
 
-// addSnapshotsFromEnv adds the snapshots SnapshotsEnv names.
-func (o *organization) addSnapshotsFromEnv() {
+// fromEnv adds the snapshots SnapshotsEnv names, and sets the limits
+// SandboxLimitsEnv gives.
+func (o *organization) fromEnv() error {
 	for _, name := range strings.Split(os.Getenv(SnapshotsEnv), ",") {
 		if name = strings.TrimSpace(name); name != "" {
 			o.snapshots[name] = Snapshot{Name: name}
 		}
 	}
+	v := os.Getenv(SandboxLimitsEnv)
+	if v == "" {
+		return nil
+	}
+	var l SandboxLimits
+	if _, err := fmt.Sscanf(v, "%d,%d,%d", &l.CPU, &l.Memory, &l.Disk); err != nil || l.CPU < 1 || l.Memory < 1 || l.Disk < 1 {
+		return fmt.Errorf("daytonatest: %s=%q: want CPU,MEMORY,DISK, each at least 1", SandboxLimitsEnv, v)
+	}
+	o.limits = l
+	return nil
 }
 
 // withDefaults fills in a snapshot's zero fields.

@@ -31,7 +31,8 @@
 //	              or DAYTONATEST_SERVICE_VERSION)
 //
 // The organization's snapshots beyond the default one can be listed, comma-separated, in
-// DAYTONATEST_SNAPSHOTS.
+// DAYTONATEST_SNAPSHOTS, and its per-sandbox maximums set in DAYTONATEST_SANDBOX_LIMITS
+// ("CPU,MEMORY,DISK", such as "4,8,10", the default).
 //
 // The test controls are served under /_daytonatest/ (see the package
 // documentation of daytonatest).

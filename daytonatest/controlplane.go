@@ -15,6 +15,11 @@ import (
 // sandbox up by the id or name in the path (404 if there is none) and
 // answers with what act returns, or with act's error.
 func (s *Server) onSandbox(act func(*sandbox) (any, *apiError)) handlerFunc {
+	return s.onSandboxStatus(http.StatusOK, act)
+}
+
+// onSandboxStatus is onSandbox with another status than 200 for success.
+func (s *Server) onSandboxStatus(status int, act func(*sandbox) (any, *apiError)) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request, _ []byte) {
 		ref := r.PathValue("idOrName")
 		s.mu.Lock()
@@ -29,7 +34,7 @@ func (s *Server) onSandbox(act func(*sandbox) (any, *apiError)) handlerFunc {
 			writeAPIError(w, r, err.status, err.msg)
 			return
 		}
-		writeJSON(w, http.StatusOK, out)
+		writeJSON(w, status, out)
 	}
 }
 

@@ -3,6 +3,8 @@
 package daytonatest
 
 import (
+	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -23,34 +25,18 @@ import (
 // createFromBuildInfo, apps/api/src/sandbox/services/sandbox.service.ts:
 // 460-731 and 850-1067 @v0.190.0).
 
-// createRequest is the body of POST /sandbox, once validated.
+// createRequest is the body of POST /sandbox, once validated: the values
+// the server uses, by property name. As in JavaScript, a value of another
+// type than expected where nothing checks it (such as a class in a version
+// that has none) counts as absent.
 type createRequest struct {
-	Name             *string           `json:"name"`
-	Snapshot         *string           `json:"snapshot"`
-	User             *string           `json:"user"`
-	Public           *bool             `json:"public"`
-	NetworkBlockAll  *bool             `json:"networkBlockAll"`
-	NetworkAllowList *string           `json:"networkAllowList"`
-	Class            *string           `json:"class"` // 0.173 only
-	Target           *string           `json:"target"`
-	gpuTypes         int               // how many GPU types (0.190 on)
-	Volumes          []volumeJSON      `json:"volumes"`
-	BuildInfo        *buildInfoRequest `json:"buildInfo"`
-	createNumbers
+	strs        map[string]string  // name, snapshot, user, networkAllowList, class, target
+	nums        map[string]float64 // the resources and the intervals
+	bools       map[string]bool    // public, networkBlockAll
 	env, labels map[string]string
-}
-
-// createNumbers are the resources and intervals of a createRequest. Their
-// fields are promoted into createRequest's JSON object.
-type createNumbers struct {
-	CPU                 *float64 `json:"cpu"`
-	GPU                 *float64 `json:"gpu"`
-	Memory              *float64 `json:"memory"`
-	Disk                *float64 `json:"disk"`
-	AutoStopInterval    *float64 `json:"autoStopInterval"`
-	AutoArchiveInterval *float64 `json:"autoArchiveInterval"`
-	AutoDeleteInterval  *float64 `json:"autoDeleteInterval"`
-	AutoPauseInterval   *float64 `json:"autoPauseInterval"` // current only
+	volumes     []volumeJSON
+	build       *buildInfoRequest // image mode
+	gpuTypes    int               // how many GPU types (0.190 on)
 }
 
 // volumeJSON is a volume mount, as requests and responses carry it.
@@ -169,22 +155,30 @@ func (s *Server) parseCreate(raw map[string]json.RawMessage) (*createRequest, st
 	return decodeCreate(raw), ""
 }
 
-// decodeCreate takes what the server uses from a validated request. As in
-// JavaScript, a value of another type than expected where nothing checks
-// it (such as a class in a version that has none) counts as absent.
+// decodeCreate takes what the server uses from a validated request.
 func decodeCreate(raw map[string]json.RawMessage) *createRequest {
-	req := &createRequest{env: stringMap(raw["env"]), labels: stringMap(raw["labels"]), gpuTypes: len(gpuTypes(raw["gpuType"]))}
-	for name, dst := range map[string]any{
-		"name": &req.Name, "snapshot": &req.Snapshot, "user": &req.User, "public": &req.Public,
-		"networkBlockAll": &req.NetworkBlockAll, "networkAllowList": &req.NetworkAllowList, "class": &req.Class,
-		"target": &req.Target, "volumes": &req.Volumes, "buildInfo": &req.BuildInfo,
-		"cpu": &req.CPU, "gpu": &req.GPU, "memory": &req.Memory, "disk": &req.Disk,
-		"autoStopInterval": &req.AutoStopInterval, "autoArchiveInterval": &req.AutoArchiveInterval,
-		"autoDeleteInterval": &req.AutoDeleteInterval, "autoPauseInterval": &req.AutoPauseInterval,
-	} {
-		if v, ok := raw[name]; ok {
-			_ = json.Unmarshal(v, dst) // a mismatch leaves dst as it was
+	req := &createRequest{
+		strs: map[string]string{}, nums: map[string]float64{}, bools: map[string]bool{},
+		env: stringMap(raw["env"]), labels: stringMap(raw["labels"]), gpuTypes: len(gpuTypes(raw["gpuType"])),
+	}
+	for name, v := range raw {
+		switch kindOfJSON(v) {
+		case kindString:
+			var x string
+			_ = json.Unmarshal(v, &x)
+			req.strs[name] = x
+		case kindNumber:
+			var x float64
+			_ = json.Unmarshal(v, &x)
+			req.nums[name] = x
+		case kindBool:
+			req.bools[name] = string(bytes.TrimSpace(v)) == "true"
 		}
+	}
+	_ = json.Unmarshal(raw["volumes"], &req.volumes) // a mismatch leaves what decoded
+	if kindOfJSON(raw["buildInfo"]) == kindObject {
+		req.build = &buildInfoRequest{}
+		_ = json.Unmarshal(raw["buildInfo"], req.build)
 	}
 	return req
 }
@@ -232,13 +226,13 @@ func stringMap(raw json.RawMessage) map[string]string {
 // snapshot and a build are exclusive, and a sandbox that is not built
 // takes its resources from its snapshot, whatever else the request says.
 func (s *Server) checkMode(req *createRequest) string {
-	truthy := func(f *float64) bool { return f != nil && *f != 0 }
+	n := req.nums
 	switch {
-	case req.BuildInfo != nil && req.Snapshot != nil && *req.Snapshot != "":
+	case req.build != nil && req.strs["snapshot"] != "":
 		return "Cannot specify a snapshot when using a build info entry"
-	case req.BuildInfo != nil:
+	case req.build != nil:
 		return ""
-	case truthy(req.CPU) || truthy(req.GPU) || truthy(req.Memory) || truthy(req.Disk):
+	case n["cpu"] != 0 || n["gpu"] != 0 || n["memory"] != 0 || n["disk"] != 0:
 		return "Cannot specify Sandbox resources when using a snapshot"
 	case s.since(level0190) && req.gpuTypes > 0:
 		return "Cannot specify GPU type when creating sandbox from snapshot. GPU type is inherited from snapshot."
@@ -270,7 +264,7 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request, body []byt
 		writeAPIError(w, r, aerr.status, aerr.msg)
 		return
 	}
-	if req.BuildInfo == nil && dto.State != string(StateStarted) {
+	if req.build == nil && dto.State != string(StateStarted) {
 		// The controller waits for a sandbox made from a snapshot to start,
 		// then answers with the record as it was created
 		// (sandbox.controller.ts:303-308 @v0.190.0, 307-312 @v0.173.0).
@@ -325,11 +319,11 @@ func (s *Server) newRecord(req *createRequest) *sandbox {
 		changed: make(chan struct{}),
 	}
 	sb.name = sb.id
-	if req.Name != nil && *req.Name != "" {
-		sb.name = *req.Name
+	if name := req.strs["name"]; name != "" {
+		sb.name = name
 	}
-	if req.User != nil && *req.User != "" {
-		sb.user = *req.User
+	if user := req.strs["user"]; user != "" {
+		sb.user = user
 	}
 	if req.env != nil {
 		sb.env = req.env
@@ -337,9 +331,8 @@ func (s *Server) newRecord(req *createRequest) *sandbox {
 	if req.labels != nil {
 		sb.labels = req.labels
 	}
-	sb.public = req.Public != nil && *req.Public
-	sb.networkBlockAll = req.NetworkBlockAll != nil && *req.NetworkBlockAll
-	for _, v := range req.Volumes {
+	sb.public, sb.networkBlockAll = req.bools["public"], req.bools["networkBlockAll"]
+	for _, v := range req.volumes {
 		vol := Volume{VolumeID: v.VolumeID, MountPath: v.MountPath}
 		if v.Subpath != nil {
 			vol.Subpath = *v.Subpath
@@ -353,10 +346,7 @@ func (s *Server) newRecord(req *createRequest) *sandbox {
 // an unknown one a 404 (getValidatedOrDefaultRegion, sandbox.service.ts:
 // 2810-2835 @v0.190.0).
 func (c *creation) setRegion() *apiError {
-	target := ""
-	if c.req.Target != nil {
-		target = strings.TrimSpace(*c.req.Target)
-	}
+	target := strings.TrimSpace(c.req.strs["target"])
 	switch {
 	case target == "":
 		c.sb.target = DefaultTarget
@@ -375,17 +365,16 @@ func (c *creation) setRegion() *apiError {
 // (sandbox.service.ts:466-521, 636-644, 860-863, 907-913 @v0.190.0).
 func (c *creation) setSource() *apiError {
 	req, sb := c.req, c.sb
-	if req.BuildInfo != nil {
-		sb.built, sb.dockerfile = true, req.BuildInfo.DockerfileContent
-		sb.contextHashes = req.BuildInfo.ContextHashes
-		c.cpu, c.gpu = orDefault(req.CPU, DefaultImageCPU), orDefault(req.GPU, 0)
-		c.memory, c.disk = orDefault(req.Memory, DefaultImageMemory), orDefault(req.Disk, DefaultImageDisk)
+	if req.build != nil {
+		sb.built, sb.dockerfile, sb.contextHashes = true, req.build.DockerfileContent, req.build.ContextHashes
+		c.cpu, c.gpu = cmp.Or(req.nums["cpu"], DefaultImageCPU), req.nums["gpu"]
+		c.memory, c.disk = cmp.Or(req.nums["memory"], DefaultImageMemory), cmp.Or(req.nums["disk"], DefaultImageDisk)
 		sb.class = c.classFor(ClassContainer)
 		return nil
 	}
 	name := DefaultSnapshot
-	if req.Snapshot != nil && strings.TrimSpace(*req.Snapshot) != "" {
-		name = *req.Snapshot
+	if sn := req.strs["snapshot"]; strings.TrimSpace(sn) != "" {
+		name = sn
 	}
 	sn, ok := c.s.cfg.org.snapshots[name]
 	if !ok {
@@ -404,24 +393,14 @@ func (c *creation) classFor(snapshotClass string) string {
 	if c.s.since(level0190) {
 		return snapshotClass
 	}
-	if c.req.Class != nil && *c.req.Class != "" {
-		return *c.req.Class
-	}
-	return classSmall
-}
-
-// orDefault is JavaScript's `v || def` for an optional number.
-func orDefault(v *float64, def float64) float64 {
-	if v == nil || *v == 0 {
-		return def
-	}
-	return *v
+	return cmp.Or(c.req.strs["class"], classSmall)
 }
 
 // ephemeral is isEphemeral of the request: an autoDeleteInterval of
 // exactly 0 (apps/api/src/sandbox/utils/ephemeral.util.ts:6-8 @v0.190.0).
 func (c *creation) ephemeral() bool {
-	return c.req.AutoDeleteInterval != nil && *c.req.AutoDeleteInterval == 0
+	v, ok := c.req.nums["autoDeleteInterval"]
+	return ok && v == 0
 }
 
 // checkGPU refuses a GPU sandbox that is not ephemeral
@@ -455,13 +434,13 @@ func (c *creation) checkLimits() *apiError {
 // setNetwork checks and sets the network allow list
 // (resolveNetworkAllowList, sandbox.service.ts:3312-3319 @v0.190.0).
 func (c *creation) setNetwork() *apiError {
-	if c.req.NetworkAllowList == nil {
+	v, ok := c.req.strs["networkAllowList"]
+	if !ok {
 		return nil
 	}
-	if err := validateNetworkAllowList(*c.req.NetworkAllowList); err != nil {
+	if err := validateNetworkAllowList(v); err != nil {
 		return &apiError{http.StatusBadRequest, err.Error()}
 	}
-	v := *c.req.NetworkAllowList
 	c.sb.networkAllowList = &v
 	return nil
 }
@@ -500,21 +479,21 @@ func validateNetworkAllowList(list string) error {
 // resolveAutoArchiveInterval, sandbox.service.ts:3290-3310 @v0.190.0,
 // 2738-2758 @v0.173.0).
 func (c *creation) setIntervals() *apiError {
-	if v := c.req.AutoStopInterval; v != nil {
-		if *v < 0 {
+	if v, ok := c.req.nums["autoStopInterval"]; ok {
+		if v < 0 {
 			return &apiError{http.StatusBadRequest, "Auto-stop interval must be non-negative"}
 		}
-		c.autoStop = *v
+		c.autoStop = v
 	}
-	if v := c.req.AutoArchiveInterval; v != nil {
-		a, err := autoArchiveValue(*v)
+	if v, ok := c.req.nums["autoArchiveInterval"]; ok {
+		a, err := autoArchiveValue(v)
 		if err != nil {
 			return err
 		}
 		c.autoArchive = a
 	}
-	if v := c.req.AutoDeleteInterval; v != nil {
-		c.autoDelete = *v
+	if v, ok := c.req.nums["autoDeleteInterval"]; ok {
+		c.autoDelete = v
 	}
 	return nil
 }

@@ -47,19 +47,12 @@ func (s *Server) handleList(w http.ResponseWriter, r *http.Request, _ []byte) {
 		s.listAll(w, r)
 		return
 	}
-	q := r.URL.Query()
-	msg := validateQuery(q, []queryRule{
+	q, labels, ok := s.listQuery(w, r, []queryRule{
 		{name: "limit", integer: true, min: 1, max: 200},
 		{name: "sort", enum: listSortFields},
 		{name: "order", enum: []string{"asc", "desc"}},
 	})
-	if msg != "" {
-		writeAPIError(w, r, http.StatusBadRequest, msg)
-		return
-	}
-	labels, err := labelFilter(q.Get("labels"))
-	if err != nil {
-		writeAPIError(w, r, http.StatusBadRequest, "Invalid labels JSON format")
+	if !ok {
 		return
 	}
 	page, aerr := s.listPage(q, labels)
@@ -74,15 +67,14 @@ func (s *Server) handleList(w http.ResponseWriter, r *http.Request, _ []byte) {
 // Labels that are not JSON are a 500, JSON.parse throwing in the
 // controller.
 func (s *Server) listAll(w http.ResponseWriter, r *http.Request) {
-	labels, err := labelFilter(r.URL.Query().Get("labels"))
-	if err != nil {
-		writeAPIError(w, r, errUnexpected.status, errUnexpected.msg)
+	q, labels, ok := s.listQuery(w, r, nil)
+	if !ok {
 		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	items := []sandboxDTO{}
-	for _, sb := range listable(s.filteredLocked(labels), r.URL.Query()) {
+	for _, sb := range listable(s.filteredLocked(labels), q) {
 		items = append(items, s.dtoLocked(sb))
 	}
 	writeJSON(w, http.StatusOK, items)
@@ -225,23 +217,12 @@ func (s *Server) handleListPaginated(w http.ResponseWriter, r *http.Request, bod
 		s.onSandbox(s.getSandbox)(w, r, body)
 		return
 	}
-	q := r.URL.Query()
-	msg := validateQuery(q, []queryRule{
+	q, labels, ok := s.listQuery(w, r, []queryRule{
 		{name: "page", integer: true, min: 1},
 		{name: "limit", integer: true, min: 1, max: 200},
 		{name: "order", enum: []string{"asc", "desc"}},
 	})
-	if msg != "" {
-		writeAPIError(w, r, http.StatusBadRequest, msg)
-		return
-	}
-	labels, err := labelFilter(q.Get("labels"))
-	if err != nil {
-		if s.since(level0190) {
-			writeAPIError(w, r, http.StatusBadRequest, "Invalid labels JSON format")
-		} else {
-			writeAPIError(w, r, errUnexpected.status, errUnexpected.msg)
-		}
+	if !ok {
 		return
 	}
 	page, limit := 1, 100
@@ -267,6 +248,28 @@ func (s *Server) handleListPaginated(w http.ResponseWriter, r *http.Request, bod
 		"page":       page,
 		"totalPages": (len(all) + limit - 1) / limit,
 	})
+}
+
+// listQuery checks a list's query against rules and parses its labels,
+// or answers 400 and returns false. Labels that are not JSON are a 400
+// "Invalid labels JSON format" since v0.190.0; before, JSON.parse threw
+// in the controller, a 500.
+func (s *Server) listQuery(w http.ResponseWriter, r *http.Request, rules []queryRule) (url.Values, map[string]string, bool) {
+	q := r.URL.Query()
+	if msg := validateQuery(q, rules); msg != "" {
+		writeAPIError(w, r, http.StatusBadRequest, msg)
+		return nil, nil, false
+	}
+	labels, err := labelFilter(q.Get("labels"))
+	switch {
+	case err != nil && s.since(level0190):
+		writeAPIError(w, r, http.StatusBadRequest, "Invalid labels JSON format")
+	case err != nil:
+		writeAPIError(w, r, errUnexpected.status, errUnexpected.msg)
+	default:
+		return q, labels, true
+	}
+	return nil, nil, false
 }
 
 // queryRule is the validation of one query parameter: an integer in a

@@ -58,15 +58,7 @@ func (s *Server) pauseLocked(sb *sandbox) {
 // TypeScript SDK 0.218.0's own checks (Daytona.js:312-320, Sandbox.js:
 // 785-788); the service's is not public.
 func (s *Server) setAutoPause(sb *sandbox, v float64) *apiError {
-	if err := checkAutoPause(v, sb.class, sb.ephemeral(), float64(sb.autoStop)); err != nil {
-		return err
-	}
-	n, err := intColumn(v)
-	if err != nil {
-		return err
-	}
-	sb.autoPause = n
-	return nil
+	return setColumn(&sb.autoPause, v, checkAutoPause(v, sb.class, sb.ephemeral(), float64(sb.autoStop)))
 }
 
 // checkAutoPause refuses an auto-pause interval v that a sandbox of class,
@@ -95,21 +87,22 @@ func (c *creation) setAutoPause() *apiError {
 	if !c.s.since(levelCurrent) {
 		return nil
 	}
-	v := c.req.AutoPauseInterval
+	v, given := c.req.nums["autoPauseInterval"]
+	_, stopGiven := c.req.nums["autoStopInterval"]
 	switch {
-	case v == nil && c.req.AutoStopInterval == nil && pausable(c.sb.class) && !c.ephemeral():
+	case !given && !stopGiven && pausable(c.sb.class) && !c.ephemeral():
 		c.autoPause, c.autoStop = DefaultAutoPause, 0
-	case v == nil:
+	case !given:
 	default:
 		autoStop := 0.0
-		if c.req.AutoStopInterval != nil {
+		if stopGiven {
 			autoStop = c.autoStop
 		}
-		if err := checkAutoPause(*v, c.sb.class, c.ephemeral(), autoStop); err != nil {
+		if err := checkAutoPause(v, c.sb.class, c.ephemeral(), autoStop); err != nil {
 			return err
 		}
-		c.autoPause = *v
-		if *v != 0 {
+		c.autoPause = v
+		if v != 0 {
 			c.autoStop = 0
 		}
 	}

@@ -81,22 +81,29 @@ func intColumn(v float64) (int, *apiError) {
 // onInterval serves an interval route: set applies the interval to the
 // sandbox, under s.mu, and the answer is its record, with 201.
 func (s *Server) onInterval(set func(sb *sandbox, v float64) *apiError) handlerFunc {
-	return func(w http.ResponseWriter, r *http.Request, _ []byte) {
+	return func(w http.ResponseWriter, r *http.Request, body []byte) {
 		v := jsToNumber(r.PathValue("interval"))
-		ref := r.PathValue("idOrName")
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		sb := s.lookupLocked(ref)
-		if sb == nil {
-			writeAPIError(w, r, http.StatusNotFound, fmt.Sprintf("Sandbox with ID or name %s not found", ref))
-			return
-		}
-		if err := set(sb, v); err != nil {
-			writeAPIError(w, r, err.status, err.msg)
-			return
-		}
-		writeJSON(w, http.StatusCreated, s.dtoLocked(sb)) // not a change of state: not activity either
+		s.onSandboxStatus(http.StatusCreated, func(sb *sandbox) (any, *apiError) {
+			if err := set(sb, v); err != nil {
+				return nil, err
+			}
+			return s.dtoLocked(sb), nil // not a change of state: not activity either
+		})(w, r, body)
 	}
+}
+
+// setColumn stores v in dst as an integer column does, unless refused is
+// set (the route's refusal) or v does not fit.
+func setColumn(dst *int, v float64, refused *apiError) *apiError {
+	if refused != nil {
+		return refused
+	}
+	n, err := intColumn(v)
+	if err != nil {
+		return err
+	}
+	*dst = n
+	return nil
 }
 
 // setAutoStop is resolveAutoStopInterval (sandbox.service.ts:3033-3041,
@@ -106,18 +113,14 @@ func (s *Server) onInterval(set func(sb *sandbox, v float64) *apiError) handlerF
 // autoPauseInterval may be non-zero"; the wording is the TypeScript SDK
 // 0.218.0's own check, Daytona.js:316-318).
 func (s *Server) setAutoStop(sb *sandbox, v float64) *apiError {
-	if v < 0 {
-		return &apiError{http.StatusBadRequest, "Auto-stop interval must be non-negative"}
+	var refused *apiError
+	switch {
+	case v < 0:
+		refused = &apiError{http.StatusBadRequest, "Auto-stop interval must be non-negative"}
+	case v != 0 && sb.autoPause != 0:
+		refused = errStopAndPause
 	}
-	n, err := intColumn(v)
-	if err != nil {
-		return err
-	}
-	if n != 0 && sb.autoPause != 0 {
-		return errStopAndPause
-	}
-	sb.autoStop = n
-	return nil
+	return setColumn(&sb.autoStop, v, refused)
 }
 
 var errStopAndPause = &apiError{http.StatusBadRequest, "autoStopInterval and autoPauseInterval are mutually exclusive. Set at most one of them to a non-zero value"}
@@ -126,31 +129,19 @@ var errStopAndPause = &apiError{http.StatusBadRequest, "autoStopInterval and aut
 // values are cut to it (sandbox.service.ts:3043-3051, 3298-3310
 // @v0.190.0).
 func (s *Server) setAutoArchive(sb *sandbox, v float64) *apiError {
-	a, err := autoArchiveValue(v)
-	if err != nil {
-		return err
-	}
-	n, err := intColumn(a)
-	if err != nil {
-		return err
-	}
-	sb.autoArchive = n
-	return nil
+	a, refused := autoArchiveValue(v)
+	return setColumn(&sb.autoArchive, a, refused)
 }
 
 // setAutoDelete takes any whole number: negative disables auto-delete, 0
 // makes the sandbox ephemeral (sandbox.service.ts:3053-3065 @v0.190.0,
 // 2555-2563 @v0.173.0).
 func (s *Server) setAutoDelete(sb *sandbox, v float64) *apiError {
+	var refused *apiError
 	if s.since(level0190) && sb.gpu > 0 {
-		return &apiError{http.StatusBadRequest, "GPU sandboxes must remain ephemeral"}
+		refused = &apiError{http.StatusBadRequest, "GPU sandboxes must remain ephemeral"}
 	}
-	n, err := intColumn(v)
-	if err != nil {
-		return err
-	}
-	sb.autoDelete = n
-	return nil
+	return setColumn(&sb.autoDelete, v, refused)
 }
 
 // handleReplaceLabels is PUT /sandbox/{id}/labels {"labels": {...}}: the

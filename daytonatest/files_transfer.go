@@ -38,19 +38,27 @@ func (s *Server) handleUploadFile(w http.ResponseWriter, r *http.Request, _ []by
 		return
 	}
 	spool, err := spoolFormFile(r, "file")
+	if storeUpload(w, r, spool, err, tb.resolve(p)) {
+		w.WriteHeader(http.StatusOK)
+	}
+}
+
+// storeUpload saves at dst what a handler spooled (or failed to spool:
+// err), removes the spool, and reports success; a failure is a 400.
+func storeUpload(w http.ResponseWriter, r *http.Request, spool *os.File, err error, dst string) bool {
 	if err != nil {
 		fileStatus(w, r, http.StatusBadRequest)
-		return
+		return false
 	}
 	defer func() {
 		spool.Close()
 		os.Remove(spool.Name())
 	}()
-	if err := saveUploaded(spool, tb.resolve(p)); err != nil {
+	if err := saveUploaded(spool, dst); err != nil {
 		fileStatus(w, r, http.StatusBadRequest)
-		return
+		return false
 	}
-	w.WriteHeader(http.StatusOK)
+	return true
 }
 
 // errNoFilePart is FormFile's error when no file part has the name.

@@ -44,16 +44,7 @@ func (s *Server) handleUploadFileV2(w http.ResponseWriter, r *http.Request, _ []
 		return
 	}
 	spool, ctype, err := spoolUpload(r)
-	if err != nil {
-		fileStatus(w, r, http.StatusBadRequest)
-		return
-	}
-	defer func() {
-		spool.Close()
-		os.Remove(spool.Name())
-	}()
-	if err := saveUploaded(spool, tb.resolve(p)); err != nil {
-		fileStatus(w, r, statStatus(err))
+	if !storeUpload(w, r, spool, err, tb.resolve(p)) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"name": filepath.Base(p), "path": p, "type": ctype})

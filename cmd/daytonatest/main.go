@@ -23,46 +23,9 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("daytonatest", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	addr := fs.String("addr", "127.0.0.1:0", "listen address (loopback only)")
-	key := fs.String("api-key", "", "API key clients must send (default: random)")
-	root := fs.String("root", "", "directory for sandbox files (default: a fresh temporary directory)")
-	latency := fs.Duration("latency", 0, "delay added to every request and WebSocket handshake, e.g. 20ms")
-	closeDelay := fs.Duration("close-delay", daytonatest.DefaultCloseDelay, "how long after a command's exit its follow stream closes")
-	autoStopUnit := fs.Duration("autostop-unit", time.Minute, "how long one minute of a sandbox's autoStopInterval lasts, e.g. 1s")
-	mountStubs := fs.Bool("mount-stubs", false, "put stub s3fs, gcsfuse and blobfuse2 tools in the sandboxes' PATH (no FUSE here)")
-	outputRate := fs.Int("output-rate", 0, fmt.Sprintf("bytes a second each output stream of a session command moves into its log (the real daemon: about %d); 0: no limit", daytonatest.DaemonOutputRate))
-	shell := fs.String("session-shell", "", "the sessions' shell, bash or zsh, as the daemon picks it (default: bash)")
-	service := fs.String("service-version", "", "the Daytona service to reproduce: 0.173, 0.190 or current (default: current, or $"+daytonatest.ServiceVersionEnv+")")
-	if err := fs.Parse(args); err != nil {
+	opts, err := options(args, stderr)
+	if err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments: %v", fs.Args())
-	}
-	opts := []daytonatest.Option{
-		daytonatest.WithAddr(*addr),
-		daytonatest.WithLatency(*latency),
-		daytonatest.WithCloseDelay(*closeDelay),
-		daytonatest.WithLogOutput(stderr),
-		daytonatest.WithAutoStopUnit(*autoStopUnit),
-		daytonatest.WithOutputRate(*outputRate),
-	}
-	if *mountStubs {
-		opts = append(opts, daytonatest.WithMountStubs())
-	}
-	if *shell != "" {
-		opts = append(opts, daytonatest.WithSessionShell(*shell))
-	}
-	if *service != "" {
-		opts = append(opts, daytonatest.WithServiceVersion(daytonatest.ServiceVersion(*service)))
-	}
-	if *key != "" {
-		opts = append(opts, daytonatest.WithAPIKey(*key))
-	}
-	if *root != "" {
-		opts = append(opts, daytonatest.WithRoot(*root))
 	}
 	srv, err := daytonatest.Run(opts...)
 	if err != nil {
@@ -84,4 +47,49 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("shutdown took longer than 30s")
 	}
 	return nil
+}
+
+// options parses the command line into the server's options.
+func options(args []string, stderr io.Writer) ([]daytonatest.Option, error) {
+	fs := flag.NewFlagSet("daytonatest", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", "127.0.0.1:0", "listen address (loopback only)")
+	key := fs.String("api-key", "", "API key clients must send (default: random)")
+	root := fs.String("root", "", "directory for sandbox files (default: a fresh temporary directory)")
+	latency := fs.Duration("latency", 0, "delay added to every request and WebSocket handshake, e.g. 20ms")
+	closeDelay := fs.Duration("close-delay", daytonatest.DefaultCloseDelay, "how long after a command's exit its follow stream closes")
+	autoStopUnit := fs.Duration("autostop-unit", time.Minute, "how long one minute of a sandbox's autoStopInterval lasts, e.g. 1s")
+	mountStubs := fs.Bool("mount-stubs", false, "put stub s3fs, gcsfuse and blobfuse2 tools in the sandboxes' PATH (no FUSE here)")
+	outputRate := fs.Int("output-rate", 0, fmt.Sprintf("bytes a second each output stream of a session command moves into its log (the real daemon: about %d); 0: no limit", daytonatest.DaemonOutputRate))
+	shell := fs.String("session-shell", "", "the sessions' shell, bash or zsh, as the daemon picks it (default: bash)")
+	service := fs.String("service-version", "", "the Daytona service to reproduce: 0.173, 0.190 or current (default: current, or $"+daytonatest.ServiceVersionEnv+")")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	opts := []daytonatest.Option{
+		daytonatest.WithAddr(*addr),
+		daytonatest.WithLatency(*latency),
+		daytonatest.WithCloseDelay(*closeDelay),
+		daytonatest.WithLogOutput(stderr),
+		daytonatest.WithAutoStopUnit(*autoStopUnit),
+		daytonatest.WithOutputRate(*outputRate),
+	}
+	if *mountStubs {
+		opts = append(opts, daytonatest.WithMountStubs())
+	}
+	serviceVersion := func(v string) daytonatest.Option {
+		return daytonatest.WithServiceVersion(daytonatest.ServiceVersion(v))
+	}
+	for _, o := range []struct {
+		value string
+		opt   func(string) daytonatest.Option
+	}{{*shell, daytonatest.WithSessionShell}, {*service, serviceVersion}, {*key, daytonatest.WithAPIKey}, {*root, daytonatest.WithRoot}} {
+		if o.value != "" {
+			opts = append(opts, o.opt(o.value))
+		}
+	}
+	return opts, nil
 }

@@ -83,23 +83,23 @@ func (s *Server) onLifecycle(act lifecycleAct) handlerFunc {
 
 // awaitStarted waits until sb has started, as waitForSandboxStarted does:
 // it answers the started record, a 400 "Sandbox failed to start: REASON"
-// if the sandbox fails, and after StartWait the latest record it saw
-// change (first if none did).
+// if the sandbox fails, and after StartWait the latest record (first once
+// the sandbox is gone).
 func (s *Server) awaitStarted(r *http.Request, sb *sandbox, first sandboxDTO) (sandboxDTO, *apiError) {
 	timeout := time.NewTimer(StartWait)
 	defer timeout.Stop()
 	latest := first
-	for seen := false; ; seen = true {
+	for {
 		s.mu.Lock()
 		state, reason, changed := sb.state, sb.errorReason, sb.changed
-		if seen && s.sandboxes[sb.id] == sb {
+		if s.sandboxes[sb.id] == sb {
 			latest = s.dtoLocked(sb)
 		}
 		s.mu.Unlock()
-		switch {
-		case state == StateStarted && seen:
+		switch state {
+		case StateStarted:
 			return latest, nil
-		case state == StateError || state == StateBuildFailed:
+		case StateError, StateBuildFailed:
 			if reason == "" {
 				reason = "null" // a template literal of the null column
 			}

@@ -226,3 +226,17 @@ func TestRecover(t *testing.T) {
 		require.Equal(t, "stopped", r.JSON(t)["state"])
 	}
 }
+
+// TestStartAnswersAsSoonAsStarted: a start whose sandbox starts before the
+// wait begins is answered at once, not after StartWait.
+func TestStartAnswersAsSoonAsStarted(t *testing.T) {
+	t.Parallel()
+	srv, _, sb := newSandbox(t, daytonatest.WithTransitionDelay(time.Millisecond))
+	for range 30 {
+		require.NoError(t, srv.SetSandboxState(sb.ID, daytonatest.StateStopped, ""))
+		began := time.Now()
+		r := authed(t, srv, "POST", "/api/sandbox/"+sb.ID+"/start", nil)
+		require.Equal(t, "started", r.JSON(t)["state"])
+		require.Less(t, time.Since(began), 5*time.Second)
+	}
+}

@@ -60,7 +60,6 @@ var (
 // for op, and only then handled.
 func (s *Server) endpoint(fam *family, method string, op Op, h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r = s.withLevel(r)
 		op, h := op, h
 		if r.Method != method {
 			// A catch-all, or a GET pattern that the mux also lets HEAD
@@ -71,7 +70,7 @@ func (s *Server) endpoint(fam *family, method string, op Op, h handlerFunc) http
 			op = OpFollowLogs
 		}
 		start := time.Now()
-		rec := &recorder{ResponseWriter: w}
+		rec := &recorder{ResponseWriter: w, structured: s.since(levelCurrent)}
 		var body []byte
 		var readErr error
 		if !streamedOps[op] {
@@ -161,8 +160,9 @@ func readBody(r *http.Request, limit int64) ([]byte, error) {
 // through for the WebSocket upgrade.
 type recorder struct {
 	http.ResponseWriter
-	status  int
-	dropped bool // closed with no response at all
+	status     int
+	dropped    bool // closed with no response at all
+	structured bool // today's toolbox errors (toolbox_errors.go)
 }
 
 // dropConnection ends a request with no response: the connection just

@@ -420,7 +420,7 @@ func (s *Server) handleSendInput(w http.ResponseWriter, r *http.Request, body []
 	if e := c.sendInput(*req.Data); e != nil {
 		code := statusCode(e.status)
 		if e.status == http.StatusGone {
-			code = inputGoneCode(r)
+			code = inputGoneCode(w)
 		}
 		writeToolboxErrorCode(w, r, e.status, code, e.msg)
 		return

@@ -3,7 +3,6 @@
 package daytonatest
 
 import (
-	"context"
 	"net/http"
 	"strings"
 	"time"
@@ -44,20 +43,11 @@ const (
 	sourceProxy  = "DAYTONA_PROXY"
 )
 
-// levelKey is the context key under which endpoint puts the server's
-// service level, for the error writers, which have no server.
-type levelKey struct{}
-
-// withLevel returns r with the server's service level in its context.
-func (s *Server) withLevel(r *http.Request) *http.Request {
-	return r.WithContext(context.WithValue(r.Context(), levelKey{}, s.cfg.level))
-}
-
-// structuredErrors reports whether r is answered by today's service,
-// whose daemon and proxy errors carry a source.
-func structuredErrors(r *http.Request) bool {
-	l, ok := r.Context().Value(levelKey{}).(serviceLevel)
-	return ok && l >= levelCurrent
+// structuredErrors reports whether w answers for today's service, whose
+// daemon and proxy errors carry a source: endpoint marks its recorder.
+func structuredErrors(w http.ResponseWriter) bool {
+	rec, ok := w.(*recorder)
+	return ok && rec.structured
 }
 
 // writeProxyError writes an error of the toolbox proxy: the daemon's
@@ -83,7 +73,7 @@ func writeToolboxBody(w http.ResponseWriter, r *http.Request, status int, code, 
 		"path":       r.URL.Path,
 		"method":     r.Method,
 	}
-	if structuredErrors(r) {
+	if structuredErrors(w) {
 		body["source"] = source
 	}
 	writeJSON(w, status, body)
@@ -92,7 +82,7 @@ func writeToolboxBody(w http.ResponseWriter, r *http.Request, status int, code, 
 // fileStatus answers a file refusal of the daemon: the status alone, with
 // an empty body, up to v0.190.0; today a structured error.
 func fileStatus(w http.ResponseWriter, r *http.Request, status int) {
-	if !structuredErrors(r) {
+	if !structuredErrors(w) {
 		w.WriteHeader(status)
 		return
 	}
@@ -115,8 +105,8 @@ func fileStatus(w http.ResponseWriter, r *http.Request, status int) {
 
 // inputGoneCode is the code of a send-input to a command whose exit code
 // was read: GONE up to v0.190.0, COMMAND_ALREADY_COMPLETED today.
-func inputGoneCode(r *http.Request) string {
-	if structuredErrors(r) {
+func inputGoneCode(w http.ResponseWriter) string {
+	if structuredErrors(w) {
 		return "COMMAND_ALREADY_COMPLETED"
 	}
 	return statusCode(http.StatusGone)

@@ -159,6 +159,12 @@
 // server starts: an invalid value, or a nil Option, makes Run fail with an
 // error that names it. Resources, volumes, images,
 // network settings, labels and users are stored and reported, not enforced.
+// Of the control plane, volumes are not looked up (Daytona refuses one the
+// organization does not have), warm pools, quotas beyond the per-sandbox
+// maximums, forks, snapshots of sandboxes, resizing, TTLs and secrets are
+// not modelled, a paused sandbox's processes keep running, and of today's
+// daemon only the structured errors and upload-v2 are (not, for example,
+// a file's modifiedAt, which daemons since v0.184.0 send).
 //
 // It needs a Unix system: sessions are built on FIFOs and process groups.
 // Every file but this one carries the build constraint "unix" (//go:build

@@ -57,17 +57,24 @@ func TestLifecycleRateLimit(t *testing.T) {
 	}
 }
 
-// TestLifecycleRateLimitWindow: the block lasts one window; then
-// counting starts again.
+// TestLifecycleRateLimitWindow: the block lasts one window, during which
+// requests still count (the storage's script counts every request), so
+// that one that waits the window out gets through, and counting starts
+// again.
 func TestLifecycleRateLimitWindow(t *testing.T) {
 	t.Parallel()
-	srv, _, sb := newSandbox(t, daytonatest.WithLifecycleRateLimit(1, 200*time.Millisecond))
+	const window = 200 * time.Millisecond
+	srv, _, sb := newSandbox(t, daytonatest.WithLifecycleRateLimit(1, window))
 	start := "/api/sandbox/" + sb.ID + "/start"
 	require.Equal(t, http.StatusOK, authed(t, srv, "POST", start, nil).Status)
 	r := authed(t, srv, "POST", start, nil)
+	blocked := time.Now()
 	require.Equal(t, http.StatusTooManyRequests, r.Status)
 	require.Equal(t, "1", r.Header.Get("Retry-After-sandbox-lifecycle"), "seconds, rounded up")
-	waitFor(t, 10*time.Second, "the block to end", func() bool { return authed(t, srv, "POST", start, nil).Status == http.StatusOK })
+	// The behaviour under test is time: wait out the window without a request.
+	waitFor(t, 10*time.Second, "the window to pass", func() bool { return time.Since(blocked) > window })
+	require.Equal(t, http.StatusOK, authed(t, srv, "POST", start, nil).Status)
+	require.Equal(t, http.StatusTooManyRequests, authed(t, srv, "POST", start, nil).Status, "over the limit again")
 
 	for _, opt := range []daytonatest.Option{
 		daytonatest.WithLifecycleRateLimit(0, time.Second),

@@ -227,6 +227,7 @@ func (s *Server) StopSandbox(idOrName string) error {
 	old := s.takeToolboxLocked(sb, true)
 	sb.state, sb.desired = StateStopped, "stopped"
 	sb.updatedAt = time.Now().UTC()
+	sb.notifyLocked()
 	s.mu.Unlock()
 	old.shutdown(s.cfg.killGrace)
 	return nil
@@ -257,6 +258,21 @@ func (s *Server) DeleteSandbox(idOrName string) error {
 // destroyed stays visible (as a dead record) until deleted. An unknown
 // sandbox is an error that matches [ErrSandboxNotFound].
 func (s *Server) SetSandboxState(idOrName string, state State, reason string) error {
+	return s.setState(idOrName, state, reason, false)
+}
+
+// FailSandbox puts a sandbox in state error, with reason as its
+// errorReason, as the runner reports a failure; recoverable marks it as
+// one that POST /sandbox/{id}/recover can bring back (since v0.190.0 only
+// such a sandbox can be recovered). Its processes are killed before
+// FailSandbox returns. An unknown sandbox is an error that matches
+// [ErrSandboxNotFound].
+func (s *Server) FailSandbox(idOrName, reason string, recoverable bool) error {
+	return s.setState(idOrName, StateError, reason, recoverable)
+}
+
+// setState is SetSandboxState with the recoverable flag.
+func (s *Server) setState(idOrName string, state State, reason string, recoverable bool) error {
 	if !slices.Contains(allStates, state) {
 		return fmt.Errorf("daytonatest: unknown sandbox state %q", state)
 	}
@@ -269,8 +285,9 @@ func (s *Server) SetSandboxState(idOrName string, state State, reason string) er
 	if state != StateStarted {
 		old = s.takeToolboxLocked(sb, true)
 	}
-	sb.state, sb.desired, sb.errorReason = state, desiredState(state), reason
+	sb.state, sb.desired, sb.errorReason, sb.recoverable = state, desiredState(state), reason, recoverable
 	sb.updatedAt = time.Now().UTC()
+	sb.notifyLocked()
 	if state == StateDestroying {
 		// Destroying is on its way out: the sandbox goes after the
 		// transition delay, as if someone had deleted it.

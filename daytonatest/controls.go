@@ -18,6 +18,7 @@ type fault struct {
 	status    int
 	message   string
 	empty     bool // no body at all (FailNextEmpty)
+	proxy     bool // the toolbox proxy's answer (FailNextProxy)
 }
 
 // FailNext makes the next n requests of op fail with the given HTTP status
@@ -38,6 +39,16 @@ func (s *Server) FailNext(op Op, n, status int, message string) error {
 // libs/common-go/pkg/proxy/proxy.go:111-123 at v0.190.0).
 func (s *Server) FailNextEmpty(op Op, n, status int) error {
 	return s.queueFault(op, n, &fault{status: status, empty: true})
+}
+
+// FailNextProxy is [Server.FailNext] for a toolbox operation, answered by
+// the toolbox proxy rather than the daemon: the same body, with source
+// DAYTONA_PROXY in [ServiceCurrent] (see [Server.FailNext] for the rest).
+// The proxy answers so for a sandbox that is not running (400 "...Is the
+// Sandbox started?") or no longer exists (401), before the daemon sees the
+// request (toolbox.go).
+func (s *Server) FailNextProxy(op Op, n, status int, message string) error {
+	return s.queueFault(op, n, &fault{status: status, message: message, proxy: true})
 }
 
 // queueFault queues f for the next n requests of op.

@@ -107,6 +107,8 @@ func (s *Server) admit(w http.ResponseWriter, r *http.Request, fam *family, op O
 			return true
 		case f.empty:
 			w.WriteHeader(f.status)
+		case f.proxy:
+			writeProxyError(w, r, f.status, f.message)
 		default:
 			fam.writeError(w, r, f.status, f.message)
 		}

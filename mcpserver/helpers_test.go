@@ -24,9 +24,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // destroyed at cleanup.
 func newSandbox(t *testing.T) *daytona.Sandbox {
 	t.Helper()
-	// The library reads today's structured file errors only after issue
-	// #20's library half; until then its tests run on the 0.190 service.
-	srv := daytonatest.NewServer(t, daytonatest.WithCloseDelay(0), daytonatest.WithServiceVersion(daytonatest.Service0190))
+	srv := daytonatest.NewServer(t, daytonatest.WithCloseDelay(0))
 	sb, err := daytona.New(daytona.WithEndpoint(srv.APIURL(), srv.APIKey()))
 	if err != nil {
 		t.Fatal(err)

@@ -36,9 +36,7 @@ func openBackend(ctx context.Context, cfg *config, stderr io.Writer, getenv func
 		return nil, err
 	}
 	if cfg.local {
-		// The 0.190 service, until the library reads today's structured
-		// file errors (issue #20).
-		if b.local, err = daytonatest.Run(daytonatest.WithServiceVersion(daytonatest.Service0190)); err != nil {
+		if b.local, err = daytonatest.Run(); err != nil {
 			return nil, fmt.Errorf("start the in-process Daytona: %w", err)
 		}
 		fmt.Fprintln(stderr, localNotice)

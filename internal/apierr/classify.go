@@ -85,13 +85,17 @@ func (e *NotStarted) Unwrap() error { return e.Err }
 // Classify inspects a toolbox error that came before a command started
 // (creating its session, or submitting it) and returns a *NotStarted when
 // the command cannot have run and a fresh try may work, else nil:
-//   - "session not found" (404 or 500): the daemon lost our sessions (the
-//     sandbox restarted behind our back): try again in a new session;
+//   - code PROCESS_NOT_FOUND, or "session not found" (404 or 500): the
+//     daemon lost our sessions (the sandbox restarted behind our back):
+//     try again in a new session;
+//   - any other answer of the daemon itself (FromDaemon: its source, a
+//     file code, a 404 in plain text) proves the sandbox runs: nil;
 //   - 401: the proxy no longer grants access because the sandbox was
 //     deleted; 404: the sandbox's container is gone (deleted, archived);
 //     400 "is the sandbox started?", "failed to resolve container ip" or
 //     "sandbox is not running": the sandbox is stopped. Restart it and try
-//     again.
+//     again. Today these carry source DAYTONA_PROXY (or DAYTONA_API);
+//     older services, no source.
 func Classify(err error) *NotStarted {
 	code := StatusCode(err)
 	msg, _ := Message(err)
@@ -99,8 +103,10 @@ func Classify(err error) *NotStarted {
 	switch {
 	case RunnerUnreachable(err):
 		return &NotStarted{Err: err, Transient: true}
-	case strings.Contains(msg, "session not found") && (code == http.StatusNotFound || code == http.StatusInternalServerError):
+	case lostSession(err, code, msg):
 		return &NotStarted{Err: err, LostSession: true}
+	case FromDaemon(err):
+		return nil
 	case code == http.StatusUnauthorized:
 		return &NotStarted{Err: err, Dead: true}
 	case code == http.StatusBadRequest && (strings.Contains(msg, "is the sandbox started") ||
@@ -110,6 +116,16 @@ func Classify(err error) *NotStarted {
 		return &NotStarted{Err: err, Dead: true}
 	}
 	return nil
+}
+
+// lostSession reports the daemon's answer for a session it does not know:
+// code PROCESS_NOT_FOUND today; before, a 404 (or 500) "session not
+// found" (msg in lower case).
+func lostSession(err error, status int, msg string) bool {
+	if Code(err) == CodeProcessNotFound {
+		return true
+	}
+	return strings.Contains(msg, "session not found") && (status == http.StatusNotFound || status == http.StatusInternalServerError)
 }
 
 // IsNotStarted reports whether err is a *NotStarted.

@@ -19,7 +19,6 @@ import (
 
 	apiclient "github.com/daytonaio/daytona/libs/api-client-go"
 	sdk "github.com/daytonaio/daytona/libs/sdk-go/pkg/daytona"
-	sdkerrors "github.com/daytonaio/daytona/libs/sdk-go/pkg/errors"
 	"github.com/daytonaio/daytona/libs/sdk-go/pkg/types"
 	apitoolbox "github.com/daytonaio/daytona/libs/toolbox-api-client-go"
 
@@ -120,12 +119,9 @@ func (c *Client) token() string {
 }
 
 // convert turns an error of the generated client into the SDK's error
-// types, as the SDK does.
+// types, as the SDK does, keeping today's code and source.
 func convert(err error, resp *http.Response) error {
-	if err == nil {
-		return nil
-	}
-	return sdkerrors.ConvertAPIError(err, resp)
+	return apierr.FromAPI(err, resp)
 }
 
 // record fetches the sandbox record from the control plane.

@@ -266,7 +266,7 @@ func (c *Client) getJSON(ctx context.Context, path string, q url.Values) ([]byte
 		if len(bytes.TrimSpace(data)) == 0 {
 			data = []byte(resp.Status)
 		}
-		return nil, sdkerrors.NewDaytonaErrorFromBody(data, resp.StatusCode, resp.Header)
+		return nil, apierr.FromBody(resp.StatusCode, resp.Header, data)
 	}
 	if err != nil {
 		return nil, sdkerrors.NewDaytonaError(err.Error(), 0, nil)

@@ -64,9 +64,7 @@ func Open(ctx context.Context, w io.Writer) (*Backend, error) {
 		fmt.Fprintf(w, realNotice+"\n", url)
 		return b, nil
 	}
-	// The 0.190 service, until the library reads today's structured file
-	// errors (issue #20).
-	srv, err := daytonatest.Run(daytonatest.WithServiceVersion(daytonatest.Service0190))
+	srv, err := daytonatest.Run()
 	if err != nil {
 		return nil, fmt.Errorf("start the in-process Daytona: %w", err)
 	}

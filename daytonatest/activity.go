@@ -106,6 +106,7 @@ func (s *Server) autoStop() {
 	unit := s.autoStopUnit()
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.expireLocked(now)
 	for _, sb := range s.sandboxes {
 		if sb.state != StateStarted || sb.desired != "started" {
 			continue

@@ -65,6 +65,7 @@ type sandboxDTO struct {
 	KVM                 *bool             `json:"kvm,omitempty"`          // current: required (api-client 0.220.0 models/sandbox.d.ts)
 	AutoStopInterval    int               `json:"autoStopInterval"`
 	AutoPauseInterval   *int              `json:"autoPauseInterval,omitempty"` // current
+	AutoDestroyAt       *string           `json:"autoDestroyAt,omitempty"`     // current, with a TTL (controlplane_ttl.go)
 	AutoArchiveInterval int               `json:"autoArchiveInterval"`
 	AutoDeleteInterval  int               `json:"autoDeleteInterval"`
 	Volumes             []volumeJSON      `json:"volumes"`
@@ -97,6 +98,10 @@ func (s *Server) versionFieldsLocked(sb *sandbox, d *sandboxDTO) {
 	if s.since(levelCurrent) {
 		kvm, pause := false, sb.autoPause
 		d.KVM, d.AutoPauseInterval = &kvm, &pause
+		if !sb.autoDestroyAt.IsZero() {
+			at := isoTime(sb.autoDestroyAt)
+			d.AutoDestroyAt = &at
+		}
 	}
 }
 

@@ -93,7 +93,7 @@ func (s *Server) createProperties() []property {
 	props = append(props, num("autoStopInterval"), num("autoArchiveInterval"), num("autoDeleteInterval"),
 		p("volumes", isArray), p("buildInfo", isObject))
 	if s.since(levelCurrent) {
-		props = append(props, num("autoPauseInterval"))
+		props = append(props, num("autoPauseInterval"), num("ttlMinutes"))
 	}
 	return props
 }
@@ -293,7 +293,7 @@ func (s *Server) createLocked(req *createRequest) (*sandbox, *apiError) {
 	c := &creation{s: s, req: req, sb: s.newRecord(req),
 		autoStop: DefaultAutoStop, autoArchive: DefaultAutoArchive, autoDelete: DefaultAutoDelete}
 	for _, step := range []func() *apiError{
-		c.setRegion, c.setSource, c.checkGPU, c.checkLimits, c.setNetwork, c.setIntervals, c.setAutoPause, c.checkColumns,
+		c.setRegion, c.setSource, c.checkGPU, c.checkLimits, c.setNetwork, c.setIntervals, c.setAutoPause, c.setTTL, c.checkColumns,
 	} {
 		if err := step(); err != nil {
 			return nil, err

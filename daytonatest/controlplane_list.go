@@ -40,7 +40,7 @@ var listItemKeys = []string{
 	"autoArchiveInterval", "autoDeleteInterval", "createdAt", "updatedAt", "lastActivityAt", "daemonVersion",
 	"toolboxProxyUrl",
 }
-var listItemKeysCurrent = []string{"networkBlockAll", "networkAllowList", "autoPauseInterval"}
+var listItemKeysCurrent = []string{"networkBlockAll", "networkAllowList", "autoPauseInterval", "autoDestroyAt"}
 
 func (s *Server) handleList(w http.ResponseWriter, r *http.Request, _ []byte) {
 	if !s.since(level0190) {

@@ -37,6 +37,7 @@ func (s *Server) routeSettings(api func(method, path string, op Op, h handlerFun
 		// api/sandbox-api.js (setAutoPauseInterval).
 		api("POST", "/sandbox/{idOrName}/autopause/{interval}", OpSetAutoPause, s.onInterval(s.setAutoPause))
 	}
+	s.routeTTL(api)
 	api("PUT", "/sandbox/{idOrName}/labels", OpReplaceLabels, s.handleReplaceLabels)
 	api("GET", "/sandbox/{idOrName}/toolbox-proxy-url", OpToolboxProxyURL, s.handleToolboxProxyURL)
 }

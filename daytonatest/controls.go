@@ -18,7 +18,29 @@ type fault struct {
 	status    int
 	message   string
 	empty     bool // no body at all (FailNextEmpty)
-	proxy     bool // the toolbox proxy's answer (FailNextProxy)
+	code      string
+	proxy     bool
+	text      bool
+}
+
+// Fault is an error answer for [Server.FailNextWith].
+type Fault struct {
+	Status  int // 400-599
+	Message string
+	// Code is the code of a toolbox answer's body (default: the status's
+	// name, such as NOT_FOUND; today's daemon also answers
+	// PROCESS_NOT_FOUND, SESSION_ENDED, ...: toolbox_errors.go).
+	Code string
+	// Proxy makes a toolbox answer the toolbox proxy's rather than the
+	// daemon's: the same body, with source DAYTONA_PROXY in
+	// [ServiceCurrent]. The proxy answers so for a sandbox that is not
+	// running (400 "...Is the Sandbox started?") or no longer exists (401),
+	// before the daemon sees the request (toolbox.go).
+	Proxy bool
+	// Text answers Message alone, as text/plain, the way Go's HTTP mux
+	// answers a route it does not have ("404 page not found"): what a
+	// daemon that no longer serves a route answers.
+	Text bool
 }
 
 // FailNext makes the next n requests of op fail with the given HTTP status
@@ -41,14 +63,10 @@ func (s *Server) FailNextEmpty(op Op, n, status int) error {
 	return s.queueFault(op, n, &fault{status: status, empty: true})
 }
 
-// FailNextProxy is [Server.FailNext] for a toolbox operation, answered by
-// the toolbox proxy rather than the daemon: the same body, with source
-// DAYTONA_PROXY in [ServiceCurrent] (see [Server.FailNext] for the rest).
-// The proxy answers so for a sandbox that is not running (400 "...Is the
-// Sandbox started?") or no longer exists (401), before the daemon sees the
-// request (toolbox.go).
-func (s *Server) FailNextProxy(op Op, n, status int, message string) error {
-	return s.queueFault(op, n, &fault{status: status, message: message, proxy: true})
+// FailNextWith is [Server.FailNext] with the answer f describes: a code,
+// the toolbox proxy's answer, or plain text.
+func (s *Server) FailNextWith(op Op, n int, f Fault) error {
+	return s.queueFault(op, n, &fault{status: f.Status, message: f.Message, code: f.Code, proxy: f.Proxy, text: f.Text})
 }
 
 // queueFault queues f for the next n requests of op.

@@ -97,7 +97,9 @@
 //     source (DAYTONA_DAEMON or DAYTONA_PROXY), a file refusal a JSON body
 //     with a code (FILE_NOT_FOUND, FILE_ACCESS_DENIED, INVALID_FILE_PATH)
 //     instead of an empty one, and POST /files/upload-v2 takes a raw or
-//     multipart body.
+//     multipart body; a create's ttlMinutes (and POST
+//     /sandbox/{id}/ttl/{minutes}) sets the record's autoDestroyAt, when
+//     the sandbox is destroyed whatever its state.
 //
 // The file endpoints (/files, /files/info, /files/folder, /files/move,
 // /files/permissions, /files/upload, /files/download, /files/bulk-download,
@@ -188,7 +190,9 @@
 //     that is none of them, so that a typo such as Op("crate") cannot pass
 //     unnoticed. FailNextEmpty fails them with no body at all, as the proxy
 //     answers 502 during runner trouble (its 400 "failed to get runner
-//     info" is a FailNext); ClearFaults drops what is queued;
+//     info" is a FailNext); FailNextWith gives the answer a code, makes it
+//     the toolbox proxy's (source DAYTONA_PROXY today) or plain text (a
+//     route the daemon no longer serves); ClearFaults drops what is queued;
 //   - RaceExitCodeNext and SetExitCodeRaceRate: the daemon's exit-code race.
 //     The next N reads (or each read, with a probability) of a finished
 //     command's exit code by a sync exec or a command lookup answer 500

@@ -107,13 +107,32 @@ func (s *Server) admit(w http.ResponseWriter, r *http.Request, fam *family, op O
 			return true
 		case f.empty:
 			w.WriteHeader(f.status)
-		case f.proxy:
-			writeProxyError(w, r, f.status, f.message)
 		default:
-			fam.writeError(w, r, f.status, f.message)
+			s.writeFault(w, r, fam, f)
 		}
 	}
 	return false
+}
+
+// writeFault answers a queued fault that has a body.
+func (s *Server) writeFault(w http.ResponseWriter, r *http.Request, fam *family, f *fault) {
+	code, source := f.code, sourceDaemon
+	if code == "" {
+		code = statusCode(f.status)
+	}
+	if f.proxy {
+		source = sourceProxy
+	}
+	switch {
+	case f.text:
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(f.status)
+		_, _ = io.WriteString(w, f.message)
+	case fam == toolboxFamily:
+		writeToolboxBody(w, r, f.status, code, f.message, source)
+	default:
+		fam.writeError(w, r, f.status, f.message)
+	}
 }
 
 // finish completes the request's log entry, and writes its line to the

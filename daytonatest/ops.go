@@ -71,7 +71,7 @@ var operations = []Op{
 	OpListFiles, OpFileInfo, OpCreateFolder, OpDeleteFile, OpMoveFile, OpSetPermissions,
 	OpUploadFile, OpDownloadFile, OpBulkDownload, OpFindInFiles, OpSearchFiles, OpReplaceInFiles,
 	OpPreviewURL, OpSignedPreviewURL, OpExpirePreviewURL, OpLastActivity, OpSetAutoStop, OpMetrics, OpPortInUse,
-	OpRecover, OpPause, OpSetAutoArchive, OpSetAutoDelete, OpSetAutoPause, OpReplaceLabels, OpUploadFileV2,
+	OpRecover, OpPause, OpSetAutoArchive, OpSetAutoDelete, OpSetAutoPause, OpReplaceLabels, OpUploadFileV2, OpSetTTL,
 }
 
 // streamedOps are the operations whose request body their handler reads

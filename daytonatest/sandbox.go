@@ -132,6 +132,8 @@ type Sandbox struct {
 	AutoArchiveInterval int               `json:"autoArchiveInterval"`
 	AutoDeleteInterval  int               `json:"autoDeleteInterval"`
 	AutoPauseInterval   int               `json:"autoPauseInterval"`
+	// AutoDestroyAt is when the sandbox's TTL runs out (zero: no TTL).
+	AutoDestroyAt time.Time `json:"autoDestroyAt,omitzero"`
 	// Class is the sandbox's class: ClassContainer, or that of its
 	// snapshot; "small" (or the size the request named) under 0.173.
 	Class string `json:"class"`
@@ -158,6 +160,7 @@ type sandbox struct {
 	class            string
 	recoverable      bool
 	autoPause        int
+	autoDestroyAt    time.Time // the TTL's end (current); zero: none
 	user             string
 	env, labels      map[string]string
 	public           bool
@@ -204,6 +207,7 @@ func (s *Server) publicLocked(sb *sandbox) Sandbox {
 		AutoArchiveInterval: sb.autoArchive,
 		AutoDeleteInterval:  sb.autoDelete,
 		AutoPauseInterval:   sb.autoPause,
+		AutoDestroyAt:       sb.autoDestroyAt,
 		Class:               sb.class,
 		Recoverable:         sb.recoverable,
 		Volumes:             slices.Clone(sb.volumes),

@@ -126,3 +126,39 @@ func TestUploadV2(t *testing.T) {
 	r = authed(t, old, "POST", filesPath(oldSb, "/files/upload-v2", url.Values{"path": {"a"}}), "x")
 	requireToolboxError(t, r, http.StatusNotFound, "not found: route not found", "/toolbox/"+oldSb.ID+"/files/upload-v2", "POST")
 }
+
+// TestFailNextWith: a fault can carry a code, be the proxy's answer, or be
+// plain text; on the control plane, code and proxy change nothing.
+func TestFailNextWith(t *testing.T) {
+	t.Parallel()
+	for _, v := range []daytonatest.ServiceVersion{daytonatest.Service0190, daytonatest.ServiceCurrent} {
+		srv, _, sb := newSandbox(t, daytonatest.WithServiceVersion(v))
+		path := "/toolbox/" + sb.ID + "/process/session"
+		source := func(s string) any {
+			if v == daytonatest.ServiceCurrent {
+				return s
+			}
+			return nil
+		}
+		require.NoError(t, srv.FailNextWith(daytonatest.OpListSessions, 1, daytonatest.Fault{Status: 404, Message: "process not found", Code: "PROCESS_NOT_FOUND"}))
+		r := authed(t, srv, "GET", path, nil)
+		requireToolboxErrorCode(t, r, http.StatusNotFound, "PROCESS_NOT_FOUND", "process not found", path, "GET")
+		require.Equal(t, source("DAYTONA_DAEMON"), r.JSON(t)["source"], v)
+
+		require.NoError(t, srv.FailNextWith(daytonatest.OpListSessions, 1, daytonatest.Fault{Status: 400, Message: notStartedMsg, Proxy: true}))
+		r = authed(t, srv, "GET", path, nil)
+		requireToolboxError(t, r, http.StatusBadRequest, notStartedMsg, path, "GET")
+		require.Equal(t, source("DAYTONA_PROXY"), r.JSON(t)["source"], v)
+
+		require.NoError(t, srv.FailNextWith(daytonatest.OpListSessions, 1, daytonatest.Fault{Status: 404, Message: "404 page not found", Text: true}))
+		r = authed(t, srv, "GET", path, nil)
+		require.Equal(t, http.StatusNotFound, r.Status)
+		require.Equal(t, "404 page not found", string(r.Body))
+		require.Contains(t, r.Header.Get("Content-Type"), "text/plain")
+
+		require.NoError(t, srv.FailNextWith(daytonatest.OpGet, 1, daytonatest.Fault{Status: 503, Message: "busy", Code: "X", Proxy: true}))
+		r = authed(t, srv, "GET", "/api/sandbox/"+sb.ID, nil)
+		requireAPIError(t, r, http.StatusServiceUnavailable, "busy", "/api/sandbox/"+sb.ID)
+		require.Equal(t, 3, srv.Count(daytonatest.OpListSessions))
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -133,3 +134,43 @@ func IsNotStarted(err error) bool {
 	var ns *NotStarted
 	return errors.As(err, &ns)
 }
+
+// RetryAfter returns how long the answer of err (a 429 or 503) asks to
+// wait before trying again: the largest of its Retry-After headers, the
+// standard one and the per-throttler ones of NestJS's throttler
+// (Retry-After-{name}, such as Retry-After-sandbox-lifecycle;
+// @nestjs/throttler 6.4.0, dist/throttler.guard.js:118-128), in seconds or
+// as an HTTP date; 0 when it asks nothing.
+func RetryAfter(err error, now time.Time) time.Duration {
+	de := sdkError(err)
+	if de == nil {
+		return 0
+	}
+	var longest time.Duration
+	for k, vs := range de.Headers {
+		k = http.CanonicalHeaderKey(k)
+		if (k != "Retry-After" && !strings.HasPrefix(k, "Retry-After-")) || len(vs) == 0 {
+			continue
+		}
+		longest = max(longest, retryAfterValue(strings.TrimSpace(vs[0]), now))
+	}
+	return longest
+}
+
+// retryAfterValue reads a Retry-After value: delay-seconds or an
+// HTTP-date (RFC 9110, 10.2.3).
+func retryAfterValue(v string, now time.Time) time.Duration {
+	if secs, err := strconv.ParseFloat(v, 64); err == nil {
+		if !(secs > 0) { // also NaN
+			return 0
+		}
+		return time.Duration(min(secs, maxRetryAfter.Seconds()) * float64(time.Second))
+	}
+	if at, err := http.ParseTime(v); err == nil && at.After(now) {
+		return min(at.Sub(now), maxRetryAfter)
+	}
+	return 0
+}
+
+// maxRetryAfter bounds what a Retry-After header can ask for.
+const maxRetryAfter = time.Hour

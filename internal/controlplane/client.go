@@ -124,13 +124,15 @@ func convert(err error, resp *http.Response) error {
 	return apierr.FromAPI(err, resp)
 }
 
-// record fetches the sandbox record from the control plane.
+// record fetches the sandbox record from the control plane, with the
+// states the generated client cannot decode read back (realState).
 func (c *Client) record(ctx context.Context, idOrName string) (*apiclient.Sandbox, error) {
 	var rec *apiclient.Sandbox
 	err := apierr.Safe(ctx, func() error {
 		var resp *http.Response
 		var err error
 		rec, resp, err = c.api.SandboxAPI.GetSandbox(c.auth(ctx), idOrName).Execute()
+		realState(rec, resp)
 		return convert(err, resp)
 	})
 	return rec, err
@@ -161,7 +163,7 @@ func (c *Client) toolbox(rec *apiclient.Sandbox) *toolbox.Client {
 		cfg.AddDefaultHeader(k, v)
 	}
 	cfg.UserAgent = "sdk-go/" + sdk.Version
-	var archive, del int
+	archive, del := 0, -1 // auto-delete unknown: not ephemeral
 	if rec.AutoArchiveInterval != nil {
 		archive = int(*rec.AutoArchiveInterval)
 	}

@@ -135,6 +135,9 @@ type fileCall struct {
 	// body returns a fresh request body, its content type and its length
 	// (-1 if unknown); nil for no body.
 	body func() (io.ReadCloser, string, int64)
+	// upload, if set, makes the call an upload (toolbox.Client.Upload)
+	// of this content, to the route the daemon serves.
+	upload *uploadSource
 }
 
 // send sends c to r's toolbox and returns a 2xx response, whose body the
@@ -142,7 +145,13 @@ type fileCall struct {
 // refusal); other failures are classified as for commands (a
 // *apierr.NotStarted when the sandbox is not running, else an *Error).
 func (fc *fileCall) send(ctx context.Context, r *remote) (*http.Response, error) {
-	resp, err := r.TB.File(ctx, toolbox.FileRequest{Method: fc.method, Path: fc.path, Query: fc.query, Header: fc.header, Body: fc.body})
+	var resp *http.Response
+	var err error
+	if src := fc.upload; src != nil {
+		resp, err = r.TB.Upload(ctx, toolbox.Upload{Query: fc.query, Body: src.body, Replayable: src.replayable})
+	} else {
+		resp, err = r.TB.File(ctx, toolbox.FileRequest{Method: fc.method, Path: fc.path, Query: fc.query, Header: fc.header, Body: fc.body})
+	}
 	var refused *toolbox.Refusal
 	switch {
 	case errors.As(err, &refused):

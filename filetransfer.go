@@ -164,8 +164,7 @@ func (f *Filesystem) write(ctx context.Context, name string, perm fs.FileMode, s
 		return err
 	}
 	c := &fileCall{op: "write", name: name, what: "upload " + quoted(name), refused: errWrite,
-		method: http.MethodPost, path: "/files/upload", query: url.Values{"path": {name}},
-		body: src.body}
+		query: url.Values{"path": {name}}, upload: src}
 	if err := f.upload(ctx, c, src); err != nil {
 		return err
 	}
@@ -242,20 +241,26 @@ func (src *uploadSource) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// body returns the multipart body of one attempt: the part "file" around
-// the content, its content type, and its length if known.
-func (src *uploadSource) body() (io.ReadCloser, string, int64) {
+// body returns the body of one attempt, its content type, and its length
+// if known: the content alone (raw, for upload-v2), or the multipart part
+// "file" around it.
+func (src *uploadSource) body(raw bool) (io.ReadCloser, string, int64) {
+	var content io.Reader = src
+	length := int64(-1)
+	if src.fixed {
+		content, length = bytes.NewReader(src.data), int64(len(src.data))
+	}
+	if raw {
+		return &uploadBody{r: content}, "application/octet-stream", length
+	}
 	var frame bytes.Buffer
 	mw := multipart.NewWriter(&frame)
 	_, _ = mw.CreateFormFile("file", "upload") // writing to a bytes.Buffer cannot fail
 	headLen := frame.Len()
 	_ = mw.Close()
 	head, tail := frame.Bytes()[:headLen], frame.Bytes()[headLen:]
-	var content io.Reader = src
-	length := int64(-1)
-	if src.fixed {
-		content = bytes.NewReader(src.data)
-		length = int64(len(head) + len(src.data) + len(tail))
+	if length >= 0 {
+		length += int64(len(head) + len(tail))
 	}
 	return &uploadBody{r: io.MultiReader(bytes.NewReader(head), content, bytes.NewReader(tail))}, mw.FormDataContentType(), length
 }

@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 
 	sdk "github.com/daytonaio/daytona/libs/sdk-go/pkg/daytona"
 	"github.com/gorilla/websocket"
@@ -30,6 +31,7 @@ type Client struct {
 	sdk    *sdk.Sandbox      // the SDK's view, whose toolbox client holds the base URL and headers
 	hc     *http.Client      // for the requests sent without the SDK
 	dialer *websocket.Dialer // for log streams
+	route  atomic.Int32      // the upload route the daemon serves (upload.go)
 }
 
 // New returns the client of the sandbox sb (the SDK's view, made on a

@@ -149,16 +149,34 @@ func WithoutEnvironment() Option {
 
 // WithID sets the sandbox's logical id (the value of ID, the
 // mastra-sandbox-id label and the default remote name). The default is
-// "daytona-sandbox-<base36 ms>-<6 random base36 chars>".
+// "daytona-sandbox-<base36 ms>-<6 random base36 chars>". Like WithName, it
+// refuses what Daytona refuses in a name.
 func WithID(id string) Option {
-	return textOption("WithID", "id", id, true, func(cfg *config) { cfg.id = id })
+	return nameOption("WithID", "id", id, func(cfg *config) { cfg.id = id })
 }
 
 // WithName sets the name of the remote sandbox (default: the ID). A new
 // Sandbox value with the same name reconnects to it. It does not change
-// Name(), which names the implementation, as in Mastra.
+// Name(), which names the implementation, as in Mastra. A name Daytona
+// refuses (one with an HTML tag, a URL scheme or "www.", or a control
+// character) is an error, before any request, with Daytona's reason.
 func WithName(name string) Option {
-	return textOption("WithName", "name", name, true, func(cfg *config) { cfg.name = name })
+	return nameOption("WithName", "name", name, func(cfg *config) { cfg.name = name })
+}
+
+// nameOption returns an option that checks v with checkText and as
+// Daytona checks a name, then sets it.
+func nameOption(opt, label, v string, set func(*config)) Option {
+	return func(cfg *config) error {
+		if err := checkText(opt, label, v, true); err != nil {
+			return err
+		}
+		if err := controlplane.CheckName(v); err != nil {
+			return fmt.Errorf("%s(%q): Daytona refuses it: %w", opt, v, err)
+		}
+		set(cfg)
+		return nil
+	}
 }
 
 // WithExistingSandbox attaches to the remote sandbox with this Daytona id
@@ -404,7 +422,8 @@ func WithMount(path string, spec workspace.MountSpec) Option {
 // WithKeepAlive(false) turns the keep-alive off: Daytona may then stop the
 // sandbox while a long command or a background process runs in it, once
 // nothing else has touched it for its auto-stop interval. It is on by
-// default.
+// default. It cannot extend a hard end: a TTL (autoDestroyAt in GetInfo)
+// ends the sandbox however active it is.
 func WithKeepAlive(on bool) Option {
 	return setOption(func(cfg *config) {
 		switch {

@@ -238,7 +238,12 @@ type Figures struct {
 	MemoryMB, DiskMB int64
 	Target           string
 	LastUsedAt       time.Time // zero if unknown
-	TimeoutAt        time.Time // when auto-stop fires if it stays idle; zero if off or unknown
+	TimeoutAt        time.Time // when auto-stop (or auto-pause) fires if it stays idle; zero if off or unknown
+	// Today's records also carry the auto-pause interval and, with a TTL,
+	// the sandbox's hard end, which no activity moves (@daytonaio/api-client
+	// 0.220.0, models/sandbox.d.ts: autoPauseInterval, autoDestroyAt).
+	AutoPauseMinutes int       // 0 if off or not reported
+	DestroyAt        time.Time // zero if no TTL
 	// Usage, when the telemetry endpoint answered.
 	HasUsage                 bool
 	CPUPercent               float64
@@ -275,10 +280,18 @@ func (c *Client) Live(ctx context.Context, id string) (Figures, error) {
 // figures reads the record and the metrics (nil: none).
 func figures(rec *apiclient.Sandbox, m *apiclient.MetricsResponse) Figures {
 	f := Figures{CPUCores: float64(rec.Cpu), MemoryMB: int64(rec.Memory * 1024), DiskMB: int64(rec.Disk * 1024), Target: rec.Target}
+	if pause, ok := rec.AdditionalProperties["autoPauseInterval"].(float64); ok && pause > 0 {
+		f.AutoPauseMinutes = int(pause)
+	}
+	if at, ok := rec.AdditionalProperties["autoDestroyAt"].(string); ok {
+		f.DestroyAt = parseTime(at)
+	}
 	if last, err := time.Parse(time.RFC3339Nano, rec.GetLastActivityAt()); err == nil {
 		f.LastUsedAt = last
-		if minutes := rec.GetAutoStopInterval(); minutes > 0 {
-			f.TimeoutAt = last.Add(time.Duration(minutes) * time.Minute)
+		// At most one of the two intervals is non-zero today
+		// (models/create-sandbox.d.ts).
+		if minutes := max(int(rec.GetAutoStopInterval()), 0); minutes > 0 || f.AutoPauseMinutes > 0 {
+			f.TimeoutAt = last.Add(time.Duration(max(minutes, f.AutoPauseMinutes)) * time.Minute)
 		}
 	}
 	if m == nil {

@@ -148,7 +148,7 @@ func (fc *fileCall) send(ctx context.Context, r *remote) (*http.Response, error)
 	var resp *http.Response
 	var err error
 	if src := fc.upload; src != nil {
-		resp, err = r.TB.Upload(ctx, toolbox.Upload{Query: fc.query, Body: src.body, Replayable: src.replayable})
+		resp, err = r.TB.Upload(ctx, toolbox.Upload{Query: fc.query, Body: src.body, Once: !src.fixed, Replayable: src.replayable})
 	} else {
 		resp, err = r.TB.File(ctx, toolbox.FileRequest{Method: fc.method, Path: fc.path, Query: fc.query, Header: fc.header, Body: fc.body})
 	}

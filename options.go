@@ -164,15 +164,15 @@ func WithName(name string) Option {
 	return nameOption("WithName", "name", name, func(cfg *config) { cfg.name = name })
 }
 
-// nameOption returns an option that checks v with checkText and as
-// Daytona checks a name, then sets it.
+// nameOption returns an option that checks v as Daytona checks a name
+// and with checkText, then sets it.
 func nameOption(opt, label, v string, set func(*config)) Option {
 	return func(cfg *config) error {
-		if err := checkText(opt, label, v, true); err != nil {
-			return err
-		}
 		if err := controlplane.CheckName(v); err != nil {
 			return fmt.Errorf("%s(%q): Daytona refuses it: %w", opt, v, err)
+		}
+		if err := checkText(opt, label, v, true); err != nil {
+			return err
 		}
 		set(cfg)
 		return nil

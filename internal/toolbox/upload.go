@@ -38,7 +38,9 @@ type Upload struct {
 	// length (-1 if unknown): raw for upload-v2, else multipart with the
 	// part "file".
 	Body func(raw bool) (io.ReadCloser, string, int64)
-	// Replayable reports whether the content can still be sent again.
+	// Once says the content can be read only once (a stream), and
+	// Replayable whether it can still be sent again (nothing of it read).
+	Once       bool
 	Replayable func() bool
 }
 
@@ -48,7 +50,7 @@ type Upload struct {
 // a request without content to the old route, which a daemon that serves
 // it refuses (400: no path) and one that does not answers 404.
 func (c *Client) Upload(ctx context.Context, u Upload) (*http.Response, error) {
-	if c.route.Load() == routeUnknown && !u.Replayable() {
+	if c.route.Load() == routeUnknown && u.Once {
 		if err := c.probeUpload(ctx); err != nil {
 			return nil, err
 		}

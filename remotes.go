@@ -118,9 +118,9 @@ func (cl *Client) Lookup(ctx context.Context, idOrName string) (*RemoteSandbox, 
 // WithAutoStopInterval, ...; opts win) and waits until it runs, then
 // returns its record. Each sandbox gets a fresh id and name unless opts
 // give them (WithID, WithName). Attach to it with New(WithExistingSandbox(r.ID)).
-// Create sends the create request once: a name that another sandbox holds
-// is an error with StatusCode 409 (the sandbox of that name may be the one
-// a concurrent caller created).
+// Create sends the create request once (again after a 429 only): a name
+// that another sandbox holds is an error with StatusCode 409 (the sandbox
+// of that name may be the one a concurrent caller created).
 func (cl *Client) Create(ctx context.Context, opts ...Option) (*RemoteSandbox, error) {
 	c, err := cl.conn(ctx, "Create")
 	if err != nil {

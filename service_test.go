@@ -80,27 +80,9 @@ func statuses(srv *daytonatest.Server, op daytonatest.Op) []int {
 }
 
 // debugLog returns a logger that writes everything to the returned buffer.
-func debugLog() (*slog.Logger, *lockedBuffer) {
-	var buf lockedBuffer
+func debugLog() (*slog.Logger, *syncBuffer) {
+	var buf syncBuffer
 	return slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug})), &buf
-}
-
-// lockedBuffer is a bytes.Buffer safe for concurrent writers.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // losingCreateAnswers is a transport that sends every request, but drops
@@ -408,7 +390,7 @@ func TestDestroyFindsOrphanOfFailedStart(t *testing.T) {
 // TestLostSessionByCode (issue #20, 7): today's PROCESS_NOT_FOUND, whatever
 // its message, is a lost session: a new session, not a sandbox recovery.
 func TestLostSessionByCode(t *testing.T) {
-	srv := newServer(t)
+	srv := newServer(t, daytonatest.WithServiceVersion(daytonatest.ServiceCurrent))
 	sb := startedSandbox(t, srv)
 	_, err := sb.ExecuteCommand(t.Context(), "true", nil, nil)
 	require.NoError(t, err)
@@ -454,7 +436,7 @@ func TestDaemonRefusalIsNotADeadSandbox(t *testing.T) {
 // for that sandbox; a stream first asks which route is served, so as not
 // to lose what it read.
 func TestUploadFallsBackToV2(t *testing.T) {
-	srv := newServer(t)
+	srv := newServer(t, daytonatest.WithServiceVersion(daytonatest.ServiceCurrent))
 	gone := daytonatest.Fault{Status: 404, Message: "404 page not found", Text: true}
 	sb := startedSandbox(t, srv)
 	fsys := sb.Filesystem()
@@ -512,7 +494,8 @@ func TestNamesDaytonaRefuses(t *testing.T) {
 // GetInfo shows the sandbox's TTL end (autoDestroyAt) and its auto-pause
 // interval, and TimeoutAt follows auto-pause.
 func TestGetInfoHardEnd(t *testing.T) {
-	srv := newServer(t, daytonatest.WithSnapshot(daytonatest.Snapshot{Name: "vm", Class: daytonatest.ClassLinuxVM}))
+	srv := newServer(t, daytonatest.WithServiceVersion(daytonatest.ServiceCurrent),
+		daytonatest.WithSnapshot(daytonatest.Snapshot{Name: "vm", Class: daytonatest.ClassLinuxVM}))
 	status, body := apiCall(t, srv, "POST", "/sandbox", map[string]any{"name": "mortal", "snapshot": "vm", "ttlMinutes": 120})
 	require.Equal(t, http.StatusOK, status, "%v", body)
 	sb := startedSandbox(t, srv, daytona.WithExistingSandbox(body["id"].(string)))

@@ -86,7 +86,7 @@ func (c *Client) Acquire(ctx context.Context, t Target) (Acquired, error) {
 	}
 	a := Acquired{CreatedAt: time.Now()}
 	if rec == nil {
-		if rec, err = c.create(ctx, &t.Create, replacedDead); err != nil {
+		if rec, err = c.create(ctx, &t.Create, replacedDead, true); err != nil {
 			return Acquired{}, fault.WrapCtx(ctx, "create sandbox", err)
 		}
 		a.Created = true
@@ -260,12 +260,12 @@ func (c *Client) waitAndStart(ctx context.Context, rec *apiclient.Sandbox) (*api
 
 // create creates the remote sandbox cs describes and waits until it runs.
 // A 429 is sent again after the wait it asks for (throttled). A create
-// whose answer was lost (no answer, or a gateway's 502, 503 or 504) may
-// have been made: the sandbox is looked up by name before the request is
-// sent again, so that there are never two. afterDelete says a dead sandbox
-// of the same name was just deleted: while Daytona still holds its name,
-// creation is retried.
-func (c *Client) create(ctx context.Context, cs *CreateSpec, afterDelete bool) (*apiclient.Sandbox, error) {
+// whose answer was lost (no answer, or a gateway's 502 or 504) may
+// have been made: with findLost, the sandbox is looked up by name before
+// the request is sent again, so that there are never two; without, the
+// error is returned. afterDelete says a dead sandbox of the same name was
+// just deleted: while Daytona still holds its name, creation is retried.
+func (c *Client) create(ctx context.Context, cs *CreateSpec, afterDelete, findLost bool) (*apiclient.Sandbox, error) {
 	body := cs.request(c.conn.Target)
 	waitUntil := time.Now().Add(nameReleaseWait)
 	for lost := 0; ; {
@@ -281,7 +281,7 @@ func (c *Client) create(ctx context.Context, cs *CreateSpec, afterDelete bool) (
 		if err == nil {
 			return c.awaitCreated(ctx, rec)
 		}
-		if answerLost(err) && ctx.Err() == nil {
+		if findLost && answerLost(err) && ctx.Err() == nil {
 			if lost++; lost > apierr.TransientTries || cs.Name == "" {
 				return nil, err
 			}
@@ -302,10 +302,11 @@ func (c *Client) create(ctx context.Context, cs *CreateSpec, afterDelete bool) (
 }
 
 // answerLost reports a request whose answer did not arrive (no answer at
-// all, or a gateway's 502, 503 or 504): it may have been carried out.
+// all, or a gateway's 502 or 504, whose upstream may have had it): it may
+// have been carried out. A 503 is a refusal.
 func answerLost(err error) bool {
 	switch apierr.StatusCode(err) {
-	case 0, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+	case 0, http.StatusBadGateway, http.StatusGatewayTimeout:
 		return true
 	}
 	return false

@@ -370,7 +370,9 @@ func TestDestroyFindsOrphanOfFailedStart(t *testing.T) {
 	forVersions(t, func(t *testing.T, v daytonatest.ServiceVersion) {
 		srv := newServer(t, daytonatest.WithServiceVersion(v), daytonatest.WithTransitionDelay(time.Hour))
 		made := func() bool { _, ok := srv.Sandbox("orphan"); return ok }
-		flaky := func() { require.NoError(t, srv.FailNext(daytonatest.OpGet, 1, http.StatusInternalServerError, "flaky")) }
+		flaky := func() {
+			require.NoError(t, srv.FailNext(daytonatest.OpGet, 1, http.StatusInternalServerError, "flaky"))
+		}
 		sb := newSandbox(t, srv, daytona.WithName("orphan"), daytona.WithHTTPClient(loseCreateAnswer(made, flaky)))
 		require.Error(t, sb.Start(t.Context()))
 		assert.Equal(t, workspace.StatusError, sb.Status())

@@ -371,7 +371,7 @@ func TestDestroyFindsOrphanOfFailedStart(t *testing.T) {
 		srv := newServer(t, daytonatest.WithServiceVersion(v), daytonatest.WithTransitionDelay(time.Hour))
 		made := func() bool { _, ok := srv.Sandbox("orphan"); return ok }
 		flaky := func() {
-			require.NoError(t, srv.FailNext(daytonatest.OpGet, 1, http.StatusInternalServerError, "flaky"))
+			assert.NoError(t, srv.FailNext(daytonatest.OpGet, 1, http.StatusInternalServerError, "flaky")) // on the transport's goroutine
 		}
 		sb := newSandbox(t, srv, daytona.WithName("orphan"), daytona.WithHTTPClient(loseCreateAnswer(made, flaky)))
 		require.Error(t, sb.Start(t.Context()))

@@ -21,7 +21,7 @@ import (
 func TestTTL(t *testing.T) {
 	t.Parallel()
 	const unit = 200 * time.Millisecond
-	srv := newServer(t, daytonatest.WithAutoStopUnit(unit))
+	srv := newServer(t, daytonatest.WithServiceVersion(daytonatest.ServiceCurrent), daytonatest.WithAutoStopUnit(unit))
 	before := time.Now()
 	r := authed(t, srv, "POST", "/api/sandbox", map[string]any{"name": "short-lived", "ttlMinutes": 5})
 	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)

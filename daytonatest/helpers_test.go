@@ -27,9 +27,13 @@ import (
 
 // newServer starts a server tuned for speed: follow streams close at once
 // and sandbox transitions are immediate. Later options override these.
+// Its service is today's unless opts say otherwise, whatever
+// DAYTONATEST_SERVICE_VERSION says: these tests name the versions they
+// test.
 func newServer(t *testing.T, opts ...daytonatest.Option) *daytonatest.Server {
 	t.Helper()
 	base := []daytonatest.Option{
+		daytonatest.WithServiceVersion(daytonatest.ServiceCurrent),
 		daytonatest.WithCloseDelay(0),
 		daytonatest.WithTransitionDelay(0),
 	}

@@ -53,7 +53,7 @@ func TestToolboxErrorSources(t *testing.T) {
 // 0.218.0), which SDK v0.173.0 shows as the message.
 func TestFileErrorsToday(t *testing.T) {
 	t.Parallel()
-	srv, _, sb := newSandbox(t)
+	srv, _, sb := newSandbox(t, daytonatest.WithServiceVersion(daytonatest.ServiceCurrent))
 	info := func(q url.Values) response { return authed(t, srv, "GET", filesPath(sb, "/files/info", q), nil) }
 	path := "/toolbox/" + sb.ID + "/files/info"
 	requireStructured := func(r response, status int, code, msg string) {
@@ -86,7 +86,7 @@ func TestFileErrorsToday(t *testing.T) {
 // up to v0.190.0 the daemon has no such route.
 func TestUploadV2(t *testing.T) {
 	t.Parallel()
-	srv, _, sb := newSandbox(t)
+	srv, _, sb := newSandbox(t, daytonatest.WithServiceVersion(daytonatest.ServiceCurrent))
 	home := homeDir(t, srv, sb.ID)
 	upload := func(p, ctype string, body []byte) response {
 		req, err := http.NewRequest("POST", srv.URL()+filesPath(sb, "/files/upload-v2", url.Values{"path": {p}}), bytes.NewReader(body))

@@ -47,9 +47,10 @@ func until[T any](v daytonatest.ServiceVersion, old, later T) byVersion[T] {
 func TestServiceVersionSetting(t *testing.T) {
 	// The default is today's service; the environment can choose another;
 	// the option wins over the environment.
-	require.Equal(t, daytonatest.ServiceCurrent, newServer(t).ServiceVersion())
+	t.Setenv(daytonatest.ServiceVersionEnv, "")
+	require.Equal(t, daytonatest.ServiceCurrent, daytonatest.NewServer(t).ServiceVersion())
 	t.Setenv(daytonatest.ServiceVersionEnv, "0.173")
-	require.Equal(t, daytonatest.Service0173, newServer(t).ServiceVersion())
+	require.Equal(t, daytonatest.Service0173, daytonatest.NewServer(t).ServiceVersion())
 	require.Equal(t, daytonatest.Service0190, newServerAt(t, daytonatest.Service0190).ServiceVersion())
 
 	t.Setenv(daytonatest.ServiceVersionEnv, "0.18")

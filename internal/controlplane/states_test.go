@@ -56,7 +56,7 @@ func TestSettling(t *testing.T) {
 		{"started", "started", false},
 		{"stopping", "stopped", true},
 		{"resuming", "started", true},
-		{"archived", "started", true}, // a restore about to begin
+		{"archived", "started", true},  // a restore about to begin
 		{"stopped", "archived", false}, // may be started meanwhile
 		{"paused", "paused", false},
 		{"stopped", "started", true},

@@ -2,9 +2,11 @@
 // the connection (connection.go), the HTTP transport and WebSocket
 // dialers every request shares (transport.go), the generated API client
 // and the requests about one sandbox (this file), its lifecycle (finding,
-// creating, starting, stopping and deleting it, and waiting through its
-// states: lifecycle.go), and the body of the request that creates it
-// (create.go). Errors are the SDK's types (decoded by package apierr),
+// creating, recovering and starting it: lifecycle.go; stopping and
+// deleting it: ending.go; reading and waiting through its states:
+// states.go; waiting out rate limits: ratelimit.go), the body of the
+// request that creates it (create.go) and the names Daytona refuses
+// (names.go). Errors are the SDK's types (decoded by package apierr),
 // wrapped with the operation (package fault) where a step of the
 // lifecycle fails.
 package controlplane

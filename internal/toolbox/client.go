@@ -2,9 +2,10 @@
 // Daytona's proxy): the requests this module sends itself, where the
 // SDK's wrappers do not fit (Do, File, ExecSync), the SDK's session calls
 // with the retries each needs (sessions.go), the follow stream of a
-// command's log (Follow), and the decoding of what the daemon answers:
-// file information (fileinfo.go), a synchronous command's answer
-// (sync.go), and its refusals (File's *Refusal). Errors are the SDK's
+// command's log (Follow), uploads to the route the daemon serves
+// (upload.go), and the decoding of what the daemon answers: file
+// information (fileinfo.go), a synchronous command's answer (sync.go), and
+// its refusals (File's *Refusal). Errors are the SDK's
 // types, decoded and classified by package apierr.
 package toolbox
 

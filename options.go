@@ -7,7 +7,6 @@ import (
 	"maps"
 	"net"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -87,7 +86,7 @@ func WithAPIKey(key string) Option {
 func WithAPIURL(rawURL string) Option {
 	return func(cfg *config) error {
 		if err := controlplane.CheckURL(rawURL); err != nil {
-			return fmt.Errorf("WithAPIURL(%q): %w", redactURL(rawURL), err)
+			return fmt.Errorf("WithAPIURL(%q): %w", controlplane.RedactURL(rawURL), err)
 		}
 		cfg.apiURL = strings.TrimRight(rawURL, "/")
 		return nil
@@ -440,23 +439,6 @@ func WithLogger(l *slog.Logger) Option {
 }
 
 // How options check and set their values.
-
-// redactURL hides the user information of a URL (which may hold a
-// password), for error messages.
-func redactURL(rawURL string) string {
-	u, err := url.Parse(rawURL)
-	if err != nil {
-		if i := strings.LastIndex(rawURL, "@"); i >= 0 {
-			return "[redacted]" + rawURL[i:]
-		}
-		return rawURL
-	}
-	if u.User != nil {
-		u.User = url.User("[redacted]")
-		return strings.Replace(u.String(), "%5Bredacted%5D", "[redacted]", 1)
-	}
-	return rawURL
-}
 
 // checkText reports an empty value, or (if label is not "") one holding
 // control characters, as an error of option opt: "<opt>: empty <label>" or

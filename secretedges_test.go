@@ -1,0 +1,80 @@
+package daytona_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/agentworkspace/daytona"
+)
+
+// Issue #19, secrets: what a caller hands over as a secret never comes back
+// in an error, a log line or a printed value.
+
+// urlSecret is the secret the hostile API URLs carry.
+const urlSecret = "s3cr3tT0ken"
+
+// hostileURLs are API URLs with urlSecret in their user information,
+// query or fragment, parsable and not.
+var hostileURLs = []string{
+	"https://user:" + urlSecret + "@app.daytona.io/api",
+	"https://" + urlSecret + "@app.daytona.io/api",
+	"https://app.daytona.io/api?token=" + urlSecret,
+	"https://app.daytona.io/api?a=b&token=" + urlSecret + "&c=d",
+	"https://app.daytona.io/api?email=a@b&token=" + urlSecret,
+	"https://app.daytona.io/api#" + urlSecret,
+	"https://app.daytona.io/api?",
+	"https://app.daytona.io:99999/api?token=" + urlSecret,
+	"https://user:pa?ss" + urlSecret + "@app.daytona.io/api",
+	"https://user:pa#" + urlSecret + "@app.daytona.io/api",
+	"https://user:" + urlSecret + "@app.daytona.io:bad/api",
+	"https://us er:" + urlSecret + "@app.daytona.io/api",
+	"https:user:" + urlSecret + "@app.daytona.io/api",
+	"ftp://user:" + urlSecret + "@app.daytona.io/api",
+	"://user:" + urlSecret + "@app.daytona.io",
+	"https://app.daytona.io/api?token=" + urlSecret + "%zz",
+	"https://[::1:" + urlSecret + "/api",
+	"user:" + urlSecret + "@app.daytona.io/api",
+	"https://app.daytona.io/api\n?token=" + urlSecret,
+}
+
+// Item 9: no error of WithAPIURL, WithEndpoint or the environment's URL
+// holds the URL's user information or query.
+func TestAPIURLSecretsNeverInErrors(t *testing.T) {
+	for _, raw := range hostileURLs {
+		_, err := daytona.New(daytona.WithAPIURL(raw), daytona.WithAPIKey("k"))
+		require.Error(t, err, "WithAPIURL(%q)", raw)
+		assert.NotContains(t, err.Error(), urlSecret, "WithAPIURL(%q)", raw)
+		assert.Contains(t, err.Error(), "WithAPIURL")
+
+		_, err = daytona.New(daytona.WithEndpoint(raw, "k"))
+		require.Error(t, err, "WithEndpoint(%q)", raw)
+		assert.NotContains(t, err.Error(), urlSecret, "WithEndpoint(%q)", raw)
+	}
+	// What is not secret still helps: the host, and that a query was there.
+	_, err := daytona.New(daytona.WithAPIURL("https://app.daytona.io/api?token=" + urlSecret))
+	assert.ErrorContains(t, err, "https://app.daytona.io/api?[redacted]")
+	_, err = daytona.New(daytona.WithAPIURL("https://user:" + urlSecret + "@app.daytona.io/api"))
+	assert.ErrorContains(t, err, "https://[redacted]@app.daytona.io/api")
+}
+
+func TestEnvironmentURLSecretsNeverInErrors(t *testing.T) {
+	t.Chdir(t.TempDir()) // no .env file
+	for _, name := range []string{"DAYTONA_API_URL", "DAYTONA_SERVER_URL"} {
+		for _, raw := range hostileURLs {
+			if strings.ContainsAny(raw, "\n\x00") {
+				continue // not a value an environment holds
+			}
+			t.Setenv("DAYTONA_API_URL", "")
+			t.Setenv("DAYTONA_SERVER_URL", "")
+			t.Setenv(name, raw)
+			sb, err := daytona.New(daytona.WithAPIKey("k"))
+			require.NoError(t, err)
+			err = sb.Start(t.Context())
+			require.Error(t, err, "%s=%q", name, raw)
+			assert.NotContains(t, err.Error(), urlSecret, "%s=%q", name, raw)
+		}
+	}
+}

@@ -36,6 +36,10 @@ import (
 //   - Diagnostics: WithLogger.
 type Option func(*config) error
 
+// LogValue makes slog print an Option as its type alone: what it holds
+// (such as an API key) stays out of logs, as fmt shows only its address.
+func (Option) LogValue() slog.Value { return slog.StringValue("daytona.Option") }
+
 // New returns a Sandbox configured by opts. It makes no network request:
 // it only validates the options, returning an error that wraps
 // ErrInvalidInput and names the option at fault. Connection settings are

@@ -1,6 +1,7 @@
 package daytona_test
 
 import (
+	"bytes"
 	"strings"
 	"testing"
 
@@ -8,6 +9,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/agentworkspace/daytona"
+	"github.com/agentworkspace/daytona/internal/zerotest"
+	"github.com/agentworkspace/daytona/workspace"
 )
 
 // Issue #19, secrets: what a caller hands over as a secret never comes back
@@ -77,4 +80,40 @@ func TestEnvironmentURLSecretsNeverInErrors(t *testing.T) {
 			assert.NotContains(t, err.Error(), urlSecret, "%s=%q", name, raw)
 		}
 	}
+}
+
+// Item 10: every value that holds a secret prints redacted with every verb
+// of fmt and through slog's JSON and text handlers.
+func TestSecretHoldersPrintRedacted(t *testing.T) {
+	const secret = "Sup3rS3cretValue"
+	signed := workspace.PortURL{Port: 3000, URL: "https://3000-" + secret + ".proxy.example.com", Token: secret}
+	standard := workspace.PortURL{Port: 3000, URL: "https://3000-sandboxid.proxy.example.com", Token: secret,
+		Headers: map[string]string{"X-Daytona-Preview-Token": secret}}
+	values := map[string]any{
+		"s3 MountSpec":    workspace.MountSpec{Type: "s3", Bucket: "b", AccessKeyID: secret, SecretAccessKey: secret},
+		"gcs MountSpec":   &workspace.MountSpec{Type: "gcs", Bucket: "b", ServiceAccountKey: `{"private_key":"` + secret + `"}`},
+		"azure MountSpec": workspace.MountSpec{Type: "azure-blob", Container: "c", ConnectionString: "AccountKey=" + secret},
+		"signed PortURL":  signed,
+		"PortURL":         &standard,
+		"Option":         daytona.WithAPIKey(secret),
+		"Endpoint":       daytona.WithEndpoint("https://app.daytona.io/api", secret),
+		"Option in list": []daytona.Option{daytona.WithAPIKey(secret)},
+	}
+	for name, v := range values {
+		out := zerotest.Printed(v)
+		assert.NotContains(t, out, secret, "%s printed:\n%s", name, out)
+	}
+	// What is not secret still shows.
+	assert.Contains(t, zerotest.Printed(signed), "port 3000 at https://3000-[redacted].proxy.example.com")
+	assert.Contains(t, zerotest.Printed(values["s3 MountSpec"]), "s3 bucket b")
+
+	// Info holds no secret of its own, but a provider's Metadata may: slog
+	// shows what identifies the sandbox, and not the metadata.
+	info := workspace.Info{ID: "x", Mounts: []workspace.MountInfo{{Path: "/data", Filesystem: "s3"}},
+		Metadata: map[string]any{"token": secret}}
+	var logs bytes.Buffer
+	logBoth(&logs, "info", info)
+	logBoth(&logs, "info", &info)
+	assert.NotContains(t, logs.String(), secret)
+	assert.Contains(t, logs.String(), "/data (s3)")
 }

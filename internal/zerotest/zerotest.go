@@ -1,15 +1,42 @@
-// Package zerotest calls every exported method of a value by reflection,
-// for the tests that a nil or zero value of an exported type refuses
-// every call, and never panics: methods added later are covered without
-// a change to the tests.
+// Package zerotest holds helpers for tests of the edges of exported
+// values. Walk calls every exported method of a value by reflection, for
+// the tests that a nil or zero value of an exported type refuses every
+// call and never panics (methods added later are covered without a change
+// to the tests); Printed prints a value every way a program can, for the
+// tests that no secret is ever printed.
 package zerotest
 
 import (
+	"bytes"
 	"context"
+	"fmt"
+	"log/slog"
 	"reflect"
 	"testing"
 	"time"
 )
+
+// Verbs are the fmt verbs Printed uses.
+var Verbs = []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%X", "%d", "%t", "%e", "%b", "%c", "%U", "%10.3v"}
+
+// Printed returns v printed with every verb of Verbs, alone and inside a
+// struct, a slice and a map, and logged with slog's JSON and text
+// handlers (as an attribute and inside a group; slog's JSON handler
+// encodes a value inside a slice or a map with encoding/json, which no
+// LogValue method reaches).
+func Printed(v any) string {
+	var out bytes.Buffer
+	wrapped := []any{v, struct{ V any }{v}, []any{v}, map[string]any{"v": v}}
+	for _, verb := range Verbs {
+		for _, w := range wrapped {
+			fmt.Fprintf(&out, verb+"\n", w)
+		}
+	}
+	for _, h := range []slog.Handler{slog.NewJSONHandler(&out, nil), slog.NewTextHandler(&out, nil)} {
+		slog.New(h).Info("msg", "v", v, slog.Group("g", "v", v))
+	}
+	return out.String()
+}
 
 // callTimeout bounds one call: a nil or zero value must answer at once.
 const callTimeout = 10 * time.Second

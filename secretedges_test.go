@@ -95,9 +95,9 @@ func TestSecretHoldersPrintRedacted(t *testing.T) {
 		"azure MountSpec": workspace.MountSpec{Type: "azure-blob", Container: "c", ConnectionString: "AccountKey=" + secret},
 		"signed PortURL":  signed,
 		"PortURL":         &standard,
-		"Option":         daytona.WithAPIKey(secret),
-		"Endpoint":       daytona.WithEndpoint("https://app.daytona.io/api", secret),
-		"Option in list": []daytona.Option{daytona.WithAPIKey(secret)},
+		"Option":          daytona.WithAPIKey(secret),
+		"Endpoint":        daytona.WithEndpoint("https://app.daytona.io/api", secret),
+		"Option in list":  []daytona.Option{daytona.WithAPIKey(secret)},
 	}
 	for name, v := range values {
 		out := zerotest.Printed(v)

@@ -2,6 +2,8 @@ package daytona_test
 
 import (
 	"bytes"
+	"encoding/json"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -116,4 +118,40 @@ func TestSecretHoldersPrintRedacted(t *testing.T) {
 	logBoth(&logs, "info", &info)
 	assert.NotContains(t, logs.String(), secret)
 	assert.Contains(t, logs.String(), "/data (s3)")
+}
+
+// Item 8: whatever a FUSE tool prints of a credential (the key whole,
+// without its trailing newline, line by line, JSON-escaped, or split
+// across its writes), the mount's error shows none of it.
+func TestMountErrorsHoldNoPieceOfACredential(t *testing.T) {
+	f := newMountFixture(t)
+	f.start(t)
+	end := storage(t)
+	key := strings.TrimSuffix(gcsSecret, "\n")
+	lines := strings.Split(key, "\n")
+	escaped, _ := json.Marshal(gcsSecret)
+	half := len(s3Secret) / 2
+	for i, c := range []struct {
+		spec    workspace.MountSpec
+		printed string
+	}{
+		{gcsSpec(end), "gcsfuse: bad key " + gcsSecret},
+		{gcsSpec(end), "gcsfuse: bad key " + key + "."},
+		{gcsSpec(end), "gcsfuse: " + strings.Join(lines, "\ngcsfuse: ")},
+		{gcsSpec(end), `{"severity":"ERROR","key":` + string(escaped) + `}`},
+		{s3Spec(end), "s3fs: " + s3Secret[:half] + "\ns3fs: retrying\ns3fs: " + s3Secret[half:]},
+		{azureSpec(end), "blobfuse2: key=" + azureSecret[:20] + " ... " + azureSecret[20:]},
+	} {
+		require.NoError(t, f.srv.FailNextMount(f.sb.DaytonaID(), c.printed))
+		err := f.sb.Mount(t.Context(), f.dir+"/m"+strconv.Itoa(i), c.spec)
+		require.Error(t, err)
+		for _, secret := range []string{strings.Join(strings.Fields(gcsSecret), ""), s3Secret, azureSecret} {
+			for k := 0; k+8 <= len(secret); k++ {
+				if piece := secret[k : k+8]; strings.Contains(err.Error(), piece) {
+					t.Errorf("case %d: the error holds %q of a credential: %v", i, piece, err)
+					break
+				}
+			}
+		}
+	}
 }

@@ -256,7 +256,9 @@ const maxListing = 64 << 20
 
 // ReadDir lists the named directory, sorted by name. Symbolic links are
 // followed (an entry for a link describes its target; dangling links are
-// left out), as Daytona lists them.
+// left out), as Daytona lists them, so an entry is a link (fs.ModeSymlink)
+// only where Daytona describes it as one. To walk a tree without
+// following links, see the list_files tool (package workspace/tools).
 func (f *Filesystem) ReadDir(ctx context.Context, name string) ([]fs.DirEntry, error) {
 	if err := f.begin(ctx, "readdir", name); err != nil {
 		return nil, err

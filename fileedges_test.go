@@ -6,7 +6,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -16,8 +15,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/agentworkspace/daytona"
-	"github.com/agentworkspace/daytona/daytonatest"
-	"github.com/agentworkspace/daytona/workspace"
 )
 
 // Issue #19, files: no file is lost, and every file operation means what
@@ -244,18 +241,3 @@ func TestNonUTF8NamesAreRefusedBeforeAnyRequest(t *testing.T) {
 	assert.Equal(t, "ok", string(data))
 	require.NoError(t, fsys.Remove(t.Context(), name))
 }
-
-// names lists a directory's entries by name, sorted.
-func names(entries []fs.DirEntry) []string {
-	out := make([]string, len(entries))
-	for i, e := range entries {
-		out[i] = e.Name()
-	}
-	sort.Strings(out)
-	return out
-}
-
-var (
-	_ = daytonatest.OpMoveFile
-	_ workspace.Filesystem
-)

@@ -8,6 +8,7 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // list_files's limits.
@@ -124,7 +125,11 @@ func (k *Toolkit) walk(ctx context.Context, root, rel string, recursive bool, li
 	if err != nil {
 		return err
 	}
-	for _, de := range entries {
+	var own []bool
+	if recursive {
+		own = k.ownDirs(ctx, dir, entries)
+	}
+	for i, de := range entries {
 		if len(out.Entries) >= limit {
 			out.Truncated = true
 			return nil
@@ -135,7 +140,7 @@ func (k *Toolkit) walk(ctx context.Context, root, rel string, recursive bool, li
 				e.Size = info.Size()
 			}
 		}
-		if recursive && e.Type == "dir" && !k.ownDir(ctx, dir, entries, de) {
+		if recursive && e.Type == "dir" && !own[i] {
 			e.Type = "symlink"
 		}
 		out.Entries = append(out.Entries, e)
@@ -146,6 +151,27 @@ func (k *Toolkit) walk(ctx context.Context, root, rel string, recursive bool, li
 		}
 	}
 	return nil
+}
+
+// ownDirs reports, for each of dir's entries listed as a directory, whether
+// it is a directory of its own (see ownDir), asking about up to eight at a
+// time.
+func (k *Toolkit) ownDirs(ctx context.Context, dir string, entries []fs.DirEntry) []bool {
+	own := make([]bool, len(entries))
+	slots := make(chan struct{}, 8)
+	var wg sync.WaitGroup
+	for i, de := range entries {
+		if entryType(de.Type()) != "dir" {
+			continue
+		}
+		slots <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-slots }()
+			own[i] = k.ownDir(ctx, dir, entries, de)
+		})
+	}
+	wg.Wait()
+	return own
 }
 
 // ownDir reports whether de, an entry of dir listed as a directory, is a

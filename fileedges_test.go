@@ -241,3 +241,28 @@ func TestNonUTF8NamesAreRefusedBeforeAnyRequest(t *testing.T) {
 	assert.Equal(t, "ok", string(data))
 	require.NoError(t, fsys.Remove(t.Context(), name))
 }
+
+// Item 1, concurrently: renames that replace files in one directory at
+// once each replace their own file and leave nothing aside.
+func TestConcurrentReplacingRenames(t *testing.T) {
+	srv := newServer(t)
+	fsys := startedSandbox(t, srv).Filesystem()
+	dir := t.TempDir()
+	const n = 16
+	for i := range n {
+		require.NoError(t, os.WriteFile(dir+"/new"+strconv.Itoa(i), []byte("new "+strconv.Itoa(i)), 0o644))
+		require.NoError(t, os.WriteFile(dir+"/old"+strconv.Itoa(i), []byte("old "+strconv.Itoa(i)), 0o644))
+	}
+	errs := make(chan error, n)
+	for i := range n {
+		go func() { errs <- fsys.Rename(t.Context(), dir+"/new"+strconv.Itoa(i), dir+"/old"+strconv.Itoa(i)) }()
+	}
+	for range n {
+		require.NoError(t, <-errs)
+	}
+	want := map[string]string{}
+	for i := range n {
+		want["old"+strconv.Itoa(i)] = "file new " + strconv.Itoa(i)
+	}
+	assert.Equal(t, want, tree(t, dir))
+}

@@ -7,7 +7,6 @@ import (
 	"maps"
 	"net"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -36,6 +35,10 @@ import (
 //     WithKeepAlive, WithKeepAliveInterval.
 //   - Diagnostics: WithLogger.
 type Option func(*config) error
+
+// LogValue makes slog print an Option as its type alone: what it holds
+// (such as an API key) stays out of logs, as fmt shows only its address.
+func (Option) LogValue() slog.Value { return slog.StringValue("daytona.Option") }
 
 // New returns a Sandbox configured by opts. It makes no network request:
 // it only validates the options, returning an error that wraps
@@ -87,7 +90,7 @@ func WithAPIKey(key string) Option {
 func WithAPIURL(rawURL string) Option {
 	return func(cfg *config) error {
 		if err := controlplane.CheckURL(rawURL); err != nil {
-			return fmt.Errorf("WithAPIURL(%q): %w", redactURL(rawURL), err)
+			return fmt.Errorf("WithAPIURL(%q): %w", controlplane.RedactURL(rawURL), err)
 		}
 		cfg.apiURL = strings.TrimRight(rawURL, "/")
 		return nil
@@ -459,23 +462,6 @@ func WithLogger(l *slog.Logger) Option {
 }
 
 // How options check and set their values.
-
-// redactURL hides the user information of a URL (which may hold a
-// password), for error messages.
-func redactURL(rawURL string) string {
-	u, err := url.Parse(rawURL)
-	if err != nil {
-		if i := strings.LastIndex(rawURL, "@"); i >= 0 {
-			return "[redacted]" + rawURL[i:]
-		}
-		return rawURL
-	}
-	if u.User != nil {
-		u.User = url.User("[redacted]")
-		return strings.Replace(u.String(), "%5Bredacted%5D", "[redacted]", 1)
-	}
-	return rawURL
-}
 
 // checkText reports an empty value, or (if label is not "") one holding
 // control characters, as an error of option opt: "<opt>: empty <label>" or

@@ -34,15 +34,15 @@ type RemoteSandbox struct {
 }
 
 // Running reports whether the sandbox is started.
-func (r *RemoteSandbox) Running() bool { return controlplane.Running(r.State) }
+func (r *RemoteSandbox) Running() bool { return r != nil && controlplane.Running(r.State) }
 
 // Parked reports whether the sandbox is stopped or archived: its files are
 // kept, and a start brings it back.
-func (r *RemoteSandbox) Parked() bool { return controlplane.Parked(r.State) }
+func (r *RemoteSandbox) Parked() bool { return r != nil && controlplane.Parked(r.State) }
 
 // Dead reports whether the sandbox cannot be used again: destroyed, being
 // destroyed, or in an error state.
-func (r *RemoteSandbox) Dead() bool { return controlplane.Dead(r.State) }
+func (r *RemoteSandbox) Dead() bool { return r != nil && controlplane.Dead(r.State) }
 
 // remoteOf copies a record of the control plane (the same fields).
 func remoteOf(rec *controlplane.Record) *RemoteSandbox {

@@ -65,9 +65,10 @@ type fileInfo struct {
 	Permissions string `json:"permissions"` // %04o of the permission bits
 }
 
-// statInfo describes path as getFileInfo does (fs/get_file_info.go:52-69):
-// os.Stat, so symbolic links are followed; the name is the base name of
-// the path as given.
+// statInfo describes path as getFileInfo does (fs/get_file_info.go:52-69,
+// the same at v0.190.0): os.Stat, so symbolic links are followed (a link
+// is never described as a link: its mode is its target's, never "L...");
+// the name is the base name of the path as given.
 func statInfo(path string) (fileInfo, error) {
 	info, err := os.Stat(path)
 	if err != nil {

@@ -64,3 +64,11 @@ func StartWaiters(s *Sandbox) int {
 	}
 	return s.starting.waiters
 }
+
+// SetKillTimes changes how long one try of a kill may take and how long a
+// kill keeps trying, and returns a function that restores them.
+func SetKillTimes(attempt, budget time.Duration) (restore func()) {
+	oldAttempt, oldBudget := command.KillAttempt, command.KillBudget
+	command.KillAttempt, command.KillBudget = attempt, budget
+	return func() { command.KillAttempt, command.KillBudget = oldAttempt, oldBudget }
+}

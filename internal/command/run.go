@@ -144,15 +144,16 @@ func (rn *run) await(ctx context.Context) (*workspace.CommandResult, error) {
 // reading what its log holds beyond what was parsed (which may show that it
 // has just finished: then it is not killed). killed reports that the
 // daemon deleted the session; a session already gone gives false and no
-// error.
+// error. A failed delete is tried again for a while (see KillBudget).
 func (rn *run) kill(ctx context.Context) (killed bool, err error) {
-	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	ctx = context.WithoutCancel(ctx)
+	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	_ = rn.readRest(cctx)
 	if _, ok := rn.out.done(); ok {
 		return false, nil
 	}
-	killed, err = rn.remote.Pool.remove(cctx, rn.sess)
+	killed, err = rn.remote.Pool.remove(ctx, rn.sess) // bounded by KillBudget
 	if err != nil {
 		rn.log().Warn("could not kill the command's session", "session", rn.sess.id, "err", err)
 		err = fault.Wrap("kill the command's session "+rn.sess.id, err)

@@ -28,13 +28,18 @@ import (
 // serviceVersions are the services daytonatest reproduces.
 var serviceVersions = []daytonatest.ServiceVersion{daytonatest.Service0173, daytonatest.Service0190, daytonatest.ServiceCurrent}
 
-// forVersions runs f as a subtest for each of versions (all when none).
+// forVersions runs f as a subtest for each of versions (all when none),
+// in parallel: each has a server of its own, and mostly waits for the
+// fake's transitions.
 func forVersions(t *testing.T, f func(t *testing.T, v daytonatest.ServiceVersion), versions ...daytonatest.ServiceVersion) {
 	if len(versions) == 0 {
 		versions = serviceVersions
 	}
 	for _, v := range versions {
-		t.Run(string(v), func(t *testing.T) { f(t, v) })
+		t.Run(string(v), func(t *testing.T) {
+			t.Parallel()
+			f(t, v)
+		})
 	}
 }
 
@@ -184,6 +189,7 @@ func TestStopDuringAutoStop(t *testing.T) {
 // another client starts the sandbox waits for the start to settle, then
 // stops it.
 func TestStopWaitsForAStartThenStops(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t, daytonatest.WithTransitionDelay(300*time.Millisecond))
 	sb := startedSandbox(t, srv)
 	id := sb.DaytonaID()
@@ -315,6 +321,7 @@ func TestPausedStates(t *testing.T) {
 // says (no request meanwhile), and a wait that would outlast the call's
 // deadline is not begun.
 func TestRateLimitedLifecycle(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t, daytonatest.WithLifecycleRateLimit(2, time.Second))
 	sb := startedSandbox(t, srv) // a create: not a lifecycle route
 	require.NoError(t, sb.Stop(t.Context()))

@@ -10,6 +10,7 @@ import (
 
 	"github.com/agentworkspace/daytona"
 	"github.com/agentworkspace/daytona/daytonatest"
+	"github.com/agentworkspace/daytona/internal/command"
 	"github.com/agentworkspace/daytona/workspace"
 	"github.com/agentworkspace/daytona/workspace/tools"
 )
@@ -105,8 +106,13 @@ func TestInfrastructureFailures(t *testing.T) {
 }
 
 // TestUnreachableService checks that a connection refused is an
-// infrastructure failure.
+// infrastructure failure. A submission that failed so has its session
+// deleted, which is tried again for a while (command.KillBudget): here for
+// a second, not ten.
 func TestUnreachableService(t *testing.T) {
+	oldBudget := command.KillBudget
+	command.KillBudget = time.Second
+	t.Cleanup(func() { command.KillBudget = oldBudget })
 	sb, srv := newServedSandbox(t)
 	kit := newKit(t, sb, nil)
 	srv.Close()

@@ -28,10 +28,12 @@ import (
 // serviceVersions are the services daytonatest reproduces.
 var serviceVersions = []daytonatest.ServiceVersion{daytonatest.Service0173, daytonatest.Service0190, daytonatest.ServiceCurrent}
 
-// forVersions runs f as a subtest for each of versions (all when none),
-// in parallel: each has a server of its own, and mostly waits for the
-// fake's transitions.
+// forVersions runs f as a subtest for each of versions (all when none).
+// The test and its subtests run in parallel with others: each subtest has
+// a server of its own, and mostly waits for the fake's transitions. Call
+// it first in a test.
 func forVersions(t *testing.T, f func(t *testing.T, v daytonatest.ServiceVersion), versions ...daytonatest.ServiceVersion) {
+	t.Parallel()
 	if len(versions) == 0 {
 		versions = serviceVersions
 	}
@@ -347,6 +349,7 @@ func TestRateLimitedLifecycle(t *testing.T) {
 // TestCreateRateLimited (issue #20, 6): a create refused with 429 is sent
 // again.
 func TestCreateRateLimited(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	require.NoError(t, srv.FailNext(daytonatest.OpCreate, 1, http.StatusTooManyRequests, "ThrottlerException: Too Many Requests"))
 	sb := startedSandbox(t, srv)

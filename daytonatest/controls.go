@@ -279,6 +279,30 @@ func (s *Server) DeleteSandbox(idOrName string) error {
 	return nil
 }
 
+// FinishTransition ends a sandbox's transition in progress (creating,
+// starting, stopping, pausing, restoring, ...) now, as if the transition
+// delay had passed: with a long [WithTransitionDelay] (or
+// [Server.SetTransitionDelay]), a test holds a sandbox in a transitional
+// state for as long as it needs, then lets it go on, without depending on
+// how fast the machine is. A transition that leads to another (an archived
+// sandbox restores, then starts) stops at the next one; call again to end
+// that. It is an error if the sandbox has no transition in progress; an
+// unknown sandbox is an error that matches [ErrSandboxNotFound].
+func (s *Server) FinishTransition(idOrName string) error {
+	sb, err := s.lockSandbox(idOrName)
+	if err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	if sb.finish == nil {
+		return fmt.Errorf("daytonatest: sandbox %s has no transition in progress (it is %s)", sb.id, sb.state)
+	}
+	finish := sb.finish
+	sb.cancelTransition()
+	finish()
+	return nil
+}
+
 // SetSandboxState forces a sandbox into state, with reason as its
 // errorReason (may be empty), as a failure or another client would. Any
 // state other than started kills the sandbox's processes before

@@ -1,5 +1,7 @@
 package stream
 
+import "strings"
+
 // Frames decodes the stdout side of a command run by shell.Spec.Script:
 // first a header line (the completion marker, a mode letter and a
 // newline), then, in framed mode, records written by the sandbox's output
@@ -27,6 +29,7 @@ type Frames struct {
 	nhex    int
 	corrupt bool
 	out     []byte // decoded bytes of the current record not yet passed on
+	paths   []byte // the files a ModeFiles header names, so far
 }
 
 // Header mode letters, as the script writes them, and the modes Frames
@@ -35,6 +38,7 @@ const (
 	ModeFramed    byte = 'F' // records from the encoder follow
 	ModeRaw       byte = 'R' // raw output follows (no perl in the sandbox)
 	ModeNoBash    byte = 'N' // the sandbox has no bash; the command did not run
+	ModeFiles     byte = 'D' // output goes to the files the header names
 	ModeUndecided byte = 0   // no header seen yet
 	ModeUnframed  byte = 'U' // the output did not start with the header
 )
@@ -52,6 +56,20 @@ func (f *Frames) Header(mode byte) string {
 // Mode returns the header's mode letter, ModeUnframed if the output did
 // not start with a header, or ModeUndecided.
 func (f *Frames) Mode() byte { return f.mode }
+
+// maxPaths bounds the text of a ModeFiles header after its letter.
+const maxPaths = 8 << 10
+
+// Files returns the files that a ModeFiles header names: stdout's, and
+// stderr's unless the command's stderr went to the same file (then it is
+// empty). ok is false before such a header was read.
+func (f *Frames) Files() (stdout, stderr string, ok bool) {
+	if f.mode != ModeFiles {
+		return "", "", false
+	}
+	stdout, stderr, _ = strings.Cut(string(f.paths), "\t")
+	return stdout, stderr, true
+}
 
 // Corrupt reports a malformed record: a byte other than a tag at a record
 // start, or a bad escape. Its bytes were passed on as stdout.
@@ -91,18 +109,21 @@ func (f *Frames) feedHeader(p []byte, emit func(Stream, []byte) error) ([]byte, 
 		c := p[0]
 		switch {
 		case f.matched < m && c == f.header[f.matched]:
-		case f.matched == m && (c == ModeFramed || c == ModeRaw || c == ModeNoBash):
+		case f.matched == m && (c == ModeFramed || c == ModeRaw || c == ModeNoBash || c == ModeFiles):
 			f.letter = c
 		case f.matched == m+1 && c == '\n':
 			f.mode = f.letter
 			return p[1:], nil
-		default:
-			// Not our header: what was matched, and the rest, is stdout.
-			f.mode = ModeUnframed
-			if f.matched == 0 {
-				return p, nil
+		case f.matched == m+1 && f.letter == ModeFiles && (c >= ' ' && c < 0x7f || c == '\t'):
+			// The files' names, up to the newline.
+			if len(f.paths) == maxPaths {
+				return f.notHeader(p, emit)
 			}
-			return p, emit(Stdout, f.held())
+			f.paths = append(f.paths, c)
+			p = p[1:]
+			continue
+		default:
+			return f.notHeader(p, emit)
 		}
 		f.matched++
 		p = p[1:]
@@ -110,11 +131,22 @@ func (f *Frames) feedHeader(p []byte, emit func(Stream, []byte) error) ([]byte, 
 	return p, nil
 }
 
+// notHeader passes on what looked like the start of a header, and p, as
+// stdout: the output did not start with our header.
+func (f *Frames) notHeader(p []byte, emit func(Stream, []byte) error) ([]byte, error) {
+	f.mode = ModeUnframed
+	if f.matched == 0 {
+		return p, nil
+	}
+	return p, emit(Stdout, f.held())
+}
+
 // held returns the header bytes matched so far.
 func (f *Frames) held() []byte {
 	b := append([]byte(nil), f.header[:min(f.matched, len(f.header))]...)
 	if f.matched > len(f.header) {
 		b = append(b, f.letter)
+		b = append(b, f.paths...)
 	}
 	return b
 }

@@ -6,7 +6,8 @@ import (
 )
 
 // Scanner finds the completion marker in one output stream: the bytes
-// before it are output; the marker is followed by the exit code in decimal
+// before it are output; the marker is followed by an optional B (the
+// stream's output stayed in its file: see Bulk), the exit code in decimal
 // and a newline; what follows is ignored (output of background jobs that
 // outlive the command). The marker may be cut anywhere across Feed calls.
 //
@@ -17,6 +18,7 @@ type Scanner struct {
 	code  []byte // digits after the token
 	state int
 	exit  int
+	bulk  bool
 }
 
 const (
@@ -24,6 +26,9 @@ const (
 	inCode
 	done
 )
+
+// bulkMark is shell.BulkMark.
+const bulkMark = 'B'
 
 // maxCodeDigits bounds the exit code's digits; shells report 0-255.
 const maxCodeDigits = 10
@@ -42,6 +47,10 @@ func NewScanner(token string) *Scanner {
 // Done reports whether the marker and its exit code were seen, and the
 // exit code.
 func (s *Scanner) Done() (int, bool) { return s.exit, s.state == done }
+
+// Bulk reports whether the marker said that the stream's output stayed in
+// its file (a B before the exit code) rather than coming before it.
+func (s *Scanner) Bulk() bool { return s.bulk }
 
 // Feed scans p, passing output bytes (never the marker) to emit. Output is
 // held back only while it may be the start of the marker. The slices passed
@@ -70,6 +79,10 @@ func (s *Scanner) Feed(p []byte, emit func([]byte) error) error {
 // feedCode reads the exit code's digits and the newline after them.
 func (s *Scanner) feedCode(p []byte) ([]byte, error) {
 	i := 0
+	if len(s.code) == 0 && !s.bulk && len(p) > 0 && p[0] == bulkMark {
+		s.bulk = true
+		i++
+	}
 	for i < len(p) && p[i] >= '0' && p[i] <= '9' && len(s.code) < maxCodeDigits {
 		s.code = append(s.code, p[i])
 		i++

@@ -1,0 +1,222 @@
+package shell
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestFileScriptSemantics: what a command sees and how it ends, on every
+// session shell.
+func TestFileScriptSemantics(t *testing.T) {
+	cases := []struct {
+		name string
+		spec Spec
+		want filesRun // stdout, stderr, code
+	}{
+		{"exit code", Spec{Command: "echo out; echo err >&2; exit 4"}, filesRun{stdout: "out\n", stderr: "err\n", code: 4}},
+		{"killed by a signal", Spec{Command: "echo before; kill -9 $BASHPID"}, filesRun{stdout: "before\n", code: 137}},
+		{"syntax error", Spec{Command: "echo 'x"}, filesRun{code: 2}},
+		{"no positional parameters", Spec{Command: `echo "$#[$1]"`}, filesRun{stdout: "0[]\n"}},
+		{"exact arguments", Spec{Command: `printf '%s\0'`, Args: []string{"a\xffb", "é", "'", "\x01\x02\x1e", "-n", "%s", "", "\\x41"}},
+			filesRun{stdout: "a\xffb\x00é\x00'\x00\x01\x02\x1e\x00-n\x00%s\x00\x00\\x41\x00"}},
+		{"exact environment", Spec{Command: `printf '%s|%s' "$V" "$W"`, Env: map[string]string{"V": "v\xfe\x01\n'\\", "W": ""}}, filesRun{stdout: "v\xfe\x01\n'\\|"}},
+		{"a readonly name fails", Spec{Command: "echo never", Env: map[string]string{"BASHOPTS": "x"}}, filesRun{code: 1}},
+		{"trailing comment", Spec{Command: "echo hi # no closing paren here )"}, filesRun{stdout: "hi\n"}},
+		{"stdin is empty", Spec{Command: "cat; echo done"}, filesRun{stdout: "done\n"}},
+		{"exec", Spec{Command: "exec printf replaced"}, filesRun{stdout: "replaced"}},
+		{"EXIT trap of its own", Spec{Command: "trap 'echo bye' EXIT; echo hi"}, filesRun{stdout: "hi\nbye\n"}},
+		{"cd failure", Spec{Command: "echo never", Cwd: "/does/not/exist"}, filesRun{code: 1}},
+		{"stdout reopened in append mode", Spec{Command: "echo a; echo b >>/dev/stdout; echo c"}, filesRun{stdout: "a\nb\nc\n"}},
+	}
+	for _, sh := range filesShells(t) {
+		for _, tc := range cases {
+			t.Run(filepath.Base(sh)+"/"+tc.name, func(t *testing.T) {
+				t.Parallel()
+				got := runFileScript(t, sh, tc.spec, os.Environ(), "")
+				switch tc.name {
+				case "syntax error", "cd failure", "a readonly name fails":
+					if got.code != tc.want.code || got.stdout != "" || got.stderr == "" {
+						t.Fatalf("got %+v", got)
+					}
+					return
+				}
+				if got.stdout != tc.want.stdout || got.stderr != tc.want.stderr || got.code != tc.want.code {
+					t.Fatalf("got stdout %q stderr %q code %d\nwant stdout %q stderr %q code %d",
+						got.stdout, got.stderr, got.code, tc.want.stdout, tc.want.stderr, tc.want.code)
+				}
+			})
+		}
+	}
+}
+
+// TestFileScriptKeepStdin: a process's command reads the session's input.
+func TestFileScriptKeepStdin(t *testing.T) {
+	for _, sh := range filesShells(t) {
+		got := runFileScript(t, sh, Spec{Command: `read x; echo "[$x]"`, KeepStdin: true}, os.Environ(), "hello\n")
+		if got.stdout != "[hello]\n" || got.code != 0 {
+			t.Fatalf("%s: got %+v", sh, got)
+		}
+	}
+}
+
+// TestFileScriptIsolation: in one session shell, a command's exports, cd,
+// variables, functions, traps and exit do not reach the next command, and
+// the shell reports each command's exit code as its status.
+func TestFileScriptIsolation(t *testing.T) {
+	for _, sh := range filesShells(t) {
+		dir := t.TempDir()
+		first := Spec{Command: "export LEAK=1; X=2; f() { :; }; trap 'echo trapped' EXIT; cd /; exit 4", Marker: "#M1:"}.FileScript()
+		second := Spec{Command: `echo "[$LEAK][$X][$(type -t f)] $PWD"`, Marker: "#M2:"}.FileScript()
+		p1, p2 := filepath.Join(dir, "1.sh"), filepath.Join(dir, "2.sh")
+		for p, s := range map[string]string{p1: first, p2: second} {
+			if err := os.WriteFile(p, []byte(s), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		cmd := exec.Command(sh, "-c", ". "+Quote(p1)+"; echo \"status $?\"; . "+Quote(p2))
+		cmd.Dir = dir
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Contains(out, []byte("#M1:4\nstatus 4\n")) {
+			t.Fatalf("%s: first command: %q", sh, out)
+		}
+		if want := "#M2:D"; !bytes.Contains(out, []byte(want)) {
+			t.Fatalf("%s: %q", sh, out)
+		}
+		// The second command's output came inline.
+		if !bytes.Contains(out, []byte("\n[][][] "+dir+"\n#M2:0\n")) {
+			t.Fatalf("%s: second command saw state of the first: %q", sh, out)
+		}
+	}
+}
+
+func hexOf(s string) string {
+	const digits = "0123456789abcdef"
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		b.WriteByte(digits[s[i]>>4])
+		b.WriteByte(digits[s[i]&15])
+	}
+	return b.String()
+}
+
+// TestFileScriptFiles: the output files are next to the script when the
+// session shell sources it from a directory it may write (as the daemon's
+// does), else in /tmp, which the runner cleans itself unless a stream
+// stayed in its file; with Raw, or with no writable directory, output goes
+// to the log as the daemon relays it.
+func TestFileScriptFiles(t *testing.T) {
+	bash := must(exec.LookPath("bash"))
+	small := Spec{Command: "echo hi"}
+	got := runFileScript(t, bash, small, os.Environ(), "")
+	if got.mode != ModeFiles || !strings.Contains(got.files[1], "/sessions/s1/cmd-1/agentws-") || got.stdout != "hi\n" {
+		t.Fatalf("got %+v", got)
+	}
+	if _, err := os.Stat(got.files[1]); err != nil {
+		t.Fatalf("the file next to the script: %v", err)
+	}
+
+	// Not sourced from its file: /tmp, removed by the runner.
+	for _, spec := range []Spec{small, {Command: "head -c 20000 /dev/zero"}} {
+		spec.Marker = "#T" + hexOf(string(randomBytes(8))) + ":"
+		cmd := exec.Command(bash, "-c", spec.FileScript())
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		o := "/tmp/agentws-" + hexOf(spec.Marker) + ".out"
+		if !bytes.HasPrefix(out, []byte(spec.Marker+"D"+o+"\t")) {
+			t.Fatalf("header %q", out)
+		}
+		_, err = os.Stat(o)
+		if bulk := bytes.Contains(out, []byte(spec.Marker+"B0\n")); bulk != (err == nil) {
+			t.Fatalf("bulk %v, file: %v", bulk, err)
+		}
+		_ = os.Remove(o)
+		_ = os.Remove(strings.TrimSuffix(o, ".out") + ".err")
+	}
+
+	raw := runFileScript(t, bash, Spec{Command: "printf 'a\\0b'; echo e >&2", Raw: true}, os.Environ(), "")
+	if raw.mode != 'R' || raw.files[1] != "" || raw.stdout != "ab" || raw.stderr != "e\n" {
+		t.Fatalf("raw: got %+v", raw)
+	}
+}
+
+// TestFileScriptWithoutBash: a sandbox without bash runs nothing and says
+// why.
+func TestFileScriptWithoutBash(t *testing.T) {
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		t.Skip("no sh")
+	}
+	got := runFileScript(t, sh, Spec{Command: "echo never"}, []string{"PATH=" + pathWith(t)}, "")
+	if got.mode != 'N' || got.code != 127 || got.stdout != "" || !strings.Contains(got.stderr, NoBashMessage) {
+		t.Fatalf("got %+v", got)
+	}
+}
+
+// TestFileScriptSurvivesTerm: the daemon deletes a session by sending
+// SIGTERM to its process group, then SIGKILL to what is left only if its
+// shell still has a child once the grace period is over. The runner and
+// the command's subshell stay while a command that ignores SIGTERM runs,
+// so that the SIGKILL comes.
+func TestFileScriptSurvivesTerm(t *testing.T) {
+	for _, sh := range filesShells(t) {
+		t.Run(filepath.Base(sh), func(t *testing.T) {
+			dir := t.TempDir()
+			ready := filepath.Join(dir, "ready")
+			spec := Spec{Command: `bash -c 'trap "" TERM; : >"$1"; exec sleep 30' bash "$R"`, Env: map[string]string{"R": ready}, Marker: "#K:"}
+			p := filepath.Join(dir, "cmd.sh")
+			if err := os.WriteFile(p, []byte(spec.FileScript()), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			// The daemon's wrapper traps TERM in the session shell.
+			cmd := exec.Command(sh, "-c", "trap : TERM; . "+Quote(p))
+			cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			defer func() { _ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); _ = cmd.Wait() }()
+			waitFor(t, func() bool { _, err := os.Stat(ready); return err == nil })
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
+			// The shell's child, the runner, outlives SIGTERM for as long as
+			// the command does.
+			deadline := time.Now().Add(300 * time.Millisecond)
+			for time.Now().Before(deadline) {
+				if len(children(cmd.Process.Pid)) == 0 {
+					t.Fatal("the session shell has no child left after SIGTERM: the daemon would not send SIGKILL")
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+		})
+	}
+}
+
+// waitFor polls cond for up to 10 seconds.
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if cond() {
+			return
+		}
+	}
+	t.Fatal("condition not met within 10s")
+}
+
+// children lists the live children of pid, from /proc.
+func children(pid int) []string {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/task/" + strconv.Itoa(pid) + "/children")
+	if err != nil {
+		return nil
+	}
+	return strings.Fields(string(b))
+}

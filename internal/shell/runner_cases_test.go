@@ -220,3 +220,27 @@ func children(pid int) []string {
 	}
 	return strings.Fields(string(b))
 }
+
+func TestParseFileScript(t *testing.T) {
+	for _, spec := range []Spec{
+		{Command: "echo hi", Marker: "\x1eDTN0a1b:"},
+		{Command: "cat <<EOF\n%d ) )\nEOF", Args: []string{"a b", "\xff\\x41", ""}, Env: map[string]string{"A": "1\n"}, Cwd: "/tmp", Marker: "%\\'M:", KeepStdin: true},
+		{Command: "it's\nelse fi\n__DAYTONA_6D\n", Marker: "m", MergeStderr: true},
+	} {
+		cmd, marker, ok := ParseScript(spec.FileScript())
+		if !ok || cmd != Join(spec.Command, spec.Args) || marker != spec.Marker {
+			t.Errorf("ParseScript(%q) = %q, %q, %v", spec.FileScript(), cmd, marker, ok)
+		}
+	}
+	good := Spec{Command: "x", Marker: "m"}.FileScript()
+	for _, s := range []string{
+		strings.TrimSuffix(good, "\n"),
+		strings.Replace(good, "c0000000001x", "c0000000009x", 1),
+		strings.Replace(good, "c0000000001x", "q0000000001x", 1),
+		strings.Replace(good, "z0000000000", "", 1),
+	} {
+		if _, _, ok := ParseScript(s); ok {
+			t.Errorf("ParseScript accepted %q", s)
+		}
+	}
+}

@@ -197,8 +197,9 @@ func printfEscape(s string) string {
 	return b.String()
 }
 
-// ParseScript recovers the command line and the marker from a script made
-// by Script, so that a later program can follow a command it did not
+// ParseScript recovers the command line (the command and its arguments
+// quoted, as Join writes them) and the marker from a script made by Script
+// or FileScript, so that a later program can follow a command it did not
 // start. ok is false for any other text.
 func ParseScript(script string) (command, marker string, ok bool) {
 	line, rest, found := strings.Cut(script, "\n")
@@ -209,6 +210,9 @@ func ParseScript(script string) (command, marker string, ok bool) {
 	if err != nil || len(m) == 0 {
 		return "", "", false
 	}
+	if strings.HasPrefix(rest, runnerVar+"=") {
+		return parseFileScript(rest, string(m))
+	}
 	if !strings.HasPrefix(rest, cmdVar+"=") {
 		return "", "", false
 	}
@@ -217,4 +221,20 @@ func ParseScript(script string) (command, marker string, ok bool) {
 		return "", "", false
 	}
 	return command, string(m), true
+}
+
+// parseFileScript reads the command line from the data of a FileScript:
+// the line before the closing delimiter.
+func parseFileScript(rest, marker string) (command, m string, ok bool) {
+	delim := "\n__DAYTONA_" + strings.ToUpper(hex.EncodeToString([]byte(marker))) + "\n"
+	if !strings.HasSuffix(rest, delim) {
+		return "", "", false
+	}
+	body := strings.TrimSuffix(rest, delim)
+	data := body[strings.LastIndexByte(body, '\n')+1:]
+	cmd, args, err := parseData(data)
+	if err != nil {
+		return "", "", false
+	}
+	return Join(cmd, args), marker, true
 }

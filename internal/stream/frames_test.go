@@ -44,6 +44,10 @@ func TestFrames(t *testing.T) {
 		{"bad tag", m + "F\nxab\nook\n", "xab" + "ok", "", ModeFramed, true},
 		{"bad escape", m + "F\no%G1z\n", "%G1z", "", ModeFramed, true},
 		{"empty records", m + "F\no\ne\n", "", "", ModeFramed, false},
+		{"files", m + "D/a/b.out\t/a/b.err\nafter", "after", "", ModeFiles, false},
+		{"files, merged", m + "D/a/b.out\n", "", "", ModeFiles, false},
+		{"files with a control byte", m + "D/a\x01\n", m + "D/a\x01\n", "", ModeUnframed, false},
+		{"files cut short", m + "D/a/b", m + "D/a/b", "", ModeUnframed, false},
 	}
 	for _, tc := range cases {
 		for seed := range uint64(20) {
@@ -53,6 +57,30 @@ func TestFrames(t *testing.T) {
 					out[Stdout], out[Stderr], f.Mode(), f.Corrupt(), tc.stdout, tc.stderr, tc.mode, tc.corrupt)
 			}
 		}
+	}
+}
+
+func TestFramesFiles(t *testing.T) {
+	const m = "\x1eM:"
+	for seed := range uint64(20) {
+		_, f := decodeFrames(t, m, []byte(m+"D/x y/o.out\t/x y/e.err\n"), seed)
+		if o, e, ok := f.Files(); !ok || o != "/x y/o.out" || e != "/x y/e.err" {
+			t.Fatalf("Files() = %q, %q, %v", o, e, ok)
+		}
+		_, f = decodeFrames(t, m, []byte(m+"D/o\n"), seed)
+		if o, e, ok := f.Files(); !ok || o != "/o" || e != "" {
+			t.Fatalf("merged: Files() = %q, %q, %v", o, e, ok)
+		}
+		_, f = decodeFrames(t, m, []byte(m+"R\n"), seed)
+		if _, _, ok := f.Files(); ok {
+			t.Fatal("Files() of a raw header")
+		}
+	}
+	// A header longer than the bound is not ours: it is output.
+	long := m + "D/" + string(bytes.Repeat([]byte("a"), maxPaths)) + "\n"
+	out, f := decodeFrames(t, m, []byte(long), 1)
+	if f.Mode() != ModeUnframed || string(out[Stdout]) != long {
+		t.Fatalf("mode %q, %d bytes out", f.Mode(), len(out[Stdout]))
 	}
 }
 

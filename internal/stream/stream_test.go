@@ -164,6 +164,43 @@ func TestScanner(t *testing.T) {
 	}
 }
 
+func TestScannerBulk(t *testing.T) {
+	const tok = "\x1eTK:"
+	for _, tc := range []struct {
+		in   string
+		out  string
+		code int
+		bulk bool
+	}{
+		{"out" + tok + "B3\nlater", "out", 3, true},
+		{tok + "B0\n", "", 0, true},
+		{"x" + tok + "12\n", "x", 12, false},
+	} {
+		for cut := 1; cut <= len(tc.in); cut++ {
+			s := NewScanner(tok)
+			var out []byte
+			in := []byte(tc.in)
+			for len(in) > 0 {
+				n := min(cut, len(in))
+				if err := s.Feed(in[:n], func(b []byte) error { out = append(out, b...); return nil }); err != nil {
+					t.Fatal(err)
+				}
+				in = in[n:]
+			}
+			code, ok := s.Done()
+			if !ok || code != tc.code || s.Bulk() != tc.bulk || string(out) != tc.out {
+				t.Fatalf("%q cut %d: out %q code %d ok %v bulk %v", tc.in, cut, out, code, ok, s.Bulk())
+			}
+		}
+	}
+	for _, bad := range []string{tok + "BB1\n", tok + "B\n", tok + "1B\n"} {
+		s := NewScanner(tok)
+		if err := s.Feed([]byte(bad), func([]byte) error { return nil }); err != ErrBadMarker {
+			t.Errorf("%q: %v", bad, err)
+		}
+	}
+}
+
 func TestScannerBadMarker(t *testing.T) {
 	s := NewScanner("#M:")
 	if err := s.Feed([]byte("x#M:abc\n"), func([]byte) error { return nil }); err != ErrBadMarker {

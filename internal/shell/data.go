@@ -5,7 +5,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 )
 
 // The data of a command (its text, arguments, environment and directory)
@@ -19,12 +18,12 @@ import (
 //	<tag><length in 10 decimal digits><value>
 //
 // where the length counts the bytes of the value as written, and the value
-// is written as text that printf's %b turns back into the original bytes:
-// a backslash as \\, and C0 controls, DEL and every byte that is not part
-// of a valid UTF-8 sequence as \xHH. The line is thus valid UTF-8 without
-// a newline, as JSON text and a here-document need. The runner reads a
-// field with two `read -N` (bash reads a fixed count in blocks, from a
-// pipe too) in the C locale, so that lengths count bytes.
+// is written as ASCII text that printf's %b turns back into the original
+// bytes: a backslash as \\, and every byte that is not printable ASCII as
+// \xHH. The line is thus printable ASCII, as JSON text and a here-document
+// need, and read -N, which counts characters, counts its bytes in any
+// locale. The runner reads a field with two read -N (bash reads a fixed
+// count in blocks, from a pipe too).
 
 // Field tags.
 const (
@@ -32,6 +31,7 @@ const (
 	tagArg     = 'a' // one argument
 	tagEnv     = 'e' // one NAME=value
 	tagDir     = 'd' // the working directory
+	tagMarker  = 'm' // the completion marker
 	tagEnd     = 'z' // the end
 )
 
@@ -41,21 +41,17 @@ const fieldHeader = 11
 // appendField appends one field to b.
 func appendField(b []byte, tag byte, v string) []byte {
 	var enc strings.Builder
-	for i := 0; i < len(v); {
-		r, size := utf8.DecodeRuneInString(v[i:])
-		c := v[i]
-		switch {
-		case r == utf8.RuneError && size <= 1, c < 0x20, c == 0x7f:
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; {
+		case c < 0x20 || c >= 0x7f:
 			enc.WriteString(`\x`)
 			enc.WriteByte("0123456789abcdef"[c>>4])
 			enc.WriteByte("0123456789abcdef"[c&15])
-			size = 1
 		case c == '\\':
 			enc.WriteString(`\\`)
 		default:
-			enc.WriteString(v[i : i+size])
+			enc.WriteByte(c)
 		}
-		i += size
 	}
 	b = append(b, tag)
 	b = append(b, leftPad(enc.Len())...)
@@ -67,10 +63,11 @@ func leftPad(n int) string {
 	return strings.Repeat("0", fieldHeader-1-len(s)) + s
 }
 
-// data returns the spec's fields: command, arguments, environment (sorted
-// by name), directory and the end.
+// data returns the spec's fields: marker, command, arguments, environment
+// (sorted by name), directory and the end.
 func (s Spec) data() []byte {
-	b := appendField(nil, tagCommand, s.Command)
+	b := appendField(nil, tagMarker, s.Marker)
+	b = appendField(b, tagCommand, s.Command)
 	for _, a := range s.Args {
 		b = appendField(b, tagArg, a)
 	}
@@ -117,7 +114,7 @@ func parseData(line string) (command string, args []string, err error) {
 			command = v
 		case tagArg:
 			args = append(args, v)
-		case tagEnv, tagDir:
+		case tagEnv, tagDir, tagMarker:
 		case tagEnd:
 			return command, args, nil
 		default:

@@ -1,6 +1,7 @@
 package shell
 
 import (
+	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"strconv"
@@ -21,26 +22,30 @@ const BulkMark = 'B'
 
 // FileScript returns the text to submit to a session: a short part that
 // any session shell runs (bash, zsh or sh), which starts the runner, a
-// bash program, with the command's data on a here-document (see data.go):
+// bash function, with the command's data on a here-document (see data.go):
 //
 //	# agentworkspace-daytona <marker in hex>
-//	__daytona_w=<the runner, quoted>
-//	{ if [ -n "$BASH_VERSION" ]; then ( eval "$__daytona_w" )
-//	elif command -v bash >/dev/null 2>&1; then bash -c "$__daytona_w" bash "$0"
+//	__daytona_w=<the runner's functions, quoted>
+//	{ if [ -n "$BASH_VERSION" ]; then
+//	declare -F <runner> >/dev/null || eval "$__daytona_w"; ( <runner> "${BASH_SOURCE[0]}" )
+//	elif command -v bash >/dev/null 2>&1; then bash -c "$__daytona_w
+//	<runner> \"\$1\"" bash "$0"
 //	else <header N, message, marker 127>; fi; } 3<<'__DAYTONA_<hex>' </dev/null
 //	<data>
 //	__DAYTONA_<hex>
 //
-// The runner is one process: a subshell of a bash session shell, or bash
-// started by another one. It writes the command's stdout and stderr (one
-// file when MergeStderr) to files next to the script, in the directory
-// where the daemon keeps the command's log, which it deletes with the
-// session (in /tmp when the script has no such directory; without any
-// writable directory, or with Raw, output goes to the log as it is, as
-// the daemon relays it):
+// The runner, named for a digest of its body, is defined once in a bash
+// session shell (session shells only run this package's scripts) and runs
+// in a subshell of it, or in bash started by another session shell: one
+// process either way, and the command runs in a subshell of it. It writes
+// the command's stdout and stderr (one file when MergeStderr) to files
+// next to the script, in the directory where the daemon keeps the
+// command's log, which the daemon deletes with the session (in /tmp when
+// the script was not sourced from a file of its own; with no writable
+// directory, or with Raw, output goes to the log as the daemon relays it):
 //
-//	stdout: <marker>D<stdout file>\t<stderr file>\n   (the header; R without files)
-//	        ... the command runs in a subshell of the runner ...
+//	stdout: <marker>D<stdout file>\t<stderr file>\n   (the header; <marker>R\n without files)
+//	        ... the command runs ...
 //	        <stdout, if inline><marker>[B]<exit code>\n
 //	stderr: <stderr, if inline><marker>[B]<exit code>\n
 //
@@ -60,71 +65,66 @@ const BulkMark = 'B'
 // and SIGKILL only to those left once its shell has no child, thus kills a
 // command that ignores SIGTERM. The subshell also keeps the daemon's
 // stdout pipe open on descriptor 19, so that jobs the command leaves in the
-// background hold the session as they would with the daemon alone.
+// background hold the session as they would with the daemon alone. The
+// command runs inside the runner function: return in it ends it, as exit
+// does, on every session shell.
 func (s Spec) FileScript() string {
 	if s.Marker == "" {
 		panic("shell: Spec.FileScript with an empty marker")
 	}
 	h := hex.EncodeToString([]byte(s.Marker))
 	delim := "__DAYTONA_" + strings.ToUpper(h)
+	flags := "-"
+	if s.MergeStderr {
+		flags += "M"
+	}
+	if s.Raw {
+		flags += "R"
+	}
+	args := "agentws-" + h + " " + flags
+	run := fmt.Sprintf("if [ -n \"$BASH_VERSION\" ]; then ( %s \"${BASH_SOURCE[0]}\" %s )\nelse bash -c \"$%s\n%s \\\"\\$@\\\"\" bash \"$0\" %s; fi",
+		runnerName, args, runnerVar, runnerName, args)
+	m := printfEscape(s.Marker)
 	var b strings.Builder
 	b.WriteString(scriptTag + h + "\n")
-	b.WriteString(runnerVar + "=" + Quote(s.runner()) + "\n")
+	if s.Defined {
+		fmt.Fprintf(&b, "{ if [ -n \"${%s-}\" ]; then\n[ -z \"$BASH_VERSION\" ] || declare -F %s >/dev/null || eval \"$%s\"\n%s\n", runnerVar, runnerName, runnerVar, run)
+		fmt.Fprintf(&b, "else command printf '%s%c\\n'; command printf '%s127\\n'; command printf '%s127\\n' >&2; fi", m, ModeUndefined, m, m)
+	} else {
+		b.WriteString(runnerVar + "=" + runnerQuoted + "\n")
+		fmt.Fprintf(&b, "{ if [ -n \"$BASH_VERSION\" ] || command -v bash >/dev/null 2>&1; then\n")
+		fmt.Fprintf(&b, "[ -z \"$BASH_VERSION\" ] || declare -F %s >/dev/null || eval \"$%s\"\n%s\n", runnerName, runnerVar, run)
+		fmt.Fprintf(&b, "else command printf '%sN\\n'; command printf '%%s\\n' %s >&2; command printf '%s127\\n'; command printf '%s127\\n' >&2; fi",
+			m, Quote(NoBashMessage), m, m)
+	}
 	stdin := ""
 	if !s.KeepStdin {
 		stdin = " </dev/null"
 	}
-	fmt.Fprintf(&b, "{ if [ -n \"$BASH_VERSION\" ]; then ( eval \"$%s\" )\n", runnerVar)
-	fmt.Fprintf(&b, "elif command -v bash >/dev/null 2>&1; then bash -c \"$%s\" bash \"$0\"\n", runnerVar)
-	m := printfEscape(s.Marker)
-	fmt.Fprintf(&b, "else command printf '%sN\\n'; command printf '%%s\\n' %s >&2; command printf '%s127\\n'; command printf '%s127\\n' >&2; fi; } 3<<'%s'%s\n",
-		m, Quote(NoBashMessage), m, m, delim, stdin)
+	fmt.Fprintf(&b, "; } 3<<'%s'%s\n", delim, stdin)
 	b.Write(s.data())
 	b.WriteString("\n" + delim + "\n")
 	return b.String()
 }
 
-// runnerVar holds the runner in the session shell.
-const runnerVar = "__daytona_w"
+// ModeUndefined is the header mode of a FileScript with Defined in a
+// session shell that has no runner: the command did not run.
+const ModeUndefined = 'V'
 
-// runner returns the bash program that runs the command (see FileScript).
-func (s Spec) runner() string {
-	h := hex.EncodeToString([]byte(s.Marker))
-	m := printfEscape(s.Marker)
-	raw := ""
-	if s.Raw {
-		raw = "1"
-	}
-	errFile, header, toFiles, toLog := `$__daytona_x/agentws-`+h+`.err`, `'`+m+`D%s\t%s\n' "$__daytona_o" "$__daytona_r"`,
-		`>>"$__daytona_o" 2>>"$__daytona_r"`, `2>&18`
-	errTrailer := `if __daytona_chk "$__daytona_r"; then builtin printf '%s` + m + `%d\n' "$__daytona_i" "$__daytona_s" >&2
-else builtin printf '` + m + `B%d\n' "$__daytona_s" >&2; __daytona_b=1; fi`
-	if s.MergeStderr {
-		errFile, header, toFiles, toLog = `$__daytona_o`, `'`+m+`D%s\n' "$__daytona_o"`, `>>"$__daytona_o" 2>&1`, `2>&1`
-		errTrailer = `builtin printf '` + m + `%d\n' "$__daytona_s" >&2`
-	}
-	r := strings.NewReplacer(
-		"{RAW}", raw, "{TAG}", scriptTag+h, "{HEX}", h, "{M}", m, "{ERRFILE}", errFile,
-		"{HEADER}", header, "{TOFILES}", toFiles, "{TOLOG}", toLog, "{ERRTRAILER}", errTrailer,
-		"{RUN}", s.run(), "{T1}", strconv.Itoa(InlineMax+1), "{CTL}", inlineControls,
-	)
-	return r.Replace(runnerTemplate)
-}
+// runnerVar holds the runner's functions in the session shell; its name
+// ends in their version, as runnerName does.
+var runnerVar = "__daytona_w_" + runnerVersion
 
-// run returns the subshell's program: the environment, the directory and
-// the command, with no positional parameters and the arguments appended
-// quoted ("${__daytona_a[@]}").
-func (s Spec) run() string {
-	cmd := `eval "$__daytona_c"`
-	if len(s.Args) > 0 {
-		cmd = `eval "$__daytona_c"' "${__daytona_a[@]}"'`
-	}
-	return `trap 'wait; exit 143' TERM
-for __daytona_v in "${__daytona_e[@]}"; do export "$__daytona_v" || exit; done
-if [ -n "$__daytona_d" ]; then cd -- "$__daytona_d" || exit; fi
-set --
-` + cmd
-}
+// runnerQuoted is the runner's functions as a shell word, and runnerName
+// the runner's name. The functions' names end in a digest of their
+// template: a new runner gets new names, so that a session shell that
+// defined an older one defines the new one.
+var runnerQuoted, runnerName, runnerVersion = func() (string, string, string) {
+	body := strings.NewReplacer("{T0}", strconv.Itoa(InlineMax), "{T1}", strconv.Itoa(InlineMax+1), "{CTL}", inlineControls).Replace(runnerTemplate)
+	sum := sha256.Sum256([]byte(body))
+	v := hex.EncodeToString(sum[:6])
+	return Quote(strings.ReplaceAll(body, "{V}", v)), "__daytona_run_" + v, v
+}()
 
 // inlineControls are the control characters, besides tab, newline,
 // vertical tab, form feed and carriage return, that output may hold and
@@ -132,75 +132,96 @@ set --
 // label bytes 01 and 02 (ESC among them, for colours).
 const inlineControls = `$'\003\004\005\006\007\010\016\017\020\021\022\023\024\025\026\027\030\031\032\033\034\035\036\037'`
 
-// runnerTemplate is the runner; see FileScript. It reads the data, picks
-// the files (next to the script if its first line is ours and its
-// directory is writable and printable, else in /tmp, which it then cleans
-// itself), runs the command (with its own stderr on /dev/null meanwhile,
-// so that bash's report of a command killed by a signal stays out of the
-// log), and decides per stream whether its output
-// goes in the log (__daytona_chk: a regular read of at most InlineMax + 1
-// bytes up to a NUL reaches the end; ASCII without 00-02 and DEL is
-// accepted at once, anything else only if the UTF-8 locale finds every
+// runnerTemplate defines the runner and its two helpers (run the command
+// in its subshell; check a stream for the log); see FileScript. {V} stands
+// for their version. The runner's arguments are the script's path, the
+// stem of the files' names, and flags (M: one file for both streams; R:
+// no files). It reads the data, picks the files (next to the script if
+// its first line is ours and its directory is writable and printable, else
+// in /tmp, which it then cleans itself), runs the command (with its own
+// stderr on /dev/null meanwhile, so that bash's report of a command killed
+// by a signal stays out of the log), and decides per stream whether its
+// output goes in the log (__daytona_chk: an empty file does; else a read
+// of at most InlineMax + 1 characters up to a NUL must reach the end of
+// the file; ASCII without 00-02 and DEL is accepted at once, anything else
+// only if it is at most InlineMax bytes and the UTF-8 locale finds every
 // character printable, a space or an allowed control: where no UTF-8
 // locale exists, no byte above 127 passes).
-const runnerTemplate = `trap 'exit 143' TERM
-__daytona_c= __daytona_d= __daytona_a=() __daytona_e=()
-while IFS= LC_ALL=C read -r -N 11 __daytona_h <&3; do
+const runnerTemplate = `__daytona_run_{V}() {
+trap 'exit 143' TERM
+local __daytona_h __daytona_v __daytona_c= __daytona_d= __daytona_m= __daytona_x=${1-} __daytona_o= __daytona_r= __daytona_k= __daytona_s __daytona_i __daytona_b=
+local -a __daytona_a=() __daytona_e=()
+while IFS= read -r -N 11 __daytona_h <&3; do
 __daytona_v=
-if [ "$((10#${__daytona_h:1}))" -gt 0 ]; then IFS= LC_ALL=C read -r -N "$((10#${__daytona_h:1}))" __daytona_v <&3; fi
-builtin printf -v __daytona_v %b "$__daytona_v"
+if [ "$((10#${__daytona_h:1}))" -gt 0 ]; then IFS= read -r -N "$((10#${__daytona_h:1}))" __daytona_v <&3; fi
+case $__daytona_v in *\\*) builtin printf -v __daytona_v %b "$__daytona_v" ;; esac
 case $__daytona_h in
 c*) __daytona_c=$__daytona_v ;;
 a*) __daytona_a+=("$__daytona_v") ;;
 e*) __daytona_e+=("$__daytona_v") ;;
 d*) __daytona_d=$__daytona_v ;;
+m*) __daytona_m=$__daytona_v ;;
 *) break ;;
 esac
 done
-__daytona_x=${BASH_SOURCE[0]:-${1-}} __daytona_o= __daytona_k=
-if [ -z '{RAW}' ]; then
-if [ -n "$__daytona_x" ] && IFS= read -r __daytona_h <"$__daytona_x" && [ "$__daytona_h" = '{TAG}' ]; then
+case $3 in *R*) __daytona_x=/ ;; esac
+if [ "$__daytona_x" != / ]; then
+if [ -n "$__daytona_x" ] && IFS= read -r __daytona_h <"$__daytona_x" && [ "$__daytona_h" = "# agentworkspace-daytona ${2#agentws-}" ]; then
 __daytona_x=${__daytona_x%/*}
 case $__daytona_x in /*[!\ -~]*) __daytona_x= ;; /?*) [ -w "$__daytona_x" ] || __daytona_x= ;; *) __daytona_x= ;; esac
 else __daytona_x=; fi 2>/dev/null
 if [ -z "$__daytona_x" ] && [ -w /tmp ]; then __daytona_x=/tmp __daytona_k=1; fi
 if [ -n "$__daytona_x" ]; then
-__daytona_o=$__daytona_x/agentws-{HEX}.out __daytona_r={ERRFILE}
-{ true >"$__daytona_o" && true >"$__daytona_r"; } 2>/dev/null || __daytona_o=
+__daytona_o=$__daytona_x/$2.out __daytona_r=$__daytona_x/$2.err
+case $3 in *M*) __daytona_r= ;; esac
+{ true >"$__daytona_o" && true >"${__daytona_r:-$__daytona_o}"; } 2>/dev/null || __daytona_o=
 fi
 fi
 exec 18>&2 2>/dev/null
-if [ -n "$__daytona_o" ]; then
-builtin printf {HEADER}
-(
-{RUN}
-) 19>&1 {TOFILES} 3<&- 18>&-
+if [ -z "$__daytona_o" ]; then
+builtin printf '%sR\n' "$__daytona_m"
+case $3 in
+*M*) ( __daytona_cmd_{V} ) 2>&1 3<&- 18>&- ;;
+*) ( __daytona_cmd_{V} ) 2>&18 3<&- 18>&- ;;
+esac
+elif [ -z "$__daytona_r" ]; then
+builtin printf '%sD%s\n' "$__daytona_m" "$__daytona_o"
+( __daytona_cmd_{V} ) 19>&1 >>"$__daytona_o" 2>&1 3<&- 18>&-
 else
-builtin printf '{M}R\n'
-(
-{RUN}
-) {TOLOG} 3<&- 18>&-
+builtin printf '%sD%s\t%s\n' "$__daytona_m" "$__daytona_o" "$__daytona_r"
+( __daytona_cmd_{V} ) 19>&1 >>"$__daytona_o" 2>>"$__daytona_r" 3<&- 18>&-
 fi
 __daytona_s=$?
 exec 2>&18 18>&-
 if [ -z "$__daytona_o" ]; then
-builtin printf '{M}%d\n' "$__daytona_s"; builtin printf '{M}%d\n' "$__daytona_s" >&2
+builtin printf '%s%d\n' "$__daytona_m" "$__daytona_s"; builtin printf '%s%d\n' "$__daytona_m" "$__daytona_s" >&2
 exit "$__daytona_s"
 fi
-__daytona_chk() {
+if __daytona_chk_{V} "$__daytona_o"; then builtin printf '%s%s%d\n' "$__daytona_i" "$__daytona_m" "$__daytona_s"
+else builtin printf '%sB%d\n' "$__daytona_m" "$__daytona_s"; __daytona_b=1; fi
+if [ -z "$__daytona_r" ]; then builtin printf '%s%d\n' "$__daytona_m" "$__daytona_s" >&2
+elif __daytona_chk_{V} "$__daytona_r"; then builtin printf '%s%s%d\n' "$__daytona_i" "$__daytona_m" "$__daytona_s" >&2
+else builtin printf '%sB%d\n' "$__daytona_m" "$__daytona_s" >&2; __daytona_b=1; fi
+if [ -n "$__daytona_k" ] && [ -z "$__daytona_b" ]; then command rm -f -- "$__daytona_o" $__daytona_r; fi
+exit "$__daytona_s"
+}
+__daytona_cmd_{V}() {
+trap 'wait; exit 143' TERM
+for __daytona_v in "${__daytona_e[@]}"; do export "$__daytona_v" || exit; done
+if [ -n "$__daytona_d" ]; then cd -- "$__daytona_d" || exit; fi
+set --
+if [ "${#__daytona_a[@]}" = 0 ]; then eval "$__daytona_c"; else eval "$__daytona_c"' "${__daytona_a[@]}"'; fi
+}
+__daytona_chk_{V}() {
+__daytona_i=
+[ -s "$1" ] || { [ -e "$1" ] && return 0; return 1; }
 local x r
-[ -r "$1" ] || return 1
-IFS= LC_ALL=C read -r -d '' -n {T1} x <"$1"; r=$?
+IFS= read -r -d '' -n {T1} x <"$1"; r=$?
 [ "$r" = 1 ] || return 1
-local LC_ALL=C
 case $x in *[!$'\003'-$'\176']*) ;; *) __daytona_i=$x; return 0 ;; esac
+local LC_ALL=C
+[ "${#x}" -le {T0} ] || return 1
 { LC_ALL=C.UTF-8; } 2>/dev/null
 case $x in *[![:print:][:space:]{CTL}]*) return 1 ;; esac
 __daytona_i=$x
-}
-__daytona_b=
-if __daytona_chk "$__daytona_o"; then builtin printf '%s{M}%d\n' "$__daytona_i" "$__daytona_s"
-else builtin printf '{M}B%d\n' "$__daytona_s"; __daytona_b=1; fi
-{ERRTRAILER}
-if [ -n "$__daytona_k" ] && [ -z "$__daytona_b" ]; then command rm -f -- "$__daytona_o" "$__daytona_r"; fi
-exit "$__daytona_s"`
+}`

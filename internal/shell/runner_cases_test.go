@@ -31,6 +31,7 @@ func TestFileScriptSemantics(t *testing.T) {
 		{"trailing comment", Spec{Command: "echo hi # no closing paren here )"}, filesRun{stdout: "hi\n"}},
 		{"stdin is empty", Spec{Command: "cat; echo done"}, filesRun{stdout: "done\n"}},
 		{"exec", Spec{Command: "exec printf replaced"}, filesRun{stdout: "replaced"}},
+		{"return", Spec{Command: "echo a; return 5; echo b"}, filesRun{stdout: "a\n", code: 5}},
 		{"EXIT trap of its own", Spec{Command: "trap 'echo bye' EXIT; echo hi"}, filesRun{stdout: "hi\nbye\n"}},
 		{"cd failure", Spec{Command: "echo never", Cwd: "/does/not/exist"}, filesRun{code: 1}},
 		{"stdout reopened in append mode", Spec{Command: "echo a; echo b >>/dev/stdout; echo c"}, filesRun{stdout: "a\nb\nc\n"}},
@@ -241,6 +242,34 @@ func TestParseFileScript(t *testing.T) {
 	} {
 		if _, _, ok := ParseScript(s); ok {
 			t.Errorf("ParseScript accepted %q", s)
+		}
+	}
+}
+
+// TestFileScriptDefined: a script without the runner's definition runs in
+// a session shell that ran a full one before; in a fresh one it runs
+// nothing and says so.
+func TestFileScriptDefined(t *testing.T) {
+	for _, sh := range filesShells(t) {
+		dir := t.TempDir()
+		full := Spec{Command: "echo one", Marker: "#D1:"}.FileScript()
+		short := Spec{Command: "echo two; exit 3", Marker: "#D2:", Defined: true}.FileScript()
+		if strings.Contains(short, runnerName+"()") || len(short) > 1000 {
+			t.Fatalf("the short script defines the runner: %d bytes", len(short))
+		}
+		p1, p2 := filepath.Join(dir, "1.sh"), filepath.Join(dir, "2.sh")
+		for p, s := range map[string]string{p1: full, p2: short} {
+			if err := os.WriteFile(p, []byte(s), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		out, _ := exec.Command(sh, "-c", ". "+Quote(p1)+"; . "+Quote(p2)+"; echo \"status $?\"").Output()
+		if !bytes.Contains(out, []byte("one\n#D1:0\n")) || !bytes.Contains(out, []byte("two\n#D2:3\nstatus 3\n")) {
+			t.Fatalf("%s: %q", sh, out)
+		}
+		out, _ = exec.Command(sh, "-c", ". "+Quote(p2)+"; echo \"status $?\"").Output()
+		if string(out) != "#D2:V\n#D2:127\nstatus 0\n" {
+			t.Fatalf("%s: fresh shell: %q", sh, out)
 		}
 	}
 }

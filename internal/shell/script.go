@@ -28,6 +28,10 @@ type Spec struct {
 	MergeStderr bool
 	// Raw writes the output raw, as where the sandbox has no perl.
 	Raw bool
+	// Defined leaves the runner's definition out of a FileScript: the
+	// session shell has it from an earlier FileScript. Where it has not,
+	// the script runs nothing and says so (ModeUndefined).
+	Defined bool
 }
 
 // Header modes: the letter after the marker in the first line the script
@@ -210,7 +214,7 @@ func ParseScript(script string) (command, marker string, ok bool) {
 	if err != nil || len(m) == 0 {
 		return "", "", false
 	}
-	if strings.HasPrefix(rest, runnerVar+"=") {
+	if strings.HasSuffix(rest, fileScriptEnd(string(m))) {
 		return parseFileScript(rest, string(m))
 	}
 	if !strings.HasPrefix(rest, cmdVar+"=") {
@@ -226,15 +230,17 @@ func ParseScript(script string) (command, marker string, ok bool) {
 // parseFileScript reads the command line from the data of a FileScript:
 // the line before the closing delimiter.
 func parseFileScript(rest, marker string) (command, m string, ok bool) {
-	delim := "\n__DAYTONA_" + strings.ToUpper(hex.EncodeToString([]byte(marker))) + "\n"
-	if !strings.HasSuffix(rest, delim) {
-		return "", "", false
-	}
-	body := strings.TrimSuffix(rest, delim)
+	body := strings.TrimSuffix(rest, fileScriptEnd(marker))
 	data := body[strings.LastIndexByte(body, '\n')+1:]
 	cmd, args, err := parseData(data)
 	if err != nil {
 		return "", "", false
 	}
 	return Join(cmd, args), marker, true
+}
+
+// fileScriptEnd is how a FileScript with this marker ends: the closing
+// delimiter of its data.
+func fileScriptEnd(marker string) string {
+	return "\n__DAYTONA_" + strings.ToUpper(hex.EncodeToString([]byte(marker))) + "\n"
 }

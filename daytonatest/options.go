@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -31,6 +32,8 @@ type config struct {
 	logw            io.Writer
 	svc             serviceConfig // services.go
 	daemon          daemonConfig  // fidelity.go
+	hidden          []string      // programs.go
+	cpu             *atomic.Int64 // cpu.go
 }
 
 func defaultConfig() config {
@@ -42,6 +45,7 @@ func defaultConfig() config {
 		frameSize:       DefaultFrameSize,
 		maxLog:          10000,
 		daemon:          daemonConfig{api: version{0, 173, 0, ""}},
+		cpu:             new(atomic.Int64),
 	}
 }
 

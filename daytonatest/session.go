@@ -232,6 +232,15 @@ func shellQuote(s string) string {
 
 var errSessionEnded = errors.New("session cancelled")
 
+// errBrokenPipe is the daemon's error for a command given to a session
+// whose shell has died (a command killed it): it registers the command,
+// then fails to write it to the shell's stdin, and answers 500 with this
+// text behind "failed to execute command: " (Execute, apps/daemon/pkg/
+// session/execute.go:36-41 and 79-82, v0.190.0; the controller wraps it,
+// so the middleware's default handler answers: toolbox/process/session/
+// execute.go:67-70). The command stays listed, without an exit code.
+var errBrokenPipe = errors.New("bad request: failed to write command: write |1: broken pipe")
+
 func (tb *toolbox) startSession(id string) (*session, error) {
 	tb.mu.Lock()
 	tb.seq++
@@ -287,6 +296,7 @@ func (tb *toolbox) startSession(id string) (*session, error) {
 // ended the shell.
 func (ss *session) watchShell() {
 	_ = ss.cmd.Wait()
+	ss.tb.srv.countCPU(ss.cmd.ProcessState)
 	ss.mu.Lock()
 	ss.shellDone = true
 	cmds := append([]*command(nil), ss.cmds...)
@@ -363,14 +373,14 @@ func (ss *session) run(text string, async, echoInput bool) (*command, error) {
 	}
 	if shellDone {
 		c.forceEnd()
-		return c, fmt.Errorf("write to session shell: %w", os.ErrClosed)
+		return c, errBrokenPipe
 	}
 	ss.writeMu.Lock()
 	_, err := io.WriteString(ss.stdin, ss.block(c, cdir))
 	ss.writeMu.Unlock()
 	if err != nil {
 		c.forceEnd()
-		return c, fmt.Errorf("write to session shell: %w", err)
+		return c, errBrokenPipe
 	}
 	return c, nil
 }
@@ -394,7 +404,10 @@ func newCommand(id, dir, text string, async, echoInput bool) *command {
 
 // block is what the session shell is given to run c: after the start
 // delay (WithStartDelay: the daemon's wrapper makes its FIFOs before the
-// command runs), it creates the started file, which send-input checks; it
+// command runs), it traps SIGHUP, SIGINT and SIGTERM as the wrapper does
+// (trap 'cleanup' EXIT HUP INT TERM, execute.go:205, v0.190.0: the shell
+// outlives them, running the trap once its foreground command is done),
+// creates the started file, which send-input checks; it
 // runs the script with its stdin, stdout and stderr on the FIFOs and the
 // status descriptor closed; then it reports "<cmdId> <exit code>" on the
 // status descriptor. The printf is the shell's builtin whatever function
@@ -408,7 +421,7 @@ func (ss *session) block(c *command, dir string) string {
 	if d := ss.tb.srv.cfg.daemon; d.startDelay > 0 {
 		fmt.Fprintf(&b, "%s %s; ", shellQuote(d.sleepPath), strconv.FormatFloat(d.startDelay.Seconds(), 'f', -1, 64))
 	}
-	fmt.Fprintf(&b, ": >%s; { . %s; } %d>&- <%s >%s 2>%s\n%s '%%s %%s\\n' %s \"$?\" >&%d\n",
+	fmt.Fprintf(&b, "trap : HUP INT TERM; : >%s; { . %s; } %d>&- <%s >%s 2>%s\n%s '%%s %%s\\n' %s \"$?\" >&%d\n",
 		shellQuote(c.startedPath), shellQuote(filepath.Join(dir, "cmd.sh")), statusFD, shellQuote(stdinPath),
 		shellQuote(filepath.Join(dir, "stdout.pipe")), shellQuote(filepath.Join(dir, "stderr.pipe")),
 		ss.tb.srv.cfg.daemon.kind.builtinPrintf(), shellQuote(c.id), statusFD)
@@ -502,11 +515,16 @@ func (ss *session) isAbrupt() bool {
 	return ss.abrupt
 }
 
-// kill ends the shell and every process it started: SIGTERM to the process
-// group and to each descendant, then SIGKILL to what is left after grace.
-// It returns once they are gone and the output readers have finished.
+// kill ends the shell and the processes it started as the daemon's delete
+// does (see terminateSession). It returns once the shell is gone and the
+// output readers have finished.
 func (ss *session) kill(grace time.Duration) {
-	killTree(ss.pgid, grace)
+	terminateSession(ss.pgid, grace)
+	if left := groupMembers(ss.pgid); len(left) > 0 {
+		ss.tb.mu.Lock()
+		ss.tb.strays = append(ss.tb.strays, left...)
+		ss.tb.mu.Unlock()
+	}
 	ss.writeMu.Lock()
 	ss.stdin.Close()
 	ss.writeMu.Unlock()

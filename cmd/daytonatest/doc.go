@@ -27,6 +27,7 @@
 //	-output-rate  bytes a second each output stream of a session command moves into its log
 //	              (default 0, no limit; the real daemon moves about 2300000: daytonatest.DaemonOutputRate)
 //	-session-shell  the sessions' shell, bash or zsh (default bash; Daytona's default image runs zsh)
+//	-without      programs to hide from the sandboxes' PATH, comma-separated (e.g. perl, as on Alpine)
 //	-help         print the flags and the environment variables read, and exit
 //
 // It reads no DAYTONA_* setting. Without -root its files go under $TMPDIR;

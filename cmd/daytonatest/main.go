@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -37,6 +38,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	mountStubs := fs.Bool("mount-stubs", false, "put stub s3fs, gcsfuse and blobfuse2 tools in the sandboxes' PATH (no FUSE here)")
 	outputRate := fs.Int("output-rate", 0, fmt.Sprintf("bytes a second each output stream of a session command moves into its log (the real daemon: about %d); 0: no limit", daytonatest.DaemonOutputRate))
 	shell := fs.String("session-shell", "", "the sessions' shell, bash or zsh, as the daemon picks it (default: bash)")
+	without := fs.String("without", "", "programs to hide from the sandboxes' PATH, comma-separated, as in an image without them (e.g. perl)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -60,6 +62,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if *shell != "" {
 		opts = append(opts, daytonatest.WithSessionShell(*shell))
+	}
+	if *without != "" {
+		opts = append(opts, daytonatest.WithoutPrograms(strings.Split(*without, ",")...))
 	}
 	if *key != "" {
 		opts = append(opts, daytonatest.WithAPIKey(*key))

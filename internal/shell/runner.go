@@ -20,6 +20,11 @@ const ModeFiles = 'D'
 // output stayed in its file (see FileScript).
 const BulkMark = 'B'
 
+// GoneMark follows the marker (and BulkMark), before the exit code, on
+// stdout when the session's shell was gone once the command had ended (the
+// command killed it): the session cannot run another command.
+const GoneMark = 'X'
+
 // FileScript returns the text to submit to a session: a short part that
 // any session shell runs (bash, zsh or sh), which starts the runner, a
 // bash function, with the command's data on a here-document (see data.go):
@@ -46,7 +51,7 @@ const BulkMark = 'B'
 //
 //	stdout: <marker>D<stdout file>\t<stderr file>\n   (the header; <marker>R\n without files)
 //	        ... the command runs ...
-//	        <stdout, if inline><marker>[B]<exit code>\n
+//	        <stdout, if inline><marker>[B][X]<exit code>\n
 //	stderr: <stderr, if inline><marker>[B]<exit code>\n
 //
 // Once the command has exited, a stream of at most InlineMax bytes of
@@ -81,7 +86,7 @@ func (s Spec) FileScript() string {
 	if s.Raw {
 		flags += "R"
 	}
-	args := "agentws-" + h + " " + flags
+	args := "agentws-" + h + " " + flags + " $$"
 	run := fmt.Sprintf("if [ -n \"$BASH_VERSION\" ]; then ( %s \"${BASH_SOURCE[0]}\" %s )\nelse bash -c \"$%s\n%s \\\"\\$@\\\"\" bash \"$0\" %s; fi",
 		runnerName, args, runnerVar, runnerName, args)
 	m := printfEscape(s.Marker)
@@ -135,8 +140,9 @@ const inlineControls = `$'\003\004\005\006\007\010\016\017\020\021\022\023\024\0
 // runnerTemplate defines the runner and its two helpers (run the command
 // in its subshell; check a stream for the log); see FileScript. {V} stands
 // for their version. The runner's arguments are the script's path, the
-// stem of the files' names, and flags (M: one file for both streams; R:
-// no files). It reads the data, picks the files (next to the script if
+// stem of the files' names, flags (M: one file for both streams; R: no
+// files) and the session shell's process id, which it checks once the
+// command has ended (GoneMark). It reads the data, picks the files (next to the script if
 // its first line is ours and its directory is writable and printable, else
 // in /tmp, which it then cleans itself), runs the command (with its own
 // stderr on /dev/null meanwhile, so that bash's report of a command killed
@@ -149,7 +155,7 @@ const inlineControls = `$'\003\004\005\006\007\010\016\017\020\021\022\023\024\0
 // locale exists, no byte above 127 passes).
 const runnerTemplate = `__daytona_run_{V}() {
 trap 'exit 143' TERM
-local __daytona_h __daytona_v __daytona_c= __daytona_d= __daytona_m= __daytona_x=${1-} __daytona_o= __daytona_r= __daytona_k= __daytona_s __daytona_i __daytona_b=
+local __daytona_h __daytona_v __daytona_c= __daytona_d= __daytona_m= __daytona_x=${1-} __daytona_o= __daytona_r= __daytona_k= __daytona_s __daytona_i __daytona_b= __daytona_g
 local -a __daytona_a=() __daytona_e=()
 while IFS= read -r -N 11 __daytona_h <&3; do
 __daytona_v=
@@ -193,12 +199,15 @@ builtin printf '%sD%s\t%s\n' "$__daytona_m" "$__daytona_o" "$__daytona_r"
 fi
 __daytona_s=$?
 exec 2>&18 18>&-
+__daytona_g=
+if [ -r "/proc/$4/stat" ]; then IFS= read -r __daytona_h <"/proc/$4/stat"; __daytona_h=${__daytona_h##*) }; case $__daytona_h in [ZX]*) __daytona_g=X ;; esac
+elif ! kill -0 "$4" 2>/dev/null; then __daytona_g=X; fi
 if [ -z "$__daytona_o" ]; then
-builtin printf '%s%d\n' "$__daytona_m" "$__daytona_s"; builtin printf '%s%d\n' "$__daytona_m" "$__daytona_s" >&2
+builtin printf '%s%s%d\n' "$__daytona_m" "$__daytona_g" "$__daytona_s"; builtin printf '%s%d\n' "$__daytona_m" "$__daytona_s" >&2
 exit "$__daytona_s"
 fi
-if __daytona_chk_{V} "$__daytona_o"; then builtin printf '%s%s%d\n' "$__daytona_i" "$__daytona_m" "$__daytona_s"
-else builtin printf '%sB%d\n' "$__daytona_m" "$__daytona_s"; __daytona_b=1; fi
+if __daytona_chk_{V} "$__daytona_o"; then builtin printf '%s%s%s%d\n' "$__daytona_i" "$__daytona_m" "$__daytona_g" "$__daytona_s"
+else builtin printf '%sB%s%d\n' "$__daytona_m" "$__daytona_g" "$__daytona_s"; __daytona_b=1; fi
 if [ -z "$__daytona_r" ]; then builtin printf '%s%d\n' "$__daytona_m" "$__daytona_s" >&2
 elif __daytona_chk_{V} "$__daytona_r"; then builtin printf '%s%s%d\n' "$__daytona_i" "$__daytona_m" "$__daytona_s" >&2
 else builtin printf '%sB%d\n' "$__daytona_m" "$__daytona_s" >&2; __daytona_b=1; fi

@@ -273,3 +273,32 @@ func TestFileScriptDefined(t *testing.T) {
 		}
 	}
 }
+
+// TestFileScriptShellGone: a command that kills its session's shell still
+// gets its output and exit code back (the runner outlives the shell), and
+// the marker says that the shell is gone.
+func TestFileScriptShellGone(t *testing.T) {
+	for _, sh := range filesShells(t) {
+		for _, merge := range []bool{false, true} {
+			dir := t.TempDir()
+			spid := filepath.Join(dir, "spid")
+			// The command waits until the shell is dead (a zombie, here)
+			// before it ends.
+			spec := Spec{Command: `echo before; P=$(cat "$S"); kill -9 "$P"; while kill -0 "$P" 2>/dev/null; do case $(cat /proc/$P/stat 2>/dev/null) in *") Z "*) break ;; esac; done; echo after`,
+				Env: map[string]string{"S": spid}, Marker: "#G:", MergeStderr: merge}
+			p := filepath.Join(dir, "cmd.sh")
+			if err := os.WriteFile(p, []byte(spec.FileScript()), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			var stdout bytes.Buffer
+			cmd := exec.Command(sh, "-c", "echo $$ > "+Quote(spid)+"; . "+Quote(p))
+			cmd.Stdout = &stdout
+			// Run returns once every writer of stdout is done: the runner,
+			// orphaned, writes its trailer after the shell died.
+			_ = cmd.Run()
+			if !bytes.Contains(stdout.Bytes(), []byte("before\nafter\n#G:X0\n")) {
+				t.Fatalf("%s: %q", sh, stdout.Bytes())
+			}
+		}
+	}
+}

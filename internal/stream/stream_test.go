@@ -175,6 +175,8 @@ func TestScannerBulk(t *testing.T) {
 		{"out" + tok + "B3\nlater", "out", 3, true},
 		{tok + "B0\n", "", 0, true},
 		{"x" + tok + "12\n", "x", 12, false},
+		{tok + "BX0\n", "", 0, true},
+		{tok + "X7\n", "", 7, false},
 	} {
 		for cut := 1; cut <= len(tc.in); cut++ {
 			s := NewScanner(tok)
@@ -193,7 +195,12 @@ func TestScannerBulk(t *testing.T) {
 			}
 		}
 	}
-	for _, bad := range []string{tok + "BB1\n", tok + "B\n", tok + "1B\n"} {
+	s := NewScanner(tok)
+	_ = s.Feed([]byte(tok+"XB1\n"), func([]byte) error { return nil })
+	if !s.ShellGone() || !s.Bulk() {
+		t.Fatal("flags XB not both seen")
+	}
+	for _, bad := range []string{tok + "BB1\n", tok + "B\n", tok + "1B\n", tok + "XX1\n"} {
 		s := NewScanner(tok)
 		if err := s.Feed([]byte(bad), func([]byte) error { return nil }); err != ErrBadMarker {
 			t.Errorf("%q: %v", bad, err)

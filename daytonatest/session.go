@@ -52,6 +52,7 @@ type session struct {
 	cmds      []*command
 	byID      map[string]*command
 	shellDone bool
+	stdinHeld bool // the shell died during an async command (see run)
 	ended     bool
 	abrupt    bool // streams end with a dropped connection, not a close frame
 }
@@ -300,6 +301,11 @@ func (ss *session) watchShell() {
 	ss.mu.Lock()
 	ss.shellDone = true
 	cmds := append([]*command(nil), ss.cmds...)
+	for _, c := range cmds {
+		if c.async && c.runningAtExit() {
+			ss.stdinHeld = true
+		}
+	}
 	ss.mu.Unlock()
 	close(ss.exited)
 	for _, c := range cmds {
@@ -307,6 +313,16 @@ func (ss *session) watchShell() {
 		c.releaseLocked()
 		c.mu.Unlock()
 	}
+}
+
+// runningAtExit reports whether c had started and not finished.
+func (c *command) runningAtExit() bool {
+	if _, err := os.Stat(c.startedPath); err != nil {
+		return false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.status == nil && !c.finished
 }
 
 // readStatus reads the "<cmdId> <exit code>" lines that the shell reports
@@ -361,7 +377,7 @@ func (ss *session) run(text string, async, echoInput bool) (*command, error) {
 	}
 	ss.cmds = append(ss.cmds, c)
 	ss.byID[c.id] = c
-	shellDone := ss.shellDone
+	shellDone, held := ss.shellDone, ss.stdinHeld
 	ss.mu.Unlock()
 
 	d := &ss.tb.srv.cfg.daemon
@@ -370,6 +386,14 @@ func (ss *session) run(text string, async, echoInput bool) (*command, error) {
 		l := &labeller{c: c, stream: i, label: label, dropNUL: d.kind.dropsNUL(), chunk: d.lineChunk, pace: pacer{rate: d.outputRate}}
 		f := c.readers[i]
 		ss.tb.srv.wg.Go(func() { l.run(f) })
+	}
+	if shellDone && held {
+		// The daemon's wrapper holds an async command's input pipe open
+		// with a loop in the background, which inherited the shell's stdin
+		// (execute.go:63-66, v0.190.0): once the shell has died during one,
+		// the loop still reads nothing from that stdin but keeps it open,
+		// so later commands are written, and wait there, never to run.
+		return c, nil
 	}
 	if shellDone {
 		c.forceEnd()

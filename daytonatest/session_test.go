@@ -152,7 +152,9 @@ func TestSessionExitKillsShell(t *testing.T) {
 
 // A command given to a session whose shell has died is registered, then
 // refused with the daemon's broken pipe (execute.go:36-41 and 79-82,
-// v0.190.0): it never runs and never gets an exit code.
+// v0.190.0): it never runs and never gets an exit code. If the shell died
+// during an async command, whose input loop keeps the shell's stdin open,
+// later commands are accepted and never run.
 func TestSessionDeadShellBrokenPipe_execute_go_79(t *testing.T) {
 	t.Parallel()
 	srv, _, sb := newSandbox(t)
@@ -177,6 +179,19 @@ func TestSessionDeadShellBrokenPipe_execute_go_79(t *testing.T) {
 	for _, c := range cmds[1:] {
 		require.Nil(t, c.ExitCode)
 	}
+
+	require.NoError(t, p.CreateSession(ctx, "a"))
+	execAsync(t, sb, "a", "echo $$ > a.pid; kill -9 $$")
+	apid := readPID(t, filepath.Join(home, "a.pid"))
+	waitFor(t, 10*time.Second, "the shell to die", func() bool { return !processAlive(apid) })
+	id := execAsync(t, sb, "a", "touch ran2.txt")
+	holdsFor(t, 300*time.Millisecond, "the queued command not to run", func() bool {
+		cmd, err := p.GetSessionCommand(ctx, "a", id)
+		require.NoError(t, err)
+		_, done := exitCode(cmd)
+		return !done
+	})
+	require.NoFileExists(t, filepath.Join(home, "ran2.txt"))
 }
 
 func TestSessionLogLabels(t *testing.T) {

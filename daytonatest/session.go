@@ -302,7 +302,7 @@ func (ss *session) watchShell() {
 	ss.shellDone = true
 	cmds := append([]*command(nil), ss.cmds...)
 	for _, c := range cmds {
-		if c.async && c.runningAtExit() {
+		if c.async && c.runningAtExit() && ss.tb.srv.cfg.daemon.kind == kindZsh {
 			ss.stdinHeld = true
 		}
 	}
@@ -389,10 +389,12 @@ func (ss *session) run(text string, async, echoInput bool) (*command, error) {
 	}
 	if shellDone && held {
 		// The daemon's wrapper holds an async command's input pipe open
-		// with a loop in the background, which inherited the shell's stdin
-		// (execute.go:63-66, v0.190.0): once the shell has died during one,
-		// the loop still reads nothing from that stdin but keeps it open,
-		// so later commands are written, and wait there, never to run.
+		// with a loop in the background (execute.go:63-66, v0.190.0),
+		// which under zsh inherits the shell's stdin (bash gives a
+		// background job /dev/null instead): once a zsh session's shell has
+		// died during one, the loop keeps that stdin open, so later
+		// commands are written, and wait there, never to run (measured on
+		// the daemon's session code built from v0.190.0).
 		return c, nil
 	}
 	if shellDone {

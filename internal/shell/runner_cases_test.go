@@ -302,3 +302,30 @@ func TestFileScriptShellGone(t *testing.T) {
 		}
 	}
 }
+
+// FuzzFileScriptData: any command, arguments, environment value and
+// directory name reach the command exactly through the data's encoding.
+func FuzzFileScriptData(f *testing.F) {
+	f.Add("printf '%s|'", "a\xffb", "v\x01\n\\x41", "d-\x1b")
+	f.Add("printf '%s|' \"$V\"", "", "%b\\c\\0", "-")
+	f.Fuzz(func(t *testing.T, command, arg, value, dirName string) {
+		spec := Spec{Command: command, Args: []string{arg}, Env: map[string]string{"V": value}, Cwd: dirName}
+		if spec.Validate() != nil || dirName == "" || strings.ContainsAny(dirName, "/\x00") || dirName == "." || dirName == ".." {
+			t.Skip()
+		}
+		// The fields come back as written, whatever the command does.
+		cmd, args, err := parseData(string(spec.data()))
+		if err != nil || cmd != command || len(args) != 1 || args[0] != arg {
+			t.Fatalf("parseData: %q %q %v", cmd, args, err)
+		}
+		base := t.TempDir()
+		if err := os.Mkdir(filepath.Join(base, dirName), 0o755); err != nil {
+			t.Skip(err) // a name the file system refuses
+		}
+		spec.Command = `printf '%s|' "$V"; pwd; printf '|%s'`
+		got := runFileScriptIn(t, base, must(exec.LookPath("bash")), spec, os.Environ(), "")
+		if want := value + "|" + filepath.Join(base, dirName) + "\n|" + arg; got.stdout != want || got.code != 0 {
+			t.Fatalf("got %q (code %d, stderr %q), want %q", got.stdout, got.code, got.stderr, want)
+		}
+	})
+}

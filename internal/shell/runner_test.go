@@ -346,3 +346,30 @@ func TestFileScriptCwd(t *testing.T) {
 		}
 	}
 }
+
+// FuzzFileScriptOutputExact sends arbitrary bytes through the runner on
+// both streams, and the daemon's labelling loop after it, and checks that
+// they come back exactly: through the log when they are small and clean,
+// else through their files.
+func FuzzFileScriptOutputExact(f *testing.F) {
+	f.Add([]byte("hello\n"), []byte("err"))
+	f.Add([]byte("\x00\x01\x01\x01\x02\x02\x02%%0A\n\r"), []byte("\xff\xfe\xc3\xa9\xe2\x82\xed\xa0\x80\xf4\x90\x80\x80\xc0\x80"))
+	f.Add(bytes.Repeat([]byte("é"), 3000), bytes.Repeat([]byte{0xff}, 5000))
+	f.Add([]byte("\xef\xbf\xbf\xc2\x85\u2028"), []byte("\x1b[1m\x7f"))
+	bash := must(exec.LookPath("bash"))
+	f.Fuzz(func(t *testing.T, out, errOut []byte) {
+		dir := t.TempDir()
+		o, e := filepath.Join(dir, "o"), filepath.Join(dir, "e")
+		if err := os.WriteFile(o, out, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(e, errOut, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		got := runFileScript(t, bash, Spec{Command: `cat "$O"; cat "$E" >&2`, Env: map[string]string{"O": o, "E": e}}, os.Environ(), "")
+		if got.stdout != string(out) || got.stderr != string(errOut) || got.code != 0 || got.mode != ModeFiles {
+			t.Fatalf("sent %q / %q\ngot  %q / %q (code %d, mode %c)", out, errOut, got.stdout, got.stderr, got.code, got.mode)
+		}
+		checkInline(t, got)
+	})
+}

@@ -202,3 +202,21 @@ func TestZZRealDaemonDeadShell(t *testing.T) {
 	_, r = h.exec("d", "echo hi")
 	t.Logf("next command: error %q after %d ms", r.Error, r.MS)
 }
+
+func TestZZRealDaemonShellGone(t *testing.T) {
+	for _, sh := range []string{"/usr/bin/bash", "/usr/bin/zsh"} {
+		h := startHarness(t, sh)
+		h.do(map[string]any{"op": "create", "session": "g"})
+		spec := Spec{Command: `echo before; P=$(cat "$HOME/spid"); kill -9 "$P"; while kill -0 "$P" 2>/dev/null; do case $(cat /proc/$P/stat 2>/dev/null) in *") Z "*) break ;; esac; done; echo after`, Marker: "\x1eG1:"}
+		_, r := h.exec("g", "echo $$ > $HOME/spid")
+		r = h.do(map[string]any{"op": "exec", "session": "g", "cmd": spec.FileScript(), "async": true})
+		var e execRes
+		json.Unmarshal(r.Result, &e)
+		time.Sleep(500 * time.Millisecond)
+		dir := filepath.Join(h.home, ".daytona", "sessions", "g", e.CmdID)
+		log, _ := os.ReadFile(filepath.Join(dir, "output.log"))
+		t.Logf("%s: log %q", sh, log)
+		_, r = h.exec("g", "echo next")
+		t.Logf("%s: next: %q", sh, r.Error)
+	}
+}

@@ -1,19 +1,14 @@
 package daytona_test
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"runtime"
-	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/agentworkspace/daytona"
+	"github.com/agentworkspace/daytona/internal/fakeproc"
 	"github.com/agentworkspace/daytona/workspace"
 )
 
@@ -22,51 +17,15 @@ import (
 // that the CPU time and the heap reported are this process's, the
 // library's.
 
-// externalServer builds and starts cmd/daytonatest and returns its API URL
-// and key; it is stopped at the end of the benchmark.
+// externalServer starts cmd/daytonatest in a process of its own (see
+// package fakeproc) and returns its API URL and key.
 func externalServer(b *testing.B, flags ...string) (apiURL, key string) {
 	b.Helper()
-	bin := filepath.Join(b.TempDir(), "daytonatest")
-	if out, err := exec.Command("go", "build", "-o", bin, "./cmd/daytonatest").CombinedOutput(); err != nil {
-		b.Fatalf("build cmd/daytonatest: %v\n%s", err, out)
-	}
-	cmd := exec.Command(bin, append([]string{"-close-delay", "0s", "-latency", "0s"}, flags...)...)
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		_ = cmd.Wait()
-	})
-	sc := bufio.NewScanner(stdout)
-	for (apiURL == "" || key == "") && sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "DAYTONA_API_URL="); ok {
-			apiURL = v
-		}
-		if v, ok := strings.CutPrefix(sc.Text(), "DAYTONA_API_KEY="); ok {
-			key = v
-		}
-	}
-	if apiURL == "" || key == "" {
-		b.Fatal("cmd/daytonatest did not print its URL and key")
-	}
-	go func() { // keep draining what it prints
-		for sc.Scan() {
-		}
-	}()
-	return apiURL, key
+	return fakeproc.Start(b, flags...)
 }
 
 // cpuTime returns the CPU time this process has used.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
+func cpuTime() time.Duration { return fakeproc.CPUTime() }
 
 // externalSandbox starts a Sandbox on the external server.
 func externalSandbox(b *testing.B, apiURL, key string) *daytona.Sandbox {

@@ -6,11 +6,13 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/agentworkspace/daytona/internal/controlplane"
 )
 
 // resolve builds a config from opts with the given process environment and
 // .env directory, and resolves its connection.
-func resolve(t *testing.T, env map[string]string, dir string, opts ...Option) (connection, error) {
+func resolve(t *testing.T, env map[string]string, dir string, opts ...Option) (controlplane.Connection, error) {
 	t.Helper()
 	cfg := defaultConfig()
 	cfg.lookupEnv = func(k string) (string, bool) { v, ok := env[k]; return v, ok }
@@ -20,7 +22,7 @@ func resolve(t *testing.T, env map[string]string, dir string, opts ...Option) (c
 			t.Fatal(err)
 		}
 	}
-	return cfg.resolveConnection()
+	return cfg.connection()
 }
 
 func writeFile(t *testing.T, dir, name, content string) {
@@ -56,8 +58,8 @@ func TestConnectionPrecedence(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if conn.apiKey.reveal() != tc.wantKey || conn.apiURL != tc.wantURL || conn.target != tc.wantTgt {
-				t.Errorf("got key=%q url=%q target=%q; want %q %q %q", conn.apiKey.reveal(), conn.apiURL, conn.target, tc.wantKey, tc.wantURL, tc.wantTgt)
+			if conn.APIKey.Reveal() != tc.wantKey || conn.APIURL != tc.wantURL || conn.Target != tc.wantTgt {
+				t.Errorf("got key=%q url=%q target=%q; want %q %q %q", conn.APIKey.Reveal(), conn.APIURL, conn.Target, tc.wantKey, tc.wantURL, tc.wantTgt)
 			}
 		})
 	}
@@ -70,8 +72,8 @@ func TestConnectionDefaultsAndWithoutEnvironment(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if conn.apiURL != DefaultAPIURL {
-		t.Errorf("apiURL = %q; want %q", conn.apiURL, DefaultAPIURL)
+	if conn.APIURL != DefaultAPIURL {
+		t.Errorf("apiURL = %q; want %q", conn.APIURL, DefaultAPIURL)
 	}
 
 	_, err = resolve(t, map[string]string{"DAYTONA_API_KEY": "k"}, dir, WithoutEnvironment())
@@ -85,7 +87,7 @@ func TestConnectionJWT(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if conn.jwtToken.reveal() != "jwt" || conn.orgID != "org" || conn.apiKey != nil {
+	if conn.JWTToken.Reveal() != "jwt" || conn.OrgID != "org" || conn.APIKey != nil {
 		t.Errorf("got %+v", conn)
 	}
 	_, err = resolve(t, map[string]string{"DAYTONA_JWT_TOKEN": "jwt"}, t.TempDir())

@@ -3,13 +3,9 @@ package daytona
 import (
 	"context"
 	"errors"
-	"fmt"
-	"net/http"
-	"strings"
 
-	sdkerrors "github.com/daytonaio/daytona/libs/sdk-go/pkg/errors"
-
-	"github.com/agentworkspace/daytona/internal/follow"
+	"github.com/agentworkspace/daytona/internal/apierr"
+	"github.com/agentworkspace/daytona/internal/fault"
 	"github.com/agentworkspace/daytona/workspace"
 )
 
@@ -32,177 +28,70 @@ var (
 	// option, returned before any request is sent. Use
 	// errors.Is(err, ErrInvalidInput).
 	ErrInvalidInput = errors.New("invalid input")
+	// ErrStorageUnreachable is matched (errors.Is) by the error of a
+	// mount whose storage endpoint the sandbox cannot reach, such as on
+	// Daytona's tiers with restricted network access.
+	ErrStorageUnreachable = errors.New("storage unreachable from the sandbox")
 )
 
 // Error is a failure of the Daytona service, or of the connection to it,
-// during an operation. It wraps the Daytona SDK's error, so errors.As still
-// finds *errors.DaytonaError, *errors.DaytonaNotFoundError and the other SDK
-// types, and errors.Is still finds context.Canceled and
-// context.DeadlineExceeded.
-type Error struct {
-	// Op is what was being done, such as "create sandbox".
-	Op string
-	// StatusCode is the HTTP status of the failed request, or 0 when there
-	// was no response (network errors, timeouts).
-	StatusCode int
-	// Err is the underlying error.
-	Err error
+// during an operation: Op is what was being done (such as "create
+// sandbox"), StatusCode the HTTP status of the failed request (0 when there
+// was no response: network errors, timeouts), Err the underlying error.
+// Its message is "daytona: <op>: <cause>". It wraps the Daytona SDK's
+// error, so errors.As still finds *errors.DaytonaError,
+// *errors.DaytonaNotFoundError and the other SDK types, and errors.Is
+// still finds context.Canceled and context.DeadlineExceeded. Find it with
+// errors.As.
+//
+// It is declared in an internal package, where every layer of this module
+// makes it, and is the same type under this name.
+type Error = fault.Error
 
-	hint string // what the status means here, such as which key was refused
-}
-
-// Error returns "daytona: <op>: <cause>".
-func (e *Error) Error() string {
-	msg := "daytona: " + e.Op + ": " + describe(e.Err)
-	if e.hint != "" {
-		msg += " (" + e.hint + ")"
-	}
-	return msg
-}
-
-// Unwrap returns the underlying error.
-func (e *Error) Unwrap() error { return e.Err }
-
-// wrapErr wraps a failure of op. Errors that are already ours, and context
-// errors of the caller, are wrapped so that errors.Is keeps working.
-func wrapErr(op string, err error) error {
-	if err == nil {
-		return nil
-	}
-	var ours *Error
-	if errors.As(err, &ours) {
-		return fmt.Errorf("daytona: %s: %w", op, stripPrefix(err))
-	}
-	return &Error{Op: op, StatusCode: StatusCode(err), Err: err}
-}
-
-func stripPrefix(err error) error {
-	return prefixStripped{err}
-}
-
-// prefixStripped prints an error without its "daytona: " prefix, so that
-// wrapping does not repeat it.
-type prefixStripped struct{ err error }
-
-func (p prefixStripped) Error() string { return strings.TrimPrefix(p.err.Error(), "daytona: ") }
-func (p prefixStripped) Unwrap() error { return p.err }
-
+// invalid returns an error matching ErrInvalidInput: "daytona: invalid
+// input: " and the message.
 func invalid(format string, args ...any) error {
-	return fmt.Errorf("daytona: %w: "+format, append([]any{ErrInvalidInput}, args...)...)
+	return fault.Errorf("%w: "+format, append([]any{ErrInvalidInput}, args...)...)
 }
+
+// invalidErr returns err as an error matching ErrInvalidInput.
+func invalidErr(err error) error { return fault.Errorf("%w: %w", ErrInvalidInput, err) }
 
 // StatusCode returns the HTTP status code carried by a Daytona SDK error
 // anywhere in err's chain (including the SDK's not-found and rate-limit
 // types, which errors.As to *errors.DaytonaError does not match), or by a
 // refused log stream, or 0.
-func StatusCode(err error) int {
-	var he *follow.HandshakeError
-	if errors.As(err, &he) {
-		return he.StatusCode
-	}
-	var nf *sdkerrors.DaytonaNotFoundError
-	if errors.As(err, &nf) && nf.DaytonaError != nil {
-		return nf.StatusCode
-	}
-	var rl *sdkerrors.DaytonaRateLimitError
-	if errors.As(err, &rl) && rl.DaytonaError != nil {
-		return rl.StatusCode
-	}
-	var to *sdkerrors.DaytonaTimeoutError
-	if errors.As(err, &to) && to.DaytonaError != nil {
-		return to.StatusCode
-	}
-	var de *sdkerrors.DaytonaError
-	if errors.As(err, &de) {
-		return de.StatusCode
-	}
-	return 0
-}
-
-// sdkMessage returns the message of a Daytona SDK error in err's chain.
-func sdkMessage(err error) (string, bool) {
-	var nf *sdkerrors.DaytonaNotFoundError
-	if errors.As(err, &nf) && nf.DaytonaError != nil {
-		return nf.Message, true
-	}
-	var rl *sdkerrors.DaytonaRateLimitError
-	if errors.As(err, &rl) && rl.DaytonaError != nil {
-		return rl.Message, true
-	}
-	var to *sdkerrors.DaytonaTimeoutError
-	if errors.As(err, &to) && to.DaytonaError != nil {
-		return to.Message, true
-	}
-	var de *sdkerrors.DaytonaError
-	if errors.As(err, &de) {
-		return de.Message, true
-	}
-	return "", false
-}
-
-// describe renders an SDK error without its capitalised prefix, with the
-// HTTP status when there is one.
-func describe(err error) string {
-	msg, ok := sdkMessage(err)
-	if !ok {
-		return err.Error()
-	}
-	if code := StatusCode(err); code != 0 {
-		return fmt.Sprintf("HTTP %d: %s", code, msg)
-	}
-	return msg
-}
-
-// wrapCtx wraps err as a failure of op; if ctx has ended, the result also
-// matches ctx.Err() with errors.Is (the SDK turns context errors into its
-// own type).
-func wrapCtx(ctx context.Context, op string, err error) error {
-	if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
-		err = &withCause{err: err, cause: cerr}
-	}
-	return wrapErr(op, err)
-}
-
-// withCause is err, also matching cause with errors.Is and errors.As.
-type withCause struct {
-	err   error
-	cause error
-}
-
-func (w *withCause) Error() string   { return w.err.Error() }
-func (w *withCause) Unwrap() []error { return []error{w.err, w.cause} }
-
-// explainRefusedKey adds to an error the control plane answered with 401
-// which credential was refused and where it came from (never the
-// credential).
-func (s *Sandbox) explainRefusedKey(err error) error {
-	var e *Error
-	if err == nil || StatusCode(err) != http.StatusUnauthorized || !errors.As(err, &e) {
-		return err
-	}
-	s.mu.Lock()
-	c := s.conn
-	s.mu.Unlock()
-	what, from := "API key", "the options"
-	if c != nil {
-		if c.conn.apiKey == nil {
-			what = "JWT token"
-		}
-		if c.conn.keySource != "" {
-			from = c.conn.keySource
-		}
-	}
-	e.hint = "the " + what + " from " + from + " was refused"
-	return err
-}
-
-// isNotFound reports whether err is the SDK's 404.
-func isNotFound(err error) bool {
-	var nf *sdkerrors.DaytonaNotFoundError
-	return errors.As(err, &nf)
-}
+func StatusCode(err error) int { return apierr.StatusCode(err) }
 
 // isContextErr reports whether err comes from a context ending.
 func isContextErr(err error) bool {
 	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }
+
+// StartHookError is the error of a start whose own work failed once the
+// remote sandbox ran: the restoration of a mount (Mount names it) or the
+// start hook. The remote sandbox is left running; the next start
+// reconnects to it and does the work again (the hook with created true
+// again if this start had created it). Destroy deletes it.
+type StartHookError struct {
+	DaytonaID string // the remote sandbox, left running
+	Created   bool   // the start work was for a sandbox created by this (or an earlier failed) start
+	Mount     string // the mount path whose restoration failed; "" when the start hook failed
+	Err       error  // what went wrong
+}
+
+// Error says what failed, and that the sandbox was left running.
+func (e *StartHookError) Error() string {
+	what := "the start hook failed"
+	if e.Mount != "" {
+		what = "mounting " + e.Mount + " failed"
+	}
+	state := "the existing sandbox " + e.DaytonaID + " was left running; the next start runs the start work again"
+	if e.Created {
+		state = "the sandbox " + e.DaytonaID + ", created for it, was left running; the next start runs the start work again with created=true, Destroy deletes it"
+	}
+	return fault.Errorf("start: %s (%s): %v", what, state, e.Err).Error()
+}
+
+// Unwrap returns the hook's or the mount's error.
+func (e *StartHookError) Unwrap() error { return e.Err }

@@ -1,13 +1,18 @@
 package daytona
 
-import "time"
+import (
+	"time"
+
+	"github.com/agentworkspace/daytona/internal/command"
+	"github.com/agentworkspace/daytona/internal/mount"
+)
 
 // SetSyncWindow changes how long a synchronous exec waits before following
 // the command's log, and returns a function that restores it.
 func SetSyncWindow(d time.Duration) (restore func()) {
-	old := syncWindow
-	syncWindow = d
-	return func() { syncWindow = old }
+	old := command.SyncWindow
+	command.SyncWindow = d
+	return func() { command.SyncWindow = old }
 }
 
 // KeepAliveHolders returns how many commands and processes the keep-alive
@@ -19,17 +24,17 @@ func KeepAliveHolders(s *Sandbox) int {
 }
 
 // MarkerName is the name of a mount path's marker in /tmp/.mastra-mounts.
-func MarkerName(path string) string { return markerName(path) }
+func MarkerName(path string) string { return mount.MarkerName(path) }
 
 // ConfigHash is the hash a mount's marker records.
-var ConfigHash = configHash
+var ConfigHash = mount.ConfigHash
 
 // SetSessionIdleTTL changes how long surplus idle sessions are kept, and
 // returns a function that restores it.
 func SetSessionIdleTTL(d time.Duration) (restore func()) {
-	old := sessionIdleTTL
-	sessionIdleTTL = d
-	return func() { sessionIdleTTL = old }
+	old := command.SessionIdleTTL
+	command.SessionIdleTTL = d
+	return func() { command.SessionIdleTTL = old }
 }
 
 // WithRawOutput makes a Sandbox's commands write their output raw, as in a
@@ -39,4 +44,15 @@ func WithRawOutput() Option {
 		c.rawOutput = true
 		return nil
 	}
+}
+
+// StartWaiters returns how many callers wait for the start in progress
+// (0 when there is none).
+func StartWaiters(s *Sandbox) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.starting == nil {
+		return 0
+	}
+	return s.starting.waiters
 }

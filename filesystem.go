@@ -1,7 +1,6 @@
 package daytona
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -19,6 +18,9 @@ import (
 
 	sdkerrors "github.com/daytonaio/daytona/libs/sdk-go/pkg/errors"
 
+	"github.com/agentworkspace/daytona/internal/apierr"
+	"github.com/agentworkspace/daytona/internal/fault"
+	"github.com/agentworkspace/daytona/internal/toolbox"
 	"github.com/agentworkspace/daytona/workspace"
 )
 
@@ -66,8 +68,8 @@ type kindError struct {
 	kind error
 }
 
-func (e *kindError) Error() string { return e.msg }
-func (e *kindError) Unwrap() error { return e.kind }
+func (ke *kindError) Error() string { return ke.msg }
+func (ke *kindError) Unwrap() error { return ke.kind }
 
 // Errors about files that Daytona's answers mean.
 var (
@@ -85,8 +87,8 @@ var (
 // ErrInvalidInput.
 type badName struct{ msg string }
 
-func (e *badName) Error() string { return "invalid name: " + e.msg }
-func (e *badName) Is(target error) bool {
+func (bn *badName) Error() string { return "invalid name: " + bn.msg }
+func (bn *badName) Is(target error) bool {
 	return target == fs.ErrInvalid || target == ErrInvalidInput
 }
 
@@ -136,55 +138,24 @@ type fileCall struct {
 }
 
 // send sends c to r's toolbox and returns a 2xx response, whose body the
-// caller closes. The daemon's own refusals (a 4xx with an empty body) are
-// a *fs.PathError; other failures are classified as for commands (a
-// *notStarted when the sandbox is not running, else an *Error).
-func (c *fileCall) send(ctx context.Context, r *remote) (*http.Response, error) {
-	var body io.ReadCloser
-	var ctype string
-	length := int64(-1)
-	if c.body != nil {
-		body, ctype, length = c.body()
-		defer body.Close()
+// caller closes. The daemon's own refusals are a *fs.PathError (see
+// refusal); other failures are classified as for commands (a
+// *apierr.NotStarted when the sandbox is not running, else an *Error).
+func (fc *fileCall) send(ctx context.Context, r *remote) (*http.Response, error) {
+	resp, err := r.TB.File(ctx, toolbox.FileRequest{Method: fc.method, Path: fc.path, Query: fc.query, Header: fc.header, Body: fc.body})
+	var refused *toolbox.Refusal
+	switch {
+	case errors.As(err, &refused):
+		return nil, &fs.PathError{Op: fc.op, Path: fc.name, Err: fc.refusal(refused.StatusCode)}
+	case err != nil:
+		return nil, fc.failure(ctx, err)
 	}
-	req, err := r.toolboxRequest(ctx, c.method, c.path, c.query, body, ctype)
-	if err != nil {
-		return nil, wrapErr(c.what, err)
-	}
-	if length >= 0 {
-		req.ContentLength = length
-	}
-	for k, v := range c.header {
-		req.Header[k] = v
-	}
-	resp, err := r.httpClient().Do(req)
-	if err != nil {
-		// The SDK's type for classification and StatusCode; the cause (a
-		// reader's error, a context's) still matches with errors.Is.
-		return nil, c.failure(ctx, &withCause{err: sdkerrors.NewDaytonaError(err.Error(), 0, nil), cause: err})
-	}
-	if resp.StatusCode < 300 {
-		return resp, nil
-	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	if kind := c.refusal(resp.StatusCode, data); kind != nil {
-		return nil, &fs.PathError{Op: c.op, Path: c.name, Err: kind}
-	}
-	resp.Body = io.NopCloser(bytes.NewReader(data))
-	return nil, c.failure(ctx, toolboxError(resp))
+	return resp, nil
 }
 
-// refusal returns what an error answer of the daemon means for the file,
-// or nil if the answer did not come from the daemon's file handlers
-// (which send no body; the proxy and the runner send JSON).
-func (c *fileCall) refusal(status int, body []byte) error {
-	if status == http.StatusForbidden && string(body) == "403 Forbidden\n" {
-		return fs.ErrPermission // a download that could not be opened
-	}
-	if len(body) != 0 {
-		return nil
-	}
+// refusal returns what a refusal by the daemon's file handlers means for
+// the file.
+func (fc *fileCall) refusal(status int) error {
 	switch status {
 	case http.StatusNotFound:
 		return fs.ErrNotExist
@@ -192,23 +163,21 @@ func (c *fileCall) refusal(status int, body []byte) error {
 		return fs.ErrPermission
 	case http.StatusConflict:
 		return fs.ErrExist
-	case http.StatusBadRequest:
-		if c.refused != nil {
-			return c.refused
-		}
-		return errNameRefused
 	}
-	return nil
+	if fc.refused != nil {
+		return fc.refused
+	}
+	return errNameRefused
 }
 
-// failure classifies a failed request: a *notStarted (the sandbox is not
+// failure classifies a failed request: a *apierr.NotStarted (the sandbox is not
 // running: the request never reached it) for resubmitOnce, else an
 // *Error for c.what that also matches ctx.Err() once ctx has ended.
-func (c *fileCall) failure(ctx context.Context, err error) error {
-	if cl := classify(c.what, err); isNotStarted(cl) {
-		return cl
+func (fc *fileCall) failure(ctx context.Context, err error) error {
+	if ns := apierr.Classify(err); ns != nil {
+		return ns
 	}
-	return wrapCtx(ctx, c.what, err)
+	return fault.WrapCtx(ctx, fc.what, err)
 }
 
 // do sends c on the running sandbox, retrying once after a dead sandbox,
@@ -238,10 +207,10 @@ func (f *Filesystem) readJSON(ctx context.Context, c *fileCall, limit int64) ([]
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	if err != nil {
-		return nil, wrapCtx(ctx, c.what, sdkerrors.NewDaytonaError(err.Error(), 0, nil))
+		return nil, fault.WrapCtx(ctx, c.what, apierr.NoAnswer(err))
 	}
 	if int64(len(data)) > limit {
-		return nil, wrapErr(c.what, sdkerrors.NewDaytonaError(fmt.Sprintf("answer larger than %d bytes", limit), resp.StatusCode, nil))
+		return nil, fault.Wrap(c.what, sdkerrors.NewDaytonaError(fmt.Sprintf("answer larger than %d bytes", limit), resp.StatusCode, nil))
 	}
 	return data, nil
 }
@@ -264,11 +233,11 @@ func (f *Filesystem) stat(ctx context.Context, name string) (*fileInfo, error) {
 	if err != nil {
 		return nil, err
 	}
-	fi, err := decodeInfo(data)
+	fi, err := toolbox.DecodeInfo(data)
 	if err != nil {
-		return nil, wrapErr(c.what, err)
+		return nil, fault.Wrap(c.what, err)
 	}
-	return fi, nil
+	return newFileInfo(fi), nil
 }
 
 // listPath is where the toolbox lists and deletes files: "/files/", which
@@ -295,14 +264,14 @@ func (f *Filesystem) ReadDir(ctx context.Context, name string) ([]fs.DirEntry, e
 	if err != nil {
 		return nil, err
 	}
-	infos, err := decodeInfos(data)
+	infos, err := toolbox.DecodeInfos(data)
 	if err != nil {
-		return nil, wrapErr(c.what, err)
+		return nil, fault.Wrap(c.what, err)
 	}
-	sort.Slice(infos, func(i, j int) bool { return infos[i].name < infos[j].name })
+	sort.Slice(infos, func(i, j int) bool { return infos[i].Name < infos[j].Name })
 	out := make([]fs.DirEntry, len(infos))
 	for i, fi := range infos {
-		out[i] = fs.FileInfoToDirEntry(fi)
+		out[i] = fs.FileInfoToDirEntry(newFileInfo(fi))
 	}
 	return out, nil
 }
@@ -470,12 +439,12 @@ func (f *Filesystem) replace(ctx context.Context, oldname, newname string) error
 	}
 	if err := f.move(ctx, oldname, newname); err != nil {
 		if rerr := f.move(ctx, aside, newname); rerr != nil {
-			return fmt.Errorf("%w; and %s could not be put back from %s: %w", renameErr(oldname, err), quoted(newname), quoted(aside), rerr)
+			return fault.Errorf("%w; and %s could not be put back from %s: %w", renameErr(oldname, err), quoted(newname), quoted(aside), rerr)
 		}
 		return renameErr(oldname, err)
 	}
 	if err := f.run(ctx, deleteCall("rename", aside, true)); err != nil {
-		return fmt.Errorf("daytona: renamed %s to %s, but the file it replaced is left at %s: %w", quoted(oldname), quoted(newname), quoted(aside), err)
+		return fault.Errorf("renamed %s to %s, but the file it replaced is left at %s: %w", quoted(oldname), quoted(newname), quoted(aside), err)
 	}
 	return nil
 }

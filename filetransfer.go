@@ -14,6 +14,10 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+
+	"github.com/agentworkspace/daytona/internal/apierr"
+	"github.com/agentworkspace/daytona/internal/fault"
+	"github.com/agentworkspace/daytona/workspace"
 )
 
 // Downloads and uploads, streamed through the toolbox: the SDK's
@@ -53,7 +57,7 @@ func (f *Filesystem) ReadFile(ctx context.Context, name string) ([]byte, error) 
 		buf.Grow(int(min(n, 1<<30)))
 	}
 	if _, err := buf.ReadFrom(resp.Body); err != nil {
-		return nil, &fs.PathError{Op: "read", Path: name, Err: wrapCtx(ctx, "download "+quoted(name), err)}
+		return nil, &fs.PathError{Op: "read", Path: name, Err: fault.WrapCtx(ctx, "download "+quoted(name), err)}
 	}
 	return buf.Bytes(), nil
 }
@@ -72,114 +76,46 @@ func (f *Filesystem) Open(ctx context.Context, name string) (io.ReadCloser, erro
 	if err != nil {
 		return nil, err
 	}
-	return &fileReader{ctx: ctx, f: f, name: name, body: resp.Body, size: resp.ContentLength}, nil
+	reopen := func(off int64) (io.ReadCloser, int64, error) { return f.openAt(ctx, name, off) }
+	return workspace.NewReadSeeker(name, resp.ContentLength, downloadBody(ctx, name, resp.Body), reopen), nil
 }
 
-// fileReader is the stream Open returns.
-type fileReader struct {
-	ctx  context.Context
-	f    *Filesystem
-	name string
-
-	mu     sync.Mutex    // guards the fields below
-	body   io.ReadCloser // nil after a Seek elsewhere
-	at     int64         // where body is
-	off    int64         // where the next Read starts
-	size   int64         // the size when opened; -1 if unknown
-	closed bool
+// openAt asks for name's content from off. A server that ignores the
+// Range header sends everything: the stream is then at 0.
+func (f *Filesystem) openAt(ctx context.Context, name string, off int64) (io.ReadCloser, int64, error) {
+	resp, err := f.download(ctx, "read", name, off)
+	if err != nil {
+		return nil, 0, err
+	}
+	if resp.StatusCode != http.StatusPartialContent {
+		return downloadBody(ctx, name, resp.Body), 0, nil
+	}
+	if got := resp.Header.Get("Content-Range"); !strings.HasPrefix(got, "bytes "+strconv.FormatInt(off, 10)+"-") {
+		resp.Body.Close()
+		return nil, 0, &fs.PathError{Op: "read", Path: name, Err: fault.Wrap("download "+quoted(name),
+			fmt.Errorf("asked for bytes from %d, got the range %q", off, got))}
+	}
+	return downloadBody(ctx, name, resp.Body), off, nil
 }
 
-// Read reads from the current offset.
-func (r *fileReader) Read(p []byte) (int, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.closed {
-		return 0, &fs.PathError{Op: "read", Path: r.name, Err: fs.ErrClosed}
-	}
-	if r.body == nil || r.at != r.off {
-		if r.size >= 0 && r.off >= r.size {
-			return 0, io.EOF
-		}
-		if err := r.reopen(); err != nil {
-			return 0, err
-		}
-	}
-	n, err := r.body.Read(p)
-	r.at += int64(n)
-	r.off += int64(n)
+// downloadBody is a download's body whose read errors are failures of the
+// download (an *Error, also matching ctx's error once it has ended).
+func downloadBody(ctx context.Context, name string, body io.ReadCloser) io.ReadCloser {
+	return &failingBody{ReadCloser: body, fail: func(err error) error { return fault.WrapCtx(ctx, "download "+quoted(name), err) }}
+}
+
+// failingBody reports the errors of reading a body through fail.
+type failingBody struct {
+	io.ReadCloser
+	fail func(error) error
+}
+
+func (fb *failingBody) Read(p []byte) (int, error) {
+	n, err := fb.ReadCloser.Read(p)
 	if err != nil && err != io.EOF {
-		err = &fs.PathError{Op: "read", Path: r.name, Err: wrapCtx(r.ctx, "download "+quoted(r.name), err)}
+		err = fb.fail(err)
 	}
 	return n, err
-}
-
-// reopen asks for the content from r.off, with r.mu held. A server that
-// ignores the Range header sends everything: the bytes before r.off are
-// read and dropped.
-func (r *fileReader) reopen() error {
-	if r.body != nil {
-		r.body.Close()
-		r.body = nil
-	}
-	resp, err := r.f.download(r.ctx, "read", r.name, r.off)
-	if err != nil {
-		return err
-	}
-	r.body, r.at = resp.Body, 0
-	if resp.StatusCode == http.StatusPartialContent {
-		if !strings.HasPrefix(resp.Header.Get("Content-Range"), "bytes "+strconv.FormatInt(r.off, 10)+"-") {
-			return &fs.PathError{Op: "read", Path: r.name, Err: wrapErr("download "+quoted(r.name),
-				fmt.Errorf("asked for bytes from %d, got the range %q", r.off, resp.Header.Get("Content-Range")))}
-		}
-		r.at = r.off
-		return nil
-	}
-	n, err := io.CopyN(io.Discard, r.body, r.off)
-	r.at = n
-	if err != nil && err != io.EOF {
-		return &fs.PathError{Op: "read", Path: r.name, Err: wrapCtx(r.ctx, "download "+quoted(r.name), err)}
-	}
-	return nil
-}
-
-// Seek sets the offset of the next Read; it sends nothing.
-func (r *fileReader) Seek(offset int64, whence int) (int64, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.closed {
-		return 0, &fs.PathError{Op: "seek", Path: r.name, Err: fs.ErrClosed}
-	}
-	switch whence {
-	case io.SeekStart:
-	case io.SeekCurrent:
-		offset += r.off
-	case io.SeekEnd:
-		if r.size < 0 {
-			return 0, &fs.PathError{Op: "seek", Path: r.name, Err: errors.New("size unknown: the server sent no Content-Length")}
-		}
-		offset += r.size
-	default:
-		return 0, &fs.PathError{Op: "seek", Path: r.name, Err: fs.ErrInvalid}
-	}
-	if offset < 0 {
-		return 0, &fs.PathError{Op: "seek", Path: r.name, Err: fs.ErrInvalid}
-	}
-	r.off = offset
-	return offset, nil
-}
-
-// Close ends the transfer. A second Close reports fs.ErrClosed.
-func (r *fileReader) Close() error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.closed {
-		return &fs.PathError{Op: "close", Path: r.name, Err: fs.ErrClosed}
-	}
-	r.closed = true
-	if r.body != nil {
-		return r.body.Close()
-	}
-	return nil
 }
 
 // WriteFile writes data to the named file, creating it and any missing
@@ -240,7 +176,7 @@ func (f *Filesystem) write(ctx context.Context, name string, perm fs.FileMode, s
 		method: http.MethodPost, path: "/files/permissions",
 		query: url.Values{"path": {name}, "mode": {fmt.Sprintf("%04o", perm.Perm())}}})
 	if err != nil {
-		return fmt.Errorf("daytona: %s was written, but its mode could not be set: %w", quoted(name), err)
+		return fault.Errorf("%s was written, but its mode could not be set: %w", quoted(name), err)
 	}
 	return nil
 }
@@ -269,12 +205,12 @@ func (f *Filesystem) checkWritable(ctx context.Context, name string) (created bo
 func (f *Filesystem) upload(ctx context.Context, c *fileCall, src *uploadSource) error {
 	_, err := resubmitOnce(ctx, f.s, c.what, func(r *remote) (struct{}, error) {
 		resp, err := c.send(ctx, r)
-		var ns *notStarted
+		var ns *apierr.NotStarted
 		if errors.As(err, &ns) && !src.replayable() {
-			err = wrapCtx(ctx, c.what, ns.err)
+			err = fault.WrapCtx(ctx, c.what, ns.Err)
 			var e *Error
 			if errors.As(err, &e) {
-				e.hint = "the sandbox was not running, so nothing was written; the content was already read and cannot be sent again"
+				fault.SetHint(e, "the sandbox was not running, so nothing was written; the content was already read and cannot be sent again")
 			}
 			return struct{}{}, err
 		}
@@ -297,29 +233,29 @@ type uploadSource struct {
 	read  atomic.Int64 // bytes read from r
 }
 
-func (s *uploadSource) replayable() bool { return s.fixed || s.read.Load() == 0 }
+func (src *uploadSource) replayable() bool { return src.fixed || src.read.Load() == 0 }
 
 // Read reads from r, counting.
-func (s *uploadSource) Read(p []byte) (int, error) {
-	n, err := s.r.Read(p)
-	s.read.Add(int64(n))
+func (src *uploadSource) Read(p []byte) (int, error) {
+	n, err := src.r.Read(p)
+	src.read.Add(int64(n))
 	return n, err
 }
 
 // body returns the multipart body of one attempt: the part "file" around
 // the content, its content type, and its length if known.
-func (s *uploadSource) body() (io.ReadCloser, string, int64) {
+func (src *uploadSource) body() (io.ReadCloser, string, int64) {
 	var frame bytes.Buffer
 	mw := multipart.NewWriter(&frame)
 	_, _ = mw.CreateFormFile("file", "upload") // writing to a bytes.Buffer cannot fail
 	headLen := frame.Len()
 	_ = mw.Close()
 	head, tail := frame.Bytes()[:headLen], frame.Bytes()[headLen:]
-	var content io.Reader = s
+	var content io.Reader = src
 	length := int64(-1)
-	if s.fixed {
-		content = bytes.NewReader(s.data)
-		length = int64(len(head) + len(s.data) + len(tail))
+	if src.fixed {
+		content = bytes.NewReader(src.data)
+		length = int64(len(head) + len(src.data) + len(tail))
 	}
 	return &uploadBody{r: io.MultiReader(bytes.NewReader(head), content, bytes.NewReader(tail))}, mw.FormDataContentType(), length
 }
@@ -333,20 +269,20 @@ type uploadBody struct {
 	closed bool
 }
 
-var errUploadOver = errors.New("daytona: upload already over")
+var errUploadOver = fault.New("upload already over")
 
-func (b *uploadBody) Read(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.closed {
+func (ub *uploadBody) Read(p []byte) (int, error) {
+	ub.mu.Lock()
+	defer ub.mu.Unlock()
+	if ub.closed {
 		return 0, errUploadOver
 	}
-	return b.r.Read(p)
+	return ub.r.Read(p)
 }
 
-func (b *uploadBody) Close() error {
-	b.mu.Lock()
-	b.closed = true
-	b.mu.Unlock()
+func (ub *uploadBody) Close() error {
+	ub.mu.Lock()
+	ub.closed = true
+	ub.mu.Unlock()
 	return nil
 }

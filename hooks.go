@@ -2,10 +2,12 @@ package daytona
 
 import (
 	"context"
-	"errors"
-	"fmt"
+	"runtime/debug"
 	"strings"
+	"time"
 
+	"github.com/agentworkspace/daytona/internal/fault"
+	"github.com/agentworkspace/daytona/internal/mount"
 	"github.com/agentworkspace/daytona/workspace"
 )
 
@@ -17,100 +19,83 @@ import (
 // (or restarted it); a sandbox created by a start whose hook failed counts
 // as created until the hook succeeds.
 //
-// Use ctx (or a context derived from it) for the calls the hook makes on
-// sb: they reach the sandbox being started, while other calls wait until
-// the hook has returned. ctx ends after DefaultStartHookTimeout. The hook
-// must not call Stop or Destroy (they return an error); a panic in it is
-// turned into its error.
+// sb is a view of the Sandbox bound to the sandbox being started: while
+// the hook runs, its calls (ExecuteCommand, Filesystem, Processes, Mount,
+// GetInfo, ...) work on that sandbox at once, whatever context they are
+// given, and Stop and Destroy return an error matching ErrInvalidInput.
+// Calls on the Sandbox itself (a variable the hook captured, another
+// goroutine) wait for the start to end, as anyone else's do. ctx ends when
+// no caller waits for the start any more, or after
+// DefaultStartHookTimeout. A panic in the hook is turned into its error.
 type StartHook func(ctx context.Context, sb *Sandbox, created bool) error
 
 // StopHook is called by Stop (WithOnStop) or Destroy (WithOnDestroy)
 // while the sandbox still runs, before it is stopped or deleted: the place
 // to save work or flush logs. It runs once per run of the sandbox, and
 // only if the sandbox runs; a sandbox that is not running is stopped or
-// deleted without it. Its ctx is the caller's. If it fails, Stop (or
-// Destroy) returns its error and leaves the sandbox running; a later Stop
-// (or Destroy) then goes ahead without calling it again. It must not call
-// Stop or Destroy.
+// deleted without it. Its ctx is the caller's, and sb is bound to the
+// running sandbox as a StartHook's is. If it fails, Stop (or Destroy)
+// returns its error and leaves the sandbox running; a later Stop (or
+// Destroy) then goes ahead without calling it again. If ctx ends before
+// it returns, Stop (or Destroy) returns then, and a later call waits for
+// it again.
 type StopHook func(ctx context.Context, sb *Sandbox) error
 
-// WithOnStart sets the hook called after each start (see StartHook): its
-// error fails the start, with a *StartHookError.
-func WithOnStart(hook StartHook) Option {
-	return hookOption("WithOnStart", hook == nil, func(c *config) { c.svc.onStart = hook })
-}
+// DefaultStartHookTimeout bounds the work done at each start after the
+// remote sandbox runs: restoring mounts and the start hook.
+const DefaultStartHookTimeout = 30 * time.Minute
 
-// WithOnStop sets the hook Stop calls before stopping a running sandbox
-// (see StopHook).
-func WithOnStop(hook StopHook) Option {
-	return hookOption("WithOnStop", hook == nil, func(c *config) { c.svc.onStop = hook })
-}
-
-// WithOnDestroy sets the hook Destroy calls before deleting a running
-// sandbox (see StopHook).
-func WithOnDestroy(hook StopHook) Option {
-	return hookOption("WithOnDestroy", hook == nil, func(c *config) { c.svc.onDestroy = hook })
-}
-
-// hookOption returns an option that refuses a nil hook, else sets it.
-func hookOption(name string, isNil bool, set func(*config)) Option {
-	return func(c *config) error {
-		if isNil {
-			return errors.New(name + ": nil hook")
-		}
-		set(c)
+// afterStart runs, inside a start, what must happen before anyone else
+// uses the sandbox: the mounts are made again, then the start hook runs
+// (with created true for a sandbox this start created, or one created by
+// an earlier start whose start work failed), on a view bound to r. The
+// other callers of the start wait for it. On failure the remote sandbox is
+// left running, its Daytona id kept for the next start, and the error is a
+// *StartHookError.
+func (s *Sandbox) afterStart(ctx context.Context, r *remote, created bool) error {
+	s.svc().mu.Lock()
+	created = created || s.svc().unprovisioned
+	mounts := append([]mount.Entry(nil), s.mountTableLocked()...)
+	s.svc().mu.Unlock()
+	if len(mounts) == 0 && s.cfg.onStart == nil {
 		return nil
 	}
-}
-
-// StartHookError is the error of a start whose own work failed once the
-// remote sandbox ran: the restoration of a mount (Mount names it) or the
-// start hook. The remote sandbox is left running; the next start
-// reconnects to it and does the work again (the hook with created true
-// again if this start had created it). Destroy deletes it.
-type StartHookError struct {
-	DaytonaID string // the remote sandbox, left running
-	Created   bool   // the start work was for a sandbox created by this (or an earlier failed) start
-	Mount     string // the mount path whose restoration failed; "" when the start hook failed
-	Err       error  // what went wrong
-}
-
-// Error says what failed, and that the sandbox was left running.
-func (e *StartHookError) Error() string {
-	what := "the start hook failed"
-	if e.Mount != "" {
-		what = "mounting " + e.Mount + " failed"
+	ctx, cancel := context.WithTimeout(ctx, DefaultStartHookTimeout)
+	defer cancel()
+	failed, err := s.restoreMounts(ctx, r, mounts)
+	if err == nil && s.cfg.onStart != nil {
+		v, unbind := s.view(r, "start hook")
+		err = callHook("start hook", func() error { return s.cfg.onStart(ctx, v, created) })
+		unbind()
 	}
-	state := "the existing sandbox " + e.DaytonaID + " was left running; the next start runs the start work again"
-	if e.Created {
-		state = "the sandbox " + e.DaytonaID + ", created for it, was left running; the next start runs the start work again with created=true, Destroy deletes it"
+	s.svc().mu.Lock()
+	s.svc().unprovisioned = err != nil && created
+	s.svc().mu.Unlock()
+	if err == nil {
+		return nil
 	}
-	return fmt.Sprintf("daytona: start: %s (%s): %v", what, state, stripPrefix(e.Err))
-}
-
-// Unwrap returns the hook's or the mount's error.
-func (e *StartHookError) Unwrap() error { return e.Err }
-
-// endKey marks the context of a stop or destroy hook, so that a Stop or
-// Destroy it calls is refused rather than waiting for itself.
-type endKey struct{}
-
-// endHooks records the stop and destroy hooks run for one remote.
-type endHooks struct {
-	r   *remote
-	ran map[string]*flight // by caller ("Stop", "Destroy")
+	r.Pool.Close()
+	s.mu.Lock()
+	s.daytonaID = r.TB.ID()
+	s.mu.Unlock()
+	return &StartHookError{DaytonaID: r.TB.ID(), Created: created, Mount: failed, Err: err}
 }
 
 // beforeEnd is called first by Stop and Destroy (what is "Stop" or
-// "Destroy"): it checks the call (see check), refuses one from within a
-// hook, then runs the hook once for the running remote sandbox. Concurrent
-// callers share its outcome; later ones go ahead.
-func (s *Sandbox) beforeEnd(ctx context.Context, what string, hook StopHook) error {
+// "Destroy"): it checks the call (see check), refuses one from a hook's
+// view, then runs the hook once for the running remote sandbox, on a view
+// bound to it. Concurrent callers share its outcome; later ones go ahead.
+// It returns when ctx ends, the hook going on.
+func (s *Sandbox) beforeEnd(ctx context.Context, what string) error {
 	if err := s.check(ctx, what); err != nil {
 		return err
 	}
-	if s.startingRemote(ctx) != nil || ctx.Value(endKey{}) == s {
-		return invalid("%s called from within a start, stop or destroy hook: it would wait for itself", what)
+	hook := s.cfg.onStop
+	if what == "Destroy" {
+		hook = s.cfg.onDestroy
+	}
+	if _, ok := s.bound(); ok {
+		return invalid("%s called from within a start, stop or destroy hook (this is the %s's Sandbox): it would wait for itself", what, s.hook.what)
 	}
 	s.mu.Lock()
 	r := s.remote
@@ -123,25 +108,48 @@ func (s *Sandbox) beforeEnd(ctx context.Context, what string, hook StopHook) err
 	if s.svc().ending.r != r {
 		s.svc().ending = endHooks{r: r, ran: map[string]*flight{}}
 	}
-	f, seen := s.svc().ending.ran[what]
+	fl, seen := s.svc().ending.ran[what]
 	if !seen {
-		f = &flight{done: make(chan struct{})}
-		s.svc().ending.ran[what] = f
+		fl = newFlight()
+		s.svc().ending.ran[what] = fl
+		go s.runEndHook(ctx, what, hook, r, fl)
 	}
 	s.svc().mu.Unlock()
 	if seen {
 		select {
-		case <-f.done:
+		case <-fl.done:
 			return nil // an earlier call ran it: go ahead
-		default:
-			return f.wait(ctx) // a concurrent call runs it: share its outcome
+		default: // a concurrent call runs it: share its outcome
 		}
 	}
-	name := strings.ToLower(what) + " hook"
-	f.err = callHook(name, func() error { return hook(context.WithValue(ctx, endKey{}, s), s) })
-	if f.err != nil {
-		f.err = fmt.Errorf("daytona: %s: the %s failed (the sandbox was left running; calling %s again goes ahead without it): %w", what, name, what, f.err)
+	select {
+	case <-fl.done:
+		return fl.err
+	case <-ctx.Done():
+		return fault.Errorf("%s: the %s hook had not returned when the context ended: %w", what, strings.ToLower(what), ctx.Err())
 	}
-	close(f.done)
-	return f.err
+}
+
+// runEndHook runs a stop or destroy hook on a view bound to r, and
+// records its outcome in fl.
+func (s *Sandbox) runEndHook(ctx context.Context, what string, hook func(context.Context, *Sandbox) error, r *remote, fl *flight) {
+	name := strings.ToLower(what) + " hook"
+	v, unbind := s.view(r, name)
+	err := callHook(name, func() error { return hook(ctx, v) })
+	unbind()
+	if err != nil {
+		err = fault.Errorf("%s: the %s failed (the sandbox was left running; calling %s again goes ahead without it): %w", what, name, what, err)
+	}
+	fl.err = err
+	close(fl.done)
+}
+
+// callHook calls a user's hook, turning a panic into an error.
+func callHook(what string, hook func() error) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = fault.Errorf("%s panicked: %v\n%s", what, v, debug.Stack())
+		}
+	}()
+	return hook()
 }

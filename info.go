@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/agentworkspace/daytona/internal/fault"
 	"github.com/agentworkspace/daytona/workspace"
 )
 
@@ -25,6 +26,10 @@ func (s *Sandbox) GetInfo(ctx context.Context) (*workspace.Info, error) {
 	s.mu.Lock()
 	status, r, createdAt, c := s.status, s.remote, s.createdAt, s.conn
 	s.mu.Unlock()
+	running := r != nil && status == workspace.StatusRunning
+	if br, ok := s.bound(); ok {
+		r, running = br, true // a hook's view: the sandbox its hook works on
+	}
 
 	if createdAt.IsZero() {
 		createdAt = time.Now()
@@ -47,19 +52,20 @@ func (s *Sandbox) GetInfo(ctx context.Context) (*workspace.Info, error) {
 	if s.cfg.image != "" {
 		info.Metadata["image"] = s.cfg.image
 	}
-	if r == nil || c == nil || status != workspace.StatusRunning {
+	if !running || c == nil {
 		return info, nil
 	}
-	rec, usage, err := s.liveRecord(ctx, c, r.sb.ID)
+	live, err := c.Live(ctx, r.TB.ID())
 	if err != nil {
-		return nil, wrapCtx(ctx, "get sandbox info", err)
+		return nil, fault.WrapCtx(ctx, "get sandbox info", err)
 	}
-	info.Resources = &workspace.Resources{
-		CPUCores: float64(rec.Cpu),
-		MemoryMB: int64(rec.Memory * 1024),
-		DiskMB:   int64(rec.Disk * 1024),
+	info.Resources = &workspace.Resources{CPUCores: live.CPUCores, MemoryMB: live.MemoryMB, DiskMB: live.DiskMB}
+	if live.HasUsage {
+		info.Resources.CPUPercent = live.CPUPercent
+		info.Resources.MemoryUsedMB = live.MemoryUsedMB
+		info.Resources.DiskUsedMB = live.DiskUsedMB
 	}
-	info.Metadata["target"] = rec.Target
-	addLiveFigures(info, rec, usage)
+	info.Metadata["target"] = live.Target
+	info.LastUsedAt, info.TimeoutAt = live.LastUsedAt, live.TimeoutAt
 	return info, nil
 }

@@ -31,6 +31,9 @@ import (
 //
 // Describe a sandbox to an agent after Start, then. It makes no request.
 func (s *Sandbox) GetInstructions() string {
+	if !s.made() {
+		s = &Sandbox{core: newCore(config{})}
+	}
 	s.mu.Lock()
 	dir, facts := s.workDir, s.facts
 	s.mu.Unlock()
@@ -42,10 +45,10 @@ func (s *Sandbox) GetInstructions() string {
 		user = "daytona"
 	}
 	first := "Cloud sandbox with isolated execution (" + string(s.cfg.language) + " runtime)."
-	if facts != nil && facts.user != "" {
-		user = facts.user
+	if facts != nil && facts.User != "" {
+		user = facts.User
 	}
-	if facts != nil && !facts.isolated {
+	if facts != nil && !facts.Isolated {
 		first = "Sandbox without isolation (" + string(s.cfg.language) + " runtime): commands run directly on the host machine, with this user's access to it."
 	}
 	parts := []string{

@@ -2,7 +2,6 @@ package daytona
 
 import (
 	"context"
-	"fmt"
 	"sync"
 	"time"
 )
@@ -24,50 +23,15 @@ import (
 // interval (one minute).
 const DefaultKeepAliveInterval = 30 * time.Second
 
-// WithKeepAlive(false) turns the keep-alive off: Daytona may then stop the
-// sandbox while a long command or a background process runs in it, once
-// nothing else has touched it for its auto-stop interval. It is on by
-// default.
-func WithKeepAlive(on bool) Option {
-	return setOption(func(c *config) {
-		switch {
-		case !on:
-			c.svc.keepAlive = -1
-		case c.svc.keepAlive < 0:
-			c.svc.keepAlive = 0
-		}
-	})
-}
-
-// WithKeepAliveInterval sets how often the keep-alive refreshes the
-// activity of a sandbox that runs a command or process (default
-// DefaultKeepAliveInterval), and turns it on. It must be positive; keep it
-// well under the sandbox's auto-stop interval.
-func WithKeepAliveInterval(d time.Duration) Option {
-	return func(c *config) error {
-		if d <= 0 {
-			return fmt.Errorf("WithKeepAliveInterval(%v): must be positive (use WithKeepAlive(false) to turn it off)", d)
-		}
-		c.svc.keepAlive = d
-		return nil
-	}
-}
-
-// keeper refreshes a sandbox's activity while something runs in it. Its
-// goroutine exists only while at least one command or process runs.
-type keeper struct {
-	mu     sync.Mutex         // guards the fields below
-	n      int                // commands and processes running
-	id     string             // the remote sandbox to refresh: the latest one held
-	cancel context.CancelFunc // stops the refresher
-}
+// touchTimeout bounds one refresh of the activity.
+const touchTimeout = 10 * time.Second
 
 // keepAlive registers a command or process running in r; the returned
 // function, which must be called when it ends, unregisters it. The first
 // one starts the refresher; the last one to end stops it.
-func (s *Sandbox) keepAlive(r *remote) (release func()) {
-	interval := s.cfg.svc.keepAlive
-	if interval < 0 || r == nil {
+func (s *Sandbox) keepAlive(id string) (release func()) {
+	interval := s.cfg.keepAlive
+	if interval < 0 {
 		return func() {}
 	}
 	if interval == 0 {
@@ -76,7 +40,7 @@ func (s *Sandbox) keepAlive(r *remote) (release func()) {
 	k := &s.svc().keep
 	k.mu.Lock()
 	k.n++
-	k.id = r.sb.ID
+	k.id = id
 	if k.n == 1 {
 		var ctx context.Context
 		ctx, k.cancel = context.WithCancel(context.Background())
@@ -121,39 +85,7 @@ func (s *Sandbox) touch(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, touchTimeout)
 	defer cancel()
-	resp, err := c.api.SandboxAPI.UpdateLastActivity(c.auth(ctx), id).Execute()
-	if err != nil {
-		return convertAPIError(err, resp)
-	}
-	return nil
-}
-
-// SetAutoStopInterval changes how long the sandbox may stay idle before
-// Daytona stops it (0 disables auto-stop), starting the sandbox if needed.
-// Whole minutes only; a negative or fractional value is an error matching
-// ErrInvalidInput, before any request. The interval lasts for the remote
-// sandbox's life, beyond this Sandbox value.
-func (s *Sandbox) SetAutoStopInterval(ctx context.Context, d time.Duration) error {
-	if err := s.check(ctx, "SetAutoStopInterval"); err != nil {
-		return err
-	}
-	if err := minutesOption("SetAutoStopInterval", d, func(*config) {})(nil); err != nil {
-		return fmt.Errorf("daytona: %w: %w", ErrInvalidInput, err)
-	}
-	r, err := s.ensureRunning(ctx)
-	if err != nil {
-		return err
-	}
-	c, err := s.client()
-	if err != nil {
-		return err
-	}
-	_, resp, err := c.api.SandboxAPI.SetAutostopInterval(c.auth(ctx), r.sb.ID, float32(d/time.Minute)).Execute()
-	if err != nil {
-		return wrapCtx(ctx, "set the auto-stop interval of sandbox "+r.sb.ID, convertAPIError(err, resp))
-	}
-	s.log.Debug("auto-stop interval set", "daytonaID", r.sb.ID, "interval", d)
-	return nil
+	return c.Touch(ctx, id)
 }

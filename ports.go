@@ -2,17 +2,14 @@ package daytona
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
-	"io"
 	"math"
-	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
-	sdkerrors "github.com/daytonaio/daytona/libs/sdk-go/pkg/errors"
-
+	"github.com/agentworkspace/daytona/internal/controlplane"
+	"github.com/agentworkspace/daytona/internal/fault"
+	"github.com/agentworkspace/daytona/internal/retry"
 	"github.com/agentworkspace/daytona/internal/shell"
 	"github.com/agentworkspace/daytona/workspace"
 )
@@ -53,7 +50,7 @@ func checkPort(op string, port int) error {
 // portRemote checks a call about port (and, if set, the rest of its
 // input) before any request, then returns the running remote sandbox,
 // starting it if needed, and the control-plane client.
-func (s *Sandbox) portRemote(ctx context.Context, op string, port int, checkRest func() error) (*remote, *client, error) {
+func (s *Sandbox) portRemote(ctx context.Context, op string, port int, checkRest func() error) (*remote, *controlplane.Client, error) {
 	if err := s.check(ctx, op); err != nil {
 		return nil, nil, err
 	}
@@ -85,12 +82,12 @@ func (s *Sandbox) PortURL(ctx context.Context, port int) (*workspace.PortURL, er
 	if err != nil {
 		return nil, err
 	}
-	link, resp, err := c.api.SandboxAPI.GetPortPreviewUrl(c.auth(ctx), r.sb.ID, float32(port)).Execute()
+	link, token, err := c.PreviewURL(ctx, r.TB.ID(), port)
 	if err != nil {
-		return nil, wrapCtx(ctx, "get the preview URL of port "+strconv.Itoa(port), convertAPIError(err, resp))
+		return nil, fault.WrapCtx(ctx, "get the preview URL of port "+strconv.Itoa(port), err)
 	}
-	return previewURL(port, link.GetUrl(), link.GetToken(), map[string]string{
-		PreviewTokenHeader:       link.GetToken(),
+	return previewURL(port, link, token, map[string]string{
+		PreviewTokenHeader:       token,
 		PreviewSkipWarningHeader: "true",
 	}), nil
 }
@@ -118,12 +115,11 @@ func (s *Sandbox) SignedPortURL(ctx context.Context, port int, ttl time.Duration
 	}
 	seconds := int(math.Ceil(ttl.Seconds()))
 	issued := time.Now()
-	link, resp, err := c.api.SandboxAPI.GetSignedPortPreviewUrl(c.auth(ctx), r.sb.ID, int32(port)).
-		ExpiresInSeconds(int32(seconds)).Execute()
+	link, token, err := c.SignedPreviewURL(ctx, r.TB.ID(), port, seconds)
 	if err != nil {
-		return nil, wrapCtx(ctx, "get a signed preview URL of port "+strconv.Itoa(port), convertAPIError(err, resp))
+		return nil, fault.WrapCtx(ctx, "get a signed preview URL of port "+strconv.Itoa(port), err)
 	}
-	u := previewURL(port, link.GetUrl(), link.GetToken(), map[string]string{PreviewSkipWarningHeader: "true"})
+	u := previewURL(port, link, token, map[string]string{PreviewSkipWarningHeader: "true"})
 	u.ExpiresAt = issued.Add(time.Duration(seconds) * time.Second)
 	return u, nil
 }
@@ -143,9 +139,8 @@ func (s *Sandbox) ExpirePortURL(ctx context.Context, u *workspace.PortURL) error
 	if err != nil {
 		return err
 	}
-	resp, err := c.api.SandboxAPI.ExpireSignedPortPreviewUrl(c.auth(ctx), r.sb.ID, int32(u.Port), u.Token).Execute()
-	if err != nil {
-		return wrapCtx(ctx, "expire a signed preview URL of port "+strconv.Itoa(u.Port), convertAPIError(err, resp))
+	if err := c.ExpirePreviewURL(ctx, r.TB.ID(), u.Port, u.Token); err != nil {
+		return fault.WrapCtx(ctx, "expire a signed preview URL of port "+strconv.Itoa(u.Port), err)
 	}
 	return nil
 }
@@ -179,30 +174,16 @@ func (s *Sandbox) WaitForPort(ctx context.Context, port int) error {
 		if err != nil {
 			return false, err
 		}
-		inUse, err := r.portInUse(ctx, port)
+		inUse, err := r.TB.PortInUse(ctx, port)
 		if err != nil {
-			return false, wrapCtx(ctx, "check port "+strconv.Itoa(port), err)
+			return false, fault.WrapCtx(ctx, "check port "+strconv.Itoa(port), err)
 		}
 		return inUse, nil
 	})
 }
 
-// portInUse asks the daemon whether something listens on port
-// (3000-9999), as GET /port/{port}/in-use.
-func (r *remote) portInUse(ctx context.Context, port int) (bool, error) {
-	resp, err := r.toolboxDo(ctx, http.MethodGet, "/port/"+strconv.Itoa(port)+"/in-use", nil, nil, "")
-	if err != nil {
-		return false, err
-	}
-	defer resp.Body.Close()
-	var ans struct {
-		IsInUse bool `json:"isInUse"`
-	}
-	if err := json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&ans); err != nil {
-		return false, sdkerrors.NewDaytonaError("decode the daemon's answer about a port: "+err.Error(), resp.StatusCode, resp.Header)
-	}
-	return ans.IsInUse, nil
-}
+// probeRetain bounds the output kept of a port probe.
+const probeRetain = 4096
 
 // probeScript connects to the port on the loopback addresses until one
 // accepts, with bash's /dev/tcp.
@@ -212,13 +193,36 @@ const probeScript = `until (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null || (exe
 // with one command that runs until the port accepts connections (or ctx
 // ends, which kills it).
 func (s *Sandbox) probePort(ctx context.Context, port int) error {
-	res, err := s.ExecuteCommand(ctx, "bash -c "+shell.Quote(probeScript)+" probe", []string{strconv.Itoa(port)},
-		&workspace.ExecOptions{Timeout: workspace.NoTimeout, MaxRetainedBytes: 4096})
+	p := s.scriptPlan("bash -c "+shell.Quote(probeScript)+" probe "+strconv.Itoa(port), 0)
+	p.Retain = probeRetain
+	res, err := s.exec(ctx, "execute command", p)
 	switch {
 	case err != nil:
-		return fmt.Errorf("daytona: wait for port %d: %w", port, stripPrefix(err))
+		return fault.Errorf("wait for port %d: %w", port, err)
 	case !res.Success():
-		return fmt.Errorf("daytona: wait for port %d: the probe failed with exit code %d: %s", port, res.ExitCode, strings.TrimSpace(res.Stderr))
+		return fault.Errorf("wait for port %d: the probe failed with exit code %d: %s", port, res.ExitCode, strings.TrimSpace(res.Stderr))
 	}
 	return nil
+}
+
+// Waiting for a port: the daemon's in-use check is polled, from
+// portPollMin up to portPollMax between checks.
+const (
+	portPollMin = 50 * time.Millisecond
+	portPollMax = time.Second
+)
+
+// waitForPort calls check until it reports the port in use, fails, or ctx
+// ends (an error matching ctx.Err()).
+func waitForPort(ctx context.Context, check func() (bool, error)) error {
+	b := retry.Backoff{Next: portPollMin, Max: portPollMax}
+	for {
+		ok, err := check()
+		if err != nil || ok {
+			return err
+		}
+		if err := b.Wait(ctx); err != nil {
+			return fault.Wrap("wait for port", err)
+		}
+	}
 }

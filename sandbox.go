@@ -3,18 +3,30 @@ package daytona
 import (
 	"context"
 	"crypto/rand"
-	"fmt"
 	"log/slog"
 	"maps"
 	"math/big"
+	"net/http"
+	"os"
+	"regexp"
 	"strconv"
 	"sync"
 	"time"
 
 	sdk "github.com/daytonaio/daytona/libs/sdk-go/pkg/daytona"
 
+	"github.com/agentworkspace/daytona/internal/command"
+	"github.com/agentworkspace/daytona/internal/controlplane"
+	"github.com/agentworkspace/daytona/internal/fault"
+	"github.com/agentworkspace/daytona/internal/mount"
 	"github.com/agentworkspace/daytona/workspace"
 )
+
+// The Sandbox and what it holds. Everything a Sandbox does is in the files
+// above this one: the commands it runs for itself on an explicit remote
+// (work.go), its hooks (hooks.go), its lifecycle (lifecycle.go), the one
+// retry after a dead sandbox (resubmit.go), and the public operations
+// (exec.go, processes.go, filesystem.go, mounts.go, ports.go, info.go).
 
 // Provider and implementation names, as in Mastra.
 const (
@@ -22,15 +34,10 @@ const (
 	SandboxName  = "DaytonaSandbox"
 )
 
-// Lifecycle limits.
-const (
-	// startTimeout bounds one start (lookup, create or restart, waits).
-	startTimeout = 5 * time.Minute
-	// stopTimeout bounds one stop or destroy.
-	stopTimeout = 2 * time.Minute
-	// defaultWorkDir is reported before the sandbox has started.
-	defaultWorkDir = "/home/daytona"
-)
+// defaultWorkDir is reported before the sandbox has started.
+const defaultWorkDir = "/home/daytona"
+
+var _ workspace.Sandbox = (*Sandbox)(nil)
 
 // Sandbox runs an agent's commands in a Daytona cloud sandbox. It implements
 // workspace.Sandbox.
@@ -43,19 +50,29 @@ const (
 //
 // A Sandbox is safe for concurrent use by multiple goroutines.
 type Sandbox struct {
-	cfg   config // immutable after New
-	log   *slog.Logger
-	bg    tracker // background session upkeep
-	procs *ProcessManager
+	*core // shared with the views its hooks are given
+
+	// hook is set on the view a hook is given (see hooks.go): while the
+	// hook runs, the view works on the remote sandbox being started or
+	// ended, and refuses Stop and Destroy.
+	hook *binding
+}
+
+// core is a Sandbox's state. It is behind a pointer, so that printing a
+// Sandbox value (even a copy, with any verb) never reads it.
+type core struct {
+	cfg config // immutable after New
+	log *slog.Logger
+	bg  command.Tracker // background session upkeep
 
 	mu         sync.Mutex // guards the fields below
 	status     workspace.Status
-	conn       *client // nil until first use
-	remote     *remote // the running remote sandbox; nil unless running
-	daytonaID  string  // id of the remote sandbox, kept across Stop
+	conn       *controlplane.Client // nil until first use
+	remote     *remote              // the running remote sandbox; nil unless running
+	daytonaID  string               // id of the remote sandbox, kept across Stop
 	createdAt  time.Time
 	workDir    string
-	facts      *sandboxFacts // from the record at the last start; nil before
+	facts      *controlplane.Facts // from the record at the last start; nil before
 	envOverlay map[string]string
 	starting   *flight
 	stopping   *flight
@@ -64,70 +81,176 @@ type Sandbox struct {
 	attempted  bool   // a start has been attempted
 	destroyed  bool   // Destroy was called: only Destroy and GetInfo still work
 
-	svc func() *services // hooks, mounts, keep-alive (services.go); a func, so that fmt never reads it
+	procs processTable // background processes (process.go)
+	// svc is the services' state (hooks, mounts, keep-alive), behind a
+	// func: fmt prints a func as an address whatever the verb, so printing
+	// a Sandbox, or a value that holds one, never reads (nor races with)
+	// it, nor shows the credentials of its mounts.
+	svc func() *services
+}
+
+// config is a Sandbox's configuration: what the options set, immutable
+// after New.
+type config struct {
+	id              string
+	apiKey          controlplane.Secret // nil unless an option set it
+	apiURL          string
+	target          string
+	timeout         time.Duration // workspace.NoTimeout disables
+	language        Language
+	resources       *Resources
+	env             map[string]string
+	labels          map[string]string
+	snapshot        string
+	image           string
+	ephemeral       bool
+	autoStop        time.Duration
+	autoArchive     *time.Duration
+	autoDelete      *time.Duration
+	volumes         []VolumeMount
+	name            string
+	user            string
+	public          *bool
+	blockAll        *bool
+	allowList       *string
+	logger          *slog.Logger
+	existingID      string
+	idFromLabel     bool // no WithID with WithExistingSandbox: the id is the remote's label
+	createIfMissing bool
+	httpClient      *http.Client // WithHTTPClient; nil: the shared client
+	rawOutput       bool         // output not encoded, as without perl (tests)
+	keyOption       string       // the option that set apiKey (WithAPIKey, WithEndpoint)
+	noEnv           bool
+	lookupEnv       func(string) (string, bool) // the process environment; replaced in tests
+	dotenvDir       string                      // where .env files are read; "" = working directory
+
+	// The services' options. The hooks have StartHook's and StopHook's
+	// types (hooks.go).
+	onStart   func(ctx context.Context, sb *Sandbox, created bool) error
+	onStop    func(ctx context.Context, sb *Sandbox) error
+	onDestroy func(ctx context.Context, sb *Sandbox) error
+	keepAlive time.Duration // 0: DefaultKeepAliveInterval; negative: off
+	mounts    []mount.Entry // WithMount, in order
+}
+
+func defaultConfig() config {
+	return config{
+		timeout:   DefaultTimeout,
+		language:  TypeScript,
+		autoStop:  DefaultAutoStopInterval,
+		logger:    slog.New(slog.DiscardHandler),
+		lookupEnv: os.LookupEnv,
+	}
+}
+
+// services is a Sandbox's state for its services, guarded by its own
+// mutex (never held while core.mu is wanted).
+type services struct {
+	mu sync.Mutex
+	// unprovisioned: the last start created the remote sandbox and then
+	// failed in its start work, which the next start does again with
+	// created true.
+	unprovisioned bool
+	ending        endHooks
+	mounts        []mount.Entry // what this Sandbox keeps mounted, in order; nil until first used
+	keep          keeper
+	mountMu       sync.Mutex // serializes Mount and Unmount
+}
+
+// newCore returns the state of a new Sandbox configured by cfg.
+func newCore(cfg config) *core {
+	sv := &services{}
+	return &core{
+		cfg:        cfg,
+		log:        sandboxLogger(cfg.logger, cfg.id),
+		status:     workspace.StatusPending,
+		envOverlay: maps.Clone(cfg.env),
+		svc:        func() *services { return sv },
+	}
+}
+
+// mountTableLocked returns the mounts this Sandbox keeps, starting with
+// those WithMount declared. Callers hold s.svc().mu.
+func (s *Sandbox) mountTableLocked() []mount.Entry {
+	if s.svc().mounts == nil {
+		s.svc().mounts = append([]mount.Entry{}, s.cfg.mounts...)
+	}
+	return s.svc().mounts
+}
+
+// endHooks records the stop and destroy hooks run for one remote.
+type endHooks struct {
+	r   *remote
+	ran map[string]*flight // by caller ("Stop", "Destroy")
+}
+
+// keeper refreshes a sandbox's activity while something runs in it (see
+// keepalive.go). Its goroutine exists only while at least one command or
+// process runs.
+type keeper struct {
+	mu     sync.Mutex         // guards the fields below
+	n      int                // commands and processes running
+	id     string             // the remote sandbox to refresh: the latest one held
+	cancel context.CancelFunc // stops the refresher
 }
 
 // flight is an operation in progress that concurrent callers share.
 type flight struct {
 	done chan struct{}
 	err  error
+
+	// For a start (guarded by core.mu): how many callers wait for it, and
+	// what ends its own work (mounts, the start hook) once none does.
+	waiters    int
+	cancelWork context.CancelFunc
 }
 
+func newFlight() *flight { return &flight{done: make(chan struct{})} }
+
 // wait waits for the flight or for ctx.
-func (f *flight) wait(ctx context.Context) error {
+func (fl *flight) wait(ctx context.Context) error {
 	select {
-	case <-f.done:
-		return f.err
+	case <-fl.done:
+		return fl.err
 	case <-ctx.Done():
 		return ctx.Err()
 	}
 }
 
-var _ workspace.Sandbox = (*Sandbox)(nil)
+// remote is a running remote sandbox as seen by this Sandbox: its toolbox,
+// and the sessions its commands run in (see command.Remote).
+type remote = command.Remote
 
-// New returns a Sandbox configured by opts. It makes no network request:
-// it only validates the options, returning an error that wraps
-// ErrInvalidInput and names the option at fault. Connection settings are
-// resolved, and missing credentials reported, on first use.
-func New(opts ...Option) (*Sandbox, error) {
-	cfg := defaultConfig()
-	for i, o := range opts {
-		if o == nil {
-			return nil, invalid("option %d is nil", i)
-		}
-		if err := o(&cfg); err != nil {
-			return nil, fmt.Errorf("daytona: %w: %w", ErrInvalidInput, err)
-		}
-	}
-	switch {
-	case cfg.id == "" && cfg.existingID != "":
-		// The logical id is the remote's label, read at start.
-		cfg.id, cfg.idFromLabel = cfg.existingID, true
-	case cfg.id == "":
-		cfg.id = generateID()
-	}
-	if cfg.name == "" {
-		cfg.name = cfg.id
-		if cfg.idFromLabel {
-			cfg.name = generateID() // for a sandbox WithCreateIfMissing creates
-		}
-	}
-	s := &Sandbox{
-		cfg:        cfg,
-		log:        sandboxLogger(cfg.logger, cfg.id),
-		status:     workspace.StatusPending,
-		envOverlay: maps.Clone(cfg.env),
-		svc:        newServices(),
-	}
-	s.procs = newProcessManager(s)
-	if cfg.resources != nil && cfg.image == "" {
-		s.log.Warn("WithResources has no effect without WithImage; the sandbox is created from a snapshot with default resources")
-	}
-	if cfg.snapshot != "" && cfg.image != "" {
-		s.log.Debug("WithSnapshot takes precedence over WithImage", "snapshot", cfg.snapshot, "image", cfg.image)
-	}
-	return s, nil
+// binding ties the view a hook is given to the remote sandbox the hook
+// works on, while the hook runs.
+type binding struct {
+	r    *remote
+	what string        // "start hook", "stop hook", "destroy hook"
+	done chan struct{} // closed when the hook has returned
 }
+
+// bound returns the remote of s's hook while the hook runs.
+func (s *Sandbox) bound() (*remote, bool) {
+	if s.hook == nil {
+		return nil, false
+	}
+	select {
+	case <-s.hook.done:
+		return nil, false
+	default:
+		return s.hook.r, true
+	}
+}
+
+// view returns a Sandbox sharing s's state, bound to r while the hook
+// what runs; unbind ends the binding.
+func (s *Sandbox) view(r *remote, what string) (v *Sandbox, unbind func()) {
+	b := &binding{r: r, what: what, done: make(chan struct{})}
+	return &Sandbox{core: s.core, hook: b}, func() { close(b.done) }
+}
+
+// made reports a Sandbox made by New (or a view of one).
+func (s *Sandbox) made() bool { return s != nil && s.core != nil }
 
 // sandboxLogger returns l with the sandbox's id on every record (the
 // default, silent logger as it is, which saves its allocation).
@@ -146,7 +269,7 @@ func generateID() string {
 	for i := range suffix {
 		n, err := rand.Int(rand.Reader, big.NewInt(int64(len(alphabet))))
 		if err != nil {
-			panic("daytona: crypto/rand failed: " + err.Error())
+			fault.Panic("crypto/rand failed: %v", err)
 		}
 		suffix[i] = alphabet[n.Int64()]
 	}
@@ -159,6 +282,9 @@ func generateID() string {
 // that, ID returns the Daytona id), so that every Sandbox attached to one
 // remote sandbox reports the same ID.
 func (s *Sandbox) ID() string {
+	if !s.made() {
+		return ""
+	}
 	if !s.cfg.idFromLabel {
 		return s.cfg.id
 	}
@@ -179,6 +305,9 @@ func (s *Sandbox) Provider() string { return ProviderName }
 
 // Status returns the lifecycle status. It makes no request.
 func (s *Sandbox) Status() workspace.Status {
+	if !s.made() {
+		return ""
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.status
@@ -188,6 +317,9 @@ func (s *Sandbox) Status() workspace.Status {
 // found or created (empty before). Persist it and pass it to
 // WithExistingSandbox to reconnect from another process.
 func (s *Sandbox) DaytonaID() string {
+	if !s.made() {
+		return ""
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.daytonaID == "" {
@@ -198,20 +330,32 @@ func (s *Sandbox) DaytonaID() string {
 
 // RemoteName returns the name of the remote sandbox (WithName, default the
 // ID).
-func (s *Sandbox) RemoteName() string { return s.cfg.name }
+func (s *Sandbox) RemoteName() string {
+	if !s.made() {
+		return ""
+	}
+	return s.cfg.name
+}
 
 // Instance returns the Daytona SDK's sandbox, for features this package
-// does not wrap (git, LSP; for files, use Filesystem). It returns an error matching ErrNotReady
-// unless the sandbox is running. The SDK's Sandbox is not safe for
+// does not wrap (git, LSP; for files, use Filesystem). It returns an error
+// matching ErrNotReady unless the sandbox is running (or, on the Sandbox a
+// hook is given, while the hook runs). The SDK's Sandbox is not safe for
 // concurrent use; do not call its lifecycle methods (Start, Stop, Delete)
 // behind this Sandbox's back.
 func (s *Sandbox) Instance() (*sdk.Sandbox, error) {
+	if !s.made() {
+		return nil, invalid("Instance on a Sandbox that was not made by daytona.New (use daytona.New)")
+	}
+	if r, ok := s.bound(); ok {
+		return r.TB.SDK(), nil
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.remote == nil || s.status != workspace.StatusRunning {
 		return nil, s.notReadyLocked()
 	}
-	return s.remote.sb, nil
+	return s.remote.TB.SDK(), nil
 }
 
 // check reports misuse before it can reach a request or a goroutine: a
@@ -219,9 +363,9 @@ func (s *Sandbox) Instance() (*sdk.Sandbox, error) {
 // panics at the call, with a message saying so (as net/http does).
 func (s *Sandbox) check(ctx context.Context, op string) error {
 	if ctx == nil {
-		panic("daytona: " + op + " called with a nil Context")
+		fault.Panic("%s called with a nil Context", op)
 	}
-	if s == nil || s.procs == nil {
+	if !s.made() {
 		return invalid("%s on a Sandbox that was not made by daytona.New (use daytona.New)", op)
 	}
 	return nil
@@ -229,259 +373,9 @@ func (s *Sandbox) check(ctx context.Context, op string) error {
 
 func (s *Sandbox) notReadyLocked() error {
 	if s.destroyed {
-		return fmt.Errorf("daytona: sandbox %s was destroyed: %w", s.cfg.id, ErrNotReady)
+		return fault.Errorf("sandbox %s was destroyed: %w", s.cfg.id, ErrNotReady)
 	}
-	return fmt.Errorf("daytona: sandbox %s is %s: %w", s.cfg.id, s.status, ErrNotReady)
-}
-
-// Start finds or creates the remote sandbox and waits until it runs: it
-// reconnects to the sandbox known by its Daytona id or name, restarting it
-// if stopped or archived, and creates a new one if there is none (or only a
-// dead one). Start is idempotent; concurrent calls share one start, which
-// goes on if one caller's ctx ends; a failed start is not remembered, so the
-// next call tries again.
-func (s *Sandbox) Start(ctx context.Context) error {
-	if err := s.check(ctx, "Start"); err != nil {
-		return err
-	}
-	_, err := s.ensureRunning(ctx)
-	return err
-}
-
-// ensureRunning returns the running remote sandbox, starting it if needed.
-func (s *Sandbox) ensureRunning(ctx context.Context) (*remote, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, wrapErr("start", err)
-	}
-	if r := s.startingRemote(ctx); r != nil {
-		return r, nil // a call from the start's own work (services.go)
-	}
-	for {
-		s.mu.Lock()
-		if s.destroyed {
-			err := s.notReadyLocked()
-			s.mu.Unlock()
-			return nil, err
-		}
-		if s.remote != nil && s.status == workspace.StatusRunning {
-			r := s.remote
-			s.mu.Unlock()
-			return r, nil
-		}
-		if f := s.stopping; f != nil {
-			s.mu.Unlock()
-			if err := f.wait(ctx); isContextErr(err) && ctx.Err() != nil {
-				return nil, wrapErr("start", err)
-			}
-			continue
-		}
-		f := s.starting
-		if f == nil {
-			f = &flight{done: make(chan struct{})}
-			s.starting = f
-			s.status = workspace.StatusStarting
-			s.attempted = true
-			go s.runStart(context.WithoutCancel(ctx), f)
-		}
-		s.mu.Unlock()
-		if err := f.wait(ctx); err != nil {
-			if ctx.Err() != nil {
-				return nil, wrapErr("start", ctx.Err())
-			}
-			return nil, err
-		}
-	}
-}
-
-// runStart runs one shared start with its own deadline, independent of the
-// callers' contexts.
-func (s *Sandbox) runStart(ctx context.Context, f *flight) {
-	ctx, cancel := context.WithTimeout(ctx, startTimeout)
-	defer cancel()
-	started := time.Now()
-	s.log.Debug("starting")
-	a, err := s.acquire(ctx)
-	if err == nil {
-		a.r.pool = newSessionPool(s, a.r.sb)
-		a.r.pool.warm(ctx)
-		err = s.afterStart(ctx, a.r, a.created) // mounts, then the start hook (services.go)
-	}
-	err = s.explainRefusedKey(err)
-	s.mu.Lock()
-	s.starting = nil
-	if err != nil {
-		s.status = workspace.StatusError
-		f.err = err
-		s.log.Debug("start failed", "err", err)
-	} else {
-		r := a.r
-		s.remote = r
-		s.daytonaID = r.sb.ID
-		s.createdAt = a.createdAt
-		if a.workDir != "" {
-			s.workDir = a.workDir
-		}
-		facts := r.facts
-		s.facts = &facts
-		if s.cfg.idFromLabel && a.logicalID != "" {
-			s.labelID = a.logicalID
-		}
-		s.status = workspace.StatusRunning
-		s.log.Debug("running", "daytonaID", r.sb.ID, "took", time.Since(started))
-	}
-	s.mu.Unlock()
-	close(f.done)
-}
-
-// Stop stops the remote sandbox; its files stay, and a later Start (or
-// lazy start) resumes it. An ephemeral sandbox is deleted by Daytona
-// instead. Stop waits for a start in progress. It is idempotent: stopping a
-// sandbox that is not running, or that Daytona no longer has, succeeds.
-// Other failures are returned, but the Sandbox forgets the remote handle
-// either way (its Daytona id is kept, for the next start). After Destroy it
-// returns an error matching ErrNotReady.
-func (s *Sandbox) Stop(ctx context.Context) error {
-	if err := s.beforeEnd(ctx, "Stop", s.cfg.svc.onStop); err != nil {
-		return err
-	}
-	for {
-		s.mu.Lock()
-		if s.destroyed {
-			err := s.notReadyLocked()
-			s.mu.Unlock()
-			return err
-		}
-		if f := s.stopping; f != nil {
-			s.mu.Unlock()
-			return f.wait(ctx)
-		}
-		if s.waitForLocked(ctx, s.starting) {
-			if err := ctx.Err(); err != nil {
-				return wrapErr("stop", err)
-			}
-			continue
-		}
-		r := s.remote
-		if r == nil {
-			// Nothing runs (never started, already stopped, or a failed
-			// start): there is nothing to stop.
-			s.status = workspace.StatusStopped
-			s.mu.Unlock()
-			return nil
-		}
-		s.remote = nil
-		f := s.launchLocked(&s.stopping, workspace.StatusStopping)
-		go s.end(ctx, f, r, func(ctx context.Context) error { return s.stopRemote(ctx, r) }, func(err error) {
-			s.stopping = nil
-			if err == nil {
-				s.status = workspace.StatusStopped
-			}
-		})
-		return f.wait(ctx)
-	}
-}
-
-// Destroy deletes the remote sandbox and everything in it. It returns once
-// Daytona has accepted the deletion (the sandbox may still be "destroying"
-// for a moment), and waits for a start or stop in progress first. A
-// sandbox that was never started is destroyed without any request; one
-// whose start failed is looked up (by Daytona id or name) so that nothing
-// created half-way is left behind. Destroy is idempotent and treats "not
-// found" as success; other failures are returned, and a later Destroy tries
-// again. After Destroy, every operation but Destroy and GetInfo returns an
-// error matching ErrNotReady.
-func (s *Sandbox) Destroy(ctx context.Context) error {
-	if err := s.beforeEnd(ctx, "Destroy", s.cfg.svc.onDestroy); err != nil {
-		return err
-	}
-	for {
-		s.mu.Lock()
-		if s.status == workspace.StatusDestroyed {
-			s.mu.Unlock()
-			return nil
-		}
-		if f := s.destroying; f != nil {
-			s.mu.Unlock()
-			return f.wait(ctx)
-		}
-		if s.waitForLocked(ctx, s.starting, s.stopping) {
-			if err := ctx.Err(); err != nil {
-				return wrapErr("destroy", err)
-			}
-			continue
-		}
-		s.destroyed = true
-		r := s.remote
-		s.remote = nil
-		id := s.daytonaID
-		if id == "" {
-			id = s.cfg.existingID
-		}
-		if r == nil && id == "" && !s.attempted {
-			// Never started: nothing can exist remotely.
-			s.status = workspace.StatusDestroyed
-			s.mu.Unlock()
-			return nil
-		}
-		f := s.launchLocked(&s.destroying, workspace.StatusDestroying)
-		go s.end(ctx, f, r, func(ctx context.Context) error { return s.deleteRemote(ctx, r, id) }, func(err error) {
-			s.destroying = nil
-			if err == nil {
-				s.status = workspace.StatusDestroyed
-				s.daytonaID = ""
-			}
-		})
-		return f.wait(ctx)
-	}
-}
-
-// launchLocked is called with s.mu held: it records a new flight in *slot,
-// sets status and unlocks s.mu.
-func (s *Sandbox) launchLocked(slot **flight, status workspace.Status) *flight {
-	f := &flight{done: make(chan struct{})}
-	*slot = f
-	s.status = status
-	s.mu.Unlock()
-	return f
-}
-
-// waitForLocked is called with s.mu held. If one of flights is in
-// progress, it unlocks s.mu, waits for that flight (or ctx) and returns
-// true: the caller looks at the state again. Otherwise it returns false
-// with s.mu still held.
-func (s *Sandbox) waitForLocked(ctx context.Context, flights ...*flight) bool {
-	for _, f := range flights {
-		if f != nil {
-			s.mu.Unlock()
-			_ = f.wait(ctx)
-			return true
-		}
-	}
-	return false
-}
-
-// end is the part of Stop and Destroy that runs on its own, with its own
-// deadline: it ends r's processes and session pool (if r is set), waits
-// for background upkeep, then calls final (stop or delete the remote
-// sandbox). settle records the outcome, with s.mu held; a failure also
-// sets StatusError. Then f is done.
-func (s *Sandbox) end(ctx context.Context, f *flight, r *remote, final func(context.Context) error, settle func(err error)) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), stopTimeout)
-	defer cancel()
-	if r != nil {
-		s.procs.endAll(r)
-		r.pool.close()
-	}
-	s.bg.wait(ctx)
-	err := s.explainRefusedKey(final(ctx))
-	s.mu.Lock()
-	settle(err)
-	if err != nil {
-		s.status = workspace.StatusError
-		f.err = err
-	}
-	s.mu.Unlock()
-	close(f.done)
+	return fault.Errorf("sandbox %s is %s: %w", s.cfg.id, s.status, ErrNotReady)
 }
 
 // SetEnv replaces the runtime environment overlay that later commands see:
@@ -512,6 +406,9 @@ func (s *Sandbox) SetEnv(update func(env map[string]string) map[string]string) e
 
 // Env returns a copy of the environment overlay that commands see.
 func (s *Sandbox) Env() map[string]string {
+	if !s.made() {
+		return map[string]string{}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.envOverlay == nil {
@@ -519,6 +416,11 @@ func (s *Sandbox) Env() map[string]string {
 	}
 	return maps.Clone(s.envOverlay)
 }
+
+var envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// validEnvName reports whether name can be exported by a POSIX shell.
+func validEnvName(name string) bool { return envNameRE.MatchString(name) }
 
 func containsNUL(s string) bool {
 	for i := 0; i < len(s); i++ {

@@ -60,6 +60,7 @@ func (s *Server) newMux() *http.ServeMux {
 
 	s.routeControls(mux)
 	s.routeServices(mux)
+	s.routeLabels(mux)
 	return mux
 }
 

@@ -1,10 +1,11 @@
 package workspace
 
 import (
-	"bytes"
 	"encoding/json"
 	"io"
 	"time"
+
+	"github.com/agentworkspace/daytona/workspace/internal/jsonenc"
 )
 
 // ExecOptions are the per-call settings of ExecuteCommand. The zero value
@@ -95,20 +96,7 @@ func (r CommandResult) MarshalJSON() ([]byte, error) {
 	p := plainResult(r)
 	p.Succeeded = r.Success()
 	p.Duration = time.Duration(r.Duration.Milliseconds())
-	return marshalNoHTMLEscape(p)
-}
-
-// marshalNoHTMLEscape encodes v without escaping <, > and &, and without
-// the Encoder's trailing newline. (json.Marshal escapes them again in the
-// outer document unless the caller's Encoder has SetEscapeHTML(false).)
-func marshalNoHTMLEscape(v any) ([]byte, error) {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
+	return jsonenc.Marshal(p)
 }
 
 // UnmarshalJSON decodes the shape written by MarshalJSON.

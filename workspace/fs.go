@@ -109,7 +109,7 @@ func (v *fsView) Open(name string) (fs.File, error) {
 	if info.IsDir() {
 		return &viewDir{v: v, name: name, full: full, info: info}, nil
 	}
-	return &viewFile{v: v, name: name, full: full, info: info}, nil
+	return v.openFile(name, full, info), nil
 }
 
 // ReadFile implements fs.ReadFileFS: one call to f.ReadFile.
@@ -230,111 +230,23 @@ func (d *viewDir) ReadDir(n int) ([]fs.DirEntry, error) {
 	return out, nil
 }
 
-// viewFile is a file opened through the view. It opens f's stream on the
-// first Read, and again when a Seek moves back before where the stream
-// is (unless the stream can seek).
+// viewFile is a file opened through the view: its stream is opened (one
+// call to f.Open) on the first Read, and again when a Seek moves back
+// before where the stream is, unless the stream can seek (see
+// NewReadSeeker).
 type viewFile struct {
-	v          *fsView
-	name, full string
-	info       fs.FileInfo
-
-	mu     sync.Mutex // guards the fields below
-	rc     io.ReadCloser
-	at     int64 // where rc is
-	off    int64 // where the next Read starts
-	closed bool
+	io.ReadSeekCloser
+	info fs.FileInfo
 }
 
 func (f *viewFile) Stat() (fs.FileInfo, error) { return f.info, nil }
 
-// Read reads from the file's current offset.
-func (f *viewFile) Read(p []byte) (int, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.closed {
-		return 0, &fs.PathError{Op: "read", Path: f.name, Err: fs.ErrClosed}
+// openFile returns the file name of the view, f's file full, described by
+// info; it opens nothing yet.
+func (v *fsView) openFile(name, full string, info fs.FileInfo) *viewFile {
+	reopen := func(int64) (io.ReadCloser, int64, error) {
+		rc, err := v.f.Open(v.ctx, full)
+		return rc, 0, err
 	}
-	if err := f.position(); err != nil {
-		return 0, viewErr("read", f.name, err)
-	}
-	n, err := f.rc.Read(p)
-	f.at += int64(n)
-	f.off += int64(n)
-	if err != nil && err != io.EOF {
-		err = viewErr("read", f.name, err)
-	}
-	return n, err
-}
-
-// position makes rc a stream at off, with f.mu held: the stream is
-// opened on first use, and again to go back when it cannot seek; a
-// stream that can seek is sought; otherwise bytes are read and dropped.
-// Past the end, the stream stays at its end, and the next Read reports
-// io.EOF.
-func (f *viewFile) position() error {
-	if f.rc != nil && f.at == f.off {
-		return nil
-	}
-	s, seeks := f.rc.(io.Seeker)
-	if f.rc != nil && !seeks && f.off < f.at {
-		f.rc.Close()
-		f.rc = nil
-	}
-	if f.rc == nil {
-		rc, err := f.v.f.Open(f.v.ctx, f.full)
-		if err != nil {
-			return err
-		}
-		f.rc, f.at = rc, 0
-		s, seeks = rc.(io.Seeker)
-	}
-	if seeks && f.at != f.off {
-		at, err := s.Seek(f.off, io.SeekStart)
-		f.at = at
-		return err
-	}
-	n, err := io.CopyN(io.Discard, f.rc, f.off-f.at)
-	f.at += n
-	if err == io.EOF {
-		err = nil
-	}
-	return err
-}
-
-// Seek sets the offset of the next Read, relative to the start, the
-// current offset or the end (the size Open saw). It makes no call.
-func (f *viewFile) Seek(offset int64, whence int) (int64, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.closed {
-		return 0, &fs.PathError{Op: "seek", Path: f.name, Err: fs.ErrClosed}
-	}
-	switch whence {
-	case io.SeekStart:
-	case io.SeekCurrent:
-		offset += f.off
-	case io.SeekEnd:
-		offset += f.info.Size()
-	default:
-		return 0, &fs.PathError{Op: "seek", Path: f.name, Err: fs.ErrInvalid}
-	}
-	if offset < 0 {
-		return 0, &fs.PathError{Op: "seek", Path: f.name, Err: fs.ErrInvalid}
-	}
-	f.off = offset
-	return offset, nil
-}
-
-// Close closes the stream, if one is open.
-func (f *viewFile) Close() error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.closed {
-		return &fs.PathError{Op: "close", Path: f.name, Err: fs.ErrClosed}
-	}
-	f.closed = true
-	if f.rc != nil {
-		return f.rc.Close()
-	}
-	return nil
+	return &viewFile{ReadSeekCloser: NewReadSeeker(name, info.Size(), nil, reopen), info: info}
 }

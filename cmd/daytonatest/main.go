@@ -76,6 +76,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	return serve(ctx, srv, stdout, stderr)
+}
+
+// serve prints where srv listens and serves until ctx ends or the process
+// is interrupted, then closes srv (giving up after 30 s).
+func serve(ctx context.Context, srv *daytonatest.Server, stdout, stderr io.Writer) error {
 	defer srv.Close()
 	fmt.Fprintf(stdout, "DAYTONA_API_URL=%s\nDAYTONA_API_KEY=%s\n", srv.APIURL(), srv.APIKey())
 	fmt.Fprintf(stderr, "daytonatest: serving on %s (sandbox files under %s); commands run on this machine as the current user; Ctrl-C to stop\n", srv.URL(), srv.Root())

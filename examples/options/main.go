@@ -44,9 +44,15 @@ type setup struct {
 	wantResources *daytona.Resources
 }
 
+// setups are the configurations the example shows: the creation modes,
+// then what else a sandbox is given.
 func setups(w io.Writer) []setup {
-	// Warnings (such as resources without an image) go to w; the default
-	// logger is silent.
+	return append(modeSetups(w), otherSetups()...)
+}
+
+// modeSetups select the creation modes. Warnings (such as resources
+// without an image) go to w; the default logger is silent.
+func modeSetups(w io.Writer) []setup {
 	warnings := slog.New(slog.NewTextHandler(indented{w}, &slog.HandlerOptions{
 		Level: slog.LevelWarn,
 		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
@@ -94,7 +100,13 @@ func setups(w io.Writer) []setup {
 			daytona.WithLogger(warnings),
 		},
 		wantResources: &daytona.Resources{CPU: daytonatest.DefaultCPU, Memory: daytonatest.DefaultMemory, Disk: daytonatest.DefaultDisk},
-	}, {
+	}}
+}
+
+// otherSetups give a sandbox (made from the default snapshot) volumes, an
+// environment, labels, network rules, a short life.
+func otherSetups() []setup {
+	return []setup{{
 		title: "volumes",
 		mode:  "default snapshot, with a volume mounted at /data",
 		opts: []daytona.Option{
@@ -145,43 +157,53 @@ func run(ctx context.Context, w io.Writer) error {
 		return err
 	}
 	defer b.Close()
-
 	for i, s := range setups(w) {
 		fmt.Fprintf(w, "\n%d. %s\n   mode: %s\n", i+1, s.title, s.mode)
-		sb, err := b.New(s.opts...) // validates the options; no request yet
-		if err != nil {
+		if err := s.show(ctx, w, b); err != nil {
 			return fmt.Errorf("%s: %w", s.title, err)
-		}
-		fmt.Fprintf(w, "   instructions: %s\n", sb.GetInstructions())
-		if !b.Embedded() {
-			continue // the example's snapshot, image and volume are made up
-		}
-		if err := sb.Start(ctx); err != nil {
-			return fmt.Errorf("%s: start: %w", s.title, err)
-		}
-		rec, ok := b.Server().Sandbox(sb.DaytonaID())
-		if !ok {
-			return fmt.Errorf("%s: the server has no sandbox %s", s.title, sb.DaytonaID())
-		}
-		fmt.Fprintf(w, "   created: %s\n", describe(rec))
-		if err := s.check(rec); err != nil {
-			return fmt.Errorf("%s: %w", s.title, err)
-		}
-		if s.title == "environment" {
-			res, err := sb.ExecuteCommand(ctx, `echo "$GREETING"`, nil, nil)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(w, "   echo \"$GREETING\": %s", res.Stdout)
-			if res.Stdout != "hello from WithEnv\n" {
-				return fmt.Errorf("%s: GREETING is not set", s.title)
-			}
-		}
-		if err := sb.Destroy(ctx); err != nil {
-			return err
 		}
 	}
+	return showInvalid(w)
+}
 
+// show makes a Sandbox of s and prints what an agent is told about it;
+// with the in-process Daytona, it also starts it and checks what was
+// created.
+func (s setup) show(ctx context.Context, w io.Writer, b *examplesupport.Backend) error {
+	sb, err := b.New(s.opts...) // validates the options; no request yet
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "   instructions: %s\n", sb.GetInstructions())
+	if !b.Embedded() {
+		return nil // the example's snapshot, image and volume are made up
+	}
+	if err := sb.Start(ctx); err != nil {
+		return fmt.Errorf("start: %w", err)
+	}
+	rec, ok := b.Server().Sandbox(sb.DaytonaID())
+	if !ok {
+		return fmt.Errorf("the server has no sandbox %s", sb.DaytonaID())
+	}
+	fmt.Fprintf(w, "   created: %s\n", describe(rec))
+	if err := s.check(rec); err != nil {
+		return err
+	}
+	if s.title == "environment" {
+		res, err := sb.ExecuteCommand(ctx, `echo "$GREETING"`, nil, nil)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "   echo \"$GREETING\": %s", res.Stdout)
+		if res.Stdout != "hello from WithEnv\n" {
+			return errors.New("GREETING is not set")
+		}
+	}
+	return sb.Destroy(ctx)
+}
+
+// showInvalid shows New refusing invalid options before any request.
+func showInvalid(w io.Writer) error {
 	fmt.Fprintln(w, "\nInvalid options fail in New, before any request:")
 	for _, opt := range []daytona.Option{
 		daytona.WithTimeout(-5 * time.Second),

@@ -69,6 +69,29 @@ func run(ctx context.Context, w io.Writer) error {
 		return err
 	}
 
+	if err := talk(ctx, w, proc, out); err != nil {
+		return err
+	}
+
+	// The sandbox still runs ordinary commands beside the process.
+	res, err := sb.ExecuteCommand(ctx, "echo", []string{"commands still run beside it"}, nil)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "\nExecuteCommand meanwhile: %s", res.Stdout)
+
+	if err := list(ctx, w, procs, true); err != nil {
+		return err
+	}
+
+	if err := kill(ctx, w, proc); err != nil {
+		return err
+	}
+	return list(ctx, w, procs, false)
+}
+
+// talk sends the server lines on its stdin and waits for its answers.
+func talk(ctx context.Context, w io.Writer, proc workspace.Process, out *watcher) error {
 	fmt.Fprintln(w, "\nTalking to it through stdin:")
 	for _, ex := range []struct{ send, want string }{
 		{"ping", "pong"},
@@ -83,17 +106,11 @@ func run(ctx context.Context, w io.Writer) error {
 		}
 	}
 
-	// The sandbox still runs ordinary commands beside the process.
-	res, err := sb.ExecuteCommand(ctx, "echo", []string{"commands still run beside it"}, nil)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(w, "\nExecuteCommand meanwhile: %s", res.Stdout)
+	return nil
+}
 
-	if err := list(ctx, w, procs, true); err != nil {
-		return err
-	}
-
+// kill kills the server and checks what Wait then reports.
+func kill(ctx context.Context, w io.Writer, proc workspace.Process) error {
 	fmt.Fprintln(w, "\nKilling it:")
 	if err := proc.Kill(ctx); err != nil {
 		return err
@@ -107,7 +124,7 @@ func run(ctx context.Context, w io.Writer) error {
 	if final.ExitCode != daytona.ExitCodeKilled || !final.Killed {
 		return fmt.Errorf("want exit code 137 and Killed, got %d and %v", final.ExitCode, final.Killed)
 	}
-	return list(ctx, w, procs, false)
+	return nil
 }
 
 // list prints the manager's processes and checks that they run, or not.

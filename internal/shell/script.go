@@ -42,9 +42,10 @@ const (
 	ModeNoBash = 'N' // no bash in the sandbox: the command did not run
 )
 
-// NoBashMessage is what the script prints on stderr when the sandbox has
-// no bash; the command then does not run and its exit code is 127.
-const NoBashMessage = "daytona: the sandbox has no bash, which runs every command"
+// NoBashMessage is what the script prints on stderr, after "daytona: ",
+// when the sandbox has no bash; the command then does not run and its
+// exit code is 127.
+const NoBashMessage = "the sandbox has no bash, which runs every command"
 
 // cmdVar and innerVar hold the command line and the bash script that runs
 // it, in the session shell.
@@ -127,7 +128,7 @@ func (s Spec) Script() string {
 	fmt.Fprintf(&b, "elif command -v bash >/dev/null 2>&1; then bash -c \"$%s\" bash \"$%s\"%s\n", innerVar, cmdVar, stdin)
 	m := printfEscape(s.Marker)
 	fmt.Fprintf(&b, "else command printf '%sN\\n'; command printf '%%s\\n' %s >&2; command printf '%s127\\n'; command printf '%s127\\n' >&2; fi",
-		m, Quote(NoBashMessage), m, m)
+		m, Quote("daytona: "+NoBashMessage), m, m)
 	return b.String()
 }
 

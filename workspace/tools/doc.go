@@ -39,7 +39,11 @@
 // and a message that names the problem: input that does not match the
 // schema (naming the field), an unknown tool or process id, a path the
 // filesystem rejects, a refusal by the policy, a command that timed out.
-// Call returns a Go error only when its context ended.
+// Failures the model can do nothing about (the sandbox's service failed or
+// cannot be reached, the sandbox is gone) are tool errors too, which also
+// carry the sandbox's error in Result.Err, for an adapter to return to its
+// caller. Call returns a Go error only when its context ended.
 //
-// This package imports only package workspace and the standard library.
+// This package imports only package workspace, workspace/internal/jsonenc (a
+// standard-library JSON helper) and the standard library.
 package tools

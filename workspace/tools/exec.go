@@ -179,17 +179,20 @@ func (k *Toolkit) runExec(ctx context.Context, in *execInput) *Result {
 	if in.Background {
 		return k.spawn(ctx, in)
 	}
-	s := k.newStreams(&emitter{fn: progressFrom(ctx)})
+	s := k.newStreams(&emitter{fn: ProgressFrom(ctx)})
 	res, err := k.sb.ExecuteCommand(ctx, in.Command, in.Args, &workspace.ExecOptions{
 		Cwd: in.Cwd, Env: in.Env, Timeout: in.timeout(),
 		Stdout: s.stdout, Stderr: s.stderr, MaxRetainedBytes: workspace.RetainNone,
 	})
 	s.flush()
 	if res == nil {
-		return k.fail(k.name(ExecuteCommand) + ": the command could not run: " + err.Error())
+		return k.sandboxFail(k.name(ExecuteCommand)+": the command could not run: "+err.Error(), err)
 	}
 	out := k.commandOutput(in.commandLine(), res, s)
 	r := &Result{Text: commandText(out, err), Structured: structured(out), IsError: err != nil || res.TimedOut || res.Killed}
+	if infrastructure(err) {
+		r.Err = k.secrets.wrap(err)
+	}
 	return r
 }
 

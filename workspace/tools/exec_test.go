@@ -38,6 +38,9 @@ func TestExecuteCommand(t *testing.T) {
 		{"not JSON", `{"command":`, true, []string{"not valid JSON"}},
 		{"trailing data", `{"command":"ls"} {}`, true, []string{"unexpected data after the JSON object"}},
 		{"bad env name", `{"command":"env","env":{"NOT-A-NAME":"x"}}`, true, []string{`invalid input for execute_command: field "env" has the name "NOT-A-NAME", which is not an environment variable name`}},
+		{"NUL in command", `{"command":"echo a\u0000b"}`, true, []string{`field "command" must not contain a NUL byte`}},
+		{"NUL in an argument", `{"command":"echo","args":["a","b\u0000"]}`, true, []string{`field "args" must not contain NUL bytes; element 1 does`}},
+		{"NUL in cwd", `{"command":"pwd","cwd":"/\u0000"}`, true, []string{`field "cwd" must not contain a NUL byte`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			res := call(t, kit, "execute_command", tc.input)

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -50,7 +49,7 @@ func (k *Toolkit) filesystem() workspace.Filesystem {
 
 // fileError turns a filesystem error into a tool error.
 func (k *Toolkit) fileError(tool string, err error) *Result {
-	return k.fail(k.name(tool) + ": " + err.Error())
+	return k.sandboxFail(k.name(tool)+": "+err.Error(), err)
 }
 
 // readInput is read_file's input.
@@ -145,7 +144,7 @@ func readLines(r *bufio.Reader, out *FileContent, limit int) (string, error) {
 			continue
 		}
 		if strings.IndexByte(line, 0) >= 0 || !utf8.ValidString(line) {
-			return "", errors.New(out.Path + " is not a text file (it holds binary data); inspect it with a command such as file or xxd")
+			return "", fmt.Errorf("%s %w", out.Path, errNotText)
 		}
 		content.WriteString(line)
 		body := strings.TrimSuffix(line, "\n")

@@ -108,7 +108,7 @@ func (k *Toolkit) spawn(ctx context.Context, in *execInput) *Result {
 		Stdout: s.stdout, Stderr: s.stderr, MaxRetainedBytes: workspace.RetainNone,
 	})
 	if err != nil {
-		return k.fail(k.name(ExecuteCommand) + ": the command could not start in the background: " + err.Error())
+		return k.sandboxFail(k.name(ExecuteCommand)+": the command could not start in the background: "+err.Error(), err)
 	}
 	k.procs.add(&bgProc{proc: proc, streams: s, prog: prog})
 	out := &CommandOutput{Command: line, Background: true, PID: proc.PID(), Success: true}
@@ -170,7 +170,7 @@ func (k *Toolkit) runGetOutput(ctx context.Context, in *processInput) *Result {
 	}
 	bg := k.procs.get(in.PID)
 	if in.Wait != nil && *in.Wait > 0 {
-		if fn := progressFrom(ctx); fn != nil && bg != nil {
+		if fn := ProgressFrom(ctx); fn != nil && bg != nil {
 			bg.prog.setFunc(fn)
 			defer bg.prog.setFunc(nil)
 		}
@@ -191,7 +191,7 @@ func (k *Toolkit) processError(pid string, err error) *Result {
 		return k.fail("no background process with pid " + strconv.Quote(pid) + "; start one with " +
 			k.name(ExecuteCommand) + " and background set to true")
 	}
-	return k.fail("process " + strconv.Quote(pid) + ": " + err.Error())
+	return k.sandboxFail("process "+strconv.Quote(pid)+": "+err.Error(), err)
 }
 
 // processResult reports a process's state and output. note, if not

@@ -32,8 +32,10 @@ func WithProgress(ctx context.Context, fn ProgressFunc) context.Context {
 	return context.WithValue(ctx, progressKey{}, fn)
 }
 
-// progressFrom returns the ProgressFunc of ctx, or nil.
-func progressFrom(ctx context.Context) ProgressFunc {
+// ProgressFrom returns the ProgressFunc of ctx (see WithProgress), or nil.
+// An adapter that wraps the context of a call with a ProgressFunc of its
+// own calls this one too.
+func ProgressFrom(ctx context.Context) ProgressFunc {
 	fn, _ := ctx.Value(progressKey{}).(ProgressFunc)
 	return fn
 }

@@ -1,9 +1,10 @@
 package tools
 
 import (
-	"bytes"
 	"encoding/json"
 	"strings"
+
+	"github.com/agentworkspace/daytona/workspace/internal/jsonenc"
 )
 
 // prop is a JSON Schema, written as a map so that schemas can be built
@@ -30,15 +31,7 @@ func integer(desc string) prop { return prop{"type": "integer", "description": d
 
 // marshal encodes v without escaping <, > and &, which stay readable for a
 // model, and without a trailing newline.
-func marshal(v any) (json.RawMessage, error) {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
-}
+var marshal = jsonenc.Marshal
 
 // structured encodes a tool's output type for Result.Structured.
 func structured(v any) json.RawMessage {

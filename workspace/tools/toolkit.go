@@ -76,6 +76,15 @@ type Result struct {
 	// that timed out or could not run. Text says why, for the model to
 	// correct itself.
 	IsError bool
+	// Err is set, with IsError, when the call failed for a reason the
+	// model can do nothing about: the sandbox could not be reached,
+	// refused the client, failed, or is gone. It is the sandbox's error
+	// (such as a *daytona.Error, or one matching workspace.ErrNotReady);
+	// Text still describes it. An adapter returns Err to its caller
+	// instead of giving Text to the model. It is nil for everything a
+	// model can correct: input, refusals, files that do not exist, unknown
+	// processes, timeouts.
+	Err error
 }
 
 // New returns the toolkit of sb. It makes no request. opts may be nil.
@@ -136,6 +145,12 @@ func (k *Toolkit) build(id string) *Tool {
 
 // Sandbox returns the sandbox the tools work in.
 func (k *Toolkit) Sandbox() workspace.Sandbox { return k.sb }
+
+// Budget returns the output budget of command output, with defaults
+// filled in: a result's stdout begins with at most its first
+// MaxLines/4 whole lines within MaxBytes/4 bytes when it is trimmed, and
+// with all of it when it is not.
+func (k *Toolkit) Budget() Budget { return k.budget }
 
 // Tools returns the tools, in a fixed order: execute_command, the process
 // tools, the file tools.

@@ -1,0 +1,139 @@
+package command
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"io"
+	"sync"
+
+	"github.com/agentworkspace/daytona/internal/fault"
+	"github.com/agentworkspace/daytona/internal/stream"
+	"github.com/agentworkspace/daytona/workspace"
+)
+
+// output decodes a command's log and routes its output to the writers and
+// the retained tails: the daemon's labels are removed (demux), the stdout
+// label's bytes are decoded from the script's header and records (frames),
+// and each stream ends at its completion marker (scan). All writes happen on
+// the caller's goroutine, one at a time, so a writer shared by both streams
+// is never written concurrently.
+type output struct {
+	demux   stream.Demuxer
+	frames  *stream.Frames
+	scan    [3]*stream.Scanner
+	tail    [3]stream.Tail
+	w       [3]io.Writer
+	werr    error       // the first writer error
+	lock    sync.Locker // if set, held while the tails change (processes)
+	emitFn  [3]func([]byte) error
+	demuxFn func(stream.Stream, []byte) error
+	frameFn func(stream.Stream, []byte) error
+}
+
+// newOutput returns an output that ends at the completion marker token,
+// writes to stdout and stderr (either may be nil) and retains retain bytes
+// of each stream (as stream.Tail.Max).
+func newOutput(token string, stdout, stderr io.Writer, retain int) *output {
+	o := &output{frames: stream.NewFrames(token)}
+	o.w[stream.Stdout], o.w[stream.Stderr] = stdout, stderr
+	for _, st := range []stream.Stream{stream.Stdout, stream.Stderr} {
+		o.scan[st] = stream.NewScanner(token)
+		o.tail[st].Max = retain
+		o.emitFn[st] = func(b []byte) error { return o.sink(st, b) }
+	}
+	o.frameFn = func(st stream.Stream, b []byte) error { return o.scan[st].Feed(b, o.emitFn[st]) }
+	o.demuxFn = o.Feed
+	return o
+}
+
+func (o *output) sink(st stream.Stream, b []byte) error {
+	if len(b) == 0 {
+		return nil
+	}
+	if o.lock != nil {
+		o.lock.Lock()
+		_, _ = o.tail[st].Write(b)
+		o.lock.Unlock()
+	} else {
+		_, _ = o.tail[st].Write(b)
+	}
+	w := o.w[st]
+	if w == nil {
+		return nil
+	}
+	n, err := w.Write(b)
+	if err == nil && n < len(b) {
+		err = io.ErrShortWrite
+	}
+	if err != nil {
+		o.werr = err
+		return err
+	}
+	return nil
+}
+
+// feedLog parses raw log bytes.
+func (o *output) feedLog(b []byte) error { return o.demux.Feed(b, o.demuxFn) }
+
+// Feed parses bytes the daemon labelled st: the script writes its header
+// and records on stdout; stderr holds only what the script's own shell
+// wrote there (and, without perl, the command's stderr).
+func (o *output) Feed(st stream.Stream, b []byte) error {
+	if st == stream.Stdout {
+		return o.frames.Feed(b, o.frameFn)
+	}
+	return o.frameFn(stream.Stderr, b)
+}
+
+// mode returns how the command's output reached us (a stream.Mode*).
+func (o *output) mode() byte { return o.frames.Mode() }
+
+// done reports whether both markers were seen, and the exit code.
+func (o *output) done() (int, bool) {
+	code, ok := o.scan[stream.Stdout].Done()
+	_, ok2 := o.scan[stream.Stderr].Done()
+	return code, ok && ok2
+}
+
+// flush releases output held back while it looked like a label, a header
+// or a marker.
+func (o *output) flush() {
+	_ = o.demux.Flush(o.demuxFn)
+	_ = o.frames.Flush(o.frameFn)
+	for _, st := range []stream.Stream{stream.Stdout, stream.Stderr} {
+		_ = o.scan[st].Flush(o.emitFn[st])
+	}
+}
+
+// fill sets the retained output of res, and how much was dropped.
+func (o *output) fill(res *workspace.CommandResult) {
+	if o.lock != nil {
+		o.lock.Lock()
+		defer o.lock.Unlock()
+	}
+	res.Stdout = o.tail[stream.Stdout].String()
+	res.Stderr = o.tail[stream.Stderr].String()
+	res.StdoutDroppedBytes = o.tail[stream.Stdout].Dropped()
+	res.StderrDroppedBytes = o.tail[stream.Stderr].Dropped()
+	res.StdoutTruncated = res.StdoutDroppedBytes > 0
+	res.StderrTruncated = res.StderrDroppedBytes > 0
+}
+
+// retained returns the output of st retained so far.
+func (o *output) retained(st stream.Stream) string {
+	if o.lock != nil {
+		o.lock.Lock()
+		defer o.lock.Unlock()
+	}
+	return o.tail[st].String()
+}
+
+// newToken returns a fresh completion marker: a record separator, a tag and
+// 96 random bits, so that no command prints it by accident.
+func newToken() string {
+	var b [12]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		fault.Panic("crypto/rand failed: %v", err)
+	}
+	return "\x1eDTN" + hex.EncodeToString(b[:]) + ":"
+}

@@ -1,6 +1,7 @@
 package daytona
 
 import (
+	"context"
 	"time"
 
 	"github.com/agentworkspace/daytona/internal/command"
@@ -56,3 +57,7 @@ func StartWaiters(s *Sandbox) int {
 	}
 	return s.starting.waiters
 }
+
+// WaitBackground waits until the Sandbox's upkeep in the background (such
+// as removing a command's output files) is done, or ctx ends.
+func WaitBackground(ctx context.Context, s *Sandbox) { s.bg.Wait(ctx) }

@@ -32,7 +32,8 @@ const (
 // retryOn calls attempt, which sends a request to r, again after trouble
 // that proves the request never reached the sandbox and may pass: the
 // proxy not reaching the runner (up to apierr.TransientTries calls in
-// all) or a session the daemon lost (once, in a new session). Any other
+// all) or a session the daemon lost or whose shell died (once, in a new
+// session). Any other
 // *apierr.NotStarted (a sandbox that is not running) is returned as it
 // is, for the caller to decide (see resubmitOnce).
 func retryOn[T any](ctx context.Context, r *remote, op string, attempt func() (T, error)) (T, error) {
@@ -54,6 +55,11 @@ func retryOn[T any](ctx context.Context, r *remote, op string, attempt func() (T
 			retriedSession = true
 			r.Pool.ForgetAll()
 			r.Log.Debug("session lost; trying again with a new session", "op", op, "err", notRun.Err)
+			continue
+		case notRun.ShellDead && !retriedSession:
+			// The engine has put the dead session aside already.
+			retriedSession = true
+			r.Log.Debug("the session's shell has died; trying again with a new session", "op", op, "err", notRun.Err)
 			continue
 		}
 		return v, notRun

@@ -34,6 +34,7 @@ type config struct {
 	daemon          daemonConfig  // fidelity.go
 	hidden          []string      // programs.go
 	cpu             *atomic.Int64 // cpu.go
+	downloadCuts    *downloadCuts // downloadcuts.go
 }
 
 func defaultConfig() config {
@@ -46,6 +47,7 @@ func defaultConfig() config {
 		maxLog:          10000,
 		daemon:          daemonConfig{api: version{0, 173, 0, ""}},
 		cpu:             new(atomic.Int64),
+		downloadCuts:    new(downloadCuts),
 	}
 }
 

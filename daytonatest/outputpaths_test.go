@@ -4,6 +4,7 @@ package daytonatest_test
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -55,4 +56,31 @@ func TestOutputPaths_logAndDownload(t *testing.T) {
 	require.True(t, string(got) == strings.Repeat("a", size), "the downloaded output")
 	require.Less(t, downloaded, throughLog/4, "through the log %v, downloaded %v", throughLog, downloaded)
 	t.Logf("%d bytes: through the log %v (%.1f MB/s), downloaded %v", size, throughLog, float64(size)/throughLog.Seconds()/1e6, downloaded)
+}
+
+// CutNextDownloads breaks a download after some bytes: the client gets a
+// short body and an error, and the next download is whole.
+func TestCutNextDownloads(t *testing.T) {
+	t.Parallel()
+	srv, _, sb := newSandbox(t)
+	ctx := t.Context()
+	require.NoError(t, sb.FileSystem.UploadFile(ctx, []byte(strings.Repeat("z", 100000)), "f.bin"))
+	srv.CutNextDownloads(1, 1000)
+	get := func() ([]byte, error) {
+		req, err := http.NewRequestWithContext(ctx, "GET", srv.URL()+filesPath(sb, "/files/download", url.Values{"path": {"f.bin"}}), nil)
+		require.NoError(t, err)
+		req.Header.Set("Authorization", "Bearer "+srv.APIKey())
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return nil, err
+		}
+		defer resp.Body.Close()
+		return io.ReadAll(resp.Body)
+	}
+	b, err := get()
+	require.Error(t, err)
+	require.Len(t, b, 1000)
+	b, err = get()
+	require.NoError(t, err)
+	require.Len(t, b, 100000)
 }

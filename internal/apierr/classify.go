@@ -76,6 +76,7 @@ type NotStarted struct {
 	Err         error
 	Dead        bool // the sandbox is not running: restart it first
 	LostSession bool // the session is unknown to the daemon: use a new one
+	ShellDead   bool // the session's shell has died: use a new session
 	Transient   bool // the proxy could not reach the runner; it may next time
 }
 
@@ -87,6 +88,10 @@ func (e *NotStarted) Unwrap() error { return e.Err }
 // the command cannot have run and a fresh try may work, else nil:
 //   - "session not found" (404 or 500): the daemon lost our sessions (the
 //     sandbox restarted behind our back): try again in a new session;
+//   - "failed to write command" (500, or 400): the session's shell has
+//     died (a command killed it, or the kernel did), so the daemon could
+//     not give it the command (apps/daemon/pkg/session/execute.go:79-82,
+//     v0.190.0): try again in a new session;
 //   - 401: the proxy no longer grants access because the sandbox was
 //     deleted; 404: the sandbox's container is gone (deleted, archived);
 //     400 "is the sandbox started?", "failed to resolve container ip" or
@@ -101,6 +106,8 @@ func Classify(err error) *NotStarted {
 		return &NotStarted{Err: err, Transient: true}
 	case strings.Contains(msg, "session not found") && (code == http.StatusNotFound || code == http.StatusInternalServerError):
 		return &NotStarted{Err: err, LostSession: true}
+	case strings.Contains(msg, "failed to write command") && (code == http.StatusInternalServerError || code == http.StatusBadRequest):
+		return &NotStarted{Err: err, ShellDead: true}
 	case code == http.StatusUnauthorized:
 		return &NotStarted{Err: err, Dead: true}
 	case code == http.StatusBadRequest && (strings.Contains(msg, "is the sandbox started") ||

@@ -12,19 +12,29 @@ import (
 )
 
 // output decodes a command's log and routes its output to the writers and
-// the retained tails: the daemon's labels are removed (demux), the stdout
-// label's bytes are decoded from the script's header and records (frames),
-// and each stream ends at its completion marker (scan). All writes happen on
-// the caller's goroutine, one at a time, so a writer shared by both streams
-// is never written concurrently.
+// the retained tails: the daemon's labels are removed (demux), the
+// script's header is read (frames: it says where the command's output
+// went, and names its files), and each stream ends at its completion
+// marker (scan). The bytes of a stream come from the log (before its
+// marker), from its file (see files.go), or from both: pos counts what
+// was delivered, and a byte is delivered once, in order, whichever source
+// brings it first. All writes happen on the caller's goroutine, one at a
+// time, so a writer shared by both streams is never written concurrently.
 type output struct {
-	demux   stream.Demuxer
-	frames  *stream.Frames
-	scan    [3]*stream.Scanner
-	tail    [3]stream.Tail
-	w       [3]io.Writer
-	werr    error       // the first writer error
-	lock    sync.Locker // if set, held while the tails change (processes)
+	demux  stream.Demuxer
+	frames *stream.Frames
+	scan   [3]*stream.Scanner
+	tail   [3]stream.Tail
+	w      [3]io.Writer
+	werr   error       // the first writer error
+	lock   sync.Locker // if set, held while the tails change (processes)
+	// pos counts the bytes of each stream delivered, logged those that
+	// came through the log (when the output went to files, the log holds a
+	// stream whole, from its first byte, after the command), and end
+	// reports a stream's file read to its end after the command ended.
+	pos     [3]int64
+	logged  [3]int64
+	end     [3]bool
 	emitFn  [3]func([]byte) error
 	demuxFn func(stream.Stream, []byte) error
 	frameFn func(stream.Stream, []byte) error
@@ -39,11 +49,45 @@ func newOutput(token string, stdout, stderr io.Writer, retain int) *output {
 	for _, st := range []stream.Stream{stream.Stdout, stream.Stderr} {
 		o.scan[st] = stream.NewScanner(token)
 		o.tail[st].Max = retain
-		o.emitFn[st] = func(b []byte) error { return o.sink(st, b) }
+		o.emitFn[st] = func(b []byte) error { return o.fromLog(st, b) }
 	}
 	o.frameFn = func(st stream.Stream, b []byte) error { return o.scan[st].Feed(b, o.emitFn[st]) }
 	o.demuxFn = o.Feed
 	return o
+}
+
+// fromLog delivers bytes of st that came through the log.
+func (o *output) fromLog(st stream.Stream, b []byte) error {
+	at := o.logged[st]
+	o.logged[st] += int64(len(b))
+	return o.deliver(st, at, b)
+}
+
+// deliver delivers b, the bytes of st from position at on, as far as they
+// are new.
+func (o *output) deliver(st stream.Stream, at int64, b []byte) error {
+	if at > o.pos[st] {
+		o.pos[st] = at // cannot happen: both sources bring a stream in order
+	}
+	if skip := o.pos[st] - at; skip > 0 {
+		if skip >= int64(len(b)) {
+			return nil
+		}
+		b = b[skip:]
+	}
+	o.pos[st] += int64(len(b))
+	return o.sink(st, b)
+}
+
+// discard records that n bytes of st went by unread (see stream.Tail's
+// Discard).
+func (o *output) discard(st stream.Stream, n int64) {
+	if o.lock != nil {
+		o.lock.Lock()
+		defer o.lock.Unlock()
+	}
+	o.tail[st].Discard(n)
+	o.pos[st] += n
 }
 
 func (o *output) sink(st stream.Stream, b []byte) error {
@@ -76,8 +120,8 @@ func (o *output) sink(st stream.Stream, b []byte) error {
 func (o *output) feedLog(b []byte) error { return o.demux.Feed(b, o.demuxFn) }
 
 // Feed parses bytes the daemon labelled st: the script writes its header
-// and records on stdout; stderr holds only what the script's own shell
-// wrote there (and, without perl, the command's stderr).
+// on stdout, then each stream's marker (and its output, when it went to
+// the log).
 func (o *output) Feed(st stream.Stream, b []byte) error {
 	if st == stream.Stdout {
 		return o.frames.Feed(b, o.frameFn)
@@ -88,12 +132,42 @@ func (o *output) Feed(st stream.Stream, b []byte) error {
 // mode returns how the command's output reached us (a stream.Mode*).
 func (o *output) mode() byte { return o.frames.Mode() }
 
-// done reports whether both markers were seen, and the exit code.
+// done reports whether both markers were seen, and the exit code. The
+// output of a stream marked bulk may still be in its file (see pending).
 func (o *output) done() (int, bool) {
 	code, ok := o.scan[stream.Stdout].Done()
 	_, ok2 := o.scan[stream.Stderr].Done()
 	return code, ok && ok2
 }
+
+// file returns the file stream st went to, if any: for stderr, "" when it
+// went to stdout's.
+func (o *output) file(st stream.Stream) string {
+	out, errFile, ok := o.frames.Files()
+	switch {
+	case !ok:
+		return ""
+	case st == stream.Stdout:
+		return out
+	}
+	return errFile
+}
+
+// pending returns the streams whose output is still to be read from their
+// files: those the marker says stayed there, not yet read to the end.
+func (o *output) pending() []stream.Stream {
+	var sts []stream.Stream
+	for _, st := range []stream.Stream{stream.Stdout, stream.Stderr} {
+		if _, ok := o.scan[st].Done(); ok && o.scan[st].Bulk() && !o.end[st] && o.file(st) != "" {
+			sts = append(sts, st)
+		}
+	}
+	return sts
+}
+
+// shellGone reports whether the marker said that the session's shell has
+// gone (see shell.GoneMark).
+func (o *output) shellGone() bool { return o.scan[stream.Stdout].ShellGone() }
 
 // flush releases output held back while it looked like a label, a header
 // or a marker.

@@ -87,15 +87,17 @@ func (s Spec) FileScript() string {
 		flags += "R"
 	}
 	args := "agentws-" + h + " " + flags + " $$"
-	run := fmt.Sprintf("if [ -n \"$BASH_VERSION\" ]; then ( %s \"${BASH_SOURCE[0]}\" %s )\nelse bash -c \"$%s\n%s \\\"\\$@\\\"\" bash \"$0\" %s; fi",
-		runnerName, args, runnerVar, runnerName, args)
+	run := fmt.Sprintf("if [ -n \"$BASH_VERSION\" ]; then ( %s \"${BASH_SOURCE[0]}\" %s )\nelse bash -c \"$%s\n$%s\n%s \\\"\\$@\\\"\" bash \"$0\" %s; fi",
+		runnerName, args, cmdFuncVar, runnerVar, runnerName, args)
 	m := printfEscape(s.Marker)
 	var b strings.Builder
-	b.WriteString(scriptTag + h + "\n")
 	if s.Defined {
+		b.WriteString(scriptTag + h + "\n")
 		fmt.Fprintf(&b, "{ if [ -n \"${%s-}\" ]; then\n[ -z \"$BASH_VERSION\" ] || declare -F %s >/dev/null || eval \"$%s\"\n%s\n", runnerVar, runnerName, runnerVar, run)
 		fmt.Fprintf(&b, "else command printf '%s%c\\n'; command printf '%s127\\n'; command printf '%s127\\n' >&2; fi", m, ModeUndefined, m, m)
 	} else {
+		// The command's function, on the first line (see cmdTemplate).
+		fmt.Fprintf(&b, "%s=%s; [ -z \"$BASH_VERSION\" ] || eval \"$%s\" %s%s\n", cmdFuncVar, cmdQuoted, cmdFuncVar, scriptTag, h)
 		b.WriteString(runnerVar + "=" + runnerQuoted + "\n")
 		fmt.Fprintf(&b, "{ if [ -n \"$BASH_VERSION\" ] || command -v bash >/dev/null 2>&1; then\n")
 		fmt.Fprintf(&b, "[ -z \"$BASH_VERSION\" ] || declare -F %s >/dev/null || eval \"$%s\"\n%s\n", runnerName, runnerVar, run)
@@ -120,16 +122,20 @@ const ModeUndefined = 'V'
 // ends in their version, as runnerName does.
 var runnerVar = "__daytona_w_" + runnerVersion
 
-// runnerQuoted is the runner's functions as a shell word, and runnerName
-// the runner's name. The functions' names end in a digest of their
-// template: a new runner gets new names, so that a session shell that
-// defined an older one defines the new one.
-var runnerQuoted, runnerName, runnerVersion = func() (string, string, string) {
+// runnerQuoted and cmdQuoted are the runner's functions and the
+// command's as shell words, and runnerName and cmdName their names. The
+// functions' names end in a digest of their templates: a new runner gets
+// new names, so that a session shell that defined an older one defines the
+// new one.
+var runnerQuoted, cmdQuoted, runnerName, cmdName, runnerVersion = func() (string, string, string, string, string) {
 	body := strings.NewReplacer("{T0}", strconv.Itoa(InlineMax), "{T1}", strconv.Itoa(InlineMax+1), "{CTL}", inlineControls).Replace(runnerTemplate)
-	sum := sha256.Sum256([]byte(body))
+	sum := sha256.Sum256([]byte(cmdTemplate + "\n" + body))
 	v := hex.EncodeToString(sum[:6])
-	return Quote(strings.ReplaceAll(body, "{V}", v)), "__daytona_run_" + v, v
+	return Quote(strings.ReplaceAll(body, "{V}", v)), Quote(strings.ReplaceAll(cmdTemplate, "{V}", v)), "__daytona_run_" + v, "__daytona_cmd_" + v, v
 }()
+
+// cmdFuncVar holds cmdTemplate's function in the session shell.
+var cmdFuncVar = "__daytona_c_" + runnerVersion
 
 // inlineControls are the control characters, besides tab, newline,
 // vertical tab, form feed and carriage return, that output may hold and
@@ -137,8 +143,18 @@ var runnerQuoted, runnerName, runnerVersion = func() (string, string, string) {
 // label bytes 01 and 02 (ESC among them, for colours).
 const inlineControls = `$'\003\004\005\006\007\010\016\017\020\021\022\023\024\025\026\027\030\031\032\033\034\035\036\037'`
 
-// runnerTemplate defines the runner and its two helpers (run the command
-// in its subshell; check a stream for the log); see FileScript. {V} stands
+// cmdTemplate defines the function that runs the command in the runner's
+// subshell: the environment, the directory, no positional parameters, and
+// the command with its arguments appended quoted. It is one line, defined
+// (by eval) on the first line of the script under a bash session shell and
+// of bash's script under another, so that bash numbers the lines of the
+// command's own errors from 1, as in bash -c.
+const cmdTemplate = `__daytona_cmd_{V}() { trap 'wait; exit 143' TERM; for __daytona_v in "${__daytona_e[@]}"; do export "$__daytona_v" || exit; done; ` +
+	`if [ -n "$__daytona_d" ]; then cd -- "$__daytona_d" || exit; fi; set --; ` +
+	`if [ "${#__daytona_a[@]}" = 0 ]; then eval "$__daytona_c"; else eval "$__daytona_c"' "${__daytona_a[@]}"'; fi; }`
+
+// runnerTemplate defines the runner and its helper that checks a stream
+// for the log (the command runs in cmdTemplate's); see FileScript. {V} stands
 // for their version. The runner's arguments are the script's path, the
 // stem of the files' names, flags (M: one file for both streams; R: no
 // files) and the session shell's process id, which it checks once the
@@ -172,7 +188,7 @@ esac
 done
 case $3 in *R*) __daytona_x=/ ;; esac
 if [ "$__daytona_x" != / ]; then
-if [ -n "$__daytona_x" ] && IFS= read -r __daytona_h <"$__daytona_x" && [ "$__daytona_h" = "# agentworkspace-daytona ${2#agentws-}" ]; then
+if [ -n "$__daytona_x" ] && IFS= read -r __daytona_h <"$__daytona_x" && case $__daytona_h in *"# agentworkspace-daytona ${2#agentws-}") true ;; *) false ;; esac; then
 __daytona_x=${__daytona_x%/*}
 case $__daytona_x in /*[!\ -~]*) __daytona_x= ;; /?*) [ -w "$__daytona_x" ] || __daytona_x= ;; *) __daytona_x= ;; esac
 else __daytona_x=; fi 2>/dev/null
@@ -213,13 +229,6 @@ elif __daytona_chk_{V} "$__daytona_r"; then builtin printf '%s%s%d\n' "$__dayton
 else builtin printf '%sB%d\n' "$__daytona_m" "$__daytona_s" >&2; __daytona_b=1; fi
 if [ -n "$__daytona_k" ] && [ -z "$__daytona_b" ]; then command rm -f -- "$__daytona_o" $__daytona_r; fi
 exit "$__daytona_s"
-}
-__daytona_cmd_{V}() {
-trap 'wait; exit 143' TERM
-for __daytona_v in "${__daytona_e[@]}"; do export "$__daytona_v" || exit; done
-if [ -n "$__daytona_d" ]; then cd -- "$__daytona_d" || exit; fi
-set --
-if [ "${#__daytona_a[@]}" = 0 ]; then eval "$__daytona_c"; else eval "$__daytona_c"' "${__daytona_a[@]}"'; fi
 }
 __daytona_chk_{V}() {
 __daytona_i=

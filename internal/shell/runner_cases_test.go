@@ -23,6 +23,7 @@ func TestFileScriptSemantics(t *testing.T) {
 		{"exit code", Spec{Command: "echo out; echo err >&2; exit 4"}, filesRun{stdout: "out\n", stderr: "err\n", code: 4}},
 		{"killed by a signal", Spec{Command: "echo before; kill -9 $BASHPID"}, filesRun{stdout: "before\n", code: 137}},
 		{"syntax error", Spec{Command: "echo 'x"}, filesRun{code: 2}},
+		{"syntax error on its second line", Spec{Command: "echo ok\necho 'x"}, filesRun{code: 2}},
 		{"no positional parameters", Spec{Command: `echo "$#[$1]"`}, filesRun{stdout: "0[]\n"}},
 		{"exact arguments", Spec{Command: `printf '%s\0'`, Args: []string{"a\xffb", "é", "'", "\x01\x02\x1e", "-n", "%s", "", "\\x41"}},
 			filesRun{stdout: "a\xffb\x00é\x00'\x00\x01\x02\x1e\x00-n\x00%s\x00\x00\\x41\x00"}},
@@ -42,6 +43,13 @@ func TestFileScriptSemantics(t *testing.T) {
 				t.Parallel()
 				got := runFileScript(t, sh, tc.spec, os.Environ(), "")
 				switch tc.name {
+				case "syntax error on its second line":
+					// bash numbers the command's lines from 1, as in bash -c,
+					// for the first command of a session shell and later ones.
+					if got.code != 2 || got.stdout != "ok\n" || !strings.Contains(got.stderr, "eval: line 2: unexpected EOF") {
+						t.Fatalf("got %+v", got)
+					}
+					return
 				case "syntax error", "cd failure", "a readonly name fails":
 					if got.code != tc.want.code || got.stdout != "" || got.stderr == "" {
 						t.Fatalf("got %+v", got)

@@ -208,10 +208,11 @@ func printfEscape(s string) string {
 // start. ok is false for any other text.
 func ParseScript(script string) (command, marker string, ok bool) {
 	line, rest, found := strings.Cut(script, "\n")
-	if !found || !strings.HasPrefix(line, scriptTag) {
+	i := strings.LastIndex(line, scriptTag)
+	if !found || i < 0 || (i > 0 && line[i-1] != ' ') {
 		return "", "", false
 	}
-	m, err := hex.DecodeString(strings.TrimPrefix(line, scriptTag))
+	m, err := hex.DecodeString(line[i+len(scriptTag):])
 	if err != nil || len(m) == 0 {
 		return "", "", false
 	}

@@ -39,6 +39,7 @@ const (
 	ModeRaw       byte = 'R' // raw output follows (no perl in the sandbox)
 	ModeNoBash    byte = 'N' // the sandbox has no bash; the command did not run
 	ModeFiles     byte = 'D' // output goes to the files the header names
+	ModeUndefined byte = 'V' // the session's shell has no runner; the command did not run
 	ModeUndecided byte = 0   // no header seen yet
 	ModeUnframed  byte = 'U' // the output did not start with the header
 )
@@ -109,7 +110,7 @@ func (f *Frames) feedHeader(p []byte, emit func(Stream, []byte) error) ([]byte, 
 		c := p[0]
 		switch {
 		case f.matched < m && c == f.header[f.matched]:
-		case f.matched == m && (c == ModeFramed || c == ModeRaw || c == ModeNoBash || c == ModeFiles):
+		case f.matched == m && (c == ModeFramed || c == ModeRaw || c == ModeNoBash || c == ModeFiles || c == ModeUndefined):
 			f.letter = c
 		case f.matched == m+1 && c == '\n':
 			f.mode = f.letter

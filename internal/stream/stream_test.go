@@ -320,3 +320,19 @@ func BenchmarkDemux(b *testing.B) {
 		}
 	}
 }
+
+func TestTailDiscard(t *testing.T) {
+	for _, max := range []int{-1, 0, 4} {
+		tl := Tail{Max: max}
+		_, _ = tl.Write([]byte("abc"))
+		tl.Discard(10)
+		_, _ = tl.Write([]byte("xy"))
+		want, dropped := "xy", int64(13)
+		if max == 0 {
+			want, dropped = "", 15
+		}
+		if tl.String() != want || tl.Dropped() != dropped {
+			t.Fatalf("Max %d: kept %q dropped %d, want %q %d", max, tl.String(), tl.Dropped(), want, dropped)
+		}
+	}
+}

@@ -38,8 +38,8 @@ func SetSessionIdleTTL(d time.Duration) (restore func()) {
 	return func() { command.SessionIdleTTL = old }
 }
 
-// WithRawOutput makes a Sandbox's commands write their output raw, as in a
-// sandbox without perl.
+// WithRawOutput makes a Sandbox's commands send their output through the
+// session's log as it is, as when no file can be written in the sandbox.
 func WithRawOutput() Option {
 	return func(c *config) error {
 		c.rawOutput = true

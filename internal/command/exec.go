@@ -126,8 +126,7 @@ func (rn *run) execSync(ctx context.Context) (*workspace.CommandResult, error) {
 // that came through the log from files is valid UTF-8, and a U+FFFD in it
 // is the command's.)
 func (rn *run) syncResult(ctx context.Context, ans *toolbox.SyncAnswer) (*workspace.CommandResult, error) {
-	mode := rn.out.mode()
-	if ans.Replaced && mode != stream.ModeFramed && mode != stream.ModeFiles && ans.CmdID != "" {
+	if ans.Replaced && rn.out.mode() != stream.ModeFiles && ans.CmdID != "" {
 		rn.cmdID = ans.CmdID
 		rn.resetOutput()
 		return rn.await(ctx)

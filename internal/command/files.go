@@ -14,7 +14,7 @@ import (
 )
 
 // A command's output goes to files in the sandbox (see
-// shell.FileScript): small output comes back through the log once the
+// shell.Spec.Script): small output comes back through the log once the
 // command has ended, and the rest is read here with ranged downloads,
 // while the command runs (when its output is followed: every poll reads
 // what its files hold beyond what was delivered) and after it ended (to

@@ -249,10 +249,11 @@ func (rn *run) readStream(st *follow.Stream, buf []byte, beforeRead func()) (cod
 
 // readRest feeds what the command's log holds beyond what was parsed, when
 // the command is known and the writers still work. The log's JSON answer
-// is exact when the output was framed (it is then valid UTF-8, so offsets
-// into it are offsets into the log); otherwise, if it holds a U+FFFD (which
-// may stand for bytes the command printed), the rest is read from the
-// binary stream instead, until it ends or pauses for drainIdle.
+// is exact when the output went to files (the log then holds the header,
+// the markers and output that is valid UTF-8, so offsets into it are
+// offsets into the log); otherwise, if it holds a U+FFFD (which may stand
+// for bytes the command printed), the rest is read from the binary stream
+// instead, until it ends or pauses for drainIdle.
 func (rn *run) readRest(ctx context.Context) error {
 	if rn.cmdID == "" || rn.out.werr != nil {
 		return nil
@@ -262,7 +263,7 @@ func (rn *run) readRest(ctx context.Context) error {
 		return err
 	}
 	off := rn.out.demux.Offset()
-	if rn.out.mode() != stream.ModeFramed && strings.ContainsRune(raw, '\uFFFD') {
+	if rn.out.mode() != stream.ModeFiles && strings.ContainsRune(raw, '\uFFFD') {
 		return rn.drain(ctx)
 	}
 	if int64(len(raw)) > off {

@@ -13,7 +13,7 @@ import (
 
 // output decodes a command's log and routes its output to the writers and
 // the retained tails: the daemon's labels are removed (demux), the
-// script's header is read (frames: it says where the command's output
+// script's header is read (header: it says where the command's output
 // went, and names its files), and each stream ends at its completion
 // marker (scan). The bytes of a stream come from the log (before its
 // marker), from its file (see files.go), or from both: pos counts what
@@ -22,7 +22,7 @@ import (
 // time, so a writer shared by both streams is never written concurrently.
 type output struct {
 	demux  stream.Demuxer
-	frames *stream.Frames
+	header *stream.Header
 	scan   [3]*stream.Scanner
 	tail   [3]stream.Tail
 	w      [3]io.Writer
@@ -32,26 +32,26 @@ type output struct {
 	// came through the log (when the output went to files, the log holds a
 	// stream whole, from its first byte, after the command), and end
 	// reports a stream's file read to its end after the command ended.
-	pos     [3]int64
-	logged  [3]int64
-	end     [3]bool
-	emitFn  [3]func([]byte) error
-	demuxFn func(stream.Stream, []byte) error
-	frameFn func(stream.Stream, []byte) error
+	pos      [3]int64
+	logged   [3]int64
+	end      [3]bool
+	emitFn   [3]func([]byte) error
+	demuxFn  func(stream.Stream, []byte) error
+	stdoutFn func([]byte) error // after the header
 }
 
 // newOutput returns an output that ends at the completion marker token,
 // writes to stdout and stderr (either may be nil) and retains retain bytes
 // of each stream (as stream.Tail.Max).
 func newOutput(token string, stdout, stderr io.Writer, retain int) *output {
-	o := &output{frames: stream.NewFrames(token)}
+	o := &output{header: stream.NewHeader(token)}
 	o.w[stream.Stdout], o.w[stream.Stderr] = stdout, stderr
 	for _, st := range []stream.Stream{stream.Stdout, stream.Stderr} {
 		o.scan[st] = stream.NewScanner(token)
 		o.tail[st].Max = retain
 		o.emitFn[st] = func(b []byte) error { return o.fromLog(st, b) }
 	}
-	o.frameFn = func(st stream.Stream, b []byte) error { return o.scan[st].Feed(b, o.emitFn[st]) }
+	o.stdoutFn = func(b []byte) error { return o.scan[stream.Stdout].Feed(b, o.emitFn[stream.Stdout]) }
 	o.demuxFn = o.Feed
 	return o
 }
@@ -124,13 +124,13 @@ func (o *output) feedLog(b []byte) error { return o.demux.Feed(b, o.demuxFn) }
 // the log).
 func (o *output) Feed(st stream.Stream, b []byte) error {
 	if st == stream.Stdout {
-		return o.frames.Feed(b, o.frameFn)
+		return o.header.Feed(b, o.stdoutFn)
 	}
-	return o.frameFn(stream.Stderr, b)
+	return o.scan[stream.Stderr].Feed(b, o.emitFn[stream.Stderr])
 }
 
 // mode returns how the command's output reached us (a stream.Mode*).
-func (o *output) mode() byte { return o.frames.Mode() }
+func (o *output) mode() byte { return o.header.Mode() }
 
 // done reports whether both markers were seen, and the exit code. The
 // output of a stream marked bulk may still be in its file (see pending).
@@ -143,7 +143,7 @@ func (o *output) done() (int, bool) {
 // file returns the file stream st went to, if any: for stderr, "" when it
 // went to stdout's.
 func (o *output) file(st stream.Stream) string {
-	out, errFile, ok := o.frames.Files()
+	out, errFile, ok := o.header.Files()
 	switch {
 	case !ok:
 		return ""
@@ -173,7 +173,7 @@ func (o *output) shellGone() bool { return o.scan[stream.Stdout].ShellGone() }
 // or a marker.
 func (o *output) flush() {
 	_ = o.demux.Flush(o.demuxFn)
-	_ = o.frames.Flush(o.frameFn)
+	_ = o.header.Flush(o.stdoutFn)
 	for _, st := range []stream.Stream{stream.Stdout, stream.Stderr} {
 		_ = o.scan[st].Flush(o.emitFn[st])
 	}

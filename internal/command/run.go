@@ -41,7 +41,7 @@ func newRun(r *Remote, sess *session, p *Plan) *run {
 		remote: r, sess: sess, p: p, token: token,
 		out:     newOutput(token, p.Stdout, p.Stderr, p.Retain),
 		op:      "execute command",
-		script:  spec.FileScript(),
+		script:  spec.Script(),
 		started: time.Now(),
 	}
 }

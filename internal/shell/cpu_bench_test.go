@@ -16,16 +16,15 @@ import (
 // other in one long-lived session shell fed on its stdin, as the daemon
 // runs a session, and reports the CPU time the shell and everything it
 // started used per command (user and system, from /proc, which counts in
-// clock ticks: run enough commands). script=perl is the driver the
-// library used before FileScript (a perl and a bash process per command);
-// script=files is FileScript, and script=files-defined FileScript with
-// Defined after the first command.
+// clock ticks: run enough commands). script=full is Script with the
+// runner's definition every time, script=defined leaves it out after the
+// first command, as the library does.
 func BenchmarkSandboxCPU(b *testing.B) {
 	for _, sh := range []string{"bash", "zsh"} {
 		if _, err := exec.LookPath(sh); err != nil {
 			continue
 		}
-		for _, kind := range []string{"perl", "files", "files-defined"} {
+		for _, kind := range []string{"full", "defined"} {
 			b.Run("session="+sh+"/script="+kind, func(b *testing.B) { benchSandboxCPU(b, sh, kind) })
 		}
 	}
@@ -49,15 +48,8 @@ func benchSandboxCPU(b *testing.B, sh, kind string) {
 	defer func() { _ = in.Close(); _ = shell.Wait() }()
 	lines := bufio.NewReader(out)
 	run := func(i int) {
-		spec := Spec{Command: "true", Marker: fmt.Sprintf("\x1eB%d:", i)}
+		spec := Spec{Command: "true", Marker: fmt.Sprintf("\x1eB%d:", i), Defined: kind == "defined" && i >= 0}
 		text := spec.Script()
-		switch kind {
-		case "files":
-			text = spec.FileScript()
-		case "files-defined":
-			spec.Defined = i >= 0
-			text = spec.FileScript()
-		}
 		cdir := filepath.Join(dir, strconv.Itoa(i))
 		if err := os.Mkdir(cdir, 0o755); err != nil {
 			b.Fatal(err)

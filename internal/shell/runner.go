@@ -9,15 +9,11 @@ import (
 )
 
 // InlineMax is the most output of one stream that comes back through the
-// session's log (see FileScript); more goes through a file.
+// session's log (see Script); more goes through a file.
 const InlineMax = 16 << 10
 
-// ModeFiles is the header mode of a command whose output goes to files
-// (see FileScript); the header names them.
-const ModeFiles = 'D'
-
 // BulkMark follows the marker, before the exit code, on a stream whose
-// output stayed in its file (see FileScript).
+// output stayed in its file (see Script).
 const BulkMark = 'B'
 
 // GoneMark follows the marker (and BulkMark), before the exit code, on
@@ -25,7 +21,7 @@ const BulkMark = 'B'
 // command killed it): the session cannot run another command.
 const GoneMark = 'X'
 
-// FileScript returns the text to submit to a session: a short part that
+// Script returns the text to submit to a session: a short part that
 // any session shell runs (bash, zsh or sh), which starts the runner, a
 // bash function, with the command's data on a here-document (see data.go):
 //
@@ -73,12 +69,12 @@ const GoneMark = 'X'
 // background hold the session as they would with the daemon alone. The
 // command runs inside the runner function: return in it ends it, as exit
 // does, on every session shell.
-func (s Spec) FileScript() string {
+func (s Spec) Script() string {
 	if s.Marker == "" {
-		panic("shell: Spec.FileScript with an empty marker")
+		panic("shell: Spec.Script with an empty marker")
 	}
 	h := hex.EncodeToString([]byte(s.Marker))
-	delim := "__DAYTONA_" + strings.ToUpper(h)
+	delim := dataDelimiter(s.Marker)
 	flags := "-"
 	if s.MergeStderr {
 		flags += "M"
@@ -113,10 +109,6 @@ func (s Spec) FileScript() string {
 	b.WriteString("\n" + delim + "\n")
 	return b.String()
 }
-
-// ModeUndefined is the header mode of a FileScript with Defined in a
-// session shell that has no runner: the command did not run.
-const ModeUndefined = 'V'
 
 // runnerVar holds the runner's functions in the session shell; its name
 // ends in their version, as runnerName does.
@@ -154,7 +146,7 @@ const cmdTemplate = `__daytona_cmd_{V}() { trap 'wait; exit 143' TERM; for __day
 	`if [ "${#__daytona_a[@]}" = 0 ]; then eval "$__daytona_c"; else eval "$__daytona_c"' "${__daytona_a[@]}"'; fi; }`
 
 // runnerTemplate defines the runner and its helper that checks a stream
-// for the log (the command runs in cmdTemplate's); see FileScript. {V} stands
+// for the log (the command runs in cmdTemplate's); see Script. {V} stands
 // for their version. The runner's arguments are the script's path, the
 // stem of the files' names, flags (M: one file for both streams; R: no
 // files) and the session shell's process id, which it checks once the

@@ -12,9 +12,9 @@ import (
 	"time"
 )
 
-// TestFileScriptSemantics: what a command sees and how it ends, on every
+// TestScriptSemantics: what a command sees and how it ends, on every
 // session shell.
-func TestFileScriptSemantics(t *testing.T) {
+func TestScriptSemantics(t *testing.T) {
 	cases := []struct {
 		name string
 		spec Spec
@@ -41,7 +41,7 @@ func TestFileScriptSemantics(t *testing.T) {
 		for _, tc := range cases {
 			t.Run(filepath.Base(sh)+"/"+tc.name, func(t *testing.T) {
 				t.Parallel()
-				got := runFileScript(t, sh, tc.spec, os.Environ(), "")
+				got := runScript(t, sh, tc.spec, os.Environ(), "")
 				switch tc.name {
 				case "syntax error on its second line":
 					// bash numbers the command's lines from 1, as in bash -c,
@@ -65,24 +65,24 @@ func TestFileScriptSemantics(t *testing.T) {
 	}
 }
 
-// TestFileScriptKeepStdin: a process's command reads the session's input.
-func TestFileScriptKeepStdin(t *testing.T) {
+// TestScriptKeepStdin: a process's command reads the session's input.
+func TestScriptKeepStdin(t *testing.T) {
 	for _, sh := range filesShells(t) {
-		got := runFileScript(t, sh, Spec{Command: `read x; echo "[$x]"`, KeepStdin: true}, os.Environ(), "hello\n")
+		got := runScript(t, sh, Spec{Command: `read x; echo "[$x]"`, KeepStdin: true}, os.Environ(), "hello\n")
 		if got.stdout != "[hello]\n" || got.code != 0 {
 			t.Fatalf("%s: got %+v", sh, got)
 		}
 	}
 }
 
-// TestFileScriptIsolation: in one session shell, a command's exports, cd,
+// TestScriptIsolation: in one session shell, a command's exports, cd,
 // variables, functions, traps and exit do not reach the next command, and
 // the shell reports each command's exit code as its status.
-func TestFileScriptIsolation(t *testing.T) {
+func TestScriptIsolation(t *testing.T) {
 	for _, sh := range filesShells(t) {
 		dir := t.TempDir()
-		first := Spec{Command: "export LEAK=1; X=2; f() { :; }; trap 'echo trapped' EXIT; cd /; exit 4", Marker: "#M1:"}.FileScript()
-		second := Spec{Command: `echo "[$LEAK][$X][$(type -t f)] $PWD"`, Marker: "#M2:"}.FileScript()
+		first := Spec{Command: "export LEAK=1; X=2; f() { :; }; trap 'echo trapped' EXIT; cd /; exit 4", Marker: "#M1:"}.Script()
+		second := Spec{Command: `echo "[$LEAK][$X][$(type -t f)] $PWD"`, Marker: "#M2:"}.Script()
 		p1, p2 := filepath.Join(dir, "1.sh"), filepath.Join(dir, "2.sh")
 		for p, s := range map[string]string{p1: first, p2: second} {
 			if err := os.WriteFile(p, []byte(s), 0o600); err != nil {
@@ -118,15 +118,15 @@ func hexOf(s string) string {
 	return b.String()
 }
 
-// TestFileScriptFiles: the output files are next to the script when the
+// TestScriptFiles: the output files are next to the script when the
 // session shell sources it from a directory it may write (as the daemon's
 // does), else in /tmp, which the runner cleans itself unless a stream
 // stayed in its file; with Raw, or with no writable directory, output goes
 // to the log as the daemon relays it.
-func TestFileScriptFiles(t *testing.T) {
+func TestScriptFiles(t *testing.T) {
 	bash := must(exec.LookPath("bash"))
 	small := Spec{Command: "echo hi"}
-	got := runFileScript(t, bash, small, os.Environ(), "")
+	got := runScript(t, bash, small, os.Environ(), "")
 	if got.mode != ModeFiles || !strings.Contains(got.files[1], "/sessions/s1/cmd-1/agentws-") || got.stdout != "hi\n" {
 		t.Fatalf("got %+v", got)
 	}
@@ -137,7 +137,7 @@ func TestFileScriptFiles(t *testing.T) {
 	// Not sourced from its file: /tmp, removed by the runner.
 	for _, spec := range []Spec{small, {Command: "head -c 20000 /dev/zero"}} {
 		spec.Marker = "#T" + hexOf(string(randomBytes(8))) + ":"
-		cmd := exec.Command(bash, "-c", spec.FileScript())
+		cmd := exec.Command(bash, "-c", spec.Script())
 		out, err := cmd.Output()
 		if err != nil {
 			t.Fatal(err)
@@ -154,38 +154,38 @@ func TestFileScriptFiles(t *testing.T) {
 		_ = os.Remove(strings.TrimSuffix(o, ".out") + ".err")
 	}
 
-	raw := runFileScript(t, bash, Spec{Command: "printf 'a\\0b'; echo e >&2", Raw: true}, os.Environ(), "")
+	raw := runScript(t, bash, Spec{Command: "printf 'a\\0b'; echo e >&2", Raw: true}, os.Environ(), "")
 	if raw.mode != 'R' || raw.files[1] != "" || raw.stdout != "ab" || raw.stderr != "e\n" {
 		t.Fatalf("raw: got %+v", raw)
 	}
 }
 
-// TestFileScriptWithoutBash: a sandbox without bash runs nothing and says
+// TestScriptWithoutBash: a sandbox without bash runs nothing and says
 // why.
-func TestFileScriptWithoutBash(t *testing.T) {
+func TestScriptWithoutBash(t *testing.T) {
 	sh, err := exec.LookPath("sh")
 	if err != nil {
 		t.Skip("no sh")
 	}
-	got := runFileScript(t, sh, Spec{Command: "echo never"}, []string{"PATH=" + pathWith(t)}, "")
+	got := runScript(t, sh, Spec{Command: "echo never"}, []string{"PATH=" + pathWith(t)}, "")
 	if got.mode != 'N' || got.code != 127 || got.stdout != "" || !strings.Contains(got.stderr, NoBashMessage) {
 		t.Fatalf("got %+v", got)
 	}
 }
 
-// TestFileScriptSurvivesTerm: the daemon deletes a session by sending
+// TestScriptSurvivesTerm: the daemon deletes a session by sending
 // SIGTERM to its process group, then SIGKILL to what is left only if its
 // shell still has a child once the grace period is over. The runner and
 // the command's subshell stay while a command that ignores SIGTERM runs,
 // so that the SIGKILL comes.
-func TestFileScriptSurvivesTerm(t *testing.T) {
+func TestScriptSurvivesTerm(t *testing.T) {
 	for _, sh := range filesShells(t) {
 		t.Run(filepath.Base(sh), func(t *testing.T) {
 			dir := t.TempDir()
 			ready := filepath.Join(dir, "ready")
 			spec := Spec{Command: `bash -c 'trap "" TERM; : >"$1"; exec sleep 30' bash "$R"`, Env: map[string]string{"R": ready}, Marker: "#K:"}
 			p := filepath.Join(dir, "cmd.sh")
-			if err := os.WriteFile(p, []byte(spec.FileScript()), 0o600); err != nil {
+			if err := os.WriteFile(p, []byte(spec.Script()), 0o600); err != nil {
 				t.Fatal(err)
 			}
 			// The daemon's wrapper traps TERM in the session shell.
@@ -230,18 +230,18 @@ func children(pid int) []string {
 	return strings.Fields(string(b))
 }
 
-func TestParseFileScript(t *testing.T) {
+func TestParseScript(t *testing.T) {
 	for _, spec := range []Spec{
 		{Command: "echo hi", Marker: "\x1eDTN0a1b:"},
 		{Command: "cat <<EOF\n%d ) )\nEOF", Args: []string{"a b", "\xff\\x41", ""}, Env: map[string]string{"A": "1\n"}, Cwd: "/tmp", Marker: "%\\'M:", KeepStdin: true},
 		{Command: "it's\nelse fi\n__DAYTONA_6D\n", Marker: "m", MergeStderr: true},
 	} {
-		cmd, marker, ok := ParseScript(spec.FileScript())
+		cmd, marker, ok := ParseScript(spec.Script())
 		if !ok || cmd != Join(spec.Command, spec.Args) || marker != spec.Marker {
-			t.Errorf("ParseScript(%q) = %q, %q, %v", spec.FileScript(), cmd, marker, ok)
+			t.Errorf("ParseScript(%q) = %q, %q, %v", spec.Script(), cmd, marker, ok)
 		}
 	}
-	good := Spec{Command: "x", Marker: "m"}.FileScript()
+	good := Spec{Command: "x", Marker: "m"}.Script()
 	for _, s := range []string{
 		strings.TrimSuffix(good, "\n"),
 		strings.Replace(good, "c0000000001x", "c0000000009x", 1),
@@ -254,14 +254,14 @@ func TestParseFileScript(t *testing.T) {
 	}
 }
 
-// TestFileScriptDefined: a script without the runner's definition runs in
+// TestScriptDefined: a script without the runner's definition runs in
 // a session shell that ran a full one before; in a fresh one it runs
 // nothing and says so.
-func TestFileScriptDefined(t *testing.T) {
+func TestScriptDefined(t *testing.T) {
 	for _, sh := range filesShells(t) {
 		dir := t.TempDir()
-		full := Spec{Command: "echo one", Marker: "#D1:"}.FileScript()
-		short := Spec{Command: "echo two; exit 3", Marker: "#D2:", Defined: true}.FileScript()
+		full := Spec{Command: "echo one", Marker: "#D1:"}.Script()
+		short := Spec{Command: "echo two; exit 3", Marker: "#D2:", Defined: true}.Script()
 		if strings.Contains(short, runnerName+"()") || len(short) > 1000 {
 			t.Fatalf("the short script defines the runner: %d bytes", len(short))
 		}
@@ -282,10 +282,10 @@ func TestFileScriptDefined(t *testing.T) {
 	}
 }
 
-// TestFileScriptShellGone: a command that kills its session's shell still
+// TestScriptShellGone: a command that kills its session's shell still
 // gets its output and exit code back (the runner outlives the shell), and
 // the marker says that the shell is gone.
-func TestFileScriptShellGone(t *testing.T) {
+func TestScriptShellGone(t *testing.T) {
 	for _, sh := range filesShells(t) {
 		for _, merge := range []bool{false, true} {
 			dir := t.TempDir()
@@ -295,7 +295,7 @@ func TestFileScriptShellGone(t *testing.T) {
 			spec := Spec{Command: `echo before; P=$(cat "$S"); kill -9 "$P"; while kill -0 "$P" 2>/dev/null; do case $(cat /proc/$P/stat 2>/dev/null) in *") Z "*) break ;; esac; done; echo after`,
 				Env: map[string]string{"S": spid}, Marker: "#G:", MergeStderr: merge}
 			p := filepath.Join(dir, "cmd.sh")
-			if err := os.WriteFile(p, []byte(spec.FileScript()), 0o600); err != nil {
+			if err := os.WriteFile(p, []byte(spec.Script()), 0o600); err != nil {
 				t.Fatal(err)
 			}
 			var stdout bytes.Buffer
@@ -311,9 +311,9 @@ func TestFileScriptShellGone(t *testing.T) {
 	}
 }
 
-// FuzzFileScriptData: any command, arguments, environment value and
+// FuzzScriptData: any command, arguments, environment value and
 // directory name reach the command exactly through the data's encoding.
-func FuzzFileScriptData(f *testing.F) {
+func FuzzScriptData(f *testing.F) {
 	f.Add("printf '%s|'", "a\xffb", "v\x01\n\\x41", "d-\x1b")
 	f.Add("printf '%s|' \"$V\"", "", "%b\\c\\0", "-")
 	f.Fuzz(func(t *testing.T, command, arg, value, dirName string) {
@@ -331,7 +331,7 @@ func FuzzFileScriptData(f *testing.F) {
 			t.Skip(err) // a name the file system refuses
 		}
 		spec.Command = `printf '%s|' "$V"; pwd; printf '|%s'`
-		got := runFileScriptIn(t, base, must(exec.LookPath("bash")), spec, os.Environ(), "")
+		got := runScriptIn(t, base, must(exec.LookPath("bash")), spec, os.Environ(), "")
 		if want := value + "|" + filepath.Join(base, dirName) + "\n|" + arg; got.stdout != want || got.code != 0 {
 			t.Fatalf("got %q (code %d, stderr %q), want %q", got.stdout, got.code, got.stderr, want)
 		}

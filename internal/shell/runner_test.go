@@ -20,7 +20,7 @@ import (
 // line of a stream.
 const labelLoop = `while IFS= read -r line || [ -n "$line" ]; do printf '%s%%s\n' "$line"; done`
 
-// filesRun is what a FileScript printed, decoded as the library decodes it.
+// filesRun is what a Script printed, decoded as the library decodes it.
 type filesRun struct {
 	stdout, stderr string
 	code           int
@@ -30,19 +30,19 @@ type filesRun struct {
 	inline         [3][]byte // what came through the log before the marker
 }
 
-// runFileScript runs spec's script as the daemon does: written to cmd.sh in
+// runScript runs spec's script as the daemon does: written to cmd.sh in
 // a directory of its own, sourced by sessionShell, each output stream
 // labelled by that shell's labelling loop into a log. It decodes the log
 // and reads the files of streams marked bulk. env, if not nil, is the
 // session shell's environment; stdin is the command's.
-func runFileScript(t testing.TB, sessionShell string, spec Spec, env []string, stdin string) filesRun {
+func runScript(t testing.TB, sessionShell string, spec Spec, env []string, stdin string) filesRun {
 	t.Helper()
-	return runFileScriptIn(t, "", sessionShell, spec, env, stdin)
+	return runScriptIn(t, "", sessionShell, spec, env, stdin)
 }
 
-// runFileScriptIn is runFileScript with the session shell started in
+// runScriptIn is runScript with the session shell started in
 // directory wd (if not empty).
-func runFileScriptIn(t testing.TB, wd, sessionShell string, spec Spec, env []string, stdin string) filesRun {
+func runScriptIn(t testing.TB, wd, sessionShell string, spec Spec, env []string, stdin string) filesRun {
 	t.Helper()
 	if spec.Marker == "" {
 		// Random, as the library's: the runner names its files after it.
@@ -52,7 +52,7 @@ func runFileScriptIn(t testing.TB, wd, sessionShell string, spec Spec, env []str
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	script := spec.FileScript()
+	script := spec.Script()
 	if !utf8.ValidString(script) {
 		t.Fatal("the script is not valid UTF-8")
 	}
@@ -99,7 +99,7 @@ func decodeFiles(t testing.TB, spec Spec, outLog, errLog []byte) filesRun {
 	var r filesRun
 	var got [3]bytes.Buffer
 	scan := [3]*stream.Scanner{nil, stream.NewScanner(spec.Marker), stream.NewScanner(spec.Marker)}
-	fr := stream.NewFrames(spec.Marker)
+	fr := stream.NewHeader(spec.Marker)
 	emit := func(st stream.Stream, b []byte) error {
 		return scan[st].Feed(b, func(b []byte) error { got[st].Write(b); return nil })
 	}
@@ -107,7 +107,7 @@ func decodeFiles(t testing.TB, spec Spec, outLog, errLog []byte) filesRun {
 		var d stream.Demuxer
 		err := d.Feed(log, func(st stream.Stream, b []byte) error {
 			if st == stream.Stdout {
-				return fr.Feed(b, emit)
+				return fr.Feed(b, func(b []byte) error { return emit(stream.Stdout, b) })
 			}
 			return emit(st, b)
 		})
@@ -217,9 +217,9 @@ func randomBytes(n int) []byte {
 	return b
 }
 
-// TestFileScriptExact runs every exactness case on every session shell,
+// TestScriptExact runs every exactness case on every session shell,
 // with and without perl on the PATH, with both streams and merged.
-func TestFileScriptExact(t *testing.T) {
+func TestScriptExact(t *testing.T) {
 	for _, sh := range filesShells(t) {
 		for _, perl := range []bool{true, false} {
 			env := os.Environ()
@@ -239,14 +239,14 @@ func TestFileScriptExact(t *testing.T) {
 						t.Fatal(err)
 					}
 					spec := Spec{Command: `cat "$O"; cat "$E" >&2; exit 3`, Env: map[string]string{"O": o, "E": e}}
-					got := runFileScript(t, sh, spec, env, "")
+					got := runScript(t, sh, spec, env, "")
 					if got.stdout != tc.out || got.stderr != tc.err || got.code != 3 || got.mode != ModeFiles {
 						t.Fatalf("got stdout %q\n    stderr %q\n    code %d mode %c bulk %v", trim([]byte(got.stdout)), trim([]byte(got.stderr)), got.code, got.mode, got.bulk)
 					}
 					checkInline(t, got)
 					spec.MergeStderr = true
 					spec.Command = `cat "$O"; cat "$E" >&2; cat "$O"`
-					got = runFileScript(t, sh, spec, env, "")
+					got = runScript(t, sh, spec, env, "")
 					if want := tc.out + tc.err + tc.out; got.stdout != want || got.stderr != "" || got.code != 0 || got.files[2] != "" {
 						t.Fatalf("merged: got stdout %q\n    stderr %q\n    code %d files %q", trim([]byte(got.stdout)), trim([]byte(got.stderr)), got.code, got.files)
 					}
@@ -276,12 +276,12 @@ func checkInline(t *testing.T, r filesRun) {
 	}
 }
 
-// TestFileScriptAnySize: a command line, an argument, a here-document and
+// TestScriptAnySize: a command line, an argument, a here-document and
 // an environment value far over Linux's 128 KiB limit on one argument or
 // environment string arrive exactly on every session shell; the data
 // never goes through an argument list (under zsh, bash is started with
 // the runner only).
-func TestFileScriptAnySize(t *testing.T) {
+func TestScriptAnySize(t *testing.T) {
 	big := func(n int) string {
 		// Text with quotes, backslashes and invalid UTF-8 in it, which
 		// quoting would have to escape.
@@ -305,7 +305,7 @@ func TestFileScriptAnySize(t *testing.T) {
 	for _, sh := range filesShells(t) {
 		for _, tc := range cases {
 			t.Run(filepath.Base(sh)+"/"+tc.name, func(t *testing.T) {
-				got := runFileScript(t, sh, tc.spec, os.Environ(), "")
+				got := runScript(t, sh, tc.spec, os.Environ(), "")
 				if got.stdout != tc.want || got.stderr != "" || got.code != 0 {
 					t.Fatalf("got %d bytes %q, stderr %q, code %d; want %d bytes", len(got.stdout), trim([]byte(got.stdout)), trim([]byte(got.stderr)), got.code, len(tc.want))
 				}
@@ -314,10 +314,10 @@ func TestFileScriptAnySize(t *testing.T) {
 	}
 }
 
-// TestFileScriptCwd: the directory is always a path: "-" is the directory
+// TestScriptCwd: the directory is always a path: "-" is the directory
 // named -, never $OLDPWD; a relative name is not looked up in CDPATH; a
 // name starting with a dash is not an option.
-func TestFileScriptCwd(t *testing.T) {
+func TestScriptCwd(t *testing.T) {
 	base := t.TempDir()
 	for _, d := range []string{"-", "-P", "sub", "cd/path"} {
 		if err := os.MkdirAll(filepath.Join(base, d), 0o755); err != nil {
@@ -338,7 +338,7 @@ func TestFileScriptCwd(t *testing.T) {
 		} {
 			t.Run(filepath.Base(sh)+"/"+tc.cwd, func(t *testing.T) {
 				// The session shell starts in base, with an OLDPWD.
-				got := runFileScriptIn(t, base, sh, Spec{Command: "pwd", Cwd: tc.cwd}, append(env, "OLDPWD="+other), "")
+				got := runScriptIn(t, base, sh, Spec{Command: "pwd", Cwd: tc.cwd}, append(env, "OLDPWD="+other), "")
 				if got.stdout != tc.want+"\n" || got.stderr != "" || got.code != 0 {
 					t.Fatalf("got %+v", got)
 				}
@@ -347,11 +347,11 @@ func TestFileScriptCwd(t *testing.T) {
 	}
 }
 
-// FuzzFileScriptOutputExact sends arbitrary bytes through the runner on
+// FuzzScriptOutputExact sends arbitrary bytes through the runner on
 // both streams, and the daemon's labelling loop after it, and checks that
 // they come back exactly: through the log when they are small and clean,
 // else through their files.
-func FuzzFileScriptOutputExact(f *testing.F) {
+func FuzzScriptOutputExact(f *testing.F) {
 	f.Add([]byte("hello\n"), []byte("err"))
 	f.Add([]byte("\x00\x01\x01\x01\x02\x02\x02%%0A\n\r"), []byte("\xff\xfe\xc3\xa9\xe2\x82\xed\xa0\x80\xf4\x90\x80\x80\xc0\x80"))
 	f.Add(bytes.Repeat([]byte("é"), 3000), bytes.Repeat([]byte{0xff}, 5000))
@@ -366,7 +366,7 @@ func FuzzFileScriptOutputExact(f *testing.F) {
 		if err := os.WriteFile(e, errOut, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		got := runFileScript(t, bash, Spec{Command: `cat "$O"; cat "$E" >&2`, Env: map[string]string{"O": o, "E": e}}, os.Environ(), "")
+		got := runScript(t, bash, Spec{Command: `cat "$O"; cat "$E" >&2`, Env: map[string]string{"O": o, "E": e}}, os.Environ(), "")
 		if got.stdout != string(out) || got.stderr != string(errOut) || got.code != 0 || got.mode != ModeFiles {
 			t.Fatalf("sent %q / %q\ngot  %q / %q (code %d, mode %c)", out, errOut, got.stdout, got.stderr, got.code, got.mode)
 		}

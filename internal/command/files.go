@@ -43,6 +43,7 @@ var errOutputIncomplete = errors.New("the command's output could not be read in 
 // (the command has ended), reaching that end ends the stream. It reports
 // whether bytes came.
 func (rn *run) readFile(ctx context.Context, st stream.Stream, final bool) (bool, error) {
+	rn.out.read[st] = true
 	r, err := rn.remote.TB.ReadRange(ctx, rn.out.file(st), rn.out.pos[st], 0)
 	if err != nil {
 		return false, err
@@ -130,6 +131,7 @@ func (rn *run) readTail(ctx context.Context, st stream.Stream) error {
 	if last == 0 {
 		last = 1 // for the size
 	}
+	rn.out.read[st] = true
 	r, err := rn.remote.TB.ReadRange(ctx, rn.out.file(st), 0, last)
 	if err != nil {
 		return err
@@ -155,13 +157,13 @@ func (rn *run) readTail(ctx context.Context, st stream.Stream) error {
 }
 
 // removeFiles removes the command's files in the background: those marked
-// bulk once read, or, with all (the command was killed or lost), both. The
-// daemon removes files next to the script with the session; this removes
-// them as soon as they are read, and those in /tmp.
+// bulk or downloaded from, or, with all (the command was killed or lost),
+// both. The daemon removes files next to the script with the session; this
+// removes the large ones as soon as they are read, and those in /tmp.
 func (rn *run) removeFiles(all bool) {
 	var paths []string
 	for _, st := range []stream.Stream{stream.Stdout, stream.Stderr} {
-		if f := rn.out.file(st); f != "" && (all || rn.out.scan[st].Bulk()) {
+		if f := rn.out.file(st); f != "" && (all || rn.out.scan[st].Bulk() || rn.out.read[st]) {
 			paths = append(paths, f)
 		}
 	}

@@ -35,6 +35,7 @@ type output struct {
 	pos      [3]int64
 	logged   [3]int64
 	end      [3]bool
+	read     [3]bool // the stream's file was downloaded from
 	emitFn   [3]func([]byte) error
 	demuxFn  func(stream.Stream, []byte) error
 	stdoutFn func([]byte) error // after the header
@@ -51,7 +52,7 @@ func newOutput(token string, stdout, stderr io.Writer, retain int) *output {
 		o.tail[st].Max = retain
 		o.emitFn[st] = func(b []byte) error { return o.fromLog(st, b) }
 	}
-	o.stdoutFn = func(b []byte) error { return o.scan[stream.Stdout].Feed(b, o.emitFn[stream.Stdout]) }
+	o.stdoutFn = o.afterHeader
 	o.demuxFn = o.Feed
 	return o
 }
@@ -119,14 +120,24 @@ func (o *output) sink(st stream.Stream, b []byte) error {
 // feedLog parses raw log bytes.
 func (o *output) feedLog(b []byte) error { return o.demux.Feed(b, o.demuxFn) }
 
-// Feed parses bytes the daemon labelled st: the script writes its header
-// on stdout, then each stream's marker (and its output, when it went to
-// the log).
+// Feed parses bytes the daemon labelled st. The script writes its header
+// on stdout; then, when the output went to files, stdout's marker and
+// stderr's, each behind what of its stream came through the log, all on
+// stdout; else each stream's output and marker on that stream.
 func (o *output) Feed(st stream.Stream, b []byte) error {
 	if st == stream.Stdout {
 		return o.header.Feed(b, o.stdoutFn)
 	}
 	return o.scan[stream.Stderr].Feed(b, o.emitFn[stream.Stderr])
+}
+
+// afterHeader returns what takes stdout once the header was read: with
+// files, stderr's part follows stdout's marker.
+func (o *output) afterHeader(b []byte) error {
+	if o.header.Mode() == stream.ModeFiles && o.scan[stream.Stdout].After == nil {
+		o.scan[stream.Stdout].After = func(b []byte) error { return o.scan[stream.Stderr].Feed(b, o.emitFn[stream.Stderr]) }
+	}
+	return o.scan[stream.Stdout].Feed(b, o.emitFn[stream.Stdout])
 }
 
 // mode returns how the command's output reached us (a stream.Mode*).

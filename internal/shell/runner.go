@@ -45,10 +45,16 @@ const GoneMark = 'X'
 // the script was not sourced from a file of its own; with no writable
 // directory, or with Raw, output goes to the log as the daemon relays it):
 //
-//	stdout: <marker>D<stdout file>\t<stderr file>\n   (the header; <marker>R\n without files)
-//	        ... the command runs ...
-//	        <stdout, if inline><marker>[B][X]<exit code>\n
-//	stderr: <stderr, if inline><marker>[B]<exit code>\n
+//	<marker>D<stdout file>\t<stderr file>\n   (the header)
+//	... the command runs ...
+//	<stdout, if inline><marker>[B][X]<exit code>\n
+//	<stderr, if inline><marker>[B]<exit code>\n
+//
+// all on stdout, so that one labeller writes it and nothing of the other
+// stream lands inside its long lines (the daemon's two labellers append to
+// one log, a long line in several writes). Without files, stdout and
+// stderr go to the log as they come, each followed by a marker (and the
+// header says R).
 //
 // Once the command has exited, a stream of at most InlineMax bytes of
 // valid UTF-8 without NUL, 01, 02 and DEL (which the daemon's labelling
@@ -216,9 +222,9 @@ exit "$__daytona_s"
 fi
 if __daytona_chk_{V} "$__daytona_o"; then builtin printf '%s%s%s%d\n' "$__daytona_i" "$__daytona_m" "$__daytona_g" "$__daytona_s"
 else builtin printf '%sB%s%d\n' "$__daytona_m" "$__daytona_g" "$__daytona_s"; __daytona_b=1; fi
-if [ -z "$__daytona_r" ]; then builtin printf '%s%d\n' "$__daytona_m" "$__daytona_s" >&2
-elif __daytona_chk_{V} "$__daytona_r"; then builtin printf '%s%s%d\n' "$__daytona_i" "$__daytona_m" "$__daytona_s" >&2
-else builtin printf '%sB%d\n' "$__daytona_m" "$__daytona_s" >&2; __daytona_b=1; fi
+if [ -z "$__daytona_r" ]; then builtin printf '%s%d\n' "$__daytona_m" "$__daytona_s"
+elif __daytona_chk_{V} "$__daytona_r"; then builtin printf '%s%s%d\n' "$__daytona_i" "$__daytona_m" "$__daytona_s"
+else builtin printf '%sB%d\n' "$__daytona_m" "$__daytona_s"; __daytona_b=1; fi
 if [ -n "$__daytona_k" ] && [ -z "$__daytona_b" ]; then command rm -f -- "$__daytona_o" $__daytona_r; fi
 exit "$__daytona_s"
 }

@@ -272,7 +272,7 @@ func TestScriptDefined(t *testing.T) {
 			}
 		}
 		out, _ := exec.Command(sh, "-c", ". "+Quote(p1)+"; . "+Quote(p2)+"; echo \"status $?\"").Output()
-		if !bytes.Contains(out, []byte("one\n#D1:0\n")) || !bytes.Contains(out, []byte("two\n#D2:3\nstatus 3\n")) {
+		if !bytes.Contains(out, []byte("one\n#D1:0\n")) || !bytes.Contains(out, []byte("two\n#D2:3\n#D2:3\nstatus 3\n")) {
 			t.Fatalf("%s: %q", sh, out)
 		}
 		out, _ = exec.Command(sh, "-c", ". "+Quote(p2)+"; echo \"status $?\"").Output()

@@ -101,6 +101,10 @@ func decodeFiles(t testing.TB, spec Spec, outLog, errLog []byte) filesRun {
 	scan := [3]*stream.Scanner{nil, stream.NewScanner(spec.Marker), stream.NewScanner(spec.Marker)}
 	fr := stream.NewHeader(spec.Marker)
 	emit := func(st stream.Stream, b []byte) error {
+		if st == stream.Stdout && fr.Mode() == ModeFiles && scan[st].After == nil {
+			// stderr's part follows stdout's marker on stdout
+			scan[st].After = func(b []byte) error { return scan[stream.Stderr].Feed(b, func(b []byte) error { got[stream.Stderr].Write(b); return nil }) }
+		}
 		return scan[st].Feed(b, func(b []byte) error { got[st].Write(b); return nil })
 	}
 	for _, log := range [][]byte{outLog, errLog} {

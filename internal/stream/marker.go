@@ -9,8 +9,9 @@ import (
 // before it are output; the marker is followed by flags (B: the stream's
 // output stayed in its file, see Bulk; X: the session's shell is gone, see
 // ShellGone), the exit code in decimal and a newline; what follows is
-// ignored (output of background jobs that outlive the command). The marker
-// may be cut anywhere across Feed calls.
+// given to After, if set, and otherwise ignored (output of background jobs
+// that outlive the command). The marker may be cut anywhere across Feed
+// calls.
 //
 // A Scanner is not safe for concurrent use.
 type Scanner struct {
@@ -20,6 +21,9 @@ type Scanner struct {
 	state int
 	exit  int
 	flags []byte // the letters between the marker and the exit code
+	// After, if set, is given what follows the marker's line; by default
+	// it is ignored.
+	After func([]byte) error
 }
 
 const (
@@ -73,6 +77,9 @@ func (s *Scanner) Feed(p []byte, emit func([]byte) error) error {
 		var err error
 		switch {
 		case s.state == done:
+			if s.After != nil {
+				return s.After(p)
+			}
 			return nil
 		case s.state == inCode:
 			p, err = s.feedCode(p)
@@ -113,7 +120,7 @@ func (s *Scanner) feedCode(p []byte) ([]byte, error) {
 		n = n*10 + int(c-'0')
 	}
 	s.exit, s.state = n, done
-	return nil, nil
+	return p[i+1:], nil
 }
 
 // feedHeld checks whether the held-back prefix of the marker continues

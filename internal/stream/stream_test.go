@@ -208,6 +208,30 @@ func TestScannerBulk(t *testing.T) {
 	}
 }
 
+func TestScannerAfter(t *testing.T) {
+	const tok = "\x1eTK:"
+	in := "out" + tok + "B1\nerr" + tok + "2\nlater"
+	for cut := 1; cut <= len(in); cut++ {
+		first, second := NewScanner(tok), NewScanner(tok)
+		var out, errOut []byte
+		first.After = func(b []byte) error {
+			return second.Feed(b, func(b []byte) error { errOut = append(errOut, b...); return nil })
+		}
+		for p := []byte(in); len(p) > 0; {
+			n := min(cut, len(p))
+			if err := first.Feed(p[:n], func(b []byte) error { out = append(out, b...); return nil }); err != nil {
+				t.Fatal(err)
+			}
+			p = p[n:]
+		}
+		c1, ok1 := first.Done()
+		c2, ok2 := second.Done()
+		if string(out) != "out" || string(errOut) != "err" || !ok1 || !ok2 || c1 != 1 || c2 != 2 || !first.Bulk() || second.Bulk() {
+			t.Fatalf("cut %d: %q %q %v %v %d %d", cut, out, errOut, ok1, ok2, c1, c2)
+		}
+	}
+}
+
 func TestScannerBadMarker(t *testing.T) {
 	s := NewScanner("#M:")
 	if err := s.Feed([]byte("x#M:abc\n"), func([]byte) error { return nil }); err != ErrBadMarker {

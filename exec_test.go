@@ -317,6 +317,12 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
+func (s *syncBuffer) Len() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Len()
+}
+
 func TestOutputStreamsAsItArrives(t *testing.T) {
 	srv := newServer(t)
 	sb := startedSandbox(t, srv)

@@ -199,7 +199,7 @@ func (b *Background) read(ctx context.Context, cancel context.CancelFunc, reader
 	if done {
 		cerr := rn.collect(ctx, false)
 		if cerr != nil {
-			cerr = fault.Wrap(rn.op, cerr)
+			cerr = fault.Errorf("%s: %w", rn.op, cerr)
 		}
 		res, ferr := rn.finished(code)
 		b.finish(res, joinErrs(cerr, ferr))

@@ -150,7 +150,7 @@ func (rn *run) syncResult(ctx context.Context, ans *toolbox.SyncAnswer) (*worksp
 	rn.release()
 	res, ferr := rn.finished(code)
 	if err != nil {
-		err = fault.WrapCtx(ctx, rn.op, err)
+		err = fault.Errorf("%s: %w", rn.op, err)
 	}
 	return res, joinErrs(err, ferr)
 }

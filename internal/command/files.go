@@ -34,9 +34,9 @@ const (
 	maxFileFailures = 3
 )
 
-// errOutputIncomplete reports output that stayed in a file that could not
-// be read to its end.
-var errOutputIncomplete = errors.New("the command's output could not be read in full from the sandbox")
+// ErrOutputIncomplete reports output that stayed in a file that could not
+// be read to its end (daytona.ErrOutputIncomplete).
+var ErrOutputIncomplete = errors.New("the command's output could not be read in full from the sandbox")
 
 // readFile delivers what stream st's file holds beyond what was
 // delivered, up to the file's end when the daemon answered. With final
@@ -60,6 +60,9 @@ func (rn *run) readFile(ctx context.Context, st stream.Stream, final bool) (bool
 				return got, err
 			}
 			at += int64(n)
+		}
+		if err := ctx.Err(); err != nil {
+			return got, err
 		}
 		switch {
 		case rerr == io.EOF:
@@ -113,7 +116,7 @@ func (rn *run) collect(ctx context.Context, tailOnly bool) error {
 				failures = 0
 			}
 			if failures++; failures >= maxFileFailures {
-				return fmt.Errorf("%w: %w", errOutputIncomplete, err)
+				return fmt.Errorf("%w: %w", ErrOutputIncomplete, err)
 			}
 			rn.log().Debug("reading a command's output file failed; trying again", "file", rn.out.file(st), "err", err)
 			if err := retry.Sleep(ctx, time.Duration(failures)*streamReconnectStep); err != nil {

@@ -172,9 +172,9 @@ func (rn *run) complete(ctx, runCtx context.Context, code int) (*workspace.Comma
 	case ctx.Err() != nil:
 		err = fault.Wrap(rn.op, ctx.Err())
 	case runCtx.Err() != nil:
-		err = fault.Errorf("%s: timed out after %v while reading its output: %w", rn.op, rn.p.Timeout, errOutputIncomplete)
+		err = fault.Errorf("%s: timed out after %v while reading its output: %w", rn.op, rn.p.Timeout, ErrOutputIncomplete)
 	case err != nil:
-		err = fault.Wrap(rn.op, err)
+		err = fault.Errorf("%s: %w", rn.op, err)
 	}
 	return res, joinErrs(err, ferr)
 }
@@ -189,9 +189,14 @@ func (rn *run) kill(ctx context.Context) (killed bool, err error) {
 	defer cancel()
 	_ = rn.readRest(cctx)
 	if _, ok := rn.out.done(); ok {
+		rn.removeFiles(true) // what stayed in them is not read now
 		return false, nil
 	}
-	rn.readLeft(cctx)
+	if ctx.Err() == nil {
+		// Timed out, or lost: what it printed is worth the wait; cancelled,
+		// the kill comes first.
+		rn.readLeft(cctx)
+	}
 	defer rn.removeFiles(true)
 	killed, err = rn.remote.Pool.remove(cctx, rn.sess)
 	if err != nil {
@@ -259,7 +264,7 @@ func (rn *run) lost(ctx context.Context, cause error) (*workspace.CommandResult,
 			rn.removeFiles(false)
 			res, ferr := rn.finished(code)
 			if err != nil {
-				err = fault.Wrap(rn.op, err)
+				err = fault.Errorf("%s: %w", rn.op, err)
 			}
 			return res, joinErrs(err, ferr)
 		}

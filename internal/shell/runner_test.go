@@ -103,7 +103,9 @@ func decodeFiles(t testing.TB, spec Spec, outLog, errLog []byte) filesRun {
 	emit := func(st stream.Stream, b []byte) error {
 		if st == stream.Stdout && fr.Mode() == ModeFiles && scan[st].After == nil {
 			// stderr's part follows stdout's marker on stdout
-			scan[st].After = func(b []byte) error { return scan[stream.Stderr].Feed(b, func(b []byte) error { got[stream.Stderr].Write(b); return nil }) }
+			scan[st].After = func(b []byte) error {
+				return scan[stream.Stderr].Feed(b, func(b []byte) error { got[stream.Stderr].Write(b); return nil })
+			}
 		}
 		return scan[st].Feed(b, func(b []byte) error { got[st].Write(b); return nil })
 	}

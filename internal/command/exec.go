@@ -140,7 +140,7 @@ func (rn *run) syncResult(ctx context.Context, ans *toolbox.SyncAnswer) (*worksp
 			code = *ans.ExitCode
 		}
 		// It ended without its marker: what its files hold is all there is.
-		rn.readLeft(ctx)
+		rn.readLeft(ctx, false)
 		rn.removeFiles(true)
 		rn.remote.Pool.put(rn.sess)
 		return rn.finished(code)

@@ -32,6 +32,9 @@ const (
 	// maxFileFailures bounds how often in a row reading a file fails
 	// without progress before the output is given up as incomplete.
 	maxFileFailures = 3
+	// cancelReadMax bounds how long a cancelled command's kill waits for
+	// the retained part of its unfollowed output.
+	cancelReadMax = 2 * time.Second
 )
 
 // ErrOutputIncomplete reports output that stayed in a file that could not
@@ -191,10 +194,11 @@ func removeFile(ctx context.Context, tb *toolbox.Client, path string) error {
 // readLeft reads, as far as ctx allows, what the files of a command that
 // has not ended hold beyond what was delivered (just what the result
 // keeps of a stream no writer wants), before the command is killed or
-// given up.
-func (rn *run) readLeft(ctx context.Context) {
+// given up. With unfollowed, only the streams no writer follows are read
+// (a cancelled command's writers got what the polls brought).
+func (rn *run) readLeft(ctx context.Context, unfollowed bool) {
 	for _, st := range []stream.Stream{stream.Stdout, stream.Stderr} {
-		if rn.out.file(st) == "" || rn.out.end[st] || rn.out.werr != nil {
+		if rn.out.file(st) == "" || rn.out.end[st] || rn.out.werr != nil || (unfollowed && rn.out.w[st] != nil) {
 			continue
 		}
 		var err error

@@ -193,9 +193,15 @@ func (rn *run) kill(ctx context.Context) (killed bool, err error) {
 		return false, nil
 	}
 	if ctx.Err() == nil {
-		// Timed out, or lost: what it printed is worth the wait; cancelled,
-		// the kill comes first.
-		rn.readLeft(cctx)
+		// Timed out, or lost: what it printed is worth the wait.
+		rn.readLeft(cctx, false)
+	} else {
+		// Cancelled: the kill comes first, after a short look at what the
+		// result keeps of streams no writer follows (their files go with
+		// the session).
+		lctx, lcancel := context.WithTimeout(cctx, cancelReadMax)
+		rn.readLeft(lctx, true)
+		lcancel()
 	}
 	defer rn.removeFiles(true)
 	killed, err = rn.remote.Pool.remove(cctx, rn.sess)
@@ -272,7 +278,7 @@ func (rn *run) lost(ctx context.Context, cause error) (*workspace.CommandResult,
 	if code, ok := rn.exitCode(cctx); ok {
 		// It ended without its marker (its runner was killed): what its
 		// files hold is all there is.
-		rn.readLeft(cctx)
+		rn.readLeft(cctx, false)
 		rn.removeFiles(true)
 		return rn.finished(code)
 	}

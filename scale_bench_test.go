@@ -16,6 +16,7 @@ import (
 
 	"github.com/agentworkspace/daytona"
 	"github.com/agentworkspace/daytona/daytonatest"
+	"github.com/agentworkspace/daytona/internal/controlplane"
 	"github.com/agentworkspace/daytona/workspace"
 )
 
@@ -127,12 +128,9 @@ func startSandboxes(b *testing.B, n int, h2 bool) {
 	var dials atomic.Int64
 	hc := countingClient(&dials)
 	if h2 {
-		t := hc.Transport.(*http.Transport)
+		t := hc.Transport.(*controlplane.Transport)
 		t.Protocols = new(http.Protocols)
 		t.Protocols.SetUnencryptedHTTP2(true)
-		// Requests wait for one of a few connections and share it,
-		// rather than each dialling while the first is being set up.
-		t.MaxConnsPerHost = 4
 	}
 	srv := newServer(b, daytonatest.WithLatency(scaleLatency), daytonatest.WithTransitionDelay(50*time.Millisecond))
 	sbs, heapPer := newSandboxes(b, srv, n, daytona.WithHTTPClient(hc))

@@ -121,15 +121,15 @@ func (s Spec) Script() string {
 var runnerVar = "__daytona_w_" + runnerVersion
 
 // runnerQuoted and cmdQuoted are the runner's functions and the
-// command's as shell words, and runnerName and cmdName their names. The
+// command's as shell words, and runnerName the runner's name. The
 // functions' names end in a digest of their templates: a new runner gets
 // new names, so that a session shell that defined an older one defines the
 // new one.
-var runnerQuoted, cmdQuoted, runnerName, cmdName, runnerVersion = func() (string, string, string, string, string) {
+var runnerQuoted, cmdQuoted, runnerName, runnerVersion = func() (string, string, string, string) {
 	body := strings.NewReplacer("{T0}", strconv.Itoa(InlineMax), "{T1}", strconv.Itoa(InlineMax+1), "{CTL}", inlineControls).Replace(runnerTemplate)
 	sum := sha256.Sum256([]byte(cmdTemplate + "\n" + body))
 	v := hex.EncodeToString(sum[:6])
-	return Quote(strings.ReplaceAll(body, "{V}", v)), Quote(strings.ReplaceAll(cmdTemplate, "{V}", v)), "__daytona_run_" + v, "__daytona_cmd_" + v, v
+	return Quote(strings.ReplaceAll(body, "{V}", v)), Quote(strings.ReplaceAll(cmdTemplate, "{V}", v)), "__daytona_run_" + v, v
 }()
 
 // cmdFuncVar holds cmdTemplate's function in the session shell.

@@ -2,6 +2,7 @@ package controlplane
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"net"
 	"net/http"
@@ -31,9 +32,11 @@ var errDialUnneeded = errors.New("controlplane: the request got a connection bef
 // connection per request, over HTTP/2 too. Here a dial waits for its turn
 // (see minDialsPerHost), and does not begin at all if its request got a
 // connection in the meantime: over HTTP/2 the first connection serves
-// every waiting request, and over HTTP/1.1 connections that come free
-// serve most of them, while the number of dials at once grows with the
-// connections open, as long as requests keep waiting.
+// every waiting request (and once a host is known to speak HTTP/2, its
+// connections are dialled one at a time, when the streams of those open
+// run out), and over HTTP/1.1 connections that come free serve most of
+// them, while the number of dials at once grows with the connections
+// open, as long as requests keep waiting.
 type dialPacer struct {
 	next  DialFunc
 	mu    sync.Mutex
@@ -46,6 +49,18 @@ type dialPacer struct {
 type hostDials struct {
 	open, dialing, waiting int
 	freed                  chan struct{}
+	// multiplexed: a connection to the host speaks HTTP/2, whose first
+	// connection serves every request until its streams run out; then
+	// one dial at a time.
+	multiplexed bool
+}
+
+// turns returns how many dials to h may be under way at once.
+func (h *hostDials) turns() int {
+	if h.multiplexed && h.open > 0 {
+		return 1
+	}
+	return max(minDialsPerHost, h.open)
 }
 
 func newDialPacer(dial DialFunc) *dialPacer {
@@ -74,7 +89,7 @@ func (p *dialPacer) dial(ctx context.Context, network, addr string) (net.Conn, e
 	}
 	pc := &pacedConn{Conn: c, pacer: p, addr: addr, host: h}
 	if w == nil {
-		pc.markReady()
+		pc.markReady(false)
 	}
 	return pc, nil
 }
@@ -88,7 +103,7 @@ func (p *dialPacer) acquire(ctx context.Context, w *wait, addr string) (*hostDia
 		h = &hostDials{freed: make(chan struct{})}
 		p.hosts[addr] = h
 	}
-	for h.dialing >= max(minDialsPerHost, h.open) {
+	for h.dialing >= h.turns() {
 		freed, waiting := h.freed, w.current()
 		h.waiting++
 		p.mu.Unlock()
@@ -136,10 +151,14 @@ type pacedConn struct {
 	closed bool // guarded by pacer.mu
 }
 
-// markReady gives back the turn of a connection that a request has got.
-func (c *pacedConn) markReady() {
+// markReady gives back the turn of a connection that a request has got,
+// and records that its host speaks HTTP/2 if h2.
+func (c *pacedConn) markReady(h2 bool) {
 	c.pacer.mu.Lock()
 	defer c.pacer.mu.Unlock()
+	if h2 {
+		c.host.multiplexed = true
+	}
 	if c.ready || c.closed {
 		return
 	}
@@ -164,21 +183,27 @@ func (c *pacedConn) Close() error {
 	return c.Conn.Close()
 }
 
-// gotConn marks the connection a request got as ready, if it is a
-// pacedConn (under TLS too).
-func gotConn(c net.Conn) {
+// paced returns the pacedConn under c (a *tls.Conn's too), and whether
+// c negotiated HTTP/2 with TLS.
+func paced(c net.Conn) (pc *pacedConn, h2 bool) {
 	for c != nil {
-		if pc, ok := c.(*pacedConn); ok {
-			pc.markReady()
-			return
+		switch t := c.(type) {
+		case *pacedConn:
+			return t, h2
+		case *tls.Conn:
+			h2 = t.ConnectionState().NegotiatedProtocol == http2Proto
 		}
 		u, ok := c.(interface{ NetConn() net.Conn })
 		if !ok {
-			return
+			return nil, false
 		}
 		c = u.NetConn()
 	}
+	return nil, false
 }
+
+// http2Proto is HTTP/2's name in TLS's protocol negotiation (ALPN).
+const http2Proto = "h2"
 
 // wait tracks whether a request waits for a connection: net/http calls
 // GetConn when it starts looking for one and GotConn when it has one
@@ -188,7 +213,8 @@ func gotConn(c net.Conn) {
 type wait struct {
 	mu   sync.Mutex
 	ch   chan struct{}
-	done bool // ch is closed
+	done bool       // ch is closed
+	conn *pacedConn // the connection the request got last, if paced
 }
 
 type waitKey struct{}
@@ -201,18 +227,37 @@ func waitOf(ctx context.Context) *wait {
 }
 
 // trackWait returns req with a wait in its context, and the function to
-// call once the request has ended.
-func trackWait(req *http.Request) (*http.Request, func()) {
+// call with its outcome once it has ended.
+func trackWait(req *http.Request) (*http.Request, func(*http.Response)) {
 	w := &wait{ch: make(chan struct{})}
 	ctx := context.WithValue(req.Context(), waitKey{}, w)
 	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
 		GetConn: func(string) { w.looking() },
 		GotConn: func(info httptrace.GotConnInfo) {
-			gotConn(info.Conn)
+			pc, h2 := paced(info.Conn)
+			if pc != nil {
+				pc.markReady(h2)
+			}
+			w.mu.Lock()
+			w.conn = pc
+			w.mu.Unlock()
 			w.got()
 		},
 	})
-	return req.WithContext(ctx), w.got
+	return req.WithContext(ctx), w.ended
+}
+
+// ended marks the request as no longer waiting, and the host of its
+// connection as multiplexed if it answered over HTTP/2 (without TLS, the
+// answer is the first sign).
+func (w *wait) ended(resp *http.Response) {
+	w.got()
+	w.mu.Lock()
+	pc := w.conn
+	w.mu.Unlock()
+	if pc != nil && resp != nil && resp.ProtoMajor == 2 {
+		pc.markReady(true)
+	}
 }
 
 func (w *wait) looking() {

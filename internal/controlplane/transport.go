@@ -72,9 +72,10 @@ func NewTransport(dial DialFunc) *Transport {
 // RoundTrip sends req through the *http.Transport, telling the pacer when
 // req no longer waits for a connection (see dialPacer).
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
-	req, done := trackWait(req)
-	defer done()
-	return t.Transport.RoundTrip(req)
+	req, ended := trackWait(req)
+	resp, err := t.Transport.RoundTrip(req)
+	ended(resp)
+	return resp, err
 }
 
 // dialers holds one WebSocket dialer per HTTP client, made to dial as the

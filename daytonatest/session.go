@@ -404,11 +404,28 @@ func (ss *session) run(text string, async, echoInput bool) (*command, error) {
 	ss.writeMu.Lock()
 	_, err := io.WriteString(ss.stdin, ss.block(c, cdir))
 	ss.writeMu.Unlock()
+	if err != nil && ss.heldOnceExited() {
+		return c, nil // as above: the shell died just now
+	}
 	if err != nil {
 		c.forceEnd()
 		return c, errBrokenPipe
 	}
 	return c, nil
+}
+
+// heldOnceExited waits (up to a second) for the exit of a shell that a
+// write found gone to be recorded, and reports whether its stdin is held
+// (see run).
+func (ss *session) heldOnceExited() bool {
+	select {
+	case <-ss.exited:
+	case <-time.After(time.Second):
+		return false
+	}
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	return ss.stdinHeld
 }
 
 func newCommand(id, dir, text string, async, echoInput bool) *command {

@@ -35,6 +35,8 @@ const (
 	// cancelReadMax bounds how long a cancelled command's kill waits for
 	// the retained part of its unfollowed output.
 	cancelReadMax = 2 * time.Second
+	// removeFor bounds the tries to remove a command's file.
+	removeFor = 2 * time.Minute
 )
 
 // ErrOutputIncomplete reports output that stayed in a file that could not
@@ -186,9 +188,19 @@ func (rn *run) removeFiles(all bool) {
 	})
 }
 
-// removeFile removes one file, trying again after transient trouble.
+// removeFile removes one file, trying again after transient trouble (no
+// answer, a 5xx of the proxy) for up to removeFor: a connection that
+// dropped may take a while to come back.
 func removeFile(ctx context.Context, tb *toolbox.Client, path string) error {
-	return apierr.Safe(ctx, func() error { return tb.RemoveFile(ctx, path) })
+	ctx, cancel := context.WithTimeout(ctx, removeFor)
+	defer cancel()
+	pause := retry.Backoff{Next: 100 * time.Millisecond, Max: 5 * time.Second}
+	for {
+		err := tb.RemoveFile(ctx, path)
+		if err == nil || !apierr.Transient(err) || pause.Wait(ctx) != nil {
+			return err
+		}
+	}
 }
 
 // readLeft reads, as far as ctx allows, what the files of a command that

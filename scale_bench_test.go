@@ -100,19 +100,24 @@ func benchBurst(b *testing.B, mode string, n int) {
 }
 
 // sandboxCPU destroys sb and returns the CPU time its session shells used,
-// once it stops growing.
+// once their exits have been counted (the count has grown, and then not
+// changed for half a second).
 func sandboxCPU(b *testing.B, srv *daytonatest.Server, sb *daytona.Sandbox) time.Duration {
+	before := srv.SandboxCPU()
 	if err := sb.Destroy(b.Context()); err != nil {
 		b.Fatal(err)
 	}
-	last := time.Duration(-1)
-	for range 50 {
-		cpu := srv.SandboxCPU()
-		if cpu == last {
-			return cpu
-		}
-		last = cpu
+	last, same := before, 0
+	for range 300 {
 		time.Sleep(100 * time.Millisecond) // polling a counter the shells' exits feed
+		cpu := srv.SandboxCPU()
+		if cpu > before && cpu == last {
+			if same++; same == 5 {
+				return cpu
+			}
+			continue
+		}
+		last, same = cpu, 0
 	}
 	return last
 }

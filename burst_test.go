@@ -44,7 +44,8 @@ func burst(t *testing.T, sb *daytona.Sandbox, n int) {
 
 // TestSteadyBurst: on a warm sandbox, a burst of 64 commands that follows
 // one of the same size creates and deletes no session, sends exactly one
-// request per command, and opens no TCP connection.
+// request per command, and opens no TCP connection (but for a race of
+// net/http's pool, below).
 func TestSteadyBurst(t *testing.T) {
 	var dials atomic.Int64
 	srv := newServer(t)
@@ -58,7 +59,11 @@ func TestSteadyBurst(t *testing.T) {
 	assert.Equal(t, 64, srv.Count(daytonatest.OpSessionExec))
 	assert.Zero(t, srv.Count(daytonatest.OpCreateSession), "sessions created")
 	assert.Zero(t, srv.Count(daytonatest.OpDeleteSession), "sessions deleted")
-	assert.Zero(t, dials.Load()-dialsBefore, "TCP connections opened")
+	// net/http puts a connection back in its pool just after its answer
+	// was read, on a goroutine of its own: on a loaded machine a request
+	// of the next burst may come a moment before and dial (the connection
+	// is then kept). A pool that kept no connection would open 64.
+	assert.LessOrEqual(t, dials.Load()-dialsBefore, int64(2), "TCP connections opened")
 }
 
 // TestWithHTTPClient: every request and every log stream of a Sandbox goes

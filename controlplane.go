@@ -101,13 +101,14 @@ func (cfg *config) createSpec() controlplane.CreateSpec {
 	return cs
 }
 
-// stopRemote stops the remote sandbox r.
+// stopRemote stops the remote sandbox r (deletes it, if its record said
+// it is ephemeral: see controlplane.Client.Stop).
 func (s *Sandbox) stopRemote(ctx context.Context, r *remote) error {
 	c, err := s.client()
 	if err != nil {
 		return err
 	}
-	return c.Stop(ctx, r.TB.ID())
+	return c.Stop(ctx, r.TB.ID(), r.TB.SDK().AutoDeleteInterval == 0)
 }
 
 // deleteRemote deletes the remote sandbox: r if we hold it, else the one

@@ -616,7 +616,9 @@ func TestDeadSandboxRetry(t *testing.T) {
 			require.NoError(t, srv.DeleteSandbox(sb.DaytonaID()))
 		}, 1, 0},
 		{"container gone (404)", func(t *testing.T, srv *daytonatest.Server, sb *daytona.Sandbox) {
-			srv.FailNext(daytonatest.OpSessionExec, 1, http.StatusNotFound, "not found: sandbox container not found: No such container")
+			// The runner's answer, through the proxy (not the daemon's).
+			require.NoError(t, srv.FailNextWith(daytonatest.OpSessionExec, 1, daytonatest.Fault{Status: http.StatusNotFound,
+				Message: "not found: sandbox container not found: No such container", Proxy: true}))
 		}, 0, 0},
 	}
 	for _, tc := range cases {
@@ -643,8 +645,8 @@ func TestDeadSandboxRetry(t *testing.T) {
 func TestDeadSandboxRetriesOnlyOnce(t *testing.T) {
 	srv := newServer(t)
 	sb := startedSandbox(t, srv)
-	srv.FailNext(daytonatest.OpSessionExec, 2, http.StatusBadRequest,
-		"bad request: failed to resolve container IP after 3 attempts: no IP address found. Is the Sandbox started?")
+	require.NoError(t, srv.FailNextWith(daytonatest.OpSessionExec, 2, daytonatest.Fault{Status: http.StatusBadRequest,
+		Message: "bad request: failed to resolve container IP after 3 attempts: no IP address found. Is the Sandbox started?", Proxy: true}))
 	_, err := sb.ExecuteCommand(t.Context(), "true", nil, nil)
 	require.Error(t, err)
 	assert.Equal(t, 400, daytona.StatusCode(err))

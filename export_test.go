@@ -61,3 +61,11 @@ func StartWaiters(s *Sandbox) int {
 // WaitBackground waits until the Sandbox's upkeep in the background (such
 // as removing a command's output files) is done, or ctx ends.
 func WaitBackground(ctx context.Context, s *Sandbox) { s.bg.Wait(ctx) }
+
+// SetKillTimes changes how long one try of a kill may take and how long a
+// kill keeps trying, and returns a function that restores them.
+func SetKillTimes(attempt, budget time.Duration) (restore func()) {
+	oldAttempt, oldBudget := command.KillAttempt, command.KillBudget
+	command.KillAttempt, command.KillBudget = attempt, budget
+	return func() { command.KillAttempt, command.KillBudget = oldAttempt, oldBudget }
+}

@@ -2,8 +2,6 @@ package daytona
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,15 +9,17 @@ import (
 	"io/fs"
 	"net/http"
 	"net/url"
-	"path"
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
+	"unicode/utf8"
 
 	sdkerrors "github.com/daytonaio/daytona/libs/sdk-go/pkg/errors"
 
 	"github.com/agentworkspace/daytona/internal/apierr"
 	"github.com/agentworkspace/daytona/internal/fault"
+	"github.com/agentworkspace/daytona/internal/files"
 	"github.com/agentworkspace/daytona/internal/toolbox"
 	"github.com/agentworkspace/daytona/workspace"
 )
@@ -61,26 +61,16 @@ type Filesystem struct {
 	s *Sandbox
 }
 
-// kindError is an error about a file, in words, that errors.Is matches to
-// one of the fs sentinels.
-type kindError struct {
-	msg  string
-	kind error
-}
-
-func (ke *kindError) Error() string { return ke.msg }
-func (ke *kindError) Unwrap() error { return ke.kind }
-
 // Errors about files that Daytona's answers mean.
 var (
-	errNameRefused = &kindError{"refused by the sandbox (HTTP 400: a path through a file, a name too long, or a symbolic link loop)", fs.ErrInvalid}
-	errIsDir       = &kindError{"is a directory", fs.ErrInvalid}
-	errNotDir      = &kindError{"not a directory (HTTP 400)", fs.ErrInvalid}
-	errDirNotEmpty = &kindError{"directory not empty", fs.ErrExist}
-	errMkdir       = &kindError{"refused by the sandbox (HTTP 400: a file in the way, or no permission)", fs.ErrInvalid}
-	errWrite       = &kindError{"refused by the sandbox (HTTP 400: no permission, a file where a directory is expected, or a full disk; an existing file may be left partly written)", fs.ErrInvalid}
-	errRemove      = &kindError{"refused by the sandbox (HTTP 400: no permission)", fs.ErrInvalid}
-	errRename      = &kindError{"refused by the sandbox (HTTP 400: no permission, or a move across devices that failed)", fs.ErrInvalid}
+	errNameRefused = &files.Kind{Msg: "refused by the sandbox (HTTP 400: a path through a file, a name too long, or a symbolic link loop)", Err: fs.ErrInvalid}
+	errIsDir       = files.ErrIsDir
+	errNotDir      = &files.Kind{Msg: "not a directory (HTTP 400)", Err: fs.ErrInvalid, Errno: files.ErrNotDir.Errno}
+	errDirNotEmpty = &files.Kind{Msg: "directory not empty", Err: fs.ErrExist, Errno: syscall.ENOTEMPTY}
+	errMkdir       = &files.Kind{Msg: "refused by the sandbox (HTTP 400: a file in the way, or no permission)", Err: fs.ErrInvalid}
+	errWrite       = &files.Kind{Msg: "refused by the sandbox (HTTP 400: no permission, a file where a directory is expected, or a full disk; an existing file may be left partly written)", Err: fs.ErrInvalid}
+	errRemove      = &files.Kind{Msg: "refused by the sandbox (HTTP 400: no permission)", Err: fs.ErrInvalid}
+	errRename      = &files.Kind{Msg: "refused by the sandbox (HTTP 400: no permission, or a move across devices that failed)", Err: fs.ErrInvalid}
 )
 
 // badName is an invalid name: it matches both fs.ErrInvalid and
@@ -101,6 +91,8 @@ func checkName(op, name string) error {
 		msg = "empty name"
 	case strings.IndexByte(name, 0) >= 0:
 		msg = "name contains a NUL byte"
+	case !utf8.ValidString(name):
+		msg = "name is not valid UTF-8 (Daytona lists names as JSON text, so the file could not be listed by its name)"
 	case name == "~" || strings.HasPrefix(name, "~/"):
 		msg = `"~" is not expanded (it would name a directory called ~ in the working directory); use an absolute name or one relative to the working directory`
 	default:
@@ -135,6 +127,9 @@ type fileCall struct {
 	// body returns a fresh request body, its content type and its length
 	// (-1 if unknown); nil for no body.
 	body func() (io.ReadCloser, string, int64)
+	// upload, if set, makes the call an upload (toolbox.Client.Upload)
+	// of this content, to the route the daemon serves.
+	upload *uploadSource
 }
 
 // send sends c to r's toolbox and returns a 2xx response, whose body the
@@ -142,7 +137,13 @@ type fileCall struct {
 // refusal); other failures are classified as for commands (a
 // *apierr.NotStarted when the sandbox is not running, else an *Error).
 func (fc *fileCall) send(ctx context.Context, r *remote) (*http.Response, error) {
-	resp, err := r.TB.File(ctx, toolbox.FileRequest{Method: fc.method, Path: fc.path, Query: fc.query, Header: fc.header, Body: fc.body})
+	var resp *http.Response
+	var err error
+	if src := fc.upload; src != nil {
+		resp, err = r.TB.Upload(ctx, toolbox.Upload{Query: fc.query, Body: src.body, Once: !src.fixed, Replayable: src.replayable})
+	} else {
+		resp, err = r.TB.File(ctx, toolbox.FileRequest{Method: fc.method, Path: fc.path, Query: fc.query, Header: fc.header, Body: fc.body})
+	}
 	var refused *toolbox.Refusal
 	switch {
 	case errors.As(err, &refused):
@@ -240,6 +241,17 @@ func (f *Filesystem) stat(ctx context.Context, name string) (*fileInfo, error) {
 	return newFileInfo(fi), nil
 }
 
+// statKind reports whether name is a directory. Daytona's refusal of a
+// name that can only name a directory ("a/") means a file is in the way:
+// not a directory, as os says.
+func (f *Filesystem) statKind(ctx context.Context, name string) (isDir bool, err error) {
+	fi, err := f.stat(ctx, name)
+	if files.DirSyntax(name) && errors.Is(err, errNameRefused) {
+		return false, &fs.PathError{Op: "stat", Path: name, Err: files.ErrNotDir}
+	}
+	return err == nil && fi.IsDir(), err
+}
+
 // listPath is where the toolbox lists and deletes files: "/files/", which
 // every daemon serves. The SDK's "/files" is served only by daemons from
 // v0.178.0 (GET) and v0.189.0 (DELETE); older ones redirect it, which
@@ -253,7 +265,9 @@ const maxListing = 64 << 20
 
 // ReadDir lists the named directory, sorted by name. Symbolic links are
 // followed (an entry for a link describes its target; dangling links are
-// left out), as Daytona lists them.
+// left out), as Daytona lists them, so an entry is a link (fs.ModeSymlink)
+// only where Daytona describes it as one. To walk a tree without
+// following links, see the list_files tool (package workspace/tools).
 func (f *Filesystem) ReadDir(ctx context.Context, name string) ([]fs.DirEntry, error) {
 	if err := f.begin(ctx, "readdir", name); err != nil {
 		return nil, err
@@ -354,14 +368,15 @@ func (f *Filesystem) RemoveAll(ctx context.Context, name string) error {
 	return err
 }
 
-// Rename moves oldname to newname, like os.Rename: a file at newname is
-// replaced; a directory at newname is an error matching fs.ErrExist.
-// Daytona's move refuses any existing destination, so a file there is
-// first moved aside (to a hidden name beside it), then oldname moved in,
-// then the file aside deleted; if moving oldname fails, the file aside is
-// put back. For a moment newname does not exist. The error of a missing
-// oldname names oldname; that of a missing parent of newname names
-// newname.
+// Rename moves oldname to newname as os.Rename does on Linux (see
+// files.Rename): a file at newname is replaced; a directory at newname is
+// an error matching fs.ErrExist; a directory onto a file, or a file named
+// as a directory ("a/"), an error matching syscall.ENOTDIR; a directory
+// into itself one matching syscall.EINVAL; on an error nothing has
+// changed. Daytona's move refuses any existing destination, so a file
+// there is first moved aside (to a hidden name beside it), then oldname
+// moved in, then the file aside deleted; if moving oldname fails, the
+// file aside is put back. For a moment newname does not exist.
 func (f *Filesystem) Rename(ctx context.Context, oldname, newname string) error {
 	if err := f.begin(ctx, "rename", oldname); err != nil {
 		return err
@@ -369,40 +384,11 @@ func (f *Filesystem) Rename(ctx context.Context, oldname, newname string) error 
 	if err := checkName("rename", newname); err != nil {
 		return err
 	}
-	if sameName(oldname, newname) {
-		_, err := f.stat(ctx, oldname)
-		return renameErr(oldname, err)
-	}
-	err := f.move(ctx, oldname, newname)
-	var pe *fs.PathError
-	switch {
-	case err == nil || !errors.As(err, &pe):
-		return err
-	case errors.Is(err, fs.ErrExist):
-		return f.replace(ctx, oldname, newname)
-	case errors.Is(err, fs.ErrNotExist):
-		// The source, or the destination's parent, is missing.
-		if _, serr := f.stat(ctx, oldname); serr != nil {
-			return renameErr(oldname, serr)
-		}
-		return &fs.PathError{Op: "rename", Path: newname, Err: &kindError{"parent directory does not exist", fs.ErrNotExist}}
-	}
-	return err
-}
-
-// sameName reports names that are the same once cleaned, when neither
-// has a ".." (which a symbolic link could make mean something else).
-func sameName(a, b string) bool {
-	return path.Clean(a) == path.Clean(b) && !strings.Contains(a, "..") && !strings.Contains(b, "..")
-}
-
-// renameErr reports a *fs.PathError of a step of Rename as Rename's.
-func renameErr(name string, err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return &fs.PathError{Op: "rename", Path: name, Err: pe.Err}
-	}
-	return err
+	return files.Rename(files.Ops{
+		Stat:   func(name string) (bool, error) { return f.statKind(ctx, name) },
+		Move:   func(src, dst string) error { return f.move(ctx, src, dst) },
+		Remove: func(name string) error { return f.run(ctx, deleteCall("rename", name, false)) },
+	}, oldname, newname)
 }
 
 // move is one move of the toolbox.
@@ -419,40 +405,7 @@ func (f *Filesystem) move(ctx context.Context, src, dst string) error {
 		Error string `json:"error"`
 	}
 	if json.Unmarshal(data, &partial) == nil && partial.Error != "" {
-		return &fs.PathError{Op: "rename", Path: src, Err: &kindError{"copied to " + quoted(dst) + ", but the original could not be deleted: " + partial.Error, fs.ErrPermission}}
+		return &fs.PathError{Op: "rename", Path: src, Err: &files.Kind{Msg: "copied to " + quoted(dst) + ", but the original could not be deleted: " + partial.Error, Err: fs.ErrPermission}}
 	}
 	return nil
-}
-
-// replace is Rename onto an existing newname.
-func (f *Filesystem) replace(ctx context.Context, oldname, newname string) error {
-	fi, err := f.stat(ctx, newname)
-	if err != nil {
-		return renameErr(newname, err)
-	}
-	if fi.IsDir() {
-		return &fs.PathError{Op: "rename", Path: newname, Err: &kindError{"file exists and is a directory", fs.ErrExist}}
-	}
-	aside := asideName(newname)
-	if err := f.move(ctx, newname, aside); err != nil {
-		return renameErr(newname, err)
-	}
-	if err := f.move(ctx, oldname, newname); err != nil {
-		if rerr := f.move(ctx, aside, newname); rerr != nil {
-			return fault.Errorf("%w; and %s could not be put back from %s: %w", renameErr(oldname, err), quoted(newname), quoted(aside), rerr)
-		}
-		return renameErr(oldname, err)
-	}
-	if err := f.run(ctx, deleteCall("rename", aside, true)); err != nil {
-		return fault.Errorf("renamed %s to %s, but the file it replaced is left at %s: %w", quoted(oldname), quoted(newname), quoted(aside), err)
-	}
-	return nil
-}
-
-// asideName is a hidden name beside name for the file Rename replaces.
-func asideName(name string) string {
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	dir, base := path.Split(strings.TrimRight(name, "/"))
-	return dir + "." + base + ".replaced-" + hex.EncodeToString(b[:])
 }

@@ -327,9 +327,9 @@ func TestFilesystemDeadSandbox(t *testing.T) {
 	require.Equal(t, "x", string(got))
 
 	const notStarted = "bad request: failed to resolve container IP after 3 attempts: no IP address found. Is the Sandbox started?"
-	require.NoError(t, srv.FailNext(daytonatest.OpUploadFile, 1, 400, notStarted))
+	require.NoError(t, srv.FailNextWith(daytonatest.OpUploadFile, 1, daytonatest.Fault{Status: 400, Message: notStarted, Proxy: true}))
 	require.NoError(t, fsys.WriteFile(ctx, "replayed", []byte("y"), 0o644), "bytes can be sent again")
-	require.NoError(t, srv.FailNext(daytonatest.OpUploadFile, 1, 400, notStarted))
+	require.NoError(t, srv.FailNextWith(daytonatest.OpUploadFile, 1, daytonatest.Fault{Status: 400, Message: notStarted, Proxy: true}))
 	err = fsys.Create(ctx, "streamed", strings.NewReader("z"), 0o644)
 	require.ErrorContains(t, err, "cannot be sent again")
 	require.Equal(t, 400, daytona.StatusCode(err))

@@ -17,6 +17,7 @@ import (
 
 	"github.com/agentworkspace/daytona/internal/apierr"
 	"github.com/agentworkspace/daytona/internal/fault"
+	"github.com/agentworkspace/daytona/internal/files"
 	"github.com/agentworkspace/daytona/workspace"
 )
 
@@ -26,8 +27,13 @@ import (
 
 // download requests name's content from offset off (a Range request when
 // off > 0). A 400 for a directory becomes errIsDir (one more request, to
-// tell a directory from a path through a file).
+// tell a directory from a path through a file). A name that can only
+// name a directory ("a/", which Daytona would read as "a") is not
+// downloaded: its error is os's, found with a Stat.
 func (f *Filesystem) download(ctx context.Context, op, name string, off int64) (*http.Response, error) {
+	if files.DirSyntax(name) {
+		return nil, f.notAFile(ctx, op, name)
+	}
 	c := &fileCall{op: op, name: name, what: "download " + quoted(name),
 		method: http.MethodGet, path: "/files/download", query: url.Values{"path": {name}}}
 	if off > 0 {
@@ -40,6 +46,19 @@ func (f *Filesystem) download(ctx context.Context, op, name string, off int64) (
 		}
 	}
 	return resp, err
+}
+
+// notAFile is the error of reading name as a file, when its syntax says it
+// is a directory: os's "is a directory" or "not a directory", or Stat's.
+func (f *Filesystem) notAFile(ctx context.Context, op, name string) error {
+	isDir, err := f.statKind(ctx, name)
+	switch {
+	case err == nil && isDir:
+		return &fs.PathError{Op: op, Path: name, Err: errIsDir}
+	case err == nil:
+		return &fs.PathError{Op: op, Path: name, Err: files.ErrNotDir}
+	}
+	return files.Relabel(op, name, err)
 }
 
 // ReadFile returns the whole content of the named file.
@@ -154,8 +173,13 @@ func (f *Filesystem) Create(ctx context.Context, name string, r io.Reader, perm 
 	return f.write(ctx, name, perm, &uploadSource{r: r})
 }
 
-// write is WriteFile and Create after their checks.
+// write is WriteFile and Create after their checks. A name that can only
+// name a directory ("a/") is refused before any request, as os refuses
+// it (Daytona would create the directory "a", then fail).
 func (f *Filesystem) write(ctx context.Context, name string, perm fs.FileMode, src *uploadSource) error {
+	if files.DirSyntax(name) {
+		return &fs.PathError{Op: "write", Path: name, Err: errIsDir}
+	}
 	if err := checkPerm("write", name, perm); err != nil {
 		return err
 	}
@@ -164,8 +188,7 @@ func (f *Filesystem) write(ctx context.Context, name string, perm fs.FileMode, s
 		return err
 	}
 	c := &fileCall{op: "write", name: name, what: "upload " + quoted(name), refused: errWrite,
-		method: http.MethodPost, path: "/files/upload", query: url.Values{"path": {name}},
-		body: src.body}
+		query: url.Values{"path": {name}}, upload: src}
 	if err := f.upload(ctx, c, src); err != nil {
 		return err
 	}
@@ -242,20 +265,26 @@ func (src *uploadSource) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// body returns the multipart body of one attempt: the part "file" around
-// the content, its content type, and its length if known.
-func (src *uploadSource) body() (io.ReadCloser, string, int64) {
+// body returns the body of one attempt, its content type, and its length
+// if known: the content alone (raw, for upload-v2), or the multipart part
+// "file" around it.
+func (src *uploadSource) body(raw bool) (io.ReadCloser, string, int64) {
+	var content io.Reader = src
+	length := int64(-1)
+	if src.fixed {
+		content, length = bytes.NewReader(src.data), int64(len(src.data))
+	}
+	if raw {
+		return &uploadBody{r: content}, "application/octet-stream", length
+	}
 	var frame bytes.Buffer
 	mw := multipart.NewWriter(&frame)
 	_, _ = mw.CreateFormFile("file", "upload") // writing to a bytes.Buffer cannot fail
 	headLen := frame.Len()
 	_ = mw.Close()
 	head, tail := frame.Bytes()[:headLen], frame.Bytes()[headLen:]
-	var content io.Reader = src
-	length := int64(-1)
-	if src.fixed {
-		content = bytes.NewReader(src.data)
-		length = int64(len(head) + len(src.data) + len(tail))
+	if length >= 0 {
+		length += int64(len(head) + len(tail))
 	}
 	return &uploadBody{r: io.MultiReader(bytes.NewReader(head), content, bytes.NewReader(tail))}, mw.FormDataContentType(), length
 }

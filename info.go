@@ -17,7 +17,11 @@ import (
 // the same time, and left out if it fails). Before the sandbox has
 // started GetInfo makes no request and reports no resources. Mounts lists
 // the mounts the Sandbox keeps (Mount, WithMount). Metadata holds language
-// and ephemeral, snapshot and image when set, and target while running.
+// and ephemeral, snapshot and image when set, and target while running;
+// where the record carries them (today's service), also autoPauseInterval
+// (minutes; TimeoutAt is then when auto-pause fires) and autoDestroyAt
+// (a time.Time: the end a TTL sets, which no activity, keep-alive
+// included, moves).
 func (s *Sandbox) GetInfo(ctx context.Context) (*workspace.Info, error) {
 	if err := s.check(ctx, "GetInfo"); err != nil {
 		return nil, err
@@ -66,6 +70,12 @@ func (s *Sandbox) GetInfo(ctx context.Context) (*workspace.Info, error) {
 		info.Resources.DiskUsedMB = live.DiskUsedMB
 	}
 	info.Metadata["target"] = live.Target
+	if live.AutoPauseMinutes > 0 {
+		info.Metadata["autoPauseInterval"] = live.AutoPauseMinutes
+	}
+	if !live.DestroyAt.IsZero() {
+		info.Metadata["autoDestroyAt"] = live.DestroyAt
+	}
 	info.LastUsedAt, info.TimeoutAt = live.LastUsedAt, live.TimeoutAt
 	return info, nil
 }

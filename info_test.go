@@ -33,7 +33,9 @@ func TestGetInfoBeforeStart(t *testing.T) {
 }
 
 func TestGetInfoRunning(t *testing.T) {
-	srv := newServer(t)
+	// The organization has the snapshot, as Daytona's dashboard would add it:
+	// the API refuses a snapshot it does not know.
+	srv := newServer(t, daytonatest.WithSnapshot(daytonatest.Snapshot{Name: "snap-123"}))
 	sb := startedSandbox(t, srv, daytona.WithSnapshot("snap-123"), daytona.WithTarget("eu"))
 	srv.ResetRequests()
 	info, err := sb.GetInfo(t.Context())
@@ -74,7 +76,9 @@ func TestGetInfoLiveFigures(t *testing.T) {
 }
 
 func TestGetInfoResourcesComeFromTheLiveSandbox(t *testing.T) {
-	srv := newServer(t)
+	// 50 GiB of disk is over a new organization's 10 GiB per sandbox: the
+	// organization here has higher limits, as Daytona grants on request.
+	srv := newServer(t, daytonatest.WithSandboxLimits(daytonatest.SandboxLimits{CPU: 4, Memory: 8, Disk: 50}))
 	sb := startedSandbox(t, srv, daytona.WithImage("debian:12.9"), daytona.WithEphemeral(true),
 		daytona.WithResources(daytona.Resources{CPU: 4, Memory: 8, Disk: 50}))
 	info, err := sb.GetInfo(t.Context())

@@ -30,9 +30,10 @@ import (
 //	Sandbox without isolation (<language> runtime): commands run directly on the host machine, with this user's access to it.
 //
 // Describe a sandbox to an agent after Start, then. It makes no request.
+// A Sandbox not made by New has nothing to describe: it returns "".
 func (s *Sandbox) GetInstructions() string {
 	if !s.made() {
-		s = &Sandbox{core: newCore(config{})}
+		return ""
 	}
 	s.mu.Lock()
 	dir, facts := s.workDir, s.facts

@@ -16,7 +16,10 @@ import (
 // sandbox alive; this package does not count on that (deployments without
 // it, a log stream being reopened, a synchronous request): while a command
 // or a background process of this Sandbox runs, it refreshes the
-// sandbox's activity itself, every keep-alive interval.
+// sandbox's activity itself, every keep-alive interval. Today's auto-pause
+// counts idleness the same way. Nothing extends a hard end: a sandbox with
+// a TTL is destroyed at its autoDestroyAt (GetInfo's Metadata) whatever
+// its activity.
 
 // DefaultKeepAliveInterval is how often the activity of a sandbox running
 // a command or process is refreshed: half of Daytona's shortest auto-stop

@@ -31,6 +31,7 @@ var layers = map[string][]string{
 	"internal/fault":        {"internal/apierr"},
 	"internal/toolbox":      {"internal/apierr", "internal/retry", "internal/follow", "internal/jsonstream", "internal/stream"},
 	"internal/mount":        {"internal/shell", "workspace"},
+	"internal/files":        {"internal/fault"},
 	"internal/controlplane": {"internal/toolbox", "internal/apierr", "internal/fault", "internal/retry"},
 	"internal/command": {"internal/toolbox", "internal/apierr", "internal/fault", "internal/retry",
 		"internal/shell", "internal/stream", "internal/follow", "workspace"},

@@ -158,8 +158,9 @@ func (s *Sandbox) newRemote(tb *toolbox.Client) *remote {
 }
 
 // Stop stops the remote sandbox; its files stay, and a later Start (or
-// lazy start) resumes it. An ephemeral sandbox is deleted by Daytona
-// instead. Stop waits for a start in progress, and returns when ctx ends
+// lazy start) resumes it. An ephemeral sandbox is deleted instead, as
+// Daytona does. Stop waits for a start in progress (also Daytona's own
+// changes of state, such as its auto-stop), and returns when ctx ends
 // if that comes first. It is idempotent: stopping a sandbox that is not
 // running, or that Daytona no longer has, succeeds. Other failures are
 // returned, but the Sandbox forgets the remote handle either way (its

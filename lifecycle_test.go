@@ -365,26 +365,6 @@ func TestDestroyErrorThenRetry(t *testing.T) {
 	waitFor(t, "the sandbox to be gone", func() bool { _, ok := srv.Sandbox(id); return !ok })
 }
 
-func TestDestroyFindsOrphanOfFailedStart(t *testing.T) {
-	// The create succeeds on the server but the SDK's wait fails: the
-	// sandbox exists remotely while the Sandbox never learned its id.
-	srv := newServer(t, daytonatest.WithTransitionDelay(time.Hour))
-	sb := newSandbox(t, srv, daytona.WithName("orphan"))
-	done := make(chan error, 1)
-	go func() { done <- sb.Start(t.Context()) }()
-	waitFor(t, "the create", func() bool { return srv.Count(daytonatest.OpCreate) == 1 })
-	srv.FailNext(daytonatest.OpGet, 1, http.StatusInternalServerError, "flaky")
-	require.Error(t, <-done)
-	assert.Equal(t, workspace.StatusError, sb.Status())
-	_, exists := srv.Sandbox("orphan")
-	require.True(t, exists)
-
-	require.NoError(t, sb.Destroy(t.Context()))
-	rec, exists := srv.Sandbox("orphan")
-	assert.True(t, !exists || rec.State == daytonatest.StateDestroying, "orphan left behind: %+v", rec)
-	assert.Equal(t, 1, srv.Count(daytonatest.OpDelete))
-}
-
 func TestEphemeralStopDeletes(t *testing.T) {
 	srv := newServer(t)
 	sb := startedSandbox(t, srv, daytona.WithEphemeral(true))

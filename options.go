@@ -7,7 +7,6 @@ import (
 	"maps"
 	"net"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -36,6 +35,10 @@ import (
 //     WithKeepAlive, WithKeepAliveInterval.
 //   - Diagnostics: WithLogger.
 type Option func(*config) error
+
+// LogValue makes slog print an Option as its type alone: what it holds
+// (such as an API key) stays out of logs, as fmt shows only its address.
+func (Option) LogValue() slog.Value { return slog.StringValue("daytona.Option") }
 
 // New returns a Sandbox configured by opts. It makes no network request:
 // it only validates the options, returning an error that wraps
@@ -87,7 +90,7 @@ func WithAPIKey(key string) Option {
 func WithAPIURL(rawURL string) Option {
 	return func(cfg *config) error {
 		if err := controlplane.CheckURL(rawURL); err != nil {
-			return fmt.Errorf("WithAPIURL(%q): %w", redactURL(rawURL), err)
+			return fmt.Errorf("WithAPIURL(%q): %w", controlplane.RedactURL(rawURL), err)
 		}
 		cfg.apiURL = strings.TrimRight(rawURL, "/")
 		return nil
@@ -149,16 +152,34 @@ func WithoutEnvironment() Option {
 
 // WithID sets the sandbox's logical id (the value of ID, the
 // mastra-sandbox-id label and the default remote name). The default is
-// "daytona-sandbox-<base36 ms>-<6 random base36 chars>".
+// "daytona-sandbox-<base36 ms>-<6 random base36 chars>". Like WithName, it
+// refuses what Daytona refuses in a name.
 func WithID(id string) Option {
-	return textOption("WithID", "id", id, true, func(cfg *config) { cfg.id = id })
+	return nameOption("WithID", "id", id, func(cfg *config) { cfg.id = id })
 }
 
 // WithName sets the name of the remote sandbox (default: the ID). A new
 // Sandbox value with the same name reconnects to it. It does not change
-// Name(), which names the implementation, as in Mastra.
+// Name(), which names the implementation, as in Mastra. A name Daytona
+// refuses (one with an HTML tag, a URL scheme or "www.", or a control
+// character) is an error, before any request, with Daytona's reason.
 func WithName(name string) Option {
-	return textOption("WithName", "name", name, true, func(cfg *config) { cfg.name = name })
+	return nameOption("WithName", "name", name, func(cfg *config) { cfg.name = name })
+}
+
+// nameOption returns an option that checks v as Daytona checks a name
+// and with checkText, then sets it.
+func nameOption(opt, label, v string, set func(*config)) Option {
+	return func(cfg *config) error {
+		if err := controlplane.CheckName(v); err != nil {
+			return fmt.Errorf("%s(%q): Daytona refuses it: %w", opt, v, err)
+		}
+		if err := checkText(opt, label, v, true); err != nil {
+			return err
+		}
+		set(cfg)
+		return nil
+	}
 }
 
 // WithExistingSandbox attaches to the remote sandbox with this Daytona id
@@ -404,7 +425,8 @@ func WithMount(path string, spec workspace.MountSpec) Option {
 // WithKeepAlive(false) turns the keep-alive off: Daytona may then stop the
 // sandbox while a long command or a background process runs in it, once
 // nothing else has touched it for its auto-stop interval. It is on by
-// default.
+// default. It cannot extend a hard end: a TTL (autoDestroyAt in GetInfo)
+// ends the sandbox however active it is.
 func WithKeepAlive(on bool) Option {
 	return setOption(func(cfg *config) {
 		switch {
@@ -440,23 +462,6 @@ func WithLogger(l *slog.Logger) Option {
 }
 
 // How options check and set their values.
-
-// redactURL hides the user information of a URL (which may hold a
-// password), for error messages.
-func redactURL(rawURL string) string {
-	u, err := url.Parse(rawURL)
-	if err != nil {
-		if i := strings.LastIndex(rawURL, "@"); i >= 0 {
-			return "[redacted]" + rawURL[i:]
-		}
-		return rawURL
-	}
-	if u.User != nil {
-		u.User = url.User("[redacted]")
-		return strings.Replace(u.String(), "%5Bredacted%5D", "[redacted]", 1)
-	}
-	return rawURL
-}
 
 // checkText reports an empty value, or (if label is not "") one holding
 // control characters, as an error of option opt: "<opt>: empty <label>" or

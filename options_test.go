@@ -184,7 +184,7 @@ func TestCreationModes(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			srv := newServer(t)
+			srv := newServer(t, daytonatest.WithSnapshot(daytonatest.Snapshot{Name: "my-snap"}))
 			var logs bytes.Buffer
 			logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 			startedSandbox(t, srv, append(tc.opts, daytona.WithLogger(logger))...)

@@ -21,17 +21,37 @@ type Process struct {
 	b *command.Background
 }
 
+// made reports a Process made by Spawn. A nil or zero one reports
+// nothing, and its calls that can fail fail with errNoProcess.
+func (proc *Process) made() bool { return proc != nil && proc.b != nil }
+
+// errNoProcess is the error of a call on a nil or zero Process.
+var errNoProcess = invalid("a Process that was not made by Spawn (use ProcessManager.Spawn)")
+
 // PID returns the process id, which is its Daytona session id.
-func (proc *Process) PID() string { return proc.b.PID() }
+func (proc *Process) PID() string {
+	if !proc.made() {
+		return ""
+	}
+	return proc.b.PID()
+}
 
 // Command returns the command the process runs.
-func (proc *Process) Command() string { return proc.b.Command() }
+func (proc *Process) Command() string {
+	if !proc.made() {
+		return ""
+	}
+	return proc.b.Command()
+}
 
 // Wait waits for the process to end and returns its result (see
 // workspace.Process). A process that was running when its sandbox stopped
 // or was deleted behind this package's back reports an error, not an exit
 // code.
 func (proc *Process) Wait(ctx context.Context) (*workspace.CommandResult, error) {
+	if !proc.made() {
+		return nil, errNoProcess
+	}
 	select {
 	case <-proc.b.Done():
 	case <-ctx.Done():
@@ -45,7 +65,12 @@ func (proc *Process) Wait(ctx context.Context) (*workspace.CommandResult, error)
 // and Killed. Killing a process that has ended does nothing. If the kill
 // fails, the process is followed as before (it may still run) and the
 // error is returned.
-func (proc *Process) Kill(ctx context.Context) error { return proc.b.Kill(ctx) }
+func (proc *Process) Kill(ctx context.Context) error {
+	if !proc.made() {
+		return errNoProcess
+	}
+	return proc.b.Kill(ctx)
+}
 
 // SendStdin writes data to the process's standard input. Daytona carries
 // input as text, so data must be valid UTF-8, and it feeds line-reading
@@ -54,6 +79,9 @@ func (proc *Process) Kill(ctx context.Context) error { return proc.b.Kill(ctx) }
 // right after Spawn waits (briefly) until the process can take it. A
 // process that has ended gives an error matching workspace.ErrNotReady.
 func (proc *Process) SendStdin(ctx context.Context, data []byte) error {
+	if !proc.made() {
+		return errNoProcess
+	}
 	if code, ended := proc.ExitCode(); ended {
 		return fault.Errorf("process %s has already exited with code %d: %w", proc.PID(), code, workspace.ErrNotReady)
 	}
@@ -77,18 +105,33 @@ func (proc *Process) SendStdin(ctx context.Context, data []byte) error {
 // CloseStdin is not supported: the Daytona API cannot close a command's
 // stdin. It returns an error matching workspace.ErrUnsupported.
 func (proc *Process) CloseStdin(context.Context) error {
+	if !proc.made() {
+		return errNoProcess
+	}
 	return fault.Errorf("process %s: closing stdin: %w", proc.PID(), workspace.ErrUnsupported)
 }
 
 // ExitCode returns the exit code and true once the process has ended with
 // one (124 after its timeout, 137 after a kill).
-func (proc *Process) ExitCode() (int, bool) { return proc.b.ExitCode() }
+func (proc *Process) ExitCode() (int, bool) {
+	if !proc.made() {
+		return 0, false
+	}
+	return proc.b.ExitCode()
+}
 
 // Stdout returns the standard output retained so far.
-func (proc *Process) Stdout() string { return proc.b.Retained(stream.Stdout) }
+func (proc *Process) Stdout() string { return proc.retained(stream.Stdout) }
 
 // Stderr returns the standard error retained so far.
-func (proc *Process) Stderr() string { return proc.b.Retained(stream.Stderr) }
+func (proc *Process) Stderr() string { return proc.retained(stream.Stderr) }
+
+func (proc *Process) retained(st stream.Stream) string {
+	if !proc.made() {
+		return ""
+	}
+	return proc.b.Retained(st)
+}
 
 // ended reports whether the process's result is final.
 func (proc *Process) ended() bool {

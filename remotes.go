@@ -34,15 +34,15 @@ type RemoteSandbox struct {
 }
 
 // Running reports whether the sandbox is started.
-func (r *RemoteSandbox) Running() bool { return controlplane.Running(r.State) }
+func (r *RemoteSandbox) Running() bool { return r != nil && controlplane.Running(r.State) }
 
 // Parked reports whether the sandbox is stopped or archived: its files are
 // kept, and a start brings it back.
-func (r *RemoteSandbox) Parked() bool { return controlplane.Parked(r.State) }
+func (r *RemoteSandbox) Parked() bool { return r != nil && controlplane.Parked(r.State) }
 
 // Dead reports whether the sandbox cannot be used again: destroyed, being
 // destroyed, or in an error state.
-func (r *RemoteSandbox) Dead() bool { return controlplane.Dead(r.State) }
+func (r *RemoteSandbox) Dead() bool { return r != nil && controlplane.Dead(r.State) }
 
 // remoteOf copies a record of the control plane (the same fields).
 func remoteOf(rec *controlplane.Record) *RemoteSandbox {
@@ -118,9 +118,9 @@ func (cl *Client) Lookup(ctx context.Context, idOrName string) (*RemoteSandbox, 
 // WithAutoStopInterval, ...; opts win) and waits until it runs, then
 // returns its record. Each sandbox gets a fresh id and name unless opts
 // give them (WithID, WithName). Attach to it with New(WithExistingSandbox(r.ID)).
-// Create sends the create request once: a name that another sandbox holds
-// is an error with StatusCode 409 (the sandbox of that name may be the one
-// a concurrent caller created).
+// Create sends the create request once (again after a 429 only): a name
+// that another sandbox holds is an error with StatusCode 409 (the sandbox
+// of that name may be the one a concurrent caller created).
 func (cl *Client) Create(ctx context.Context, opts ...Option) (*RemoteSandbox, error) {
 	c, err := cl.conn(ctx, "Create")
 	if err != nil {

@@ -222,10 +222,11 @@ func TestCreate(t *testing.T) {
 	assert.Equal(t, "hi\n", res.Stdout)
 	assert.Equal(t, 1, srv.Count(daytonatest.OpCreate)-1) // the refused one
 
+	// A 429 refused the create: it is sent again.
 	require.NoError(t, srv.FailNext(daytonatest.OpCreate, 1, http.StatusTooManyRequests, "slow down"))
-	_, err = newClient(t, srv).Create(t.Context(), daytona.WithName("limited"))
-	require.Error(t, err)
-	assert.Equal(t, http.StatusTooManyRequests, daytona.StatusCode(err))
+	limited, err := newClient(t, srv).Create(t.Context(), daytona.WithName("limited"))
+	require.NoError(t, err)
+	assert.Equal(t, "limited", limited.Name)
 	_, err = newClient(t, srv).Create(t.Context(), daytona.WithExistingSandbox("x"))
 	require.ErrorIs(t, err, daytona.ErrInvalidInput)
 	_, err = newClient(t, srv).Create(t.Context(), nil)

@@ -4,9 +4,7 @@ package daytonatest
 
 import (
 	"fmt"
-	"math"
 	"net/http"
-	"strconv"
 	"time"
 )
 
@@ -101,23 +99,34 @@ func (s *Server) autoStopLoop() {
 }
 
 // autoStop stops (or, if ephemeral, deletes) every started sandbox idle
-// for longer than its autoStopInterval.
+// for longer than its autoStopInterval, and pauses every one idle for
+// longer than its autoPauseInterval (current; see controlplane_pause.go).
 func (s *Server) autoStop() {
 	now := time.Now()
 	unit := s.autoStopUnit()
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.expireLocked(now)
 	for _, sb := range s.sandboxes {
-		if sb.state != StateStarted || sb.desired != "started" || sb.autoStop == 0 {
+		if sb.state != StateStarted || sb.desired != "started" {
 			continue
 		}
-		if now.Sub(lastActivityLocked(sb)) < time.Duration(sb.autoStop)*unit {
-			continue
+		idle := now.Sub(lastActivityLocked(sb))
+		switch {
+		case sb.autoStop != 0 && idle >= time.Duration(sb.autoStop)*unit:
+			s.logAuto(now, "auto-stop", sb.id, sb.autoStop)
+			s.autoStopLocked(sb) // autoDeleteInterval 0 deletes, as Daytona does for ephemeral sandboxes
+		case sb.autoPause != 0 && pausable(sb.class) && idle >= time.Duration(sb.autoPause)*unit:
+			s.logAuto(now, "auto-pause", sb.id, sb.autoPause)
+			s.pauseLocked(sb)
 		}
-		if s.cfg.logw != nil {
-			fmt.Fprintf(s.cfg.logw, "%s auto-stop %s (idle for %d units)\n", now.Format("15:04:05.000"), sb.id, sb.autoStop)
-		}
-		_ = s.stopLocked(sb) // autoDeleteInterval 0 deletes, as Daytona does for ephemeral sandboxes
+	}
+}
+
+// logAuto writes a line about an automatic change to the log output.
+func (s *Server) logAuto(now time.Time, what, id string, units int) {
+	if s.cfg.logw != nil {
+		fmt.Fprintf(s.cfg.logw, "%s %s %s (idle for %d units)\n", now.Format("15:04:05.000"), what, id, units)
 	}
 }
 
@@ -133,23 +142,4 @@ func (s *Server) handleLastActivity(w http.ResponseWriter, r *http.Request, _ []
 	sb.svc.activity = time.Now().UTC()
 	s.mu.Unlock()
 	w.WriteHeader(http.StatusCreated)
-}
-
-// handleSetAutoStop sets the sandbox's autoStopInterval and answers with
-// its record; a negative interval is a 400
-// (apps/api/src/sandbox/services/sandbox.service.ts:2535-2543, 2738-2744).
-func (s *Server) handleSetAutoStop(w http.ResponseWriter, r *http.Request, _ []byte) {
-	v, err := strconv.ParseFloat(r.PathValue("interval"), 64)
-	switch {
-	case err != nil || math.IsNaN(v) || v != math.Trunc(v) || v > math.MaxInt32:
-		writeAPIError(w, r, http.StatusBadRequest, "interval must be a whole number of minutes")
-		return
-	case v < 0:
-		writeAPIError(w, r, http.StatusBadRequest, "Auto-stop interval must be non-negative")
-		return
-	}
-	s.onSandbox(func(sb *sandbox) (any, *apiError) {
-		sb.autoStop = int(v) // not a change of state: not activity either
-		return s.dtoLocked(sb), nil
-	})(w, r, nil)
 }

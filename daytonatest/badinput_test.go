@@ -24,41 +24,20 @@ func TestMalformedJSON(t *testing.T) {
 	cid := m["id"].(string)
 
 	t.Run("control plane", func(t *testing.T) {
-		for _, body := range []string{`{"name":`, `{"name":"x"`, `[1,2`, `nope`, `{"name":1}`, `{"cpu":"two"}`, `{"labels":[]}`} {
+		// See TestCreateInvalidJSON and TestCreateValidation.
+		for body, msg := range map[string]string{
+			`{"name":1}`:    "name must not contain HTML tags, URLs, or control characters, name must be a string",
+			`{"cpu":"two"}`: "cpu must not be less than 0, cpu must be a number conforming to the specified constraints",
+			`{"labels":[]}`: "labels must be an object",
+		} {
+			requireAPIError(t, authed(t, srv, "POST", "/api/sandbox", body), http.StatusBadRequest, msg, "/api/sandbox")
+		}
+		for _, body := range []string{`{"name":`, `{"name":"x"`, `[1,2`, `nope`} {
 			r := authed(t, srv, "POST", "/api/sandbox", body)
-			msg := r.message(t)
-			require.True(t, strings.HasPrefix(msg, "invalid JSON in request body") || strings.HasPrefix(msg, "invalid request body"),
-				"body %s: message %q", body, msg)
-			requireAPIError(t, r, http.StatusBadRequest, msg, "/api/sandbox")
+			require.Equal(t, http.StatusBadRequest, r.Status)
+			require.Equal(t, "Invalid JSON in request body", r.message(t))
 		}
 		require.Len(t, srv.Sandboxes(), 1, "a malformed create created a sandbox")
-	})
-
-	t.Run("invalid values", func(t *testing.T) {
-		for body, msg := range map[string]string{
-			`{"cpu":1.5}`:                             "cpu must be an integer of at least 1",
-			`{"cpu":0}`:                               "cpu must be an integer of at least 1",
-			`{"memory":-4}`:                           "memory must be an integer of at least 1",
-			`{"gpu":-1}`:                              "gpu must be a non-negative integer",
-			`{"autoStopInterval":-1}`:                 "autoStopInterval must be a non-negative integer",
-			`{"autoArchiveInterval":0.5}`:             "autoArchiveInterval must be a non-negative integer",
-			`{"networkAllowList":"nope"}`:             `invalid networkAllowList: "nope" is not a CIDR block`,
-			`{"volumes":[{"volumeId":""}]}`:           "volumes[0]: volumeId and mountPath are required",
-			`{"env":{"":"x"}}`:                        "env: empty variable name",
-			`{"buildInfo":{"dockerfileContent":" "}}`: "buildInfo.dockerfileContent must not be empty",
-			`{"snapshot":"s","buildInfo":{"dockerfileContent":"FROM x"}}`: "Cannot specify both snapshot and buildInfo",
-		} {
-			r := authed(t, srv, "POST", "/api/sandbox", body)
-			requireAPIError(t, r, http.StatusBadRequest, msg, "/api/sandbox")
-		}
-		r := authed(t, srv, "GET", "/api/sandbox?labels=notjson", nil)
-		requireAPIError(t, r, http.StatusBadRequest, r.message(t), "/api/sandbox")
-		require.True(t, strings.HasPrefix(r.message(t), "invalid labels"))
-		r = authed(t, srv, "GET", "/api/sandbox/paginated?limit=0", nil)
-		requireAPIError(t, r, http.StatusBadRequest, "limit must be an integer between 1 and 200", "/api/sandbox/paginated")
-		r = authed(t, srv, "GET", "/api/sandbox/paginated?page=x", nil)
-		requireAPIError(t, r, http.StatusBadRequest, "page must be a positive integer", "/api/sandbox/paginated")
-		require.Len(t, srv.Sandboxes(), 1)
 	})
 
 	t.Run("toolbox", func(t *testing.T) {
@@ -147,9 +126,8 @@ func TestRoutingEdgeCases(t *testing.T) {
 	r = authed(t, srv, "GET", "/api/sandbox/"+sb.ID+"/", nil)
 	require.Equal(t, http.StatusOK, r.Status, "body: %s", r.Body)
 	require.Equal(t, sb.ID, r.JSON(t)["id"])
-	r = authed(t, srv, "GET", "/api/sandbox/%70aginated", nil)
-	require.Equal(t, http.StatusOK, r.Status)
-	require.Contains(t, r.JSON(t), "items")
+	r = authed(t, srv, "GET", "/api/sandbox/%70aginated", nil) // gone today: a sandbox named paginated
+	requireAPIError(t, r, http.StatusNotFound, "Sandbox with ID or name paginated not found", "/api/sandbox/%70aginated")
 	r = authed(t, srv, "POST", "/api/sandbox//start", nil)
 	requireAPIError(t, r, http.StatusNotFound, "Sandbox with ID or name  not found", "/api/sandbox//start")
 	r = authed(t, srv, "POST", "/api/sandbox/./start", nil)

@@ -28,7 +28,7 @@ const (
 
 func TestCreateSnapshotModeEchoesEveryField(t *testing.T) {
 	t.Parallel()
-	srv := newServer(t)
+	srv := newServer(t, daytonatest.WithSnapshot(daytonatest.Snapshot{Name: "daytonaio/sandbox:0.4.3"}))
 	c := newClientWithConfig(t, &types.DaytonaConfig{APIKey: srv.APIKey(), APIUrl: srv.APIURL(), Target: "eu"})
 
 	sb := createSandbox(t, c, types.SnapshotParams{
@@ -142,13 +142,14 @@ func TestCreateImageMode(t *testing.T) {
 		body                   string
 	}{
 		{types.Resources{CPU: 2, Memory: 4, Disk: 8}, 2, 0, 4, 8, `"cpu":2,"memory":4,"disk":8`},
-		{types.Resources{CPU: 3, GPU: 1, Memory: 6, Disk: 12}, 3, 1, 6, 12, `"cpu":3,"gpu":1,"memory":6,"disk":12`},
+		// A GPU sandbox must be ephemeral (sandbox.service.ts:866-868 @v0.190.0).
+		{types.Resources{CPU: 3, GPU: 1, Memory: 6, Disk: 9}, 3, 1, 6, 9, `"cpu":3,"gpu":1,"memory":6,"disk":9,"autoDeleteInterval":0`},
 	} {
-		sb := createSandbox(t, c, types.ImageParams{
-			SandboxBaseParams: types.SandboxBaseParams{Labels: map[string]string{"team": "y"}},
-			Image:             "python:3.12-slim",
-			Resources:         &tc.res,
-		})
+		base := types.SandboxBaseParams{Labels: map[string]string{"team": "y"}}
+		if tc.gpu > 0 {
+			base.AutoDeleteInterval = ptr(0)
+		}
+		sb := createSandbox(t, c, types.ImageParams{SandboxBaseParams: base, Image: "python:3.12-slim", Resources: &tc.res})
 		require.Equal(t, apiclient.SANDBOXSTATE_STARTED, sb.State)
 
 		req := lastRequest(t, srv, daytonatest.OpCreate)
@@ -231,27 +232,36 @@ func TestCreateDuplicateName(t *testing.T) {
 	requireAPIError(t, r, http.StatusConflict, "Sandbox with name dup already exists", "/api/sandbox")
 }
 
+// TestCreateRejectsResourcesWithSnapshot: without a build, a sandbox takes
+// its resources from its snapshot, the default one included, and any
+// resource in the request is a 400 (sandbox.controller.ts:295-297
+// @v0.190.0, 304-306 @v0.173.0); 0 is no resource.
 func TestCreateRejectsResourcesWithSnapshot(t *testing.T) {
 	t.Parallel()
-	srv := newServer(t)
+	srv := newServer(t, daytonatest.WithSnapshot(daytonatest.Snapshot{Name: "mine"}))
 	// The SDK never sends this combination; a raw client can.
 	for _, body := range []string{
-		`{"snapshot":"daytonaio/sandbox:0.4.3","cpu":4}`,
-		`{"snapshot":"daytonaio/sandbox:0.4.3","memory":8}`,
-		`{"snapshot":"daytonaio/sandbox:0.4.3","disk":20,"gpu":1}`,
+		`{"snapshot":"mine","cpu":4}`,
+		`{"snapshot":"mine","memory":8}`,
+		`{"snapshot":"mine","disk":20,"gpu":1}`,
+		`{"cpu":4,"memory":8,"disk":20}`,
 	} {
 		r := authed(t, srv, "POST", "/api/sandbox", body)
 		requireAPIError(t, r, http.StatusBadRequest, "Cannot specify Sandbox resources when using a snapshot", "/api/sandbox")
 	}
 	require.Empty(t, srv.Sandboxes())
 
-	// Without a snapshot, resources are accepted.
-	r := authed(t, srv, "POST", "/api/sandbox", `{"cpu":4,"memory":8,"disk":20}`)
+	r := authed(t, srv, "POST", "/api/sandbox", `{"snapshot":"mine","cpu":0,"memory":0}`)
+	require.Equal(t, http.StatusOK, r.Status, "body: %s", r.Body)
+	require.EqualValues(t, daytonatest.DefaultCPU, r.JSON(t)["cpu"])
+
+	// With a build, they are the sandbox's.
+	r = authed(t, srv, "POST", "/api/sandbox", `{"buildInfo":{"dockerfileContent":"FROM x"},"cpu":4,"memory":8,"disk":10}`)
 	require.Equal(t, http.StatusOK, r.Status, "body: %s", r.Body)
 	m := r.JSON(t)
 	require.EqualValues(t, 4, m["cpu"])
 	require.EqualValues(t, 8, m["memory"])
-	require.EqualValues(t, 20, m["disk"])
+	require.EqualValues(t, 10, m["disk"])
 }
 
 func TestGetByIDAndName(t *testing.T) {
@@ -280,9 +290,12 @@ func TestGetByIDAndName(t *testing.T) {
 	requireAPIError(t, r, http.StatusNotFound, "Sandbox with ID or name does-not-exist not found", "/api/sandbox/does-not-exist")
 }
 
+// TestListWithLabelFilterAndPages: SDK v0.173.0's List calls GET
+// /sandbox/paginated, which the API has until 0.218 (see
+// TestPaginatedIsGoneToday).
 func TestListWithLabelFilterAndPages(t *testing.T) {
 	t.Parallel()
-	srv := newServer(t)
+	srv := newServer(t, daytonatest.WithServiceVersion(daytonatest.Service0190))
 	c := newClient(t, srv)
 	for _, p := range []struct{ name, team string }{{"a", "red"}, {"b", "blue"}, {"c", "red"}} {
 		createSandbox(t, c, types.SnapshotParams{SandboxBaseParams: types.SandboxBaseParams{
@@ -327,6 +340,7 @@ func TestListWithLabelFilterAndPages(t *testing.T) {
 	require.Equal(t, http.StatusOK, r.Status)
 	require.Contains(t, string(r.Body), `"name":"b"`)
 	require.NotContains(t, string(r.Body), `"name":"a"`)
+	require.Contains(t, r.JSON(t), "items")
 }
 
 func TestStopStartKeepsFiles(t *testing.T) {
@@ -346,7 +360,7 @@ func TestStopStartKeepsFiles(t *testing.T) {
 	require.Empty(t, rec.Sessions, "a stop ends the sessions")
 
 	err = sb.Stop(t.Context())
-	requireDaytonaError(t, err, http.StatusBadRequest, "Sandbox is not started")
+	requireDaytonaError(t, err, http.StatusBadRequest, "Sandbox is not in a stoppable state")
 
 	_, err = sb.Process.ExecuteCommand(t.Context(), "echo hi")
 	de := requireDaytonaError(t, err, http.StatusBadRequest, notStartedMsg)
@@ -381,18 +395,23 @@ func TestStopKillsSessionProcesses(t *testing.T) {
 	waitFor(t, 10*time.Second, "sleep to be killed by the stop", func() bool { return !processAlive(pid) })
 }
 
+// TestToolboxProxyURL: the URL is looked up by id alone; the access guard
+// finds a name, the service does not (sandbox.controller.ts:1458-1477,
+// sandbox.service.ts:2705-2708, 1789-1808 @v0.190.0; the same at v0.173.0).
 func TestToolboxProxyURL(t *testing.T) {
 	t.Parallel()
-	srv, _, sb := newSandbox(t)
-	for _, ref := range []string{sb.ID, sb.Name} {
-		r := authed(t, srv, "GET", "/api/sandbox/"+ref+"/toolbox-proxy-url", nil)
-		require.Equal(t, http.StatusOK, r.Status)
-		require.Equal(t, map[string]any{"url": srv.ToolboxURL()}, r.JSON(t))
-	}
+	srv := newServer(t)
+	c := newClient(t, srv)
+	sb := createSandbox(t, c, types.SnapshotParams{SandboxBaseParams: types.SandboxBaseParams{Name: "named"}})
+	r := authed(t, srv, "GET", "/api/sandbox/"+sb.ID+"/toolbox-proxy-url", nil)
+	require.Equal(t, http.StatusOK, r.Status)
+	require.Equal(t, map[string]any{"url": srv.ToolboxURL()}, r.JSON(t))
 	require.Equal(t, srv.URL()+"/toolbox", srv.ToolboxURL())
+	r = authed(t, srv, "GET", "/api/sandbox/named/toolbox-proxy-url", nil)
+	requireAPIError(t, r, http.StatusNotFound, "Sandbox with ID named not found", "/api/sandbox/named/toolbox-proxy-url")
 	require.Equal(t, 2, srv.Count(daytonatest.OpToolboxProxyURL))
 
-	r := authed(t, srv, "GET", "/api/sandbox/nope/toolbox-proxy-url", nil)
+	r = authed(t, srv, "GET", "/api/sandbox/nope/toolbox-proxy-url", nil)
 	requireAPIError(t, r, http.StatusNotFound, "Sandbox with ID or name nope not found", "/api/sandbox/nope/toolbox-proxy-url")
 }
 
@@ -490,43 +509,51 @@ func TestEphemeralStopDeletes(t *testing.T) {
 	}
 }
 
+// TestStateChangeInProgress: while a sandbox changes state, start, stop
+// and delete are a 409 (sandbox.service.ts:2016-2018, 2064-2072,
+// 2155-2166 @v0.190.0; 1696-1698, 1739-1747, 1812-1822 @v0.173.0).
 func TestStateChangeInProgress(t *testing.T) {
 	t.Parallel()
 	srv := newServer(t, daytonatest.WithTransitionDelay(time.Hour))
 	c := newClient(t, srv)
 	const conflict = "Sandbox state change in progress"
-
-	sb, err := c.Create(t.Context(), types.SnapshotParams{SandboxBaseParams: types.SandboxBaseParams{Name: "slow"}},
+	// A build is answered at once; a sandbox from a snapshot only once it
+	// started (see TestCreateWaitsForTheStart).
+	sb, err := c.Create(t.Context(), types.ImageParams{SandboxBaseParams: types.SandboxBaseParams{Name: "slow"}, Image: "alpine"},
 		options.WithWaitForStart(false))
 	require.NoError(t, err)
 	require.Equal(t, apiclient.SANDBOXSTATE_CREATING, sb.State)
 	requireState(t, srv, sb.ID, daytonatest.StateCreating, "started")
-
-	requireDaytonaError(t, sb.Start(t.Context()), http.StatusConflict, conflict)
-	requireDaytonaError(t, sb.Stop(t.Context()), http.StatusConflict, conflict)
+	requireConflicts := func() {
+		t.Helper()
+		requireDaytonaError(t, sb.Start(t.Context()), http.StatusConflict, conflict)
+		requireDaytonaError(t, sb.Stop(t.Context()), http.StatusConflict, conflict)
+		requireDaytonaError(t, sb.Delete(t.Context()), http.StatusConflict, conflict)
+	}
+	requireConflicts()
 	_, err = sb.Process.ExecuteCommand(t.Context(), "true")
 	requireDaytonaError(t, err, http.StatusBadRequest, notStartedMsg)
 	r := authed(t, srv, "POST", "/api/sandbox/slow/start", nil)
 	requireAPIError(t, r, http.StatusConflict, conflict, "/api/sandbox/slow/start")
 
-	// Finish the creation by hand, then stop: stopping takes an hour.
+	// Finish the creation by hand, then stop: stopping takes an hour. The
+	// stop is answered at once.
 	require.NoError(t, srv.SetSandboxState(sb.ID, daytonatest.StateStarted, ""))
-	err = sb.StopWithTimeout(t.Context(), 300*time.Millisecond, false)
-	var te *sdkerrors.DaytonaTimeoutError
-	require.True(t, errors.As(err, &te), "want a timeout, got %T: %v", err, err)
+	r = authed(t, srv, "POST", "/api/sandbox/slow/stop", nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	require.Equal(t, "stopping", r.JSON(t)["state"])
 	requireState(t, srv, sb.ID, daytonatest.StateStopping, "stopped")
-	requireDaytonaError(t, sb.Start(t.Context()), http.StatusConflict, conflict)
-	requireDaytonaError(t, sb.Stop(t.Context()), http.StatusConflict, conflict)
+	requireConflicts()
 
-	// Starting takes an hour too: start twice, and stop while starting.
+	// Starting takes an hour too: the API holds the start until the
+	// sandbox runs, and the client gives up first.
 	require.NoError(t, srv.SetSandboxState(sb.ID, daytonatest.StateStopped, ""))
-	err = sb.StartWithTimeout(t.Context(), 300*time.Millisecond)
-	require.True(t, errors.As(err, &te), "want a timeout, got %T: %v", err, err)
+	require.Error(t, sb.StartWithTimeout(t.Context(), 300*time.Millisecond))
 	requireState(t, srv, sb.ID, daytonatest.StateStarting, "started")
-	requireDaytonaError(t, sb.Start(t.Context()), http.StatusConflict, conflict)
-	requireDaytonaError(t, sb.Stop(t.Context()), http.StatusConflict, conflict)
+	requireConflicts()
 
-	// A transitional sandbox can still be deleted.
+	// Once it runs, it can be deleted.
+	require.NoError(t, srv.SetSandboxState(sb.ID, daytonatest.StateStarted, ""))
 	require.NoError(t, sb.Delete(t.Context()))
 	requireState(t, srv, sb.ID, daytonatest.StateDestroying, "destroyed")
 }
@@ -566,13 +593,15 @@ func TestTransitionsWithDelay(t *testing.T) {
 	require.Equal(t, apiclient.SANDBOXSTATE_STOPPED, sb2.State)
 	require.Greater(t, srv.Count(daytonatest.OpGet), gets)
 
+	// The API answers a start once the sandbox runs (sandbox.controller.ts:
+	// 515-520 @v0.190.0).
+	began := time.Now()
 	r := authed(t, srv, "POST", "/api/sandbox/"+sb2.ID+"/start", nil)
 	require.Equal(t, http.StatusOK, r.Status)
-	require.Equal(t, "starting", r.JSON(t)["state"])
+	require.Equal(t, "started", r.JSON(t)["state"])
+	require.GreaterOrEqual(t, time.Since(began), 150*time.Millisecond)
 	rec, _ := srv.Sandbox(sb2.ID)
-	require.Equal(t, daytonatest.StateStarting, rec.State)
-	require.NoError(t, sb2.WaitForStart(t.Context(), 10*time.Second))
-	require.Equal(t, apiclient.SANDBOXSTATE_STARTED, sb2.State)
+	require.Equal(t, daytonatest.StateStarted, rec.State)
 }
 
 func TestArchiveAndRestore(t *testing.T) {
@@ -586,7 +615,7 @@ func TestArchiveAndRestore(t *testing.T) {
 	require.NoError(t, sb.Stop(ctx))
 	require.NoError(t, sb.Archive(ctx))
 	require.Equal(t, apiclient.SANDBOXSTATE_ARCHIVED, sb.State)
-	requireDaytonaError(t, sb.Stop(ctx), http.StatusBadRequest, "Sandbox is not started")
+	requireDaytonaError(t, sb.Stop(ctx), http.StatusBadRequest, "Sandbox is not in a stoppable state")
 	_, err = sb.Process.ExecuteCommand(ctx, "true")
 	requireDaytonaError(t, err, http.StatusBadRequest, notStartedMsg)
 
@@ -602,7 +631,7 @@ func TestArchiveAndRestore(t *testing.T) {
 
 func TestListedSandboxesWork(t *testing.T) {
 	t.Parallel()
-	_, c, sb := newSandbox(t)
+	_, c, sb := newSandbox(t, daytonatest.WithServiceVersion(daytonatest.Service0190)) // SDK v0.173.0's List: /paginated
 	page, err := c.List(t.Context(), nil, nil, nil)
 	require.NoError(t, err)
 	require.Len(t, page.Items, 1)

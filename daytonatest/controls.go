@@ -18,6 +18,29 @@ type fault struct {
 	status    int
 	message   string
 	empty     bool // no body at all (FailNextEmpty)
+	code      string
+	proxy     bool
+	text      bool
+}
+
+// Fault is an error answer for [Server.FailNextWith].
+type Fault struct {
+	Status  int // 400-599
+	Message string
+	// Code is the code of a toolbox answer's body (default: the status's
+	// name, such as NOT_FOUND; today's daemon also answers
+	// PROCESS_NOT_FOUND, SESSION_ENDED, ...: toolbox_errors.go).
+	Code string
+	// Proxy makes a toolbox answer the toolbox proxy's rather than the
+	// daemon's: the same body, with source DAYTONA_PROXY in
+	// [ServiceCurrent]. The proxy answers so for a sandbox that is not
+	// running (400 "...Is the Sandbox started?") or no longer exists (401),
+	// before the daemon sees the request (toolbox.go).
+	Proxy bool
+	// Text answers Message alone, as text/plain, the way Go's HTTP mux
+	// answers a route it does not have ("404 page not found"): what a
+	// daemon that no longer serves a route answers.
+	Text bool
 }
 
 // FailNext makes the next n requests of op fail with the given HTTP status
@@ -38,6 +61,12 @@ func (s *Server) FailNext(op Op, n, status int, message string) error {
 // libs/common-go/pkg/proxy/proxy.go:111-123 at v0.190.0).
 func (s *Server) FailNextEmpty(op Op, n, status int) error {
 	return s.queueFault(op, n, &fault{status: status, empty: true})
+}
+
+// FailNextWith is [Server.FailNext] with the answer f describes: a code,
+// the toolbox proxy's answer, or plain text.
+func (s *Server) FailNextWith(op Op, n int, f Fault) error {
+	return s.queueFault(op, n, &fault{status: f.Status, message: f.Message, code: f.Code, proxy: f.Proxy, text: f.Text})
 }
 
 // queueFault queues f for the next n requests of op.
@@ -230,6 +259,7 @@ func (s *Server) StopSandbox(idOrName string) error {
 	old := s.takeToolboxLocked(sb, true)
 	sb.state, sb.desired = StateStopped, "stopped"
 	sb.updatedAt = time.Now().UTC()
+	sb.notifyLocked()
 	s.mu.Unlock()
 	old.shutdown(s.cfg.killGrace)
 	return nil
@@ -260,6 +290,21 @@ func (s *Server) DeleteSandbox(idOrName string) error {
 // destroyed stays visible (as a dead record) until deleted. An unknown
 // sandbox is an error that matches [ErrSandboxNotFound].
 func (s *Server) SetSandboxState(idOrName string, state State, reason string) error {
+	return s.setState(idOrName, state, reason, false)
+}
+
+// FailSandbox puts a sandbox in state error, with reason as its
+// errorReason, as the runner reports a failure; recoverable marks it as
+// one that POST /sandbox/{id}/recover can bring back (since v0.190.0 only
+// such a sandbox can be recovered). Its processes are killed before
+// FailSandbox returns. An unknown sandbox is an error that matches
+// [ErrSandboxNotFound].
+func (s *Server) FailSandbox(idOrName, reason string, recoverable bool) error {
+	return s.setState(idOrName, StateError, reason, recoverable)
+}
+
+// setState is SetSandboxState with the recoverable flag.
+func (s *Server) setState(idOrName string, state State, reason string, recoverable bool) error {
 	if !slices.Contains(allStates, state) {
 		return fmt.Errorf("daytonatest: unknown sandbox state %q", state)
 	}
@@ -272,8 +317,9 @@ func (s *Server) SetSandboxState(idOrName string, state State, reason string) er
 	if state != StateStarted {
 		old = s.takeToolboxLocked(sb, true)
 	}
-	sb.state, sb.desired, sb.errorReason = state, desiredState(state), reason
+	sb.state, sb.desired, sb.errorReason, sb.recoverable = state, desiredState(state), reason, recoverable
 	sb.updatedAt = time.Now().UTC()
+	sb.notifyLocked()
 	if state == StateDestroying {
 		// Destroying is on its way out: the sandbox goes after the
 		// transition delay, as if someone had deleted it.

@@ -23,7 +23,7 @@ import (
 
 func TestRequestLog(t *testing.T) {
 	t.Parallel()
-	srv, c, sb := newSandbox(t)
+	srv, c, sb := newSandbox(t, daytonatest.WithServiceVersion(daytonatest.Service0190)) // SDK v0.173.0's List: /paginated
 	ctx := t.Context()
 
 	srv.ResetRequests()

@@ -36,15 +36,70 @@
 // autoDeleteInterval 0 deletes it; a toolbox call to a stopped sandbox is a
 // 400 "... Is the Sandbox started?", to a deleted one a 401.
 //
-// Each session is one long-lived shell, as in the daemon: its commands run
-// one at a time, cd and export carry over from one command to the next,
-// `exit` ends the shell (the command never gets an exit code and later ones
-// never run), asynchronous commands keep stdin open for send-input while
-// synchronous ones see end of file, and output is logged line by line behind
-// the labels 01 01 01 (stdout) and 02 02 02 (stderr). The follow stream
-// replays the log from its first byte in binary frames and closes with 1000
-// about a second after the command exits (see WithCloseDelay). Deleting a
-// session kills its process tree and closes its streams with 1000.
+// # The control plane, by service version
+//
+// The control plane follows the API's source (apps/api/src in
+// daytonaio/daytona at v0.173.0 and v0.190.0, the last open-source
+// release) and, for what changed since, the clients Daytona publishes
+// (control plane @daytonaio/api-client 0.220.0, toolbox client and
+// TypeScript SDK 0.218.0). WithServiceVersion chooses which: Service0173,
+// Service0190 or ServiceCurrent, the default; the environment variable
+// DAYTONATEST_SERVICE_VERSION sets it for every server a process starts
+// without the option (DAYTONATEST_SERVICE_VERSION=0.173 go test ./...).
+// Each behaviour cites its source in the code and its test. In every
+// version:
+//
+//   - a create request is validated as the API validates it, in its words
+//     and order: the request's types and names (HTML, URLs and control
+//     characters are refused), then a snapshot with a build, resources
+//     without a build, then what the organization has: its snapshots
+//     (DefaultSnapshot, WithSnapshot, Server.AddSnapshot,
+//     DAYTONATEST_SNAPSHOTS; any other is a 400 "Snapshot NAME not found.
+//     Did you add it through the Daytona Dashboard?"), its regions
+//     (DefaultRegions, WithRegion; any other is a 404 "Region not
+//     found") and its per-sandbox maximums (DefaultSandboxLimits,
+//     WithSandboxLimits, DAYTONATEST_SANDBOX_LIMITS), then the network allow
+//     list and the intervals; a number that fits no integer column is a
+//     500. A build without resources gets 1 CPU, 1 GiB and 3 GiB; an
+//     auto-archive interval of 0 is MaxAutoArchiveInterval, and larger
+//     ones are cut to it;
+//   - a create from a snapshot, a start and a recover are answered once
+//     the sandbox has started (StartWait at most), or with a 400 "Sandbox
+//     failed to start: REASON"; the start of an archived sandbox at once,
+//     archived with desiredState started;
+//   - DELETE renames the sandbox DESTROYED_{name}_{milliseconds}, so its
+//     name is free at once; a delete or stop while the sandbox changes
+//     state is a 409 "Sandbox state change in progress"; an errored
+//     sandbox can be recovered (POST /sandbox/{id}/recover, FailSandbox);
+//   - the auto-stop, auto-archive and auto-delete routes answer 201 with
+//     the record; PUT /sandbox/{id}/labels replaces the labels; the
+//     toolbox-proxy URL is looked up by id only;
+//   - WithLifecycleRateLimit limits the lifecycle routes as the API's
+//     sandbox-lifecycle throttler does: 429 "ThrottlerException: Too Many
+//     Requests" with Retry-After-sandbox-lifecycle.
+//
+// What differs:
+//
+//   - 0.173: GET /sandbox answers a bare array; stopping an ephemeral
+//     sandbox keeps its name, which its destroyed record then holds for a
+//     day (a create with it is a 409); the stop refusal is "Sandbox is
+//     not started"; any errored sandbox can be recovered; a sandbox's
+//     class is "class" (small, medium, large); resources may be negative;
+//   - 0.190: GET /sandbox answers {items, nextCursor}, by cursor; an
+//     ephemeral sandbox's stop renames it; "Sandbox is not in a stoppable
+//     state"; only a recoverable sandbox can be recovered; "sandboxClass"
+//     is the snapshot's class, and sandboxes of the VM classes (ClassLinuxVM,
+//     ClassWindows) pause (POST /sandbox/{id}/pause) and resume (start);
+//   - current: /sandbox/paginated, which SDK v0.173.0's List calls, is
+//     gone; a sandbox that can pause gets an auto-pause interval (60
+//     minutes unless the request sets an interval; POST
+//     /sandbox/{id}/autopause/{minutes}); every toolbox refusal carries a
+//     source (DAYTONA_DAEMON or DAYTONA_PROXY), a file refusal a JSON body
+//     with a code (FILE_NOT_FOUND, FILE_ACCESS_DENIED, INVALID_FILE_PATH)
+//     instead of an empty one, and POST /files/upload-v2 takes a raw or
+//     multipart body; a create's ttlMinutes (and POST
+//     /sandbox/{id}/ttl/{minutes}) sets the record's autoDestroyAt, when
+//     the sandbox is destroyed whatever its state.
 //
 // The file endpoints (/files, /files/info, /files/folder, /files/move,
 // /files/permissions, /files/upload, /files/download, /files/bulk-download,
@@ -53,9 +108,10 @@
 // directory, as /work-dir reports), absolute paths are paths of this
 // machine, as the commands see them; errors are a status code with an
 // empty body (404 missing, 403 not permitted, 400 for the rest, 409 for a
-// move onto an existing path), file info has exactly the eight keys of
-// v0.173.0, and uploads are streamed, with no size limit, and touch the
-// destination only once the whole body has arrived.
+// move onto an existing path; today a JSON body with a code, see above),
+// file info has exactly the eight keys of v0.173.0, and uploads are
+// streamed, with no size limit, and touch the destination only once the
+// whole body has arrived.
 //
 // The daemon's traps that reach a command's output and input are there too,
 // each from the daemon's source (apps/daemon in daytonaio/daytona, at the
@@ -86,7 +142,7 @@
 //     410 once its exit code was read;
 //   - stopping a sandbox that is not started is a 400 "Sandbox is not
 //     started", or "Sandbox is not in a stoppable state" from API 0.190.0
-//     (WithAPIVersion).
+//     (WithServiceVersion).
 //
 // A request is logged on arrival, then delayed by the latency, then
 // authenticated; an unknown route is then a 404 in the error shape of the
@@ -105,6 +161,12 @@
 // server starts: an invalid value, or a nil Option, makes Run fail with an
 // error that names it. Resources, volumes, images,
 // network settings, labels and users are stored and reported, not enforced.
+// Of the control plane, volumes are not looked up (Daytona refuses one the
+// organization does not have), warm pools, quotas beyond the per-sandbox
+// maximums, forks, snapshots of sandboxes, resizing, TTLs and secrets are
+// not modelled, a paused sandbox's processes keep running, and of today's
+// daemon only the structured errors and upload-v2 are (not, for example,
+// a file's modifiedAt, which daemons since v0.184.0 send).
 //
 // It needs a Unix system: sessions are built on FIFOs and process groups.
 // Every file but this one carries the build constraint "unix" (//go:build
@@ -128,7 +190,9 @@
 //     that is none of them, so that a typo such as Op("crate") cannot pass
 //     unnoticed. FailNextEmpty fails them with no body at all, as the proxy
 //     answers 502 during runner trouble (its 400 "failed to get runner
-//     info" is a FailNext); ClearFaults drops what is queued;
+//     info" is a FailNext); FailNextWith gives the answer a code, makes it
+//     the toolbox proxy's (source DAYTONA_PROXY today) or plain text (a
+//     route the daemon no longer serves); ClearFaults drops what is queued;
 //   - RaceExitCodeNext and SetExitCodeRaceRate: the daemon's exit-code race.
 //     The next N reads (or each read, with a probability) of a finished
 //     command's exit code by a sync exec or a command lookup answer 500
@@ -136,9 +200,10 @@
 //     ClearFaults drops them too;
 //   - CutNextStreams, CutStreamsAt: follow streams drop their TCP connection after N bytes,
 //     with no close frame;
-//   - StopSandbox, DeleteSandbox and SetSandboxState: changes behind the
-//     client's back, like auto-stop; for an unknown sandbox their error
-//     matches ErrSandboxNotFound;
+//   - StopSandbox, DeleteSandbox, SetSandboxState and FailSandbox: changes
+//     behind the client's back, like auto-stop or a failure the runner
+//     reports; for an unknown sandbox their error matches
+//     ErrSandboxNotFound;
 //   - Sandbox and Sandboxes: the server-side records;
 //   - SetMetrics (the telemetry figures of a sandbox), and with
 //     WithMountStubs MountCalls, Mounted and FailNextMount (see Long-running
@@ -166,7 +231,7 @@
 //	GET    /_daytonatest/sandboxes/{idOrName}  one record
 //	POST   /_daytonatest/sandboxes/{id}/stop   stop behind the client's back
 //	POST   /_daytonatest/sandboxes/{id}/delete delete behind the client's back
-//	POST   /_daytonatest/sandboxes/{id}/state  {"state":"error","reason":"disk failure"}
+//	POST   /_daytonatest/sandboxes/{id}/state  {"state":"error","reason":"disk failure"} ("recoverable":true: FailSandbox)
 //	POST   /_daytonatest/sandboxes/{id}/metrics {"cpuPercent":12.5,"memoryBytes":1048576,"diskBytes":0}
 //	GET    /_daytonatest/sandboxes/{id}/mount-calls {"calls":[{"tool","args","files"}],"mounted":[...]}
 //
@@ -178,7 +243,8 @@
 // delete-file, move-file, set-permissions, upload-file, download-file,
 // bulk-download, find-in-files, search-files, replace-in-files,
 // preview-url, signed-preview-url, expire-preview-url, last-activity,
-// set-autostop, metrics, port-in-use.
+// set-autostop, metrics, port-in-use, recover, pause, set-autoarchive,
+// set-autodelete, set-autopause, replace-labels, upload-file-v2.
 //
 // # Long-running services
 //

@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/daytonaio/daytona/libs/sdk-go/pkg/types"
 	"github.com/stretchr/testify/require"
 
 	"github.com/agentworkspace/daytona/daytonatest"
@@ -178,31 +177,4 @@ func TestFailNextEmptyBody(t *testing.T) {
 	_, err = c.Get(t.Context(), sb.ID)
 	require.NoError(t, err)
 	require.ErrorContains(t, srv.FailNextEmpty("crate", 1, 502), "unknown operation")
-}
-
-// TestStopRefusalFollowsTheAPIVersion: stopping a stopped sandbox is a 400
-// "Sandbox is not started" in v0.173.0 (apps/api/src/sandbox/services/
-// sandbox.service.ts:1818) and "Sandbox is not in a stoppable state" from
-// v0.190.0 (sandbox.service.ts:2161).
-func TestStopRefusalFollowsTheAPIVersion(t *testing.T) {
-	t.Parallel()
-	for version, msg := range map[string]string{
-		"":        "Sandbox is not started",
-		"0.173.0": "Sandbox is not started",
-		"0.190.0": "Sandbox is not in a stoppable state",
-		"v0.191":  "Sandbox is not in a stoppable state",
-	} {
-		var opts []daytonatest.Option
-		if version != "" {
-			opts = append(opts, daytonatest.WithAPIVersion(version))
-		}
-		srv := newServer(t, opts...)
-		c := newClient(t, srv)
-		sb := createSandbox(t, c, types.SnapshotParams{})
-		require.NoError(t, sb.Stop(t.Context()))
-		r := authed(t, srv, "POST", "/api/sandbox/"+sb.ID+"/stop", nil)
-		requireAPIError(t, r, http.StatusBadRequest, msg, "/api/sandbox/"+sb.ID+"/stop")
-	}
-	_, err := daytonatest.Run(daytonatest.WithAPIVersion("latest"))
-	require.ErrorContains(t, err, `WithAPIVersion("latest")`)
 }

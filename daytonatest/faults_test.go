@@ -446,7 +446,7 @@ func TestSetSandboxState(t *testing.T) {
 	_, err = sb.Process.ExecuteCommand(ctx, "true")
 	requireDaytonaError(t, err, http.StatusBadRequest, notStartedMsg)
 	requireDaytonaError(t, sb.Start(ctx), http.StatusBadRequest, "Sandbox is in an errored state")
-	requireDaytonaError(t, sb.Stop(ctx), http.StatusBadRequest, "Sandbox is not started")
+	requireDaytonaError(t, sb.Stop(ctx), http.StatusBadRequest, "Sandbox is in an errored state")
 	// WaitForStart gives up on an errored sandbox.
 	requireDaytonaError(t, sb.WaitForStart(ctx, 10*time.Second), 0, "Sandbox failed to start")
 

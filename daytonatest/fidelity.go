@@ -11,7 +11,7 @@ import (
 )
 
 // Options for the traits of the real daemon that reach a command's output
-// (see labeller.go) and for the version of the API the server answers as.
+// (see labeller.go).
 
 // DaemonOutputRate is about how many bytes a second the real daemon moves
 // from a command's output stream to its log: its labeller reads the pipe
@@ -30,7 +30,6 @@ type daemonConfig struct {
 	outputRate int           // bytes a second per stream; 0: no limit
 	startDelay time.Duration // before each session command runs
 	sleepPath  string        // sleep(1), for startDelay
-	api        version       // the API's version, for its messages
 }
 
 // shellKind is the family of the session shell, which decides how the
@@ -151,31 +150,4 @@ func WithOutputRate(bytesPerSecond int) Option {
 // it.
 func WithStartDelay(d time.Duration) Option {
 	return duration("WithStartDelay", d, func(c *config) { c.daemon.startDelay = d })
-}
-
-// WithAPIVersion sets the version of Daytona whose API messages the server
-// answers with, such as "0.190.0". It changes one message: stopping a
-// sandbox that is not started is a 400 "Sandbox is not started" before
-// 0.190.0 (apps/api/src/sandbox/services/sandbox.service.ts:1818,
-// v0.173.0) and "Sandbox is not in a stoppable state" from it on
-// (sandbox.service.ts:2161, v0.190.0). The default is 0.173.0, the version
-// of the SDK the module is built on.
-func WithAPIVersion(v string) Option {
-	return func(c *config) error {
-		parsed, err := parseVersion(v)
-		if err != nil {
-			return fmt.Errorf("daytonatest: WithAPIVersion(%q): %w", v, err)
-		}
-		c.daemon.api = parsed
-		return nil
-	}
-}
-
-// stopRefusal is the API's message for stopping a sandbox that is not
-// started.
-func (s *Server) stopRefusal() string {
-	if s.cfg.daemon.api.atLeast(version{0, 190, 0, ""}) {
-		return "Sandbox is not in a stoppable state"
-	}
-	return "Sandbox is not started"
 }

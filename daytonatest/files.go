@@ -65,9 +65,10 @@ type fileInfo struct {
 	Permissions string `json:"permissions"` // %04o of the permission bits
 }
 
-// statInfo describes path as getFileInfo does (fs/get_file_info.go:52-69):
-// os.Stat, so symbolic links are followed; the name is the base name of
-// the path as given.
+// statInfo describes path as getFileInfo does (fs/get_file_info.go:52-69,
+// the same at v0.190.0): os.Stat, so symbolic links are followed (a link
+// is never described as a link: its mode is its target's, never "L...");
+// the name is the base name of the path as given.
 func statInfo(path string) (fileInfo, error) {
 	info, err := os.Stat(path)
 	if err != nil {
@@ -117,12 +118,6 @@ func asGiven(err error, p string) error {
 	return err
 }
 
-// fileStatus answers a daemon error: the status alone, with an empty
-// body.
-func fileStatus(w http.ResponseWriter, status int) {
-	w.WriteHeader(status)
-}
-
 // statStatus is the status every handler gives a failed os.Stat (for
 // example fs/get_file_info.go:36-46): 404 if missing, 403 if not
 // permitted, 400 for anything else (such as ENOTDIR).
@@ -141,7 +136,7 @@ func statStatus(err error) int {
 func queryPath(w http.ResponseWriter, r *http.Request, name string) (string, bool) {
 	p := r.URL.Query().Get(name)
 	if p == "" {
-		fileStatus(w, http.StatusBadRequest)
+		fileStatus(w, r, http.StatusBadRequest)
 		return "", false
 	}
 	return p, true
@@ -161,10 +156,10 @@ func (s *Server) fileRequest(w http.ResponseWriter, r *http.Request) (*toolbox, 
 
 // statFor stats path, or answers with the status of the failure and
 // returns false.
-func statFor(w http.ResponseWriter, path string) (os.FileInfo, bool) {
+func statFor(w http.ResponseWriter, r *http.Request, path string) (os.FileInfo, bool) {
 	info, err := os.Stat(path)
 	if err != nil {
-		fileStatus(w, statStatus(err))
+		fileStatus(w, r, statStatus(err))
 		return nil, false
 	}
 	return info, true
@@ -186,7 +181,7 @@ func (s *Server) handleListFiles(w http.ResponseWriter, r *http.Request, _ []byt
 	dir := tb.resolve(p)
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		fileStatus(w, statStatus(err))
+		fileStatus(w, r, statStatus(err))
 		return
 	}
 	out := make([]fileInfo, 0, len(entries))
@@ -206,7 +201,7 @@ func (s *Server) handleFileInfo(w http.ResponseWriter, r *http.Request, _ []byte
 	}
 	info, err := statInfo(tb.resolve(p))
 	if err != nil {
-		fileStatus(w, statStatus(err))
+		fileStatus(w, r, statStatus(err))
 		return
 	}
 	writeJSON(w, http.StatusOK, info)
@@ -235,12 +230,12 @@ func (s *Server) handleCreateFolder(w http.ResponseWriter, r *http.Request, _ []
 	perm := os.FileMode(0o755)
 	if mode := r.URL.Query().Get("mode"); mode != "" {
 		if perm, ok = parseMode(mode); !ok {
-			fileStatus(w, http.StatusBadRequest)
+			fileStatus(w, r, http.StatusBadRequest)
 			return
 		}
 	}
 	if err := os.MkdirAll(tb.resolve(p), perm); err != nil {
-		fileStatus(w, http.StatusBadRequest)
+		fileStatus(w, r, http.StatusBadRequest)
 		return
 	}
 	w.WriteHeader(http.StatusCreated)
@@ -257,12 +252,12 @@ func (s *Server) handleDeleteFile(w http.ResponseWriter, r *http.Request, _ []by
 	}
 	recursive := r.URL.Query().Get("recursive") == "true"
 	path := tb.resolve(p)
-	info, ok := statFor(w, path)
+	info, ok := statFor(w, r, path)
 	if !ok {
 		return
 	}
 	if info.IsDir() && !recursive {
-		fileStatus(w, http.StatusBadRequest)
+		fileStatus(w, r, http.StatusBadRequest)
 		return
 	}
 	var err error
@@ -272,7 +267,7 @@ func (s *Server) handleDeleteFile(w http.ResponseWriter, r *http.Request, _ []by
 		err = os.Remove(path)
 	}
 	if err != nil {
-		fileStatus(w, http.StatusBadRequest)
+		fileStatus(w, r, http.StatusBadRequest)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -289,19 +284,19 @@ func (s *Server) handleMoveFile(w http.ResponseWriter, r *http.Request, _ []byte
 	}
 	q := r.URL.Query()
 	if q.Get("source") == "" || q.Get("destination") == "" {
-		fileStatus(w, http.StatusBadRequest)
+		fileStatus(w, r, http.StatusBadRequest)
 		return
 	}
 	src, dst := tb.resolveAbs(q.Get("source")), tb.resolveAbs(q.Get("destination"))
-	srcInfo, ok := statFor(w, src)
+	srcInfo, ok := statFor(w, r, src)
 	if !ok {
 		return
 	}
-	if _, ok := statFor(w, filepath.Dir(dst)); !ok {
+	if _, ok := statFor(w, r, filepath.Dir(dst)); !ok {
 		return
 	}
 	if _, err := os.Stat(dst); err == nil {
-		fileStatus(w, http.StatusConflict)
+		fileStatus(w, r, http.StatusConflict)
 		return
 	}
 	if os.Rename(src, dst) == nil {
@@ -309,7 +304,7 @@ func (s *Server) handleMoveFile(w http.ResponseWriter, r *http.Request, _ []byte
 		return
 	}
 	if err := copyTree(src, dst, srcInfo); err != nil {
-		fileStatus(w, http.StatusBadRequest)
+		fileStatus(w, r, http.StatusBadRequest)
 		return
 	}
 	if err := os.RemoveAll(src); err != nil {
@@ -380,14 +375,14 @@ func (s *Server) handleSetPermissions(w http.ResponseWriter, r *http.Request, _ 
 		return
 	}
 	path := tb.resolveAbs(p)
-	if _, ok := statFor(w, path); !ok {
+	if _, ok := statFor(w, r, path); !ok {
 		return
 	}
 	q := r.URL.Query()
 	if mode := q.Get("mode"); mode != "" {
 		perm, ok := parseMode(mode)
 		if !ok || os.Chmod(path, perm) != nil {
-			fileStatus(w, http.StatusBadRequest)
+			fileStatus(w, r, http.StatusBadRequest)
 			return
 		}
 	}
@@ -399,7 +394,7 @@ func (s *Server) handleSetPermissions(w http.ResponseWriter, r *http.Request, _ 
 	uid, uok := lookupID(owner, func(n string) (string, error) { u, err := user.Lookup(n); return uidOf(u), err })
 	gid, gok := lookupID(group, func(n string) (string, error) { g, err := user.LookupGroup(n); return gidOf(g), err })
 	if !uok || !gok || os.Chown(path, uid, gid) != nil {
-		fileStatus(w, http.StatusBadRequest)
+		fileStatus(w, r, http.StatusBadRequest)
 		return
 	}
 	w.WriteHeader(http.StatusOK)

@@ -44,7 +44,7 @@ func (s *Server) searchRequest(w http.ResponseWriter, r *http.Request) (tb *tool
 	q := r.URL.Query()
 	root, pattern = q.Get("path"), q.Get("pattern")
 	if root == "" || pattern == "" {
-		fileStatus(w, http.StatusBadRequest)
+		fileStatus(w, r, http.StatusBadRequest)
 		return nil, "", "", false
 	}
 	return tb, root, pattern, true
@@ -155,7 +155,7 @@ func (s *Server) handleReplaceInFiles(w http.ResponseWriter, r *http.Request, bo
 	}
 	if err := json.NewDecoder(bytes.NewReader(body)).Decode(&req); err != nil ||
 		req.Files == nil || req.Pattern == "" || req.NewValue == nil {
-		fileStatus(w, http.StatusBadRequest)
+		fileStatus(w, r, http.StatusBadRequest)
 		return
 	}
 	results := make([]replaceResult, 0, len(req.Files))

@@ -38,19 +38,27 @@ func (s *Server) handleUploadFile(w http.ResponseWriter, r *http.Request, _ []by
 		return
 	}
 	spool, err := spoolFormFile(r, "file")
+	if storeUpload(w, r, spool, err, tb.resolve(p)) {
+		w.WriteHeader(http.StatusOK)
+	}
+}
+
+// storeUpload saves at dst what a handler spooled (or failed to spool:
+// err), removes the spool, and reports success; a failure is a 400.
+func storeUpload(w http.ResponseWriter, r *http.Request, spool *os.File, err error, dst string) bool {
 	if err != nil {
-		fileStatus(w, http.StatusBadRequest)
-		return
+		fileStatus(w, r, http.StatusBadRequest)
+		return false
 	}
 	defer func() {
 		spool.Close()
 		os.Remove(spool.Name())
 	}()
-	if err := saveUploaded(spool, tb.resolve(p)); err != nil {
-		fileStatus(w, http.StatusBadRequest)
-		return
+	if err := saveUploaded(spool, dst); err != nil {
+		fileStatus(w, r, http.StatusBadRequest)
+		return false
 	}
-	w.WriteHeader(http.StatusOK)
+	return true
 }
 
 // errNoFilePart is FormFile's error when no file part has the name.
@@ -123,12 +131,12 @@ func (s *Server) handleDownloadFile(w http.ResponseWriter, r *http.Request, _ []
 		return
 	}
 	path := tb.resolveAbs(p)
-	info, ok := statFor(w, path)
+	info, ok := statFor(w, r, path)
 	if !ok {
 		return
 	}
 	if info.IsDir() {
-		fileStatus(w, http.StatusBadRequest)
+		fileStatus(w, r, http.StatusBadRequest)
 		return
 	}
 	h := w.Header()

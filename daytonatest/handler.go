@@ -28,6 +28,7 @@ type family struct {
 	badRequest   string // before the reason of a 400
 	unauthorized string
 	writeError   func(w http.ResponseWriter, r *http.Request, status int, msg string)
+	writeAuth    func(w http.ResponseWriter, r *http.Request, status int, msg string) // the 401 of a bad key
 	notFound     func(r *http.Request) string
 }
 
@@ -37,6 +38,7 @@ var (
 		tooLarge:     "request entity too large",
 		unauthorized: "Unauthorized",
 		writeError:   writeAPIError,
+		writeAuth:    writeAPIError,
 		notFound:     func(r *http.Request) string { return fmt.Sprintf("Cannot %s %s", r.Method, r.URL.Path) },
 	}
 	toolboxFamily = &family{
@@ -45,6 +47,7 @@ var (
 		badRequest:   "bad request: ",
 		unauthorized: toolboxUnauthorized,
 		writeError:   writeToolboxError,
+		writeAuth:    writeProxyError,
 		notFound:     func(*http.Request) string { return "not found: route not found" },
 	}
 )
@@ -67,7 +70,7 @@ func (s *Server) endpoint(fam *family, method string, op Op, h handlerFunc) http
 			op = OpFollowLogs
 		}
 		start := time.Now()
-		rec := &recorder{ResponseWriter: w}
+		rec := &recorder{ResponseWriter: w, structured: s.since(levelCurrent)}
 		var body []byte
 		var readErr error
 		if !streamedOps[op] {
@@ -89,13 +92,14 @@ func (s *Server) admit(w http.ResponseWriter, r *http.Request, fam *family, op O
 	case !s.sleep(r.Context(), s.Latency()):
 		fam.writeError(w, r, http.StatusServiceUnavailable, "server is shutting down")
 	case !s.authorized(r):
-		fam.writeError(w, r, http.StatusUnauthorized, fam.unauthorized)
+		fam.writeAuth(w, r, http.StatusUnauthorized, fam.unauthorized)
 	case !routed:
 		fam.writeError(w, r, http.StatusNotFound, fam.notFound(r))
 	case errors.Is(readErr, errBodyTooLarge):
 		fam.writeError(w, r, http.StatusRequestEntityTooLarge, fam.tooLarge)
 	case readErr != nil:
 		fam.writeError(w, r, http.StatusBadRequest, "failed to read request body: "+readErr.Error())
+	case s.throttled(w, r, op):
 	default:
 		f := s.takeFault(op)
 		switch {
@@ -104,10 +108,31 @@ func (s *Server) admit(w http.ResponseWriter, r *http.Request, fam *family, op O
 		case f.empty:
 			w.WriteHeader(f.status)
 		default:
-			fam.writeError(w, r, f.status, f.message)
+			s.writeFault(w, r, fam, f)
 		}
 	}
 	return false
+}
+
+// writeFault answers a queued fault that has a body.
+func (s *Server) writeFault(w http.ResponseWriter, r *http.Request, fam *family, f *fault) {
+	code, source := f.code, sourceDaemon
+	if code == "" {
+		code = statusCode(f.status)
+	}
+	if f.proxy {
+		source = sourceProxy
+	}
+	switch {
+	case f.text:
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(f.status)
+		_, _ = io.WriteString(w, f.message)
+	case fam == toolboxFamily:
+		writeToolboxBody(w, r, f.status, code, f.message, source)
+	default:
+		fam.writeError(w, r, f.status, f.message)
+	}
 }
 
 // finish completes the request's log entry, and writes its line to the
@@ -156,8 +181,9 @@ func readBody(r *http.Request, limit int64) ([]byte, error) {
 // through for the WebSocket upgrade.
 type recorder struct {
 	http.ResponseWriter
-	status  int
-	dropped bool // closed with no response at all
+	status     int
+	dropped    bool // closed with no response at all
+	structured bool // today's toolbox errors (toolbox_errors.go)
 }
 
 // dropConnection ends a request with no response: the connection just
@@ -227,10 +253,12 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 // writeAPIError writes the control plane's error shape (a NestJS exception
-// filter): {path, timestamp, statusCode, error, message}.
+// filter): {path, timestamp, statusCode, error, message}, where path is
+// the request's target as sent, query included (request.url,
+// apps/api/src/filters/all-exceptions.filter.ts:80-86 @v0.190.0).
 func writeAPIError(w http.ResponseWriter, r *http.Request, status int, msg string) {
 	writeJSON(w, status, map[string]any{
-		"path":       r.URL.Path,
+		"path":       r.URL.RequestURI(),
 		"timestamp":  time.Now().UTC().Format(time.RFC3339Nano),
 		"statusCode": status,
 		"error":      http.StatusText(status),
@@ -238,22 +266,50 @@ func writeAPIError(w http.ResponseWriter, r *http.Request, status int, msg strin
 	})
 }
 
-// writeToolboxError writes the daemon's and proxy's error shape:
-// {statusCode, message, code, timestamp, path, method}.
+// writeToolboxError writes the daemon's error shape: {statusCode,
+// message, code, timestamp, path, method}, and today a source (see
+// toolbox_errors.go).
 func writeToolboxError(w http.ResponseWriter, r *http.Request, status int, msg string) {
-	writeToolboxErrorCode(w, r, status, strings.ToUpper(strings.ReplaceAll(http.StatusText(status), " ", "_")), msg)
+	writeToolboxErrorCode(w, r, status, statusCode(status), msg)
 }
 
 // writeToolboxErrorCode is writeToolboxError with a code that is not the
 // status's name, such as INVALID_REQUEST_BODY.
 func writeToolboxErrorCode(w http.ResponseWriter, r *http.Request, status int, code, msg string) {
-	writeJSON(w, status, map[string]any{
-		"statusCode": status,
-		"message":    msg,
-		"code":       code,
-		"timestamp":  time.Now().UTC().Format(time.RFC3339Nano),
-		"path":       r.URL.Path,
-		"method":     r.Method,
+	writeToolboxBody(w, r, status, code, msg, sourceDaemon)
+}
+
+// apiObject decodes a request body of the control plane as a JSON object,
+// or answers 400 and returns false: a body that is not JSON (or is a JSON
+// string, number, boolean or null, which express.json's strict parser
+// refuses) as the API's body-parser error handler answers it, with the
+// exception's own body rather than the filter's
+// (apps/api/src/common/modules/body-parser-error.module.ts:15-22
+// @v0.190.0, the same at v0.173.0); an array as class-validator refuses
+// a value that is no object (forbidUnknownValues). An empty body is {}.
+func apiObject(w http.ResponseWriter, r *http.Request, body []byte) (map[string]json.RawMessage, bool) {
+	var raw any
+	if err := decodeJSON(body, &raw); err != nil {
+		writeInvalidJSON(w)
+		return nil, false
+	}
+	switch raw.(type) {
+	case map[string]any:
+		var m map[string]json.RawMessage
+		_ = decodeJSON(body, &m)
+		return m, true
+	case []any:
+		writeAPIError(w, r, http.StatusBadRequest, "an unknown value was passed to the validate function")
+	default:
+		writeInvalidJSON(w)
+	}
+	return nil, false
+}
+
+// writeInvalidJSON is the body parser's answer to a body that is not JSON.
+func writeInvalidJSON(w http.ResponseWriter) {
+	writeJSON(w, http.StatusBadRequest, map[string]any{
+		"message": "Invalid JSON in request body", "error": "Bad Request", "statusCode": http.StatusBadRequest,
 	})
 }
 

@@ -27,9 +27,13 @@ import (
 
 // newServer starts a server tuned for speed: follow streams close at once
 // and sandbox transitions are immediate. Later options override these.
+// Its service is today's unless opts say otherwise, whatever
+// DAYTONATEST_SERVICE_VERSION says: these tests name the versions they
+// test.
 func newServer(t *testing.T, opts ...daytonatest.Option) *daytonatest.Server {
 	t.Helper()
 	base := []daytonatest.Option{
+		daytonatest.WithServiceVersion(daytonatest.ServiceCurrent),
 		daytonatest.WithCloseDelay(0),
 		daytonatest.WithTransitionDelay(0),
 	}
@@ -368,16 +372,29 @@ func requireAPIError(t *testing.T, r response, status int, msg, path string) {
 }
 
 // requireToolboxError checks the daemon's and proxy's error body shape:
-// {statusCode, message, code, timestamp, path, method}.
+// {statusCode, message, code, timestamp, path, method}, and the source
+// today's service adds (see TestToolboxErrorSources).
 func requireToolboxError(t *testing.T, r response, status int, msg, path, method string) {
+	t.Helper()
+	requireToolboxErrorCode(t, r, status, strings.ToUpper(strings.ReplaceAll(http.StatusText(status), " ", "_")), msg, path, method)
+}
+
+// requireToolboxErrorCode is requireToolboxError with a code that is not
+// the status's name.
+func requireToolboxErrorCode(t *testing.T, r response, status int, code, msg, path, method string) {
 	t.Helper()
 	require.Equal(t, status, r.Status, "body: %s", r.Body)
 	require.Contains(t, r.Header.Get("Content-Type"), "application/json")
 	m := r.JSON(t)
-	require.ElementsMatch(t, []string{"statusCode", "message", "code", "timestamp", "path", "method"}, keys(m), "body: %s", r.Body)
+	want := []string{"statusCode", "message", "code", "timestamp", "path", "method"}
+	if _, ok := m["source"]; ok {
+		want = append(want, "source")
+		require.Contains(t, []any{"DAYTONA_DAEMON", "DAYTONA_PROXY"}, m["source"])
+	}
+	require.ElementsMatch(t, want, keys(m), "body: %s", r.Body)
 	require.EqualValues(t, status, m["statusCode"])
 	require.Equal(t, msg, m["message"])
-	require.Equal(t, strings.ToUpper(strings.ReplaceAll(http.StatusText(status), " ", "_")), m["code"])
+	require.Equal(t, code, m["code"])
 	require.Equal(t, path, m["path"])
 	require.Equal(t, method, m["method"])
 	requireTimestamp(t, m["timestamp"])

@@ -24,7 +24,7 @@ func TestRecordSaysCommandsAreNotIsolated(t *testing.T) {
 	require.Equal(t, want, got["execution"])
 	require.Equal(t, daytonatest.DefaultUser, got["user"])
 
-	list := authed(t, srv, "GET", "/api/sandbox/paginated", nil).JSON(t)
+	list := authed(t, srv, "GET", "/api/sandbox", nil).JSON(t)
 	items, _ := list["items"].([]any)
 	require.Len(t, items, 1)
 	require.Equal(t, want, items[0].(map[string]any)["execution"])

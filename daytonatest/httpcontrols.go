@@ -200,11 +200,18 @@ func applyControl(f func(r *http.Request, body []byte) error) handlerFunc {
 
 func (s *Server) setStateControl(r *http.Request, body []byte) error {
 	var in struct {
-		State  State  `json:"state"`
-		Reason string `json:"reason"`
+		State       State  `json:"state"`
+		Reason      string `json:"reason"`
+		Recoverable bool   `json:"recoverable"`
 	}
 	if err := decodeJSON(body, &in); err != nil {
 		return err
+	}
+	if in.Recoverable {
+		if in.State != StateError {
+			return errors.New("daytonatest: only state error can be recoverable")
+		}
+		return s.FailSandbox(r.PathValue("idOrName"), in.Reason, true)
 	}
 	return s.SetSandboxState(r.PathValue("idOrName"), in.State, in.Reason)
 }

@@ -175,9 +175,17 @@ func sendWhenStarted(t *testing.T, sb *sdk.Sandbox, sid, cid, data string) {
 // once a client has read its exit code (input.go:35-38: the exit code is
 // cached by GetSessionCommand, command.go:45-63), and 500 "failed to open
 // input pipe" before (the wrapper has removed the pipe, execute.go:235).
+// The code is GONE at v0.190.0, COMMAND_ALREADY_COMPLETED today
+// (@daytona/toolbox-api-client 0.218.0, models/daemon-error-code.d.ts).
 func TestSendInputAfterExit(t *testing.T) {
 	t.Parallel()
-	_, _, sb := newSandbox(t)
+	for _, v := range []daytonatest.ServiceVersion{daytonatest.Service0190, daytonatest.ServiceCurrent} {
+		sendInputAfterExit(t, v, map[bool]string{true: "COMMAND_ALREADY_COMPLETED", false: "GONE"}[v == daytonatest.ServiceCurrent])
+	}
+}
+
+func sendInputAfterExit(t *testing.T, v daytonatest.ServiceVersion, code string) {
+	_, _, sb := newSandbox(t, daytonatest.WithServiceVersion(v))
 	require.NoError(t, sb.Process.CreateSession(t.Context(), "s"))
 	id := execAsyncEcho(t, sb, "s", "echo bye; (exit 3)", true)
 	waitExitUnread(t, sb, "s", id)
@@ -189,5 +197,5 @@ func TestSendInputAfterExit(t *testing.T) {
 	status, body := sendInput(t, sb, "s", id, "hi")
 	require.Equal(t, http.StatusGone, status, body)
 	require.Contains(t, body, `"message":"gone: command has already completed with exit code 3"`)
-	require.Contains(t, body, `"code":"GONE"`)
+	require.Contains(t, body, `"code":"`+code+`"`)
 }

@@ -71,13 +71,14 @@ var operations = []Op{
 	OpListFiles, OpFileInfo, OpCreateFolder, OpDeleteFile, OpMoveFile, OpSetPermissions,
 	OpUploadFile, OpDownloadFile, OpBulkDownload, OpFindInFiles, OpSearchFiles, OpReplaceInFiles,
 	OpPreviewURL, OpSignedPreviewURL, OpExpirePreviewURL, OpLastActivity, OpSetAutoStop, OpMetrics, OpPortInUse,
+	OpRecover, OpPause, OpSetAutoArchive, OpSetAutoDelete, OpSetAutoPause, OpReplaceLabels, OpUploadFileV2, OpSetTTL,
 }
 
 // streamedOps are the operations whose request body their handler reads
 // itself, as it arrives, instead of the body being read (within the
 // family's limit) before the handler runs: uploads, which the daemon
 // accepts at any size.
-var streamedOps = map[Op]bool{OpUploadFile: true}
+var streamedOps = map[Op]bool{OpUploadFile: true, OpUploadFileV2: true}
 
 // checkOp returns an error naming the valid operations unless op is one.
 // [OpUnknown] is not: requests that match no route never reach a fault.

@@ -35,6 +35,10 @@ type config struct {
 	hidden          []string      // programs.go
 	cpu             *atomic.Int64 // cpu.go
 	downloadCuts    *downloadCuts // downloadcuts.go
+	service         ServiceVersion
+	level           serviceLevel // versions.go
+	org             organization // organization.go
+	rateLimit       rateLimit    // ratelimit.go
 }
 
 func defaultConfig() config {
@@ -45,9 +49,9 @@ func defaultConfig() config {
 		killGrace:       DefaultKillGrace,
 		frameSize:       DefaultFrameSize,
 		maxLog:          10000,
-		daemon:          daemonConfig{api: version{0, 173, 0, ""}},
 		cpu:             new(atomic.Int64),
 		downloadCuts:    new(downloadCuts),
+		org:             defaultOrganization(),
 	}
 }
 
@@ -55,6 +59,9 @@ func defaultConfig() config {
 // a shell where no option chose them.
 func newConfig(opts []Option) (config, error) {
 	cfg := defaultConfig()
+	if err := cfg.org.fromEnv(); err != nil {
+		return config{}, err
+	}
 	for i, o := range opts {
 		if o == nil {
 			return config{}, fmt.Errorf("daytonatest: option %d is nil", i)
@@ -62,6 +69,13 @@ func newConfig(opts []Option) (config, error) {
 		if err := o(&cfg); err != nil {
 			return config{}, err
 		}
+	}
+	if cfg.service == "" {
+		v, l, err := defaultServiceVersion()
+		if err != nil {
+			return config{}, err
+		}
+		cfg.service, cfg.level = v, l
 	}
 	if cfg.apiKey == "" {
 		cfg.apiKey = randomKey()

@@ -33,11 +33,15 @@ func (s *Server) newMux() *http.ServeMux {
 	api("GET", "/sandbox", OpList, s.handleList)
 	api("GET", "/sandbox/paginated", OpListPaginated, s.handleListPaginated)
 	api("GET", "/sandbox/{idOrName}", OpGet, s.onSandbox(s.getSandbox))
-	api("DELETE", "/sandbox/{idOrName}", OpDelete, s.onSandbox(s.deleteSandbox))
-	api("POST", "/sandbox/{idOrName}/start", OpStart, s.onSandbox(s.startSandbox))
-	api("POST", "/sandbox/{idOrName}/stop", OpStop, s.onSandbox(s.stopSandbox))
-	api("POST", "/sandbox/{idOrName}/archive", OpArchive, s.onSandbox(s.archiveSandbox))
-	api("GET", "/sandbox/{idOrName}/toolbox-proxy-url", OpToolboxProxyURL, s.onSandbox(s.toolboxProxyURL))
+	api("DELETE", "/sandbox/{idOrName}", OpDelete, s.onLifecycle(s.deleteSandbox))
+	api("POST", "/sandbox/{idOrName}/start", OpStart, s.onLifecycle(s.startSandbox))
+	api("POST", "/sandbox/{idOrName}/stop", OpStop, s.onLifecycle(s.stopSandbox))
+	api("POST", "/sandbox/{idOrName}/archive", OpArchive, s.onLifecycle(s.archiveSandbox))
+	api("POST", "/sandbox/{idOrName}/recover", OpRecover, s.onLifecycle(s.recoverSandbox))
+	if s.since(level0190) {
+		api("POST", "/sandbox/{idOrName}/pause", OpPause, s.onLifecycle(s.pauseSandbox))
+	}
+	s.routeSettings(api)
 	mux.Handle(apiPrefix+"/", s.endpoint(apiFamily, "", OpUnknown, nil))
 
 	tb := func(method, path string, op Op, h handlerFunc) {
@@ -56,11 +60,11 @@ func (s *Server) newMux() *http.ServeMux {
 	tb("GET", "/work-dir", OpWorkDir, s.handleWorkDir)
 	tb("GET", "/user-home-dir", OpHomeDir, s.handleWorkDir)
 	s.routeFiles(tb)
+	s.routeFilesToday(tb)
 	mux.Handle(toolboxPrefix+"/", s.endpoint(toolboxFamily, "", OpUnknown, nil))
 
 	s.routeControls(mux)
 	s.routeServices(mux)
-	s.routeLabels(mux)
 	return mux
 }
 

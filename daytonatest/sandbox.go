@@ -41,35 +41,33 @@ const (
 	StateResizing         State = "resizing"
 	StateSnapshotting     State = "snapshotting"
 	StateForking          State = "forking"
+	// The states of pausing and resuming a VM-class sandbox, since v0.190.0
+	// (apps/api/src/sandbox/enums/sandbox-state.enum.ts @v0.190.0).
+	StatePausing  State = "pausing"
+	StatePaused   State = "paused"
+	StateResuming State = "resuming"
 )
 
 var allStates = []State{
 	StateCreating, StateRestoring, StateDestroyed, StateDestroying, StateStarted, StateStopped,
 	StateStarting, StateStopping, StateError, StateBuildFailed, StatePendingBuild,
 	StateBuildingSnapshot, StateUnknown, StatePullingSnapshot, StateArchived, StateArchiving,
-	StateResizing, StateSnapshotting, StateForking,
-}
-
-func (st State) transitional() bool {
-	switch st {
-	case StateCreating, StateRestoring, StateDestroying, StateStarting, StateStopping,
-		StatePendingBuild, StateBuildingSnapshot, StatePullingSnapshot, StateArchiving,
-		StateResizing, StateSnapshotting, StateForking:
-		return true
-	}
-	return false
+	StateResizing, StateSnapshotting, StateForking, StatePausing, StatePaused, StateResuming,
 }
 
 // desiredState is the desiredState the control plane reports for a
-// sandbox forced into st.
+// sandbox forced into st: the state it is on its way to.
 func desiredState(st State) string {
 	switch st {
-	case StateStarted:
+	case StateStarted, StateStarting, StateCreating, StateRestoring, StateResuming, StatePendingBuild,
+		StateBuildingSnapshot, StatePullingSnapshot:
 		return "started"
-	case StateArchived:
+	case StateArchived, StateArchiving:
 		return "archived"
 	case StateDestroyed, StateDestroying:
 		return "destroyed"
+	case StatePaused, StatePausing:
+		return "paused"
 	default:
 		return "stopped"
 	}
@@ -133,8 +131,16 @@ type Sandbox struct {
 	AutoStopInterval    int               `json:"autoStopInterval"`
 	AutoArchiveInterval int               `json:"autoArchiveInterval"`
 	AutoDeleteInterval  int               `json:"autoDeleteInterval"`
-	Volumes             []Volume          `json:"volumes"`
-	CreatedAt           time.Time         `json:"createdAt"`
+	AutoPauseInterval   int               `json:"autoPauseInterval"`
+	// AutoDestroyAt is when the sandbox's TTL runs out (zero: no TTL).
+	AutoDestroyAt time.Time `json:"autoDestroyAt,omitzero"`
+	// Class is the sandbox's class: ClassContainer, or that of its
+	// snapshot; "small" (or the size the request named) under 0.173.
+	Class string `json:"class"`
+	// Recoverable marks an errored sandbox that POST /recover can bring back.
+	Recoverable bool      `json:"recoverable"`
+	Volumes     []Volume  `json:"volumes"`
+	CreatedAt   time.Time `json:"createdAt"`
 	// Dir is the sandbox's home and default working directory on this machine.
 	Dir string `json:"dir"`
 	// Sessions lists the ids of the sandbox's live sessions, sorted.
@@ -148,8 +154,13 @@ type sandbox struct {
 	desired          string
 	errorReason      string
 	snapshot         string
+	built            bool // image mode: created from buildInfo
 	dockerfile       string
 	contextHashes    []string
+	class            string
+	recoverable      bool
+	autoPause        int
+	autoDestroyAt    time.Time // the TTL's end (current); zero: none
 	user             string
 	env, labels      map[string]string
 	public           bool
@@ -167,6 +178,8 @@ type sandbox struct {
 	dir, home        string
 	gen              int
 	timer            *time.Timer
+	changed          chan struct{}   // closed at every change of state (notifyLocked)
+	holdName         bool            // once destroyed, its name stays taken (0.173's ephemeral stop)
 	tb               *toolbox        // closed while being deleted, nil once removed
 	svc              sandboxServices // preview token, activity, metrics (services.go)
 }
@@ -193,6 +206,10 @@ func (s *Server) publicLocked(sb *sandbox) Sandbox {
 		AutoStopInterval:    sb.autoStop,
 		AutoArchiveInterval: sb.autoArchive,
 		AutoDeleteInterval:  sb.autoDelete,
+		AutoPauseInterval:   sb.autoPause,
+		AutoDestroyAt:       sb.autoDestroyAt,
+		Class:               sb.class,
+		Recoverable:         sb.recoverable,
 		Volumes:             slices.Clone(sb.volumes),
 		CreatedAt:           sb.createdAt,
 		Dir:                 sb.home,
@@ -207,15 +224,21 @@ func (s *Server) publicLocked(sb *sandbox) Sandbox {
 	return out
 }
 
-// lookupLocked finds a sandbox by id, then by name.
+// lookupLocked finds a sandbox by id, then by name. An errored sandbox
+// being deleted is not found (findOneByIdOrName,
+// apps/api/src/sandbox/services/sandbox.service.ts:1739-1787 @v0.190.0,
+// 1419-1467 @v0.173.0).
 func (s *Server) lookupLocked(idOrName string) *sandbox {
-	if sb, ok := s.sandboxes[idOrName]; ok {
-		return sb
+	sb, ok := s.sandboxes[idOrName]
+	if !ok {
+		if id, ok := s.names[idOrName]; ok {
+			sb = s.sandboxes[id]
+		}
 	}
-	if id, ok := s.names[idOrName]; ok {
-		return s.sandboxes[id]
+	if sb != nil && sb.errored() && sb.desired == "destroyed" {
+		return nil
 	}
-	return nil
+	return sb
 }
 
 // filteredLocked returns the sandboxes that have all of labels, newest
@@ -253,9 +276,11 @@ func (s *Server) transitionLocked(sb *sandbox, mid State, desired string, done f
 	sb.updatedAt = time.Now().UTC()
 	if s.transition <= 0 {
 		done()
+		sb.notifyLocked()
 		return
 	}
 	sb.state = mid
+	sb.notifyLocked()
 	sb.timer = time.AfterFunc(s.transition, func() {
 		s.mu.Lock()
 		defer s.mu.Unlock()
@@ -265,7 +290,14 @@ func (s *Server) transitionLocked(sb *sandbox, mid State, desired string, done f
 		sb.timer = nil
 		sb.updatedAt = time.Now().UTC()
 		done()
+		sb.notifyLocked()
 	})
+}
+
+// notifyLocked wakes whoever waits for sb to change state (awaitStarted).
+func (sb *sandbox) notifyLocked() {
+	close(sb.changed)
+	sb.changed = make(chan struct{})
 }
 
 // cancelTransition drops sb's pending transition, if any: its done function
@@ -287,6 +319,10 @@ func (s *Server) forgetLocked(sb *sandbox) *toolbox {
 	if s.names[sb.name] == sb.id {
 		delete(s.names, sb.name)
 	}
+	if sb.holdName {
+		s.held[sb.name] = time.Now().Add(destroyedRetention)
+	}
+	sb.notifyLocked()
 	tb := sb.tb
 	sb.tb = nil
 	return tb
@@ -331,79 +367,3 @@ type apiError struct {
 }
 
 var errStateChangeInProgress = &apiError{http.StatusConflict, "Sandbox state change in progress"}
-
-// requireState refuses a request unless sb is in state want: with 409 while
-// sb is between states, else with 400 and msg.
-func requireState(sb *sandbox, want State, msg string) *apiError {
-	switch {
-	case sb.state == want:
-		return nil
-	case sb.state.transitional():
-		return errStateChangeInProgress
-	default:
-		return &apiError{http.StatusBadRequest, msg}
-	}
-}
-
-// startLocked starts (or restores) sb, or says why it cannot. Starting a
-// started sandbox does nothing.
-func (s *Server) startLocked(sb *sandbox) *apiError {
-	if sb.state == StateStopped || sb.state == StateArchived {
-		sb.svc.rotateToken() // every start gives a new preview token (sandbox.service.ts:1785)
-	}
-	switch {
-	case sb.state == StateStarted:
-	case sb.state == StateStopped:
-		s.transitionLocked(sb, StateStarting, "started", func() { sb.state = StateStarted })
-	case sb.state == StateArchived:
-		s.transitionLocked(sb, StateRestoring, "started", func() { sb.state = StateStarted })
-	case sb.state.transitional():
-		return errStateChangeInProgress
-	case sb.state == StateError || sb.state == StateBuildFailed:
-		return &apiError{http.StatusBadRequest, "Sandbox is in an errored state"}
-	default:
-		return &apiError{http.StatusBadRequest, "Sandbox is not in valid state"}
-	}
-	return nil
-}
-
-// stopLocked stops a started sandbox, or says why it cannot. Its toolbox
-// closes at once and its processes are killed in the background; its files
-// stay. With autoDeleteInterval 0 it is deleted
-// instead, as Daytona does.
-func (s *Server) stopLocked(sb *sandbox) *apiError {
-	if err := requireState(sb, StateStarted, s.stopRefusal()); err != nil {
-		return err
-	}
-	s.retireToolboxLocked(sb, true)
-	if sb.autoDelete == 0 {
-		// Ephemeral: stopping leads to deletion.
-		s.transitionLocked(sb, StateStopping, "destroyed", func() {
-			s.transitionLocked(sb, StateDestroying, "destroyed", func() { s.removeLocked(sb) })
-		})
-	} else {
-		s.transitionLocked(sb, StateStopping, "stopped", func() { sb.state = StateStopped })
-	}
-	return nil
-}
-
-// archiveLocked archives a stopped sandbox, or says why it cannot.
-func (s *Server) archiveLocked(sb *sandbox) *apiError {
-	if err := requireState(sb, StateStopped, "Sandbox is not stopped"); err != nil {
-		return err
-	}
-	s.transitionLocked(sb, StateArchiving, "archived", func() { sb.state = StateArchived })
-	return nil
-}
-
-// deleteLocked deletes sb in whatever state it is: its toolbox closes at
-// once (its processes are killed in the background), the record goes after
-// the transition delay. Deleting a sandbox that is
-// being destroyed does nothing.
-func (s *Server) deleteLocked(sb *sandbox) {
-	if sb.state == StateDestroying {
-		return
-	}
-	s.retireToolboxLocked(sb, false)
-	s.transitionLocked(sb, StateDestroying, "destroyed", func() { s.removeLocked(sb) })
-}

@@ -65,10 +65,14 @@ type Server struct {
 	closeOnce sync.Once
 	log       requestLog   // has its own lock
 	race      exitCodeRace // has its own lock (exitrace.go)
+	// lifecycleThrottle counts the lifecycle routes (ratelimit.go); it has
+	// its own lock.
+	lifecycleThrottle throttle
 
 	mu         sync.Mutex // guards the fields below
 	sandboxes  map[string]*sandbox
-	names      map[string]string // name -> id
+	names      map[string]string    // name -> id
+	held       map[string]time.Time // names destroyed sandboxes hold, until when
 	faults     map[Op][]*fault
 	cuts       []int
 	latency    time.Duration
@@ -106,6 +110,7 @@ func Run(opts ...Option) (*Server, error) {
 		done:       make(chan struct{}),
 		sandboxes:  make(map[string]*sandbox),
 		names:      make(map[string]string),
+		held:       make(map[string]time.Time),
 		faults:     make(map[Op][]*fault),
 		latency:    cfg.latency,
 		closeDelay: cfg.closeDelay,

@@ -70,7 +70,6 @@ func (s *Server) routeServices(mux *http.ServeMux) {
 	api("GET", port+"/signed-preview-url", OpSignedPreviewURL, s.onSandboxPort(s.signedPreviewURL))
 	api("POST", port+"/signed-preview-url/{token}/expire", OpExpirePreviewURL, s.onSandboxPort(s.expirePreviewURL))
 	api("POST", "/sandbox/{idOrName}/last-activity", OpLastActivity, s.handleLastActivity)
-	api("POST", "/sandbox/{idOrName}/autostop/{interval}", OpSetAutoStop, s.handleSetAutoStop)
 	api("GET", "/sandbox/{idOrName}/telemetry/metrics", OpMetrics, s.handleMetrics)
 	mux.Handle("GET "+toolboxPrefix+"/{sandboxId}/port/{port}/in-use",
 		s.endpoint(toolboxFamily, "GET", OpPortInUse, s.handlePortInUse))

@@ -162,7 +162,7 @@ func TestSignedPreviewLink(t *testing.T) {
 	_, err = sb.GetSignedPreviewLink(t.Context(), port, 0)
 	requireDaytonaError(t, err, 400, "400 Bad Request")
 	r := authed(t, srv, "GET", "/api/sandbox/"+sb.ID+"/ports/3000/signed-preview-url?expiresInSeconds=86401", nil)
-	requireAPIError(t, r, 400, "expiresInSeconds must be between 1 second and 24 hours", "/api/sandbox/"+sb.ID+"/ports/3000/signed-preview-url")
+	requireAPIError(t, r, 400, "expiresInSeconds must be between 1 second and 24 hours", "/api/sandbox/"+sb.ID+"/ports/3000/signed-preview-url?expiresInSeconds=86401") // request.url
 }
 
 // TestPreviewURLPortRange follows sandbox.service.ts:1556-1559 (v0.173.0).
@@ -262,11 +262,12 @@ func TestActivityKeepsSandboxRunning(t *testing.T) {
 }
 
 // TestSetAutoStopInterval follows controller :910-950 and
-// sandbox.service.ts:2535-2543, 2738-2744 (v0.173.0).
+// sandbox.service.ts:2535-2543, 2738-2744 (v0.173.0): a POST without
+// @HttpCode, so 201.
 func TestSetAutoStopInterval(t *testing.T) {
 	srv, _, sb := newSandbox(t)
 	r := authed(t, srv, "POST", "/api/sandbox/"+sb.ID+"/autostop/42", nil)
-	require.Equal(t, 200, r.Status)
+	require.Equal(t, 201, r.Status)
 	require.EqualValues(t, 42, r.JSON(t)["autoStopInterval"])
 	rec, _ := srv.Sandbox(sb.ID)
 	require.Equal(t, 42, rec.AutoStopInterval)

@@ -35,10 +35,10 @@ func (s *Server) toolboxFor(w http.ResponseWriter, r *http.Request) *toolbox {
 	s.mu.Unlock()
 	switch {
 	case sb == nil || tb == nil || state == StateDestroying || state == StateDestroyed:
-		writeToolboxError(w, r, http.StatusUnauthorized, toolboxUnauthorized)
+		writeProxyError(w, r, http.StatusUnauthorized, toolboxUnauthorized)
 		return nil
 	case state != StateStarted || tb.isClosed():
-		writeToolboxError(w, r, http.StatusBadRequest, toolboxNotStarted)
+		writeProxyError(w, r, http.StatusBadRequest, toolboxNotStarted)
 		return nil
 	}
 	return tb
@@ -419,7 +419,11 @@ func (s *Server) handleSendInput(w http.ResponseWriter, r *http.Request, body []
 		return
 	}
 	if e := c.sendInput(*req.Data); e != nil {
-		writeToolboxError(w, r, e.status, e.msg)
+		code := statusCode(e.status)
+		if e.status == http.StatusGone {
+			code = inputGoneCode(w)
+		}
+		writeToolboxErrorCode(w, r, e.status, code, e.msg)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)

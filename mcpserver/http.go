@@ -4,6 +4,9 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"errors"
+	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"slices"
@@ -25,6 +28,18 @@ type HTTPOptions struct {
 	// needs. Empty allows no browser at all.
 	AllowedOrigins []string
 }
+
+// String describes the options without the token.
+func (o HTTPOptions) String() string {
+	return fmt.Sprintf("mcpserver.HTTPOptions{Token: [redacted], AllowedOrigins: %q}", o.AllowedOrigins)
+}
+
+// Format prints the options as String does whatever the verb, so that no
+// verb (%#v, %d, ...) reaches the token.
+func (o HTTPOptions) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, o.String()) }
+
+// LogValue makes slog print the options as String does.
+func (o HTTPOptions) LogValue() slog.Value { return slog.StringValue(o.String()) }
 
 // The CORS answers: what a browser client of the streamable HTTP
 // transport sends (MCP specification 2025-06-18, basic/transports) and

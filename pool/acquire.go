@@ -37,7 +37,7 @@ func (p *Pool) acquire(ctx context.Context, key string, excl bool) (*Lease, erro
 		panic("pool: Acquire called with a nil Context")
 	}
 	if p == nil || p.entries == nil {
-		return nil, errors.New("pool: Acquire on a Pool that was not made by pool.Open")
+		return nil, errNotOpened("Acquire")
 	}
 	if key == "" {
 		return nil, fmt.Errorf("%w: empty key", ErrInvalidKey)

@@ -95,7 +95,7 @@ func TestAcquireBadInput(t *testing.T) {
 	_, err = zero.Acquire(t.Context(), "k")
 	require.Error(t, err)
 	assert.Equal(t, pool.Stats{}, zero.Stats())
-	require.NoError(t, zero.Close(t.Context()))
+	require.ErrorIs(t, zero.Close(t.Context()), daytona.ErrInvalidInput, "issue #19 item 18: a Pool not made by Open refuses")
 	var nilPool *pool.Pool
 	assert.Equal(t, pool.Stats{}, nilPool.Stats())
 	var nilLease *pool.Lease

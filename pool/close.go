@@ -23,13 +23,14 @@ const closeTimeout = 5 * time.Minute
 // minutes), even after ctx ends. A lease still held when ctx ends loses
 // its sandbox to that treatment; Close then returns ctx's error with the
 // others.
-// Close is idempotent: later calls return nil at once.
+// Close is idempotent: later calls return nil at once. Close of a Pool not
+// made by Open is an error matching daytona.ErrInvalidInput.
 func (p *Pool) Close(ctx context.Context) error {
 	if ctx == nil {
 		panic("pool: Close called with a nil Context")
 	}
 	if p == nil || p.entries == nil {
-		return nil
+		return errNotOpened("Close")
 	}
 	p.mu.Lock()
 	if p.closed {

@@ -42,13 +42,24 @@ func (l *Lease) Format(f fmt.State, _ rune) {
 }
 
 // Sandbox returns the key's sandbox, started when Acquire returned.
-func (l *Lease) Sandbox() *daytona.Sandbox { return l.sb }
+// A nil or zero Lease (not made by Acquire) has none.
+func (l *Lease) Sandbox() *daytona.Sandbox {
+	if l == nil {
+		return nil
+	}
+	return l.sb
+}
 
 // Key returns the key the lease was acquired for.
-func (l *Lease) Key() string { return l.key }
+func (l *Lease) Key() string {
+	if l == nil {
+		return ""
+	}
+	return l.key
+}
 
 // Exclusive reports whether the lease is the only one on its key.
-func (l *Lease) Exclusive() bool { return l.excl }
+func (l *Lease) Exclusive() bool { return l != nil && l.excl }
 
 // Release gives the lease back; the sandbox is idle once its last lease
 // is released (the idle policy counts from then). It is idempotent.

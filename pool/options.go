@@ -17,6 +17,10 @@ import (
 // the last one wins, except WithSandboxOptions and WithLabels, which add up.
 type Option func(*config) error
 
+// LogValue makes slog print an Option as its type alone: what it holds
+// (such as the Sandboxes' options, with an API key) stays out of logs.
+func (Option) LogValue() slog.Value { return slog.StringValue("pool.Option") }
+
 // Idle says what happens to a keyed sandbox nobody holds a lease on. Each
 // period counts from the release of its last lease. Zero turns a step off.
 type Idle struct {

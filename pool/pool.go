@@ -24,6 +24,11 @@ var (
 // errClosed is ErrClosed inside the package.
 var errClosed = ErrClosed
 
+// errNotOpened is the error of op on a Pool not made by Open.
+func errNotOpened(op string) error {
+	return fmt.Errorf("pool: %s on a Pool that was not made by pool.Open: %w", op, daytona.ErrInvalidInput)
+}
+
 // Pool hands out one Daytona sandbox per key (a user, a tenant, a
 // conversation): see the package documentation. A Pool is safe for
 // concurrent use by multiple goroutines.

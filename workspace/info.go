@@ -1,6 +1,9 @@
 package workspace
 
-import "time"
+import (
+	"log/slog"
+	"time"
+)
 
 // Info describes a sandbox. Its JSON encoding uses the field names of
 // Mastra's SandboxInfo, so Go and TypeScript services report sandboxes
@@ -41,4 +44,16 @@ type Resources struct {
 	// MemoryUsedMB and DiskUsedMB are the memory and disk used.
 	MemoryUsedMB int64 `json:"memoryUsedMB,omitempty"`
 	DiskUsedMB   int64 `json:"diskUsedMB,omitempty"`
+}
+
+// LogValue makes slog print what identifies the sandbox: its id, name,
+// provider, status and mounts. Metadata, which a provider fills as it
+// likes, is left out.
+func (i Info) LogValue() slog.Value {
+	mounts := make([]string, len(i.Mounts))
+	for k, m := range i.Mounts {
+		mounts[k] = m.Path + " (" + m.Filesystem + ")"
+	}
+	return slog.GroupValue(slog.String("id", i.ID), slog.String("name", i.Name), slog.String("provider", i.Provider),
+		slog.String("status", string(i.Status)), slog.Any("mounts", mounts))
 }

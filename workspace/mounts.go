@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"regexp"
 	"slices"
@@ -121,6 +122,14 @@ func (s MountSpec) String() string {
 
 // GoString is String, so that %#v does not print the credentials either.
 func (s MountSpec) GoString() string { return "workspace.MountSpec{" + s.String() + "}" }
+
+// Format prints the spec as String does (GoString for %#v) whatever the
+// verb, so that no verb (%d, %x, ...) reaches the credentials.
+func (s MountSpec) Format(f fmt.State, verb rune) { formatAs(f, verb, s.String(), s.GoString()) }
+
+// LogValue makes slog print the spec as String does: its JSON handler
+// would otherwise print every field, credentials included.
+func (s MountSpec) LogValue() slog.Value { return slog.StringValue(s.String()) }
 
 // Secrets returns the spec's credentials that are set, for redaction.
 func (s MountSpec) Secrets() []string {

@@ -2,7 +2,9 @@ package workspace
 
 import (
 	"context"
+	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
@@ -84,13 +86,26 @@ func (u *PortURL) NewRequest(ctx context.Context, method, path string, body io.R
 	return req, nil
 }
 
-// String describes u without its credentials.
+// String describes u without its credentials: the token is left out, and
+// replaced by "[redacted]" in a signed URL, which holds it.
 func (u PortURL) String() string {
-	return "port " + strconv.Itoa(u.Port) + " at " + u.URL
+	shown := u.URL
+	if u.Token != "" {
+		shown = strings.ReplaceAll(shown, u.Token, "[redacted]")
+	}
+	return "port " + strconv.Itoa(u.Port) + " at " + shown
 }
 
 // GoString is String, so that %#v does not print the credentials either.
 func (u PortURL) GoString() string { return u.String() }
+
+// Format prints u as String does whatever the verb, so that no verb (%d,
+// %x, ...) reaches the credentials.
+func (u PortURL) Format(f fmt.State, verb rune) { formatAs(f, verb, u.String(), u.String()) }
+
+// LogValue makes slog print u as String does: its JSON handler would
+// otherwise print the token and the headers.
+func (u PortURL) LogValue() slog.Value { return slog.StringValue(u.String()) }
 
 // ValidPort reports whether port is a TCP port number (1-65535).
 func ValidPort(port int) bool { return port >= 1 && port <= 65535 }

@@ -28,11 +28,17 @@
 //	              (default 0, no limit; the real daemon moves about 2300000: daytonatest.DaemonOutputRate)
 //	-session-shell  the sessions' shell, bash or zsh (default bash; Daytona's default image runs zsh)
 //	-without      programs to hide from the sandboxes' PATH, comma-separated (e.g. perl, as on Alpine)
+//	-service-version  the Daytona service to reproduce: 0.173, 0.190 or current (default: current,
+//	              or DAYTONATEST_SERVICE_VERSION)
 //	-help         print the flags and the environment variables read, and exit
 //
 // It reads no DAYTONA_* setting. Without -root its files go under $TMPDIR;
 // the sandboxes' shells get PATH, LANG, USER, LOGNAME and TZ from its
 // environment, and nothing else of it.
+//
+// The organization's snapshots beyond the default one can be listed, comma-separated, in
+// DAYTONATEST_SNAPSHOTS, and its per-sandbox maximums set in DAYTONATEST_SANDBOX_LIMITS
+// ("CPU,MEMORY,DISK", such as "4,8,10", the default).
 //
 // The test controls are served under /_daytonatest/ (see the package
 // documentation of daytonatest).

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"io"
 
+	"github.com/agentworkspace/daytona/daytonatest"
 	"github.com/agentworkspace/daytona/internal/clihelp"
 )
 
@@ -23,6 +24,9 @@ func writeHelp(w io.Writer, fs *flag.FlagSet) {
 		Title: "Environment (it reads no DAYTONA_* setting)",
 		Vars: []clihelp.Var{
 			{Name: "TMPDIR", Text: "without -root: where the sandboxes' files go (default /tmp)"},
+			{Name: daytonatest.ServiceVersionEnv, Text: "without -service-version: the Daytona service to reproduce (0.173, 0.190 or current)"},
+			{Name: daytonatest.SnapshotsEnv, Text: "the organization's snapshots beyond the default one, comma-separated"},
+			{Name: daytonatest.SandboxLimitsEnv, Text: "the organization's per-sandbox maximums, CPU,MEMORY,DISK (default 4,8,10)"},
 			clihelp.ShellEnv,
 		},
 	})

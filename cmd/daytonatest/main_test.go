@@ -21,7 +21,7 @@ func TestRunPrintsTwoLinesAndServes(t *testing.T) {
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"-api-key", "test-key", "-latency", "1ms", "-close-delay", "0s", "-autostop-unit", "1s", "-mount-stubs", "-output-rate", "2300000", "-session-shell", "bash"}, pw, io.Discard)
+		done <- run(ctx, []string{"-api-key", "test-key", "-latency", "1ms", "-close-delay", "0s", "-autostop-unit", "1s", "-mount-stubs", "-output-rate", "2300000", "-session-shell", "bash", "-service-version", "0.190"}, pw, io.Discard)
 		pw.Close()
 	}()
 	sc := bufio.NewScanner(pr)
@@ -40,9 +40,13 @@ func TestRunPrintsTwoLinesAndServes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("GET /api/sandbox = %d", resp.StatusCode)
+	}
+	if string(body) != `{"items":[],"nextCursor":null}` { // the list of 0.190
+		t.Fatalf("GET /api/sandbox = %s", body)
 	}
 	http.DefaultClient.CloseIdleConnections()
 
@@ -62,6 +66,7 @@ func TestRunRejectsBadFlags(t *testing.T) {
 		{"-output-rate", "-1"},
 		{"-output-rate", "fast"},
 		{"-session-shell", "fish"},
+		{"-service-version", "0.18"},
 		{"extra-arg"},
 	} {
 		if err := run(context.Background(), args, io.Discard, io.Discard); err == nil {

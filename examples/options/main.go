@@ -157,6 +157,14 @@ func run(ctx context.Context, w io.Writer) error {
 		return err
 	}
 	defer b.Close()
+	if b.Embedded() {
+		// The in-process organization has only Daytona's default snapshot:
+		// add the one this example names, as the dashboard would.
+		if err := b.Server().AddSnapshot(daytonatest.Snapshot{Name: "my-snapshot-id"}); err != nil {
+			return err
+		}
+	}
+
 	for i, s := range setups(w) {
 		fmt.Fprintf(w, "\n%d. %s\n   mode: %s\n", i+1, s.title, s.mode)
 		if err := s.show(ctx, w, b); err != nil {

@@ -4,8 +4,10 @@
 // that reads a status code or a message out of an error.
 //
 // Decoding an answer: FromResponse and FromBody (an error answer's body),
-// NoAnswer (a request that got none). Reading an error: StatusCode,
-// Message, NotFound, Describe. Classifying it: Transient, Classify (see
+// FromAPI and FromToolbox (the generated clients' errors), NoAnswer (a
+// request that got none). Reading an error: StatusCode, Message,
+// NotFound, Describe, and today's structured fields Code, Source and
+// FromDaemon (structured.go). Classifying it: Transient, Classify (see
 // classify.go), and Safe, the loop that repeats a request that is safe to
 // repeat.
 package apierr
@@ -33,9 +35,10 @@ func FromResponse(resp *http.Response) error {
 	return FromBody(resp.StatusCode, resp.Header, data)
 }
 
-// FromBody is FromResponse for a body already read.
+// FromBody is FromResponse for a body already read. Today's code and
+// source, when the body has them, are kept (Code, Source).
 func FromBody(status int, header http.Header, body []byte) error {
-	return sdkerrors.NewDaytonaErrorFromBody(body, status, header)
+	return withDetail(sdkerrors.NewDaytonaErrorFromBody(body, status, header), body)
 }
 
 // NoAnswer is the error of a request that got no answer (a network

@@ -191,13 +191,6 @@ func (p *Pool) deleteLater(sess *session) {
 	})
 }
 
-// remove deletes a session now, which kills its processes. removed
-// reports that the daemon deleted it; a session it no longer knows gives
-// false and no error.
-func (p *Pool) remove(ctx context.Context, sess *session) (removed bool, err error) {
-	return p.tb.DeleteSession(ctx, sess.id)
-}
-
 // ForgetAll drops the idle sessions, after the daemon lost one (a restart
 // loses them all).
 func (p *Pool) ForgetAll() {

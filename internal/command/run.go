@@ -183,16 +183,19 @@ func (rn *run) complete(ctx, runCtx context.Context, code int) (*workspace.Comma
 // reading what its log and its files hold beyond what was delivered (the
 // log may show that it has just finished: then it is not killed). killed
 // reports that the daemon deleted the session; a session already gone
-// gives false and no error.
+// gives false and no error. A failed delete is tried again for a while
+// (see KillBudget).
 func (rn *run) kill(ctx context.Context) (killed bool, err error) {
-	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	cancelled := ctx.Err() != nil
+	ctx = context.WithoutCancel(ctx)
+	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	_ = rn.readRest(cctx)
 	if _, ok := rn.out.done(); ok {
 		rn.removeFiles(true) // what stayed in them is not read now
 		return false, nil
 	}
-	if ctx.Err() == nil {
+	if !cancelled {
 		// Timed out, or lost: what it printed is worth the wait.
 		rn.readLeft(cctx, false)
 	} else {
@@ -204,7 +207,7 @@ func (rn *run) kill(ctx context.Context) (killed bool, err error) {
 		lcancel()
 	}
 	defer rn.removeFiles(true)
-	killed, err = rn.remote.Pool.remove(cctx, rn.sess)
+	killed, err = rn.remote.Pool.remove(ctx, rn.sess) // bounded by KillBudget
 	if err != nil {
 		rn.log().Warn("could not kill the command's session", "session", rn.sess.id, "err", err)
 		err = fault.Wrap("kill the command's session "+rn.sess.id, err)

@@ -2,9 +2,11 @@
 // the connection (connection.go), the HTTP transport and WebSocket
 // dialers every request shares (transport.go), the generated API client
 // and the requests about one sandbox (this file), its lifecycle (finding,
-// creating, starting, stopping and deleting it, and waiting through its
-// states: lifecycle.go), and the body of the request that creates it
-// (create.go). Errors are the SDK's types (decoded by package apierr),
+// creating, recovering and starting it: lifecycle.go; stopping and
+// deleting it: ending.go; reading and waiting through its states:
+// states.go; waiting out rate limits: ratelimit.go), the body of the
+// request that creates it (create.go) and the names Daytona refuses
+// (names.go). Errors are the SDK's types (decoded by package apierr),
 // wrapped with the operation (package fault) where a step of the
 // lifecycle fails.
 package controlplane
@@ -19,7 +21,6 @@ import (
 
 	apiclient "github.com/daytonaio/daytona/libs/api-client-go"
 	sdk "github.com/daytonaio/daytona/libs/sdk-go/pkg/daytona"
-	sdkerrors "github.com/daytonaio/daytona/libs/sdk-go/pkg/errors"
 	"github.com/daytonaio/daytona/libs/sdk-go/pkg/types"
 	apitoolbox "github.com/daytonaio/daytona/libs/toolbox-api-client-go"
 
@@ -120,21 +121,20 @@ func (c *Client) token() string {
 }
 
 // convert turns an error of the generated client into the SDK's error
-// types, as the SDK does.
+// types, as the SDK does, keeping today's code and source.
 func convert(err error, resp *http.Response) error {
-	if err == nil {
-		return nil
-	}
-	return sdkerrors.ConvertAPIError(err, resp)
+	return apierr.FromAPI(err, resp)
 }
 
-// record fetches the sandbox record from the control plane.
+// record fetches the sandbox record from the control plane, with the
+// states the generated client cannot decode read back (realState).
 func (c *Client) record(ctx context.Context, idOrName string) (*apiclient.Sandbox, error) {
 	var rec *apiclient.Sandbox
 	err := apierr.Safe(ctx, func() error {
 		var resp *http.Response
 		var err error
 		rec, resp, err = c.api.SandboxAPI.GetSandbox(c.auth(ctx), idOrName).Execute()
+		realState(rec, resp)
 		return convert(err, resp)
 	})
 	return rec, err
@@ -165,7 +165,7 @@ func (c *Client) toolbox(rec *apiclient.Sandbox) *toolbox.Client {
 		cfg.AddDefaultHeader(k, v)
 	}
 	cfg.UserAgent = "sdk-go/" + sdk.Version
-	var archive, del int
+	archive, del := 0, -1 // auto-delete unknown: not ephemeral
 	if rec.AutoArchiveInterval != nil {
 		archive = int(*rec.AutoArchiveInterval)
 	}
@@ -240,7 +240,12 @@ type Figures struct {
 	MemoryMB, DiskMB int64
 	Target           string
 	LastUsedAt       time.Time // zero if unknown
-	TimeoutAt        time.Time // when auto-stop fires if it stays idle; zero if off or unknown
+	TimeoutAt        time.Time // when auto-stop (or auto-pause) fires if it stays idle; zero if off or unknown
+	// Today's records also carry the auto-pause interval and, with a TTL,
+	// the sandbox's hard end, which no activity moves (@daytonaio/api-client
+	// 0.220.0, models/sandbox.d.ts: autoPauseInterval, autoDestroyAt).
+	AutoPauseMinutes int       // 0 if off or not reported
+	DestroyAt        time.Time // zero if no TTL
 	// Usage, when the telemetry endpoint answered.
 	HasUsage                 bool
 	CPUPercent               float64
@@ -277,10 +282,18 @@ func (c *Client) Live(ctx context.Context, id string) (Figures, error) {
 // figures reads the record and the metrics (nil: none).
 func figures(rec *apiclient.Sandbox, m *apiclient.MetricsResponse) Figures {
 	f := Figures{CPUCores: float64(rec.Cpu), MemoryMB: int64(rec.Memory * 1024), DiskMB: int64(rec.Disk * 1024), Target: rec.Target}
+	if pause, ok := rec.AdditionalProperties["autoPauseInterval"].(float64); ok && pause > 0 {
+		f.AutoPauseMinutes = int(pause)
+	}
+	if at, ok := rec.AdditionalProperties["autoDestroyAt"].(string); ok {
+		f.DestroyAt = parseTime(at)
+	}
 	if last, err := time.Parse(time.RFC3339Nano, rec.GetLastActivityAt()); err == nil {
 		f.LastUsedAt = last
-		if minutes := rec.GetAutoStopInterval(); minutes > 0 {
-			f.TimeoutAt = last.Add(time.Duration(minutes) * time.Minute)
+		// At most one of the two intervals is non-zero today
+		// (models/create-sandbox.d.ts).
+		if minutes := max(int(rec.GetAutoStopInterval()), 0); minutes > 0 || f.AutoPauseMinutes > 0 {
+			f.TimeoutAt = last.Add(time.Duration(max(minutes, f.AutoPauseMinutes)) * time.Minute)
 		}
 	}
 	if m == nil {

@@ -197,10 +197,10 @@ func resolveURL(src envSource, def string) (string, error) {
 }
 
 // CheckURL checks an API URL: http or https, with a host, and no
-// credentials, query or fragment.
+// credentials, query or fragment. Its errors never hold the URL.
 func CheckURL(rawURL string) error {
 	u, err := url.Parse(rawURL)
-	if err != nil {
+	if err != nil || u.Opaque != "" {
 		return errors.New("not a URL")
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
@@ -209,8 +209,34 @@ func CheckURL(rawURL string) error {
 	if u.Host == "" {
 		return errors.New("missing host")
 	}
-	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+	if u.User != nil || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
 		return errors.New("must not contain credentials, a query or a fragment")
 	}
 	return nil
+}
+
+// RedactURL returns rawURL as an error message may show it: its user
+// information, query and fragment, which may hold secrets (a password, a
+// ?token=), become "[redacted]". A URL that does not parse shows its
+// scheme at most, since where its secrets are cannot be told.
+func RedactURL(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil || u.Opaque != "" || strings.ContainsAny(rawURL, "\x00\r\n") {
+		scheme, _, found := strings.Cut(rawURL, "://")
+		if !found || strings.ContainsAny(scheme, "@:/?#\x00\r\n") {
+			return "[redacted]"
+		}
+		return scheme + "://[redacted]"
+	}
+	shown := (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path, RawPath: u.RawPath}).String()
+	if u.User != nil {
+		shown = strings.Replace(shown, "//", "//[redacted]@", 1)
+	}
+	if u.RawQuery != "" || u.ForceQuery {
+		shown += "?[redacted]"
+	}
+	if u.Fragment != "" {
+		shown += "#[redacted]"
+	}
+	return shown
 }

@@ -74,10 +74,11 @@ func (e *MissingError) Error() string {
 
 // Acquire finds or creates the remote sandbox, as Mastra's start does:
 // look up by the known Daytona id, else by name; not found → create
-// (unless it was given to WithExistingSandbox); a dead sandbox → delete it
-// and create a fresh one; stopped or archived → start it, waiting through
-// transitional states; any other lookup error → fail, never risking a
-// duplicate.
+// (unless it was given to WithExistingSandbox); an errored sandbox whose
+// record says it is recoverable → recover it in place; another dead one →
+// delete it and create a fresh one; stopped, archived or paused → start
+// it, waiting through transitional states; any other lookup error → fail,
+// never risking a duplicate.
 func (c *Client) Acquire(ctx context.Context, t Target) (Acquired, error) {
 	rec, replacedDead, err := c.reconnect(ctx, t)
 	if err != nil {
@@ -85,7 +86,7 @@ func (c *Client) Acquire(ctx context.Context, t Target) (Acquired, error) {
 	}
 	a := Acquired{CreatedAt: time.Now()}
 	if rec == nil {
-		if rec, err = c.create(ctx, &t.Create, replacedDead); err != nil {
+		if rec, err = c.create(ctx, &t.Create, replacedDead, true); err != nil {
 			return Acquired{}, fault.WrapCtx(ctx, "create sandbox", err)
 		}
 		a.Created = true
@@ -119,16 +120,10 @@ func (c *Client) reconnect(ctx context.Context, t Target) (rec *apiclient.Sandbo
 	c.log.Debug("looking up remote sandbox", "key", key, "byID", byID)
 	rec, err = c.record(ctx, key)
 	switch {
-	case err == nil && deadState(rec.GetState()) && strict:
-		return nil, false, &MissingError{ID: key, State: string(rec.GetState())}
 	case err == nil && deadState(rec.GetState()):
-		c.log.Debug("remote sandbox is dead; deleting it and creating a new one", "daytonaID", rec.GetId(), "state", rec.GetState())
-		if derr := c.delete(ctx, rec.GetId()); derr != nil && !apierr.NotFound(derr) {
-			c.log.Warn("could not delete dead sandbox", "daytonaID", rec.GetId(), "err", derr)
-		}
-		return nil, true, nil
+		return c.revive(ctx, rec, key, strict)
 	case err == nil && rec.GetState() != apiclient.SANDBOXSTATE_STARTED:
-		return c.restart(ctx, rec)
+		return c.restart(ctx, rec, key, strict)
 	case err == nil:
 		c.log.Debug("reconnected to running sandbox", "daytonaID", rec.GetId())
 		return rec, false, nil
@@ -143,30 +138,88 @@ func (c *Client) reconnect(ctx context.Context, t Target) (rec *apiclient.Sandbo
 	return nil, false, fault.WrapCtx(ctx, "look up sandbox "+key, err)
 }
 
+// revive deals with the sandbox rec describes, found dead (or dead after a
+// start): an errored one whose record says it is recoverable is recovered
+// in place, keeping its files, and returned running (if that fails, the
+// error: its files are not thrown away); any other is deleted, so that a
+// new one can be created under its name (replaced). Where the caller asked for this sandbox and no other
+// (strict), that is a *MissingError for key instead.
+func (c *Client) revive(ctx context.Context, rec *apiclient.Sandbox, key string, strict bool) (*apiclient.Sandbox, bool, error) {
+	id, st := rec.GetId(), rec.GetState()
+	if st == apiclient.SANDBOXSTATE_ERROR && rec.GetRecoverable() {
+		c.log.Debug("remote sandbox is in error but recoverable; recovering it", "daytonaID", id, "reason", rec.GetErrorReason())
+		started, err := c.recoverInPlace(ctx, id)
+		if err != nil {
+			return nil, false, fault.WrapCtx(ctx, "recover sandbox "+id, err)
+		}
+		return started, false, nil
+	}
+	if strict {
+		return nil, false, &MissingError{ID: key, State: string(st)}
+	}
+	// Even a destroyed record is deleted: it may hold the name (a stopped
+	// ephemeral sandbox in v0.173.0, one destroyed by a spot eviction or a
+	// queue timeout today), which DELETE frees by renaming it
+	// (sandbox.entity.ts:310-324 @v0.190.0).
+	c.log.Debug("remote sandbox is dead; deleting it and creating a new one", "daytonaID", id, "state", st)
+	if err := c.Delete(ctx, id); err != nil {
+		c.log.Warn("could not delete dead sandbox", "daytonaID", id, "err", err)
+	}
+	return nil, true, nil
+}
+
+// recoverInPlace brings the errored sandbox id back (POST
+// /sandbox/{id}/recover, which also starts it: sandbox.service.ts:
+// 2242-2265, 2345-2450 @v0.190.0) and waits until it runs.
+func (c *Client) recoverInPlace(ctx context.Context, id string) (*apiclient.Sandbox, error) {
+	var rec *apiclient.Sandbox
+	err := c.throttled(ctx, "recover", id, func() error {
+		var resp *http.Response
+		var err error
+		rec, resp, err = c.api.SandboxAPI.RecoverSandbox(c.auth(ctx), id).Execute()
+		realState(rec, resp)
+		return convert(err, resp)
+	})
+	if err == nil && settling(rec) {
+		rec, err = c.waitState(ctx, id)
+	}
+	switch {
+	case err != nil:
+		return nil, err
+	case rec.GetState() != apiclient.SANDBOXSTATE_STARTED:
+		return nil, fmt.Errorf("the sandbox is %s after its recovery", rec.GetState())
+	}
+	return rec, nil
+}
+
 // restart starts the sandbox rec describes, which is not running; nil if
-// it disappears meanwhile.
-func (c *Client) restart(ctx context.Context, rec *apiclient.Sandbox) (*apiclient.Sandbox, bool, error) {
+// it disappears meanwhile, and revive's outcome if it ends in error.
+func (c *Client) restart(ctx context.Context, rec *apiclient.Sandbox, key string, strict bool) (*apiclient.Sandbox, bool, error) {
 	c.log.Debug("remote sandbox is not running; starting it", "daytonaID", rec.GetId(), "state", rec.GetState())
 	started, err := c.waitAndStart(ctx, rec)
 	switch {
 	case errors.Is(err, errGone):
-		return nil, false, nil
+		return nil, true, nil
+	case errors.Is(err, errFailed):
+		return c.revive(ctx, started, key, strict)
 	case err != nil:
 		return nil, false, fault.WrapCtx(ctx, "start sandbox "+rec.GetId(), err)
 	}
 	return started, false, nil
 }
 
-// waitAndStart waits while rec's sandbox is in a transitional state, then
-// starts it unless it is running, retrying while Daytona reports a state
-// change in progress, and returns its record once it runs. It returns
-// errGone if the sandbox disappears or dies.
+// waitAndStart waits while rec's sandbox is settling (in a transitional
+// state, or on its way to another: an archived one being restored), then
+// starts it unless it is running (a paused one resumes), retrying while
+// Daytona reports a state change in progress, and returns its record once
+// it runs. It returns errGone if the sandbox disappears or is destroyed,
+// and errFailed with the record if it is (or ends) in error.
 func (c *Client) waitAndStart(ctx context.Context, rec *apiclient.Sandbox) (*apiclient.Sandbox, error) {
 	id := rec.GetId()
 	b := retry.Backoff{Next: startBackoffMin, Max: startBackoffMax}
 	for {
 		var err error
-		if transitionalState(rec.GetState()) {
+		if settling(rec) {
 			if rec, err = c.waitState(ctx, id); err != nil {
 				return nil, err
 			}
@@ -174,21 +227,30 @@ func (c *Client) waitAndStart(ctx context.Context, rec *apiclient.Sandbox) (*api
 		switch st := rec.GetState(); {
 		case st == apiclient.SANDBOXSTATE_STARTED:
 			return rec, nil
-		case deadState(st):
+		case destroyedState(st):
 			return nil, errGone
+		case failedState(st):
+			return rec, errFailed
 		}
-		_, resp, err := c.api.SandboxAPI.StartSandbox(c.auth(ctx), id).Execute()
-		err = convert(err, resp)
+		err = c.throttled(ctx, "start", id, func() error {
+			_, resp, err := c.api.SandboxAPI.StartSandbox(c.auth(ctx), id).Execute()
+			return convert(err, resp)
+		})
 		switch {
 		case apierr.NotFound(err):
 			return nil, errGone
-		case err != nil && !stateChangeInProgress(err):
-			return nil, err
-		case err != nil:
+		case err != nil && stateChangeInProgress(err):
 			c.log.Debug("state change in progress; waiting", "daytonaID", id)
 			if werr := b.Wait(ctx); werr != nil {
 				return nil, werr
 			}
+		case err != nil:
+			// A start that failed (400 "Sandbox failed to start: ...")
+			// leaves the sandbox in error: revive deals with that.
+			if now, rerr := c.record(ctx, id); rerr == nil && failedState(now.GetState()) {
+				return now, errFailed
+			}
+			return nil, err
 		}
 		if rec, err = c.waitState(ctx, id); err != nil {
 			return nil, err
@@ -197,18 +259,38 @@ func (c *Client) waitAndStart(ctx context.Context, rec *apiclient.Sandbox) (*api
 }
 
 // create creates the remote sandbox cs describes and waits until it runs.
-// afterDelete says a dead sandbox of the same name was just deleted: while
-// Daytona still holds its name, creation is retried.
-func (c *Client) create(ctx context.Context, cs *CreateSpec, afterDelete bool) (*apiclient.Sandbox, error) {
+// A 429 is sent again after the wait it asks for (throttled). A create
+// whose answer was lost (no answer, or a gateway's 502 or 504) may
+// have been made: with findLost, the sandbox is looked up by name before
+// the request is sent again, so that there are never two; without, the
+// error is returned. afterDelete says a dead sandbox of the same name was
+// just deleted: while Daytona still holds its name, creation is retried.
+func (c *Client) create(ctx context.Context, cs *CreateSpec, afterDelete, findLost bool) (*apiclient.Sandbox, error) {
 	body := cs.request(c.conn.Target)
 	waitUntil := time.Now().Add(nameReleaseWait)
-	for {
+	for lost := 0; ; {
 		c.log.Debug("creating remote sandbox", "name", cs.Name, "mode", cs.Mode())
-		rec, resp, err := c.api.SandboxAPI.CreateSandbox(c.auth(ctx)).CreateSandbox(body).Execute()
+		var rec *apiclient.Sandbox
+		err := c.throttled(ctx, "create", cs.Name, func() error {
+			var resp *http.Response
+			var err error
+			rec, resp, err = c.api.SandboxAPI.CreateSandbox(c.auth(ctx)).CreateSandbox(body).Execute()
+			realState(rec, resp)
+			return convert(err, resp)
+		})
 		if err == nil {
 			return c.awaitCreated(ctx, rec)
 		}
-		err = convert(err, resp)
+		if findLost && answerLost(err) && ctx.Err() == nil {
+			if lost++; lost > apierr.TransientTries || cs.Name == "" {
+				return nil, err
+			}
+			found, ferr := c.findCreated(ctx, cs.Name, err)
+			if found != nil || ferr != nil {
+				return found, ferr
+			}
+			continue // it was not made: send it again
+		}
 		if !afterDelete || apierr.StatusCode(err) != http.StatusConflict || time.Now().After(waitUntil) {
 			return nil, err
 		}
@@ -219,10 +301,37 @@ func (c *Client) create(ctx context.Context, cs *CreateSpec, afterDelete bool) (
 	}
 }
 
+// answerLost reports a request whose answer did not arrive (no answer at
+// all, or a gateway's 502 or 504, whose upstream may have had it): it may
+// have been carried out. A 503 is a refusal.
+func answerLost(err error) bool {
+	switch apierr.StatusCode(err) {
+	case 0, http.StatusBadGateway, http.StatusGatewayTimeout:
+		return true
+	}
+	return false
+}
+
+// findCreated looks up, by name, the sandbox a create whose answer was
+// lost (with lostErr) may have made, and waits until it runs. It returns
+// nil and no error if there is none; lostErr if the lookup fails, as then
+// nobody can tell.
+func (c *Client) findCreated(ctx context.Context, name string, lostErr error) (*apiclient.Sandbox, error) {
+	c.log.Debug("the create's answer was lost; looking the sandbox up by name", "name", name, "err", lostErr)
+	rec, err := c.record(ctx, name)
+	switch {
+	case apierr.NotFound(err):
+		return nil, nil
+	case err != nil:
+		return nil, lostErr
+	}
+	return c.awaitCreated(ctx, rec)
+}
+
 // awaitCreated waits until a sandbox just created runs.
 func (c *Client) awaitCreated(ctx context.Context, rec *apiclient.Sandbox) (*apiclient.Sandbox, error) {
 	var err error
-	if transitionalState(rec.GetState()) {
+	if settling(rec) {
 		if rec, err = c.waitState(ctx, rec.GetId()); err != nil {
 			if errors.Is(err, errGone) {
 				return nil, errors.New("the sandbox disappeared while it was being created")
@@ -240,58 +349,8 @@ func (c *Client) awaitCreated(ctx context.Context, rec *apiclient.Sandbox) (*api
 	return rec, nil
 }
 
-// Stop stops the remote sandbox and waits until it has stopped. Not found
-// (ephemeral sandboxes are deleted on stop) and "not started" count as
-// success.
-func (c *Client) Stop(ctx context.Context, id string) error {
-	c.log.Debug("stopping remote sandbox", "daytonaID", id)
-	_, resp, err := c.api.SandboxAPI.StopSandbox(c.auth(ctx), id).Execute()
-	err = convert(err, resp)
-	if err == nil {
-		var rec *apiclient.Sandbox
-		rec, err = c.waitState(ctx, id)
-		if err == nil && rec.GetState() != apiclient.SANDBOXSTATE_STOPPED && rec.GetState() != apiclient.SANDBOXSTATE_ARCHIVED {
-			err = fmt.Errorf("the sandbox is %s, not stopped", rec.GetState())
-		}
-	}
-	switch {
-	case err == nil, apierr.NotFound(err), errors.Is(err, errGone), notStartedByStop(err):
-		return nil
-	}
-	return fault.WrapCtx(ctx, "stop sandbox "+id, err)
-}
-
-// Delete deletes the remote sandbox with this Daytona id; not found counts
-// as success.
-func (c *Client) Delete(ctx context.Context, id string) error {
-	c.log.Debug("deleting remote sandbox", "daytonaID", id)
-	if err := c.delete(ctx, id); err != nil && !apierr.NotFound(err) {
-		return fault.WrapCtx(ctx, "delete sandbox "+id, err)
-	}
-	return nil
-}
-
-// DeleteByKey deletes the remote sandbox known by this Daytona id or name,
-// if there is one (what a failed start may have left behind).
-func (c *Client) DeleteByKey(ctx context.Context, key string) error {
-	c.log.Debug("looking for a remote sandbox to delete", "key", key)
-	rec, err := c.record(ctx, key)
-	if apierr.NotFound(err) {
-		return nil
-	}
-	if err != nil {
-		return fault.WrapCtx(ctx, "look up sandbox "+key+" to delete", err)
-	}
-	return c.Delete(ctx, rec.GetId())
-}
-
-func (c *Client) delete(ctx context.Context, id string) error {
-	_, resp, err := c.api.SandboxAPI.DeleteSandbox(c.auth(ctx), id).Execute()
-	return convert(err, resp)
-}
-
-// waitState polls the sandbox until its state is not transitional, and
-// returns its record; errGone if it disappears.
+// waitState polls the sandbox until it is no longer settling, and returns
+// its record; errGone if it disappears.
 func (c *Client) waitState(ctx context.Context, id string) (*apiclient.Sandbox, error) {
 	b := retry.Backoff{Next: stateWaitMin, Max: stateWaitMax}
 	for {
@@ -304,55 +363,26 @@ func (c *Client) waitState(ctx context.Context, id string) (*apiclient.Sandbox, 
 			return nil, errGone
 		case err != nil:
 			return nil, err
-		case !transitionalState(rec.GetState()):
+		case !settling(rec):
 			return rec, nil
 		}
 	}
 }
 
-// errGone means the sandbox disappeared while we waited on it.
-var errGone = errors.New("sandbox disappeared")
+// errGone means the sandbox disappeared (or was destroyed) while we
+// waited on it; errFailed that it is in error.
+var (
+	errGone   = errors.New("sandbox disappeared")
+	errFailed = errors.New("sandbox failed")
+)
 
-// deadState reports the states in which a sandbox cannot be used again.
-func deadState(st apiclient.SandboxState) bool {
-	switch st {
-	case apiclient.SANDBOXSTATE_DESTROYED, apiclient.SANDBOXSTATE_DESTROYING,
-		apiclient.SANDBOXSTATE_ERROR, apiclient.SANDBOXSTATE_BUILD_FAILED:
-		return true
-	}
-	return false
-}
-
-// transitionalState reports the states that pass by themselves.
-func transitionalState(st apiclient.SandboxState) bool {
-	switch st {
-	case apiclient.SANDBOXSTATE_STARTING, apiclient.SANDBOXSTATE_STOPPING,
-		apiclient.SANDBOXSTATE_CREATING, apiclient.SANDBOXSTATE_RESTORING,
-		apiclient.SANDBOXSTATE_ARCHIVING, apiclient.SANDBOXSTATE_RESIZING,
-		apiclient.SANDBOXSTATE_PULLING_SNAPSHOT, apiclient.SANDBOXSTATE_BUILDING_SNAPSHOT,
-		apiclient.SANDBOXSTATE_PENDING_BUILD, apiclient.SANDBOXSTATE_SNAPSHOTTING,
-		apiclient.SANDBOXSTATE_FORKING:
-		return true
-	}
-	return false
-}
-
-// stateChangeInProgress reports the control plane's refusal to start or
-// stop a sandbox while another state change runs (409, or its message):
-// worth waiting for and trying again.
+// stateChangeInProgress reports the control plane's refusal to start,
+// stop or delete a sandbox while another state change runs (409, or its
+// message "Sandbox state change in progress", StateChangeInProgressError
+// in sandbox.service.ts @v0.190.0): worth waiting for and trying again.
 func stateChangeInProgress(err error) bool {
 	if apierr.StatusCode(err) == http.StatusConflict {
 		return true
 	}
 	return strings.Contains(strings.ToLower(err.Error()), "state change in progress")
-}
-
-// notStartedByStop reports the control plane's answer to stopping a sandbox
-// that is not running: success, for an idempotent Stop. The API answers 400
-// "Sandbox is not started" (v0.173) or "Sandbox is not in a stoppable
-// state" (v0.190, apps/api/src/sandbox/services/sandbox.service.ts:2161).
-func notStartedByStop(err error) bool {
-	msg := strings.ToLower(err.Error())
-	return apierr.StatusCode(err) == http.StatusBadRequest &&
-		(strings.Contains(msg, "not started") || strings.Contains(msg, "not in a stoppable state"))
 }

@@ -105,9 +105,11 @@ func (c *Client) Lookup(ctx context.Context, idOrName string) (*Record, error) {
 }
 
 // Create creates the remote sandbox cs describes (the create request sent
-// once) and waits until it runs, without the rest of a start.
+// once, and again only after a 429, which refused it: a lost answer is an
+// error, as the name may be another caller's by then) and waits until it
+// runs, without the rest of a start.
 func (c *Client) Create(ctx context.Context, cs *CreateSpec) (*Record, error) {
-	rec, err := c.create(ctx, cs, false)
+	rec, err := c.create(ctx, cs, false, false)
 	if err != nil {
 		return nil, err
 	}
@@ -266,7 +268,7 @@ func (c *Client) getJSON(ctx context.Context, path string, q url.Values) ([]byte
 		if len(bytes.TrimSpace(data)) == 0 {
 			data = []byte(resp.Status)
 		}
-		return nil, sdkerrors.NewDaytonaErrorFromBody(data, resp.StatusCode, resp.Header)
+		return nil, apierr.FromBody(resp.StatusCode, resp.Header, data)
 	}
 	if err != nil {
 		return nil, sdkerrors.NewDaytonaError(err.Error(), 0, nil)

@@ -30,7 +30,6 @@
 package mount
 
 import (
-	"encoding/json"
 	"fmt"
 	"regexp"
 	"strings"
@@ -130,27 +129,4 @@ func ParsePrepared(stdout string) (already bool, dir string) {
 	}
 	_, dir, _ = strings.Cut(out[strings.LastIndex(out, "\n")+1:], "ready ")
 	return false, dir
-}
-
-// Redact replaces the entry's credentials (and, for a service account
-// key, its private key) in text.
-func (e Entry) Redact(text string) string {
-	spec := e.Resolved()
-	secrets := spec.Secrets()
-	if spec.ServiceAccountKey != "" {
-		var key map[string]any
-		if json.Unmarshal([]byte(spec.ServiceAccountKey), &key) == nil {
-			for _, k := range []string{"private_key", "private_key_id"} {
-				if v, ok := key[k].(string); ok && v != "" {
-					secrets = append(secrets, v)
-				}
-			}
-		}
-	}
-	for _, secret := range secrets {
-		if len(secret) >= 4 {
-			text = strings.ReplaceAll(text, secret, "[redacted]")
-		}
-	}
-	return text
 }

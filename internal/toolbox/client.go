@@ -2,9 +2,10 @@
 // Daytona's proxy): the requests this module sends itself, where the
 // SDK's wrappers do not fit (Do, File, ExecSync), the SDK's session calls
 // with the retries each needs (sessions.go), the follow stream of a
-// command's log (Follow), and the decoding of what the daemon answers:
-// file information (fileinfo.go), a synchronous command's answer
-// (sync.go), and its refusals (File's *Refusal). Errors are the SDK's
+// command's log (Follow), uploads to the route the daemon serves
+// (upload.go), and the decoding of what the daemon answers: file
+// information (fileinfo.go), a synchronous command's answer (sync.go), and
+// its refusals (File's *Refusal). Errors are the SDK's
 // types, decoded and classified by package apierr.
 package toolbox
 
@@ -14,6 +15,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 
 	sdk "github.com/daytonaio/daytona/libs/sdk-go/pkg/daytona"
 	"github.com/gorilla/websocket"
@@ -30,6 +32,7 @@ type Client struct {
 	sdk    *sdk.Sandbox      // the SDK's view, whose toolbox client holds the base URL and headers
 	hc     *http.Client      // for the requests sent without the SDK
 	dialer *websocket.Dialer // for log streams
+	route  atomic.Int32      // the upload route the daemon serves (upload.go)
 }
 
 // New returns the client of the sandbox sb (the SDK's view, made on a

@@ -71,7 +71,7 @@ func DecodeInfos(data []byte) ([]FileInfo, error) {
 
 // info converts the wire form. The mode comes from the mode string (Go's
 // FileMode.String()), falling back to the octal permissions and isDir;
-// isDir wins for the directory bit. The time comes from modifiedAt, else
+// isDir wins for the directory bit, except for a symbolic link. The time comes from modifiedAt, else
 // modTime.
 func (w wireInfo) info() (FileInfo, error) {
 	size, err := w.Size.Int64()
@@ -86,9 +86,16 @@ func (w wireInfo) info() (FileInfo, error) {
 		perm, _ := strconv.ParseUint(w.Permissions, 8, 32)
 		mode = fs.FileMode(perm) & fs.ModePerm
 	}
-	if w.IsDir {
+	switch {
+	case mode&fs.ModeSymlink != 0:
+		// A link described as a link (a daemon that would use Lstat; the
+		// daemon up to v0.190.0 uses os.Stat and never does,
+		// pkg/toolbox/fs/get_file_info.go:52-69): it is no directory,
+		// whatever it points to.
+		mode &^= fs.ModeDir
+	case w.IsDir:
 		mode |= fs.ModeDir
-	} else {
+	default:
 		mode &^= fs.ModeDir
 	}
 	fi := FileInfo{

@@ -41,6 +41,13 @@ func TestDecodeInfoTolerant(t *testing.T) {
 		t.Errorf("fallback: %v %v %v", fi.Mode, fi.ModTime, err)
 	}
 
+	// A link described as a link (issue #19 item 4): reported as one, not
+	// as the directory it points to.
+	fi, err = DecodeInfo([]byte(`{"name":"self","size":1,"mode":"Lrwxrwxrwx","isDir":true,"permissions":"0777"}`))
+	if err != nil || fi.Mode != fs.ModeSymlink|0o777 || fi.Mode.IsDir() {
+		t.Errorf("link: %v %v", fi.Mode, err)
+	}
+
 	infos, err := DecodeInfos([]byte(`[{"name":"a","size":1},{"name":"b","size":2,"modifiedAt":"bad"}]`))
 	if err != nil || len(infos) != 2 || infos[1].Size != 2 {
 		t.Errorf("decodeInfos: %v %v", infos, err)

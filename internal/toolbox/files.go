@@ -22,11 +22,13 @@ type FileRequest struct {
 	Body func() (io.ReadCloser, string, int64)
 }
 
-// Refusal is a refusal by the daemon's own file handlers, which answer
-// with a status and no body (the proxy and the runner answer JSON, which
-// File decodes as the SDK does): the status is all it says about the file.
+// Refusal is a refusal by the daemon's own file handlers: up to v0.190.0
+// a status and no body (the proxy and the runner answer JSON, which File
+// decodes as the SDK does), today a structured answer of the daemon (see
+// refusal). The status, and today's code, are what it says about the file.
 type Refusal struct {
 	StatusCode int
+	Code       string // such as FILE_NOT_FOUND; "" from older daemons
 }
 
 func (r *Refusal) Error() string { return fmt.Sprintf("refused by the daemon (HTTP %d)", r.StatusCode) }
@@ -61,27 +63,34 @@ func (c *Client) File(ctx context.Context, req FileRequest) (*http.Response, err
 	if resp.StatusCode < 300 {
 		return resp, nil
 	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	if refusal(resp.StatusCode, data) {
-		return nil, &Refusal{StatusCode: resp.StatusCode}
-	}
-	return nil, apierr.FromBody(resp.StatusCode, resp.Header, data)
+	return nil, answerError(resp)
 }
 
-// refusal reports an error answer of the daemon's file handlers: 400,
-// 403, 404 or 409 with an empty body, or the 403 of a download that could
-// not be opened.
-func refusal(status int, body []byte) bool {
-	if status == http.StatusForbidden && bytes.Equal(body, []byte("403 Forbidden\n")) {
-		return true
+// answerError reads and closes the body of an error answer (status 300 or
+// more) and returns its error: a *Refusal for a refusal of the daemon's
+// file handlers, else the SDK's error types.
+func answerError(resp *http.Response) error {
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	err := apierr.FromBody(resp.StatusCode, resp.Header, data)
+	if refusal(resp.StatusCode, data, err) {
+		return &Refusal{StatusCode: resp.StatusCode, Code: apierr.Code(err)}
 	}
-	if len(body) != 0 {
-		return false
-	}
+	return err
+}
+
+// refusal reports an error answer of the daemon's file handlers, 400,
+// 403, 404 or 409: with an empty body (up to v0.190.0), answered by the
+// daemon itself (apierr.FromDaemon: today's source DAYTONA_DAEMON, a
+// FILE_* code, or a 404 in plain text such as "404 page not found"), or
+// the 403 of a download that could not be opened. err is the answer
+// decoded.
+func refusal(status int, body []byte, err error) bool {
 	switch status {
 	case http.StatusBadRequest, http.StatusForbidden, http.StatusNotFound, http.StatusConflict:
-		return true
+	default:
+		return false
 	}
-	return false
+	return len(body) == 0 || apierr.FromDaemon(err) ||
+		(status == http.StatusForbidden && bytes.Equal(body, []byte("403 Forbidden\n")))
 }

@@ -9,8 +9,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-
-	"github.com/agentworkspace/daytona/internal/apierr"
 )
 
 // Range is a part of a file that ReadRange returned: Body holds the bytes
@@ -73,12 +71,7 @@ func (c *Client) ReadRange(ctx context.Context, path string, from, last int64) (
 		}
 		return &Range{Body: resp.Body, Start: start, Size: size}, nil
 	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	if refusal(resp.StatusCode, data) {
-		return nil, &Refusal{StatusCode: resp.StatusCode}
-	}
-	return nil, apierr.FromBody(resp.StatusCode, resp.Header, data)
+	return nil, answerError(resp)
 }
 
 // contentRange parses "bytes <first>-<last>/<size>" or "bytes */<size>".

@@ -26,7 +26,8 @@ import (
 // did create it.
 func (c *Client) CreateSession(ctx context.Context, id string) error {
 	return apierr.Safe(ctx, func() error {
-		err := c.sdk.Process.CreateSession(ctx, id)
+		resp, err := c.sdk.ToolboxClient.ProcessAPI.CreateSession(ctx).Request(*apitoolbox.NewCreateSessionRequest(id)).Execute()
+		err = apierr.FromToolbox(err, resp)
 		if apierr.StatusCode(err) == http.StatusConflict {
 			return nil
 		}
@@ -51,13 +52,17 @@ func (c *Client) DeleteSession(ctx context.Context, id string) (removed bool, er
 // Submit submits script to run asynchronously in session sessID and
 // returns the command's id. It is never tried again: the daemon may have
 // taken it.
+// (It calls the generated client as the SDK's ExecuteSessionCommand does,
+// so as to keep today's error codes, which the SDK drops.)
 func (c *Client) Submit(ctx context.Context, sessID, script string) (cmdID string, err error) {
-	m, err := c.sdk.Process.ExecuteSessionCommand(ctx, sessID, script, true, true)
+	req := apitoolbox.NewSessionExecuteRequest(script)
+	req.SetRunAsync(true)
+	req.SetSuppressInputEcho(true)
+	ans, resp, err := c.sdk.ToolboxClient.ProcessAPI.SessionExecuteCommand(ctx, sessID).Request(*req).Execute()
 	if err != nil {
-		return "", err
+		return "", apierr.FromToolbox(err, resp)
 	}
-	cmdID, _ = m["id"].(string)
-	return cmdID, nil
+	return ans.GetCmdId(), nil
 }
 
 // Command is a command the daemon keeps in a session.
@@ -193,7 +198,7 @@ func (c *Client) sendInput(ctx context.Context, sessID, cmdID, text string) erro
 	resp, err := c.sdk.ToolboxClient.ProcessAPI.SendInput(ctx, sessID, cmdID).
 		Request(*apitoolbox.NewSessionSendInputRequest(text)).Execute()
 	if err != nil {
-		return sdkerrors.ConvertToolboxError(err, resp)
+		return apierr.FromToolbox(err, resp)
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // list_files's limits.
@@ -55,7 +56,7 @@ type listInput struct {
 
 func (k *Toolkit) listFilesTool() *Tool {
 	return &Tool{
-		Description: "List a directory in the sandbox: names, types and sizes, sorted by name. With recursive, subdirectories too (symbolic links are not followed).",
+		Description: "List a directory in the sandbox: names, types and sizes, sorted by name. With recursive, subdirectories too (symbolic links are not followed, and never lead out of the directory).",
 		InputSchema: object(nil, map[string]prop{
 			"path":      str("The directory: absolute, or relative to the sandbox's working directory (default: the working directory)."),
 			"recursive": boolean("List subdirectories' contents too (default false)."),
@@ -116,13 +117,19 @@ func (k *Toolkit) runList(ctx context.Context, in *listInput) *Result {
 }
 
 // walk appends the entries of dir (rel, relative to the listed directory)
-// to out, depth first, until limit.
+// to out, depth first, until limit. It descends only into directories of
+// their own, never through a symbolic link (see ownDir).
 func (k *Toolkit) walk(ctx context.Context, root, rel string, recursive bool, limit int, out *FileList) error {
-	entries, err := k.filesystem().ReadDir(ctx, path.Join(root, rel))
+	dir := path.Join(root, rel)
+	entries, err := k.filesystem().ReadDir(ctx, dir)
 	if err != nil {
 		return err
 	}
-	for _, de := range entries {
+	var own []bool
+	if recursive {
+		own = k.ownDirs(ctx, dir, entries)
+	}
+	for i, de := range entries {
 		if len(out.Entries) >= limit {
 			out.Truncated = true
 			return nil
@@ -133,6 +140,9 @@ func (k *Toolkit) walk(ctx context.Context, root, rel string, recursive bool, li
 				e.Size = info.Size()
 			}
 		}
+		if recursive && e.Type == "dir" && !own[i] {
+			e.Type = "symlink"
+		}
 		out.Entries = append(out.Entries, e)
 		if recursive && e.Type == "dir" {
 			if err := k.walk(ctx, root, e.Path, recursive, limit, out); err != nil {
@@ -141,6 +151,66 @@ func (k *Toolkit) walk(ctx context.Context, root, rel string, recursive bool, li
 		}
 	}
 	return nil
+}
+
+// ownDirs reports, for each of dir's entries listed as a directory, whether
+// it is a directory of its own (see ownDir), asking about up to eight at a
+// time.
+func (k *Toolkit) ownDirs(ctx context.Context, dir string, entries []fs.DirEntry) []bool {
+	own := make([]bool, len(entries))
+	slots := make(chan struct{}, 8)
+	var wg sync.WaitGroup
+	for i, de := range entries {
+		if entryType(de.Type()) != "dir" {
+			continue
+		}
+		slots <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-slots }()
+			own[i] = k.ownDir(ctx, dir, entries, de)
+		})
+	}
+	wg.Wait()
+	return own
+}
+
+// ownDir reports whether de, an entry of dir listed as a directory, is a
+// directory of its own rather than a symbolic link to one. A filesystem
+// that follows links when it lists (as Daytona's toolbox does:
+// apps/daemon/pkg/toolbox/fs/list_files.go:45-52 at v0.190.0 describes
+// each entry with os.Stat) says nothing of links, so the walk asks where
+// the entry's ".." leads, as the system resolves it: back into dir for a
+// directory of dir, elsewhere for a link such as "self -> ." or one to
+// another tree. It stats "<dir>/<de>/../<mark>", where mark is another
+// entry of dir (a file if there is one), and compares it with mark as
+// listed; when de is dir's only entry, it goes one level higher and back
+// into dir by its name. A link to a directory beside it in dir cannot be
+// told apart and is listed as that directory; it neither loops nor leaves
+// dir.
+func (k *Toolkit) ownDir(ctx context.Context, dir string, entries []fs.DirEntry, de fs.DirEntry) bool {
+	up := strings.TrimSuffix(dir, "/") + "/" + de.Name() + "/.."
+	var mark fs.DirEntry
+	for _, e := range entries {
+		if e.Name() != de.Name() && (mark == nil || e.Type().IsRegular() && !mark.Type().IsRegular()) {
+			mark = e
+		}
+	}
+	if mark != nil {
+		want, err := mark.Info()
+		return err == nil && k.statsAs(ctx, up+"/"+mark.Name(), want)
+	}
+	back, self := up+"/../"+path.Base(dir), dir
+	if base := path.Base(dir); base == "." || base == ".." || base == "/" {
+		back, self = up+"/..", dir+"/.."
+	}
+	want, err := k.filesystem().Stat(ctx, self)
+	return err == nil && k.statsAs(ctx, back, want)
+}
+
+// statsAs reports whether name is described as want is.
+func (k *Toolkit) statsAs(ctx context.Context, name string, want fs.FileInfo) bool {
+	got, err := k.filesystem().Stat(ctx, name)
+	return err == nil && got.Mode() == want.Mode() && got.Size() == want.Size() && got.ModTime().Equal(want.ModTime())
 }
 
 func entryType(m fs.FileMode) string {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"log/slog"
 	"regexp"
 	"slices"
 )
@@ -51,6 +53,20 @@ type Options struct {
 	// no security boundary, since a command can print a secret encoded.
 	Redact []string
 }
+
+// String describes the options without the secrets of Redact, which it
+// counts.
+func (o Options) String() string {
+	return fmt.Sprintf("tools.Options{Tools: %q, Names: %q, Prefix: %q, Budget: %+v, Policy: %t, Redact: %d secrets}",
+		o.Tools, o.Names, o.Prefix, o.Budget, o.Policy != nil, len(o.Redact))
+}
+
+// Format prints the options as String does whatever the verb, so that no
+// verb (%#v, %d, ...) reaches the secrets of Redact.
+func (o Options) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, o.String()) }
+
+// LogValue makes slog print the options as String does.
+func (o Options) LogValue() slog.Value { return slog.StringValue(o.String()) }
 
 // Policy decides whether a call may run. It is called before every call,
 // after the input was checked against the tool's schema, with the tool's

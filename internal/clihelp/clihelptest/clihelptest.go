@@ -20,8 +20,10 @@ import (
 
 // notSettings are DAYTONA_* names in string literals that are no
 // environment variable: daytonatest's preview proxy takes the token in
-// the query parameter DAYTONA_SANDBOX_AUTH_KEY, as Daytona's does.
-var notSettings = []string{"DAYTONA_SANDBOX_AUTH_KEY"}
+// the query parameter DAYTONA_SANDBOX_AUTH_KEY, as Daytona's does; the
+// "source" of today's error answers is DAYTONA_API, DAYTONA_DAEMON or
+// DAYTONA_PROXY.
+var notSettings = []string{"DAYTONA_SANDBOX_AUTH_KEY", "DAYTONA_API", "DAYTONA_DAEMON", "DAYTONA_PROXY"}
 
 var name = regexp.MustCompile(`DAYTONA_[A-Z0-9_]*[A-Z0-9]`)
 

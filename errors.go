@@ -33,10 +33,8 @@ var (
 	// mount whose storage endpoint the sandbox cannot reach, such as on
 	// Daytona's tiers with restricted network access.
 	ErrStorageUnreachable = errors.New("storage unreachable from the sandbox")
-	// ErrOutputIncomplete is matched (errors.Is) by the error of a command
-	// that ended (its result says how) but whose output, left in a file
-	// in the sandbox, could not be downloaded in full: the result and the
-	// writers have what came.
+	// ErrOutputIncomplete: a command ended, but its output, left in a file
+	// in the sandbox, could not be downloaded in full (the result has what came).
 	ErrOutputIncomplete = command.ErrOutputIncomplete
 )
 

@@ -52,14 +52,10 @@ const (
 //
 // A command runs under bash whatever the sandbox's session shell is (zsh
 // on Daytona's default image); a sandbox without bash gives an error
-// matching workspace.ErrUnsupported. Its stdout and stderr are files in
-// the sandbox (in the daemon's directory for the command, removed with
-// the session); what fits the session's log comes back through it, and
-// the rest is downloaded, while the command runs when it has writers, and
-// then removed (see the README's "Output"). A program that reopens its
-// stdout or stderr by name (such as >/dev/stdout, or tee /dev/stderr)
-// truncates what was written there before, as with a file in a shell;
-// write to >&1 and >&2 instead.
+// matching workspace.ErrUnsupported. Its stdout and stderr are files in the
+// sandbox, read back through the log or downloaded (README, "Output"): a
+// program that reopens them by name (>/dev/stdout, tee /dev/stderr)
+// truncates them, as with any file; write to >&1 and >&2 instead.
 //
 // If the sandbox turns out to be stopped or deleted when the command is
 // submitted (Daytona's auto-stop, or another client), ExecuteCommand

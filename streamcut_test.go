@@ -162,7 +162,8 @@ func firstDiff(a, b string) int {
 // command killed).
 func TestStreamReopensWhileItProgresses(t *testing.T) {
 	srv := newServer(t)
-	sb := startedSandbox(t, srv)
+	// Output that goes through the log (raw) makes a long log to cut.
+	sb := startedSandbox(t, srv, daytona.WithRawOutput())
 	var offsets []int
 	for i := 1; i <= 8; i++ {
 		offsets = append(offsets, i*3000)

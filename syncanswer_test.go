@@ -56,12 +56,13 @@ func (b *cutBody) Read(p []byte) (int, error) {
 // read again, exactly, and the command is not run again.
 func TestSyncAnswerCutIsRecovered(t *testing.T) {
 	srv := newServer(t)
-	// The answer holds the output twice: labelled (skipped), then stdout.
-	// Cut inside each.
+	// Raw, the answer holds the output twice: labelled (skipped), then
+	// stdout. Cut inside each. Otherwise the output is in a file, and the
+	// answer holds the header and the markers: cut inside them.
 	for _, tc := range []struct {
 		after int64
 		raw   bool
-	}{{100_000, false}, {700_000, false}, {100_000, true}, {700_000, true}} {
+	}{{100, false}, {400, false}, {100_000, true}, {700_000, true}} {
 		raw := tc.raw
 		cut := &cutAnswers{base: http.DefaultTransport.(*http.Transport).Clone(), afterBytes: tc.after}
 		opts := []daytona.Option{daytona.WithHTTPClient(&http.Client{Transport: cut})}

@@ -87,14 +87,17 @@ func (s *Server) queueFault(op Op, n int, f *fault) error {
 	return nil
 }
 
-// ClearFaults removes every pending fault and stream cut, and the
-// exit-code races (queued ones and the rate).
+// ClearFaults removes every pending fault, stream and download cut, and
+// the exit-code races (queued ones and the rate).
 func (s *Server) ClearFaults() {
 	s.mu.Lock()
 	clear(s.faults)
 	s.cuts = nil
 	s.mu.Unlock()
 	s.race.clear()
+	s.cfg.downloadCuts.mu.Lock()
+	s.cfg.downloadCuts.after = nil
+	s.cfg.downloadCuts.mu.Unlock()
 }
 
 func (s *Server) takeFault(op Op) *fault {

@@ -12,29 +12,24 @@ import (
 	"sync/atomic"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/agentworkspace/daytona"
 	"github.com/agentworkspace/daytona/daytonatest"
+	"github.com/agentworkspace/daytona/internal/controlplane"
 	"github.com/agentworkspace/daytona/workspace"
 )
 
 // countingClient returns an HTTP client whose transport counts the TCP
 // connections it opens, sized like the library's shared one.
 func countingClient(dials *atomic.Int64) *http.Client {
-	d := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
-	return &http.Client{Transport: &http.Transport{
-		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			dials.Add(1)
-			return d.DialContext(ctx, network, addr)
-		},
-		MaxIdleConns:        1024,
-		MaxIdleConnsPerHost: 256,
-		IdleConnTimeout:     90 * time.Second,
-	}}
+	d := &net.Dialer{}
+	return &http.Client{Transport: controlplane.NewTransport(func(ctx context.Context, network, addr string) (net.Conn, error) {
+		dials.Add(1)
+		return d.DialContext(ctx, network, addr)
+	})}
 }
 
 // burst runs n commands at once and waits for them.
@@ -54,7 +49,8 @@ func burst(t *testing.T, sb *daytona.Sandbox, n int) {
 
 // TestSteadyBurst: on a warm sandbox, a burst of 64 commands that follows
 // one of the same size creates and deletes no session, sends exactly one
-// request per command, and opens no TCP connection.
+// request per command, and opens no TCP connection (but for a race of
+// net/http's pool, below).
 func TestSteadyBurst(t *testing.T) {
 	t.Parallel()
 	var dials atomic.Int64
@@ -70,7 +66,11 @@ func TestSteadyBurst(t *testing.T) {
 	assert.Equal(t, 64, srv.Count(daytonatest.OpSessionExec))
 	assert.Zero(t, srv.Count(daytonatest.OpCreateSession), "sessions created")
 	assert.Zero(t, srv.Count(daytonatest.OpDeleteSession), "sessions deleted")
-	assert.Zero(t, dials.Load()-dialsBefore, "TCP connections opened")
+	// net/http puts a connection back in its pool just after its answer
+	// was read, on a goroutine of its own: on a loaded machine a request
+	// of the next burst may come a moment before and dial (the connection
+	// is then kept). A pool that kept no connection would open 64.
+	assert.LessOrEqual(t, dials.Load()-dialsBefore, int64(2), "TCP connections opened")
 }
 
 // warmBurst runs n commands that are all running at once before any of

@@ -34,10 +34,10 @@
 // # Commands
 //
 // ExecuteCommand runs a shell snippet (args are quoted and appended, and
-// may hold any bytes) under bash, in a subshell, and waits for it. Where the
-// sandbox has perl, the command runs under a small perl driver whose output
-// records the daemon's line labelling cannot damage, so output arrives
-// exact (NUL bytes, long lines, invalid UTF-8). Output streams to the io.Writers in
+// may hold any bytes) under bash, in a subshell, and waits for it. Its output
+// goes to files in the sandbox; small clean output comes back through the
+// session's log, the rest with ranged downloads at the network's speed, so it
+// arrives exact (NUL bytes, long lines, invalid UTF-8). Output streams to the io.Writers in
 // workspace.ExecOptions as it arrives, with os/exec semantics, and the
 // result keeps up to MaxRetainedBytes of each stream (1 MiB by default). A
 // non-zero exit code is a result, not an error. So is a timeout: the

@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/agentworkspace/daytona/internal/apierr"
+	"github.com/agentworkspace/daytona/internal/command"
 	"github.com/agentworkspace/daytona/internal/fault"
 	"github.com/agentworkspace/daytona/workspace"
 )
@@ -32,6 +33,9 @@ var (
 	// mount whose storage endpoint the sandbox cannot reach, such as on
 	// Daytona's tiers with restricted network access.
 	ErrStorageUnreachable = errors.New("storage unreachable from the sandbox")
+	// ErrOutputIncomplete: a command ended, but its output, left in a file
+	// in the sandbox, could not be downloaded in full (the result has what came).
+	ErrOutputIncomplete = command.ErrOutputIncomplete
 )
 
 // Error is a failure of the Daytona service, or of the connection to it,

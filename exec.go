@@ -52,10 +52,10 @@ const (
 //
 // A command runs under bash whatever the sandbox's session shell is (zsh
 // on Daytona's default image); a sandbox without bash gives an error
-// matching workspace.ErrUnsupported. Where perl is present (Debian and
-// Ubuntu images have it), output passes through an encoder in the sandbox,
-// so that it arrives exact through the daemon (NUL bytes, long lines,
-// invalid UTF-8); without perl it arrives as the daemon relays it.
+// matching workspace.ErrUnsupported. Its stdout and stderr are files in the
+// sandbox, read back through the log or downloaded (README, "Output"): a
+// program that reopens them by name (>/dev/stdout, tee /dev/stderr)
+// truncates them, as with any file; write to >&1 and >&2 instead.
 //
 // If the sandbox turns out to be stopped or deleted when the command is
 // submitted (Daytona's auto-stop, or another client), ExecuteCommand

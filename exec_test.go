@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -315,6 +316,12 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+func (s *syncBuffer) Len() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Len()
 }
 
 func TestOutputStreamsAsItArrives(t *testing.T) {
@@ -752,9 +759,10 @@ func TestLongCommandOutlivesTheSyncWindow(t *testing.T) {
 	assert.Zero(t, srv.Count(daytonatest.OpDeleteSession))
 }
 
-// TestLargeOutputWithoutWritersIsReadOnce: the synchronous answer is read
-// as it arrives (it used to be abandoned after 8 MiB and the log read again
-// through the stream).
+// TestLargeOutputWithoutWritersIsReadOnce: output too large for the log
+// stays in its file in the sandbox, and a command without writers reads
+// only what its result keeps, with one ranged download after the
+// synchronous answer; the file is then removed.
 func TestLargeOutputWithoutWritersIsReadOnce(t *testing.T) {
 	srv := newServer(t, daytonatest.WithFrameSize(32<<10))
 	sb := startedSandbox(t, srv)
@@ -766,6 +774,22 @@ func TestLargeOutputWithoutWritersIsReadOnce(t *testing.T) {
 	assert.Len(t, res.Stdout, workspace.DefaultMaxRetainedBytes)
 	assert.True(t, strings.HasSuffix(res.Stdout, "zzztail\n"))
 	assert.EqualValues(t, n+5-workspace.DefaultMaxRetainedBytes, res.StdoutDroppedBytes)
-	assert.Zero(t, srv.Count(daytonatest.OpFollowLogs), "read once, from the synchronous answer")
-	assert.Equal(t, 1, srv.TotalCount(), "one request: %v", srv.Counts())
+	assert.Zero(t, srv.Count(daytonatest.OpFollowLogs), "no log stream")
+	assert.Equal(t, 1, srv.Count(daytonatest.OpSessionExec))
+	downloads := srv.RequestsFor(daytonatest.OpDownloadFile)
+	require.Len(t, downloads, 1, "one download: %v", srv.Counts())
+	daytona.WaitBackground(t.Context(), sb) // the file's removal runs in the background
+	requireRemoved(t, downloads)
+}
+
+// requireRemoved checks that the files the downloads read are gone from
+// the sandbox.
+func requireRemoved(t *testing.T, downloads []daytonatest.Request) {
+	t.Helper()
+	for _, d := range downloads {
+		q, err := url.ParseQuery(d.Query)
+		require.NoError(t, err)
+		_, err = os.Stat(q.Get("path"))
+		require.True(t, os.IsNotExist(err), "%s is still there (%v)", q.Get("path"), err)
+	}
 }

@@ -1,6 +1,7 @@
 package daytona
 
 import (
+	"context"
 	"time"
 
 	"github.com/agentworkspace/daytona/internal/command"
@@ -45,8 +46,8 @@ func SetMaxSessionUses(n int) (restore func()) {
 	return func() { command.MaxSessionUses = old }
 }
 
-// WithRawOutput makes a Sandbox's commands write their output raw, as in a
-// sandbox without perl.
+// WithRawOutput makes a Sandbox's commands send their output through the
+// session's log as it is, as when no file can be written in the sandbox.
 func WithRawOutput() Option {
 	return func(c *config) error {
 		c.rawOutput = true
@@ -64,6 +65,10 @@ func StartWaiters(s *Sandbox) int {
 	}
 	return s.starting.waiters
 }
+
+// WaitBackground waits until the Sandbox's upkeep in the background (such
+// as removing a command's output files) is done, or ctx ends.
+func WaitBackground(ctx context.Context, s *Sandbox) { s.bg.Wait(ctx) }
 
 // SetKillTimes changes how long one try of a kill may take and how long a
 // kill keeps trying, and returns a function that restores them.

@@ -118,7 +118,7 @@ type config struct {
 	idFromLabel     bool // no WithID with WithExistingSandbox: the id is the remote's label
 	createIfMissing bool
 	httpClient      *http.Client // WithHTTPClient; nil: the shared client
-	rawOutput       bool         // output not encoded, as without perl (tests)
+	rawOutput       bool         // output through the session log, not files (tests)
 	keyOption       string       // the option that set apiKey (WithAPIKey, WithEndpoint)
 	noEnv           bool
 	lookupEnv       func(string) (string, bool) // the process environment; replaced in tests

@@ -16,6 +16,7 @@ import (
 
 	"github.com/agentworkspace/daytona"
 	"github.com/agentworkspace/daytona/daytonatest"
+	"github.com/agentworkspace/daytona/internal/controlplane"
 	"github.com/agentworkspace/daytona/workspace"
 )
 
@@ -27,13 +28,14 @@ import (
 
 const scaleLatency = 20 * time.Millisecond
 
-// singleMedian returns the median time of n single commands on sb.
-func singleMedian(b *testing.B, sb *daytona.Sandbox, n int) time.Duration {
+// singleMedian returns the median time of n single commands on sb, with
+// opts.
+func singleMedian(b *testing.B, sb *daytona.Sandbox, n int, opts *workspace.ExecOptions) time.Duration {
 	b.Helper()
 	var ds []time.Duration
 	for range n {
 		start := time.Now()
-		if _, err := sb.ExecuteCommand(b.Context(), "true", nil, nil); err != nil {
+		if _, err := sb.ExecuteCommand(b.Context(), "true", nil, opts); err != nil {
 			b.Fatal(err)
 		}
 		ds = append(ds, time.Since(start))
@@ -42,17 +44,23 @@ func singleMedian(b *testing.B, sb *daytona.Sandbox, n int) time.Duration {
 	return ds[len(ds)/2]
 }
 
-// BenchmarkBurst runs bursts of 8, 64 and 256 concurrent commands (without
-// writers) on one warm sandbox, after one burst of the same size (steady
-// state). It reports the burst's time against a single command's, and per
-// burst the requests, the sessions created and deleted, and the TCP
-// connections opened.
+// BenchmarkBurst runs bursts of 8, 64 and 256 concurrent commands on one
+// warm sandbox, after one burst of the same size (steady state). It
+// reports the burst's time against a single command's, and per burst the
+// requests, the sessions created and deleted, and the TCP connections
+// opened; and the sandbox's CPU time per command (session shells and what
+// they ran, counted once the sandbox is destroyed: see
+// daytonatest.Server.SandboxCPU).
 //
-// output=exact is the default (commands run under the perl driver that
-// makes output exact); output=raw runs them as in a sandbox without perl,
-// to show what exactness costs in the sandbox's CPU (here, this machine's).
+// output=exact is the default (output through files, exact);
+// output=writers is the same with writers (async exec and the log stream
+// per command); output=raw sends output through the log as it is, as
+// when no file can be written in the sandbox, to show what the runner
+// costs.
+//
+//	go test -run '^$' -bench 'BenchmarkBurst' -benchtime 10x -count 3 .
 func BenchmarkBurst(b *testing.B) {
-	for _, mode := range []string{"exact", "raw"} {
+	for _, mode := range []string{"exact", "writers", "raw"} {
 		for _, n := range []int{8, 64, 256} {
 			b.Run(fmt.Sprintf("output=%s/n=%d", mode, n), func(b *testing.B) { benchBurst(b, mode, n) })
 		}
@@ -66,31 +74,61 @@ func benchBurst(b *testing.B, mode string, n int) {
 	if mode == "raw" {
 		opts = append(opts, daytona.WithRawOutput())
 	}
+	var eo *workspace.ExecOptions
+	if mode == "writers" {
+		eo = &workspace.ExecOptions{Stdout: &countingWriter{}, Stderr: &countingWriter{}}
+	}
 	sb := startedSandbox(b, srv, opts...)
-	single := singleMedian(b, sb, 10)
-	runBurst(b, sb, n) // warm up
+	single := singleMedian(b, sb, 10, eo)
+	runBurst(b, sb, n, eo) // warm up
 	settle(b, srv)
 	srv.ResetRequests()
 	d0 := dials.Load()
 	for b.Loop() {
-		runBurst(b, sb, n)
+		runBurst(b, sb, n, eo)
 	}
 	perBurst := b.Elapsed() / time.Duration(b.N)
 	b.ReportMetric(float64(perBurst)/float64(single), "x-single")
 	b.ReportMetric(float64(single.Microseconds())/1000, "single-ms")
+	b.ReportMetric(float64(n)/perBurst.Seconds(), "cmds/s")
 	b.ReportMetric(float64(srv.TotalCount())/float64(b.N), "req/burst")
 	b.ReportMetric(float64(srv.Count(daytonatest.OpCreateSession))/float64(b.N), "sessions-created/burst")
 	b.ReportMetric(float64(srv.Count(daytonatest.OpDeleteSession))/float64(b.N), "sessions-deleted/burst")
 	b.ReportMetric(float64(dials.Load()-d0)/float64(b.N), "conns/burst")
+	cmds := 10 + n*(b.N+1)
+	b.ReportMetric(float64(sandboxCPU(b, srv, sb).Microseconds())/1000/float64(cmds), "sandbox-cpu-ms/cmd")
 }
 
-// runBurst runs n commands at once.
-func runBurst(b *testing.B, sb *daytona.Sandbox, n int) {
+// sandboxCPU destroys sb and returns the CPU time its session shells used,
+// once their exits have been counted (the count has grown, and then not
+// changed for half a second).
+func sandboxCPU(b *testing.B, srv *daytonatest.Server, sb *daytona.Sandbox) time.Duration {
+	before := srv.SandboxCPU()
+	if err := sb.Destroy(b.Context()); err != nil {
+		b.Fatal(err)
+	}
+	last, same := before, 0
+	for range 300 {
+		time.Sleep(100 * time.Millisecond) // polling a counter the shells' exits feed
+		cpu := srv.SandboxCPU()
+		if cpu > before && cpu == last {
+			if same++; same == 5 {
+				return cpu
+			}
+			continue
+		}
+		last, same = cpu, 0
+	}
+	return last
+}
+
+// runBurst runs n commands at once, with opts.
+func runBurst(b *testing.B, sb *daytona.Sandbox, n int, opts *workspace.ExecOptions) {
 	var wg sync.WaitGroup
 	var failed atomic.Value
 	for range n {
 		wg.Go(func() {
-			if _, err := sb.ExecuteCommand(b.Context(), "true", nil, nil); err != nil {
+			if _, err := sb.ExecuteCommand(b.Context(), "true", nil, opts); err != nil {
 				failed.Store(err)
 			}
 		})
@@ -127,12 +165,9 @@ func startSandboxes(b *testing.B, n int, h2 bool) {
 	var dials atomic.Int64
 	hc := countingClient(&dials)
 	if h2 {
-		t := hc.Transport.(*http.Transport)
+		t := hc.Transport.(*controlplane.Transport)
 		t.Protocols = new(http.Protocols)
 		t.Protocols.SetUnencryptedHTTP2(true)
-		// Requests wait for one of a few connections and share it,
-		// rather than each dialling while the first is being set up.
-		t.MaxConnsPerHost = 4
 	}
 	srv := newServer(b, daytonatest.WithLatency(scaleLatency), daytonatest.WithTransitionDelay(50*time.Millisecond))
 	sbs, heapPer := newSandboxes(b, srv, n, daytona.WithHTTPClient(hc))

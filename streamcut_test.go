@@ -202,7 +202,8 @@ func firstDiff(a, b string) int {
 func TestStreamReopensWhileItProgresses(t *testing.T) {
 	t.Parallel()
 	srv := newServer(t)
-	sb := startedSandbox(t, srv)
+	// Output that goes through the log (raw) makes a long log to cut.
+	sb := startedSandbox(t, srv, daytona.WithRawOutput())
 	var offsets []int
 	for i := 1; i <= 8; i++ {
 		offsets = append(offsets, i*3000)

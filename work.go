@@ -32,9 +32,9 @@ const (
 // retryOn calls attempt, which sends a request to r, again after trouble
 // that proves the request never reached the sandbox and may pass: the
 // proxy not reaching the runner (up to apierr.TransientTries calls in
-// all) or a session the daemon lost (once, in a new session). Any other
-// *apierr.NotStarted (a sandbox that is not running) is returned as it
-// is, for the caller to decide (see resubmitOnce).
+// all) or a session the daemon lost or whose shell died (once, in a new
+// session). Any other *apierr.NotStarted (a sandbox that is not running)
+// is returned as it is, for the caller to decide (see resubmitOnce).
 func retryOn[T any](ctx context.Context, r *remote, op string, attempt func() (T, error)) (T, error) {
 	retriedSession := false
 	pause := apierr.TransientPause()
@@ -50,10 +50,12 @@ func retryOn[T any](ctx context.Context, r *remote, op string, attempt func() (T
 			if pause.Wait(ctx) == nil {
 				continue
 			}
-		case notRun.LostSession && !retriedSession:
+		case (notRun.LostSession || notRun.ShellDead) && !retriedSession:
 			retriedSession = true
-			r.Pool.ForgetAll()
-			r.Log.Debug("session lost; trying again with a new session", "op", op, "err", notRun.Err)
+			if notRun.LostSession { // a dead shell's session was put aside already
+				r.Pool.ForgetAll()
+			}
+			r.Log.Debug("session lost, or its shell died; trying again with a new session", "op", op, "err", notRun.Err)
 			continue
 		}
 		return v, notRun

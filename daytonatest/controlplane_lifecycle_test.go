@@ -154,12 +154,19 @@ func TestStartArchived(t *testing.T) {
 	require.NoError(t, sb.Archive(t.Context()))
 	waitFor(t, 10*time.Second, "archived", func() bool { rec, _ := srv.Sandbox(sb.ID); return rec.State == daytonatest.StateArchived })
 
+	// The restore is held until FinishTransition, however slow the machine.
+	srv.SetTransitionDelay(time.Hour)
 	r := authed(t, srv, "POST", "/api/sandbox/"+sb.ID+"/start", nil)
 	require.Equal(t, http.StatusOK, r.Status)
 	require.Equal(t, "archived", r.JSON(t)["state"])
 	require.Equal(t, "started", r.JSON(t)["desiredState"])
 	requireConflict := authed(t, srv, "POST", "/api/sandbox/"+sb.ID+"/stop", nil)
 	require.Equal(t, http.StatusConflict, requireConflict.Status)
+	require.NoError(t, srv.FinishTransition(sb.ID)) // archived -> restoring
+	rec, _ := srv.Sandbox(sb.ID)
+	require.Equal(t, daytonatest.StateRestoring, rec.State)
+	require.NoError(t, srv.FinishTransition(sb.ID)) // restoring -> started
+	srv.SetTransitionDelay(100 * time.Millisecond)
 	require.NoError(t, sb.WaitForStart(t.Context(), 10*time.Second))
 	again, err := sb.GetPreviewLink(t.Context(), 3000)
 	require.NoError(t, err)

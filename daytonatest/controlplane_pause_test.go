@@ -30,13 +30,18 @@ func TestPauseAndResume(t *testing.T) {
 	require.NoError(t, err)
 	path := "/api/sandbox/" + sb.ID
 
+	// The pause is held until FinishTransition, however slow the machine.
+	srv.SetTransitionDelay(time.Hour)
 	r := authed(t, srv, "POST", path+"/pause", nil)
 	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
 	require.Equal(t, "pausing", r.JSON(t)["state"])
 	require.Equal(t, "paused", r.JSON(t)["desiredState"])
 	requireAPIError(t, authed(t, srv, "POST", path+"/pause", nil), http.StatusBadRequest, "Sandbox must be in started state to pause", path+"/pause")
 	requireAPIError(t, authed(t, srv, "POST", path+"/stop", nil), http.StatusConflict, "Sandbox state change in progress", path+"/stop")
-	waitFor(t, 10*time.Second, "paused", func() bool { rec, _ := srv.Sandbox(sb.ID); return rec.State == daytonatest.StatePaused })
+	require.NoError(t, srv.FinishTransition(sb.ID))
+	srv.SetTransitionDelay(50 * time.Millisecond)
+	rec, _ := srv.Sandbox(sb.ID)
+	require.Equal(t, daytonatest.StatePaused, rec.State)
 	_, err = sb.Process.ExecuteCommand(t.Context(), "true")
 	requireDaytonaError(t, err, http.StatusBadRequest, notStartedMsg)
 

@@ -87,14 +87,17 @@ func (s *Server) queueFault(op Op, n int, f *fault) error {
 	return nil
 }
 
-// ClearFaults removes every pending fault and stream cut, and the
-// exit-code races (queued ones and the rate).
+// ClearFaults removes every pending fault, stream and download cut, and
+// the exit-code races (queued ones and the rate).
 func (s *Server) ClearFaults() {
 	s.mu.Lock()
 	clear(s.faults)
 	s.cuts = nil
 	s.mu.Unlock()
 	s.race.clear()
+	s.cfg.downloadCuts.mu.Lock()
+	s.cfg.downloadCuts.after = nil
+	s.cfg.downloadCuts.mu.Unlock()
 }
 
 func (s *Server) takeFault(op Op) *fault {
@@ -276,6 +279,30 @@ func (s *Server) DeleteSandbox(idOrName string) error {
 	s.mu.Unlock()
 	tb.shutdown(s.cfg.killGrace)
 	_ = os.RemoveAll(sb.dir)
+	return nil
+}
+
+// FinishTransition ends a sandbox's transition in progress (creating,
+// starting, stopping, pausing, restoring, ...) now, as if the transition
+// delay had passed: with a long [WithTransitionDelay] (or
+// [Server.SetTransitionDelay]), a test holds a sandbox in a transitional
+// state for as long as it needs, then lets it go on, without depending on
+// how fast the machine is. A transition that leads to another (an archived
+// sandbox restores, then starts) stops at the next one; call again to end
+// that. It is an error if the sandbox has no transition in progress; an
+// unknown sandbox is an error that matches [ErrSandboxNotFound].
+func (s *Server) FinishTransition(idOrName string) error {
+	sb, err := s.lockSandbox(idOrName)
+	if err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	if sb.finish == nil {
+		return fmt.Errorf("daytonatest: sandbox %s has no transition in progress (it is %s)", sb.id, sb.state)
+	}
+	finish := sb.finish
+	sb.cancelTransition()
+	finish()
 	return nil
 }
 

@@ -505,3 +505,44 @@ func (b *syncBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
+
+// TestFinishTransition: a transition held by a long delay ends when the
+// test says so, one step at a time, in Go and over HTTP; without one it is
+// an error.
+func TestFinishTransition(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t)
+	c := newClient(t, srv)
+	sb := createSandbox(t, c, types.SnapshotParams{})
+	path := "/api/sandbox/" + sb.ID
+	state := func() daytonatest.State { rec, _ := srv.Sandbox(sb.ID); return rec.State }
+	require.ErrorContains(t, srv.FinishTransition(sb.ID), "no transition in progress")
+	srv.SetTransitionDelay(time.Hour)
+
+	r := authed(t, srv, "POST", path+"/stop", nil)
+	require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+	require.Equal(t, daytonatest.StateStopping, state())
+	require.NoError(t, srv.FinishTransition(sb.ID))
+	require.Equal(t, daytonatest.StateStopped, state())
+	require.ErrorContains(t, srv.FinishTransition(sb.ID), "no transition in progress")
+
+	require.Equal(t, http.StatusOK, authed(t, srv, "POST", path+"/archive", nil).Status)
+	require.Equal(t, daytonatest.StateArchiving, state())
+	r = authed(t, srv, "POST", "/_daytonatest/sandboxes/"+sb.ID+"/finish-transition", nil)
+	require.Equal(t, http.StatusNoContent, r.Status, "%s", r.Body)
+	require.Equal(t, daytonatest.StateArchived, state())
+
+	// The start of an archived sandbox is answered at once; it then
+	// restores, then runs: two steps.
+	require.Equal(t, http.StatusOK, authed(t, srv, "POST", path+"/start", nil).Status)
+	require.NoError(t, srv.FinishTransition(sb.ID))
+	require.Equal(t, daytonatest.StateRestoring, state())
+	require.NoError(t, srv.FinishTransition(sb.ID))
+	require.Equal(t, daytonatest.StateStarted, state())
+
+	r = authed(t, srv, "POST", "/_daytonatest/sandboxes/"+sb.ID+"/finish-transition", nil)
+	require.Equal(t, http.StatusBadRequest, r.Status)
+	require.ErrorIs(t, srv.FinishTransition("nope"), daytonatest.ErrSandboxNotFound)
+	r = authed(t, srv, "POST", "/_daytonatest/sandboxes/nope/finish-transition", nil)
+	require.Equal(t, http.StatusNotFound, r.Status)
+}

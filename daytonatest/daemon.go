@@ -31,7 +31,7 @@ type toolbox struct {
 	seq      int
 	sessions map[string]*session
 	execs    map[*exec.Cmd]struct{}
-	strays   []straggler // background processes of finished execs
+	strays   []straggler // background processes of finished execs, and what outlived a session's delete
 
 	shutdownOnce sync.Once
 	shutdownDone chan struct{}
@@ -50,11 +50,16 @@ func (s *Server) daemonDir(sb *sandbox, seq int) string {
 // newToolbox is called with s.mu held.
 func newToolbox(s *Server, sb *sandbox) *toolbox {
 	s.tbSeq++
+	logRoot := s.daemonDir(sb, s.tbSeq)
+	env := sandboxEnv(s.shell, sb.home, s.sandboxEnvLocked(sb))
+	if hidden, err := withoutPrograms(env, s.cfg.hidden, logRoot); err == nil {
+		env = hidden
+	}
 	return &toolbox{
 		srv:          s,
 		home:         sb.home,
-		logRoot:      s.daemonDir(sb, s.tbSeq),
-		env:          sandboxEnv(s.shell, sb.home, s.sandboxEnvLocked(sb)),
+		logRoot:      logRoot,
+		env:          env,
 		sessions:     make(map[string]*session),
 		execs:        make(map[*exec.Cmd]struct{}),
 		shutdownDone: make(chan struct{}),
@@ -140,6 +145,17 @@ func (tb *toolbox) shutdown(grace time.Duration) {
 			}
 		}
 		wg.Wait()
+		// What outlived a session's delete (see terminateSession) dies
+		// with the container.
+		tb.mu.Lock()
+		strays = tb.strays
+		tb.strays = nil
+		tb.mu.Unlock()
+		for _, p := range strays {
+			if p.alive() {
+				_ = syscall.Kill(p.pid, syscall.SIGKILL)
+			}
+		}
 		// The daemon's sessions and their logs end with it.
 		_ = os.RemoveAll(tb.logRoot)
 	})

@@ -204,6 +204,9 @@
 //     behind the client's back, like auto-stop or a failure the runner
 //     reports; for an unknown sandbox their error matches
 //     ErrSandboxNotFound;
+//   - FinishTransition: ends a transition in progress now, so that a test
+//     can hold a sandbox in a transitional state (with a long transition
+//     delay) for as long as it needs;
 //   - Sandbox and Sandboxes: the server-side records;
 //   - SetMetrics (the telemetry figures of a sandbox), and with
 //     WithMountStubs MountCalls, Mounted and FailNextMount (see Long-running
@@ -232,6 +235,7 @@
 //	POST   /_daytonatest/sandboxes/{id}/stop   stop behind the client's back
 //	POST   /_daytonatest/sandboxes/{id}/delete delete behind the client's back
 //	POST   /_daytonatest/sandboxes/{id}/state  {"state":"error","reason":"disk failure"} ("recoverable":true: FailSandbox)
+//	POST   /_daytonatest/sandboxes/{id}/finish-transition  end its transition in progress now (FinishTransition)
 //	POST   /_daytonatest/sandboxes/{id}/metrics {"cpuPercent":12.5,"memoryBytes":1048576,"diskBytes":0}
 //	GET    /_daytonatest/sandboxes/{id}/mount-calls {"calls":[{"tool","args","files"}],"mounted":[...]}
 //

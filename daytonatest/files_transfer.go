@@ -147,7 +147,7 @@ func (s *Server) handleDownloadFile(w http.ResponseWriter, r *http.Request, _ []
 	h.Set("Expires", "0")
 	h.Set("Cache-Control", "must-revalidate")
 	h.Set("Pragma", "public")
-	http.ServeFile(w, r, path)
+	http.ServeFile(s.cutDownload(w), r, path)
 }
 
 // dispositionNames is the filename and filename* parameters of the

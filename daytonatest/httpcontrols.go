@@ -49,6 +49,9 @@ func (s *Server) routeControls(mux *http.ServeMux) {
 		return s.DeleteSandbox(r.PathValue("idOrName"))
 	}))
 	ctl("POST", "/sandboxes/{idOrName}/state", applyControl(s.setStateControl))
+	ctl("POST", "/sandboxes/{idOrName}/finish-transition", applyControl(func(r *http.Request, _ []byte) error {
+		return s.FinishTransition(r.PathValue("idOrName"))
+	}))
 	s.routeRaceControls(ctl)
 	ctl("POST", "/sandboxes/{idOrName}/{action}", func(w http.ResponseWriter, r *http.Request, _ []byte) {
 		writeAPIError(w, r, http.StatusNotFound, "unknown control")

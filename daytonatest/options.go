@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -31,6 +32,9 @@ type config struct {
 	logw            io.Writer
 	svc             serviceConfig // services.go
 	daemon          daemonConfig  // fidelity.go
+	hidden          []string      // programs.go
+	cpu             *atomic.Int64 // cpu.go
+	downloadCuts    *downloadCuts // downloadcuts.go
 	service         ServiceVersion
 	level           serviceLevel // versions.go
 	org             organization // organization.go
@@ -45,6 +49,8 @@ func defaultConfig() config {
 		killGrace:       DefaultKillGrace,
 		frameSize:       DefaultFrameSize,
 		maxLog:          10000,
+		cpu:             new(atomic.Int64),
+		downloadCuts:    new(downloadCuts),
 		org:             defaultOrganization(),
 	}
 }

@@ -36,6 +36,66 @@ func killTree(pgid int, grace time.Duration) {
 	}
 }
 
+// terminateCheck is how often terminateSession looks for the shell's
+// children (the daemon's default is 100 ms; a shorter period only makes a
+// delete return sooner).
+const terminateCheck = 10 * time.Millisecond
+
+// terminateSession ends a session shell the way the daemon deletes a
+// session (terminateSession and waitForTermination in
+// apps/daemon/pkg/session/delete.go:44-134, v0.190.0): SIGTERM to the
+// shell's process group and to each of its descendants; then a wait, of at
+// most grace, until the shell has no live child (the shell itself traps
+// SIGTERM, as the daemon's wrapper makes it: see session.block); SIGKILL to
+// the group and the descendants only if a child is still there then.
+// Whatever ignored SIGTERM after its parent, the shell's child, was gone
+// thus lives on, as on the daemon. Last the shell itself is killed (the
+// daemon cancels the shell's exec.CommandContext).
+func terminateSession(pid int, grace time.Duration) {
+	signalAll(pid, append(descendants(pid), pid), syscall.SIGTERM)
+	for deadline := time.Now().Add(grace); ; time.Sleep(terminateCheck) {
+		if !hasLiveChild(pid) {
+			break
+		}
+		if time.Now().After(deadline) {
+			pids := append(descendants(pid), pid)
+			signalAll(pid, pids, syscall.SIGKILL)
+			awaitDeath(pids)
+			break
+		}
+	}
+	_ = syscall.Kill(pid, syscall.SIGKILL)
+}
+
+// awaitDeath waits, for up to 5 seconds, until none of pids is alive:
+// SIGKILL takes effect when the process is next scheduled.
+func awaitDeath(pids []int) {
+	for deadline := time.Now().Add(5 * time.Second); anyAlive(pids) && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// hasLiveChild reports whether pid has a child that is not a zombie.
+func hasLiveChild(pid int) bool {
+	p := strconv.Itoa(pid)
+	b, err := os.ReadFile("/proc/" + p + "/task/" + p + "/children")
+	if err != nil {
+		// No such file: look through /proc.
+		for _, c := range descendants(pid) {
+			if f := statFields(strconv.Itoa(c)); len(f) > 1 && f[1] == p && alive(c) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, c := range strings.Fields(string(b)) {
+		if n, err := strconv.Atoi(c); err == nil && alive(n) {
+			return true
+		}
+	}
+	return false
+}
+
 func signalAll(pgid int, pids []int, sig syscall.Signal) {
 	_ = syscall.Kill(-pgid, sig)
 	for _, p := range pids {

@@ -178,6 +178,7 @@ type sandbox struct {
 	dir, home        string
 	gen              int
 	timer            *time.Timer
+	finish           func()          // ends the pending transition now (FinishTransition); nil when none
 	changed          chan struct{}   // closed at every change of state (notifyLocked)
 	holdName         bool            // once destroyed, its name stays taken (0.173's ephemeral stop)
 	tb               *toolbox        // closed while being deleted, nil once removed
@@ -281,16 +282,19 @@ func (s *Server) transitionLocked(sb *sandbox, mid State, desired string, done f
 	}
 	sb.state = mid
 	sb.notifyLocked()
+	sb.finish = func() {
+		sb.timer, sb.finish = nil, nil
+		sb.updatedAt = time.Now().UTC()
+		done()
+		sb.notifyLocked()
+	}
 	sb.timer = time.AfterFunc(s.transition, func() {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		if s.closed || sb.gen != gen || s.sandboxes[sb.id] != sb {
 			return
 		}
-		sb.timer = nil
-		sb.updatedAt = time.Now().UTC()
-		done()
-		sb.notifyLocked()
+		sb.finish()
 	})
 }
 
@@ -304,6 +308,7 @@ func (sb *sandbox) notifyLocked() {
 // will not run. Callers hold Server.mu.
 func (sb *sandbox) cancelTransition() {
 	sb.gen++
+	sb.finish = nil
 	if sb.timer != nil {
 		sb.timer.Stop()
 		sb.timer = nil

@@ -52,6 +52,7 @@ type session struct {
 	cmds      []*command
 	byID      map[string]*command
 	shellDone bool
+	stdinHeld bool // the shell died during an async command (see run)
 	ended     bool
 	abrupt    bool // streams end with a dropped connection, not a close frame
 }
@@ -232,6 +233,15 @@ func shellQuote(s string) string {
 
 var errSessionEnded = errors.New("session cancelled")
 
+// errBrokenPipe is the daemon's error for a command given to a session
+// whose shell has died (a command killed it): it registers the command,
+// then fails to write it to the shell's stdin, and answers 500 with this
+// text behind "failed to execute command: " (Execute, apps/daemon/pkg/
+// session/execute.go:36-41 and 79-82, v0.190.0; the controller wraps it,
+// so the middleware's default handler answers: toolbox/process/session/
+// execute.go:67-70). The command stays listed, without an exit code.
+var errBrokenPipe = errors.New("bad request: failed to write command: write |1: broken pipe")
+
 func (tb *toolbox) startSession(id string) (*session, error) {
 	tb.mu.Lock()
 	tb.seq++
@@ -287,9 +297,15 @@ func (tb *toolbox) startSession(id string) (*session, error) {
 // ended the shell.
 func (ss *session) watchShell() {
 	_ = ss.cmd.Wait()
+	ss.tb.srv.countCPU(ss.cmd.ProcessState)
 	ss.mu.Lock()
 	ss.shellDone = true
 	cmds := append([]*command(nil), ss.cmds...)
+	for _, c := range cmds {
+		if c.async && c.runningAtExit() && ss.tb.srv.cfg.daemon.kind == kindZsh {
+			ss.stdinHeld = true
+		}
+	}
 	ss.mu.Unlock()
 	close(ss.exited)
 	for _, c := range cmds {
@@ -297,6 +313,16 @@ func (ss *session) watchShell() {
 		c.releaseLocked()
 		c.mu.Unlock()
 	}
+}
+
+// runningAtExit reports whether c had started and not finished.
+func (c *command) runningAtExit() bool {
+	if _, err := os.Stat(c.startedPath); err != nil {
+		return false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.status == nil && !c.finished
 }
 
 // readStatus reads the "<cmdId> <exit code>" lines that the shell reports
@@ -351,7 +377,7 @@ func (ss *session) run(text string, async, echoInput bool) (*command, error) {
 	}
 	ss.cmds = append(ss.cmds, c)
 	ss.byID[c.id] = c
-	shellDone := ss.shellDone
+	shellDone, held := ss.shellDone, ss.stdinHeld
 	ss.mu.Unlock()
 
 	d := &ss.tb.srv.cfg.daemon
@@ -361,18 +387,45 @@ func (ss *session) run(text string, async, echoInput bool) (*command, error) {
 		f := c.readers[i]
 		ss.tb.srv.wg.Go(func() { l.run(f) })
 	}
+	if shellDone && held {
+		// The daemon's wrapper holds an async command's input pipe open
+		// with a loop in the background (execute.go:63-66, v0.190.0),
+		// which under zsh inherits the shell's stdin (bash gives a
+		// background job /dev/null instead): once a zsh session's shell has
+		// died during one, the loop keeps that stdin open, so later
+		// commands are written, and wait there, never to run (measured on
+		// the daemon's session code built from v0.190.0).
+		return c, nil
+	}
 	if shellDone {
 		c.forceEnd()
-		return c, fmt.Errorf("write to session shell: %w", os.ErrClosed)
+		return c, errBrokenPipe
 	}
 	ss.writeMu.Lock()
 	_, err := io.WriteString(ss.stdin, ss.block(c, cdir))
 	ss.writeMu.Unlock()
+	if err != nil && ss.heldOnceExited() {
+		return c, nil // as above: the shell died just now
+	}
 	if err != nil {
 		c.forceEnd()
-		return c, fmt.Errorf("write to session shell: %w", err)
+		return c, errBrokenPipe
 	}
 	return c, nil
+}
+
+// heldOnceExited waits (up to a second) for the exit of a shell that a
+// write found gone to be recorded, and reports whether its stdin is held
+// (see run).
+func (ss *session) heldOnceExited() bool {
+	select {
+	case <-ss.exited:
+	case <-time.After(time.Second):
+		return false
+	}
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	return ss.stdinHeld
 }
 
 func newCommand(id, dir, text string, async, echoInput bool) *command {
@@ -394,7 +447,10 @@ func newCommand(id, dir, text string, async, echoInput bool) *command {
 
 // block is what the session shell is given to run c: after the start
 // delay (WithStartDelay: the daemon's wrapper makes its FIFOs before the
-// command runs), it creates the started file, which send-input checks; it
+// command runs), it traps SIGHUP, SIGINT and SIGTERM as the wrapper does
+// (trap 'cleanup' EXIT HUP INT TERM, execute.go:205, v0.190.0: the shell
+// outlives them, running the trap once its foreground command is done),
+// creates the started file, which send-input checks; it
 // runs the script with its stdin, stdout and stderr on the FIFOs and the
 // status descriptor closed; then it reports "<cmdId> <exit code>" on the
 // status descriptor. The printf is the shell's builtin whatever function
@@ -408,7 +464,7 @@ func (ss *session) block(c *command, dir string) string {
 	if d := ss.tb.srv.cfg.daemon; d.startDelay > 0 {
 		fmt.Fprintf(&b, "%s %s; ", shellQuote(d.sleepPath), strconv.FormatFloat(d.startDelay.Seconds(), 'f', -1, 64))
 	}
-	fmt.Fprintf(&b, ": >%s; { . %s; } %d>&- <%s >%s 2>%s\n%s '%%s %%s\\n' %s \"$?\" >&%d\n",
+	fmt.Fprintf(&b, "trap : HUP INT TERM; : >%s; { . %s; } %d>&- <%s >%s 2>%s\n%s '%%s %%s\\n' %s \"$?\" >&%d\n",
 		shellQuote(c.startedPath), shellQuote(filepath.Join(dir, "cmd.sh")), statusFD, shellQuote(stdinPath),
 		shellQuote(filepath.Join(dir, "stdout.pipe")), shellQuote(filepath.Join(dir, "stderr.pipe")),
 		ss.tb.srv.cfg.daemon.kind.builtinPrintf(), shellQuote(c.id), statusFD)
@@ -502,11 +558,16 @@ func (ss *session) isAbrupt() bool {
 	return ss.abrupt
 }
 
-// kill ends the shell and every process it started: SIGTERM to the process
-// group and to each descendant, then SIGKILL to what is left after grace.
-// It returns once they are gone and the output readers have finished.
+// kill ends the shell and the processes it started as the daemon's delete
+// does (see terminateSession). It returns once the shell is gone and the
+// output readers have finished.
 func (ss *session) kill(grace time.Duration) {
-	killTree(ss.pgid, grace)
+	terminateSession(ss.pgid, grace)
+	if left := groupMembers(ss.pgid); len(left) > 0 {
+		ss.tb.mu.Lock()
+		ss.tb.strays = append(ss.tb.strays, left...)
+		ss.tb.mu.Unlock()
+	}
 	ss.writeMu.Lock()
 	ss.stdin.Close()
 	ss.writeMu.Unlock()

@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -147,6 +149,58 @@ func TestSessionExitKillsShell(t *testing.T) {
 	require.NoError(t, p.DeleteSession(ctx, "s"))
 	_, err = s.wait(t, 10*time.Second)
 	require.NoError(t, err)
+}
+
+// A command given to a session whose shell has died is registered, then
+// refused with the daemon's broken pipe (execute.go:36-41 and 79-82,
+// v0.190.0): it never runs and never gets an exit code. If a zsh shell
+// died during an async command, whose input loop keeps the shell's stdin
+// open, later commands are accepted and never run.
+func TestSessionDeadShellBrokenPipe_execute_go_79(t *testing.T) {
+	t.Parallel()
+	srv, _, sb := newSandbox(t)
+	home := homeDir(t, srv, sb.ID)
+	ctx := t.Context()
+	p := sb.Process
+	require.NoError(t, p.CreateSession(ctx, "s"))
+	m, err := p.ExecuteSessionCommand(ctx, "s", "echo $$ > shell.pid", false, true)
+	require.NoError(t, err, "%v", m)
+	pid := readPID(t, filepath.Join(home, "shell.pid"))
+	require.NoError(t, syscall.Kill(pid, syscall.SIGKILL))
+	waitFor(t, 10*time.Second, "the shell to die", func() bool { return !processAlive(pid) })
+	for _, async := range []bool{false, true} {
+		_, err = p.ExecuteSessionCommand(ctx, "s", "touch ran.txt", async, true)
+		requireDaytonaError(t, err, 500, "failed to execute command: bad request: failed to write command: write |1: broken pipe")
+	}
+	require.NoFileExists(t, filepath.Join(home, "ran.txt"))
+	sess, err := p.GetSession(ctx, "s")
+	require.NoError(t, err)
+	cmds := sess["commands"].([]toolbox.Command)
+	require.Len(t, cmds, 3, "the refused commands stay listed")
+	for _, c := range cmds[1:] {
+		require.Nil(t, c.ExitCode)
+	}
+
+	// Under zsh only, a shell that died during an async command leaves
+	// later commands queued forever.
+	if _, err := exec.LookPath("zsh"); err != nil {
+		return
+	}
+	srv, _, sb = newSandbox(t, daytonatest.WithSessionShell("zsh"))
+	home = homeDir(t, srv, sb.ID)
+	p = sb.Process
+	require.NoError(t, p.CreateSession(ctx, "a"))
+	execAsync(t, sb, "a", "echo $$ > a.pid; kill -9 $$")
+	apid := readPID(t, filepath.Join(home, "a.pid"))
+	waitFor(t, 10*time.Second, "the shell to die", func() bool { return !processAlive(apid) })
+	id := execAsync(t, sb, "a", "touch ran2.txt")
+	holdsFor(t, 300*time.Millisecond, "the queued command not to run", func() bool {
+		cmd, err := p.GetSessionCommand(ctx, "a", id)
+		require.NoError(t, err)
+		_, done := exitCode(cmd)
+		return !done
+	})
+	require.NoFileExists(t, filepath.Join(home, "ran2.txt"))
 }
 
 func TestSessionLogLabels(t *testing.T) {
@@ -338,6 +392,54 @@ func TestDeleteSessionKillGrace(t *testing.T) {
 	require.Less(t, elapsed, 4*time.Second)
 	require.False(t, processAlive(pid))
 }
+
+// The daemon sends SIGKILL only if the session shell still has a child
+// once SIGTERM has gone round (delete.go:44-134, v0.190.0); the shell
+// traps SIGTERM (execute.go:205). A process that ignores SIGTERM below a
+// child of the shell that does not thus outlives the delete, until the
+// sandbox stops; below a child that outlives SIGTERM itself, it is killed
+// after the grace period.
+func TestDeleteSessionKillsOnlyWhileTheShellHasAChild_delete_go_44(t *testing.T) {
+	t.Parallel()
+	srv, _, sb := newSandbox(t, daytonatest.WithKillGrace(300*time.Millisecond))
+	home := homeDir(t, srv, sb.ID)
+	ctx := t.Context()
+	ignoring := `bash -c 'trap "" TERM; echo $$ > %s; exec sleep 300'`
+	for _, tc := range []struct {
+		name, parent string
+		survives     bool
+	}{
+		{"child dies on SIGTERM", "", true},
+		{"child traps SIGTERM", `trap "wait; exit 143" TERM; `, false},
+	} {
+		sid := "s-" + strings.ReplaceAll(tc.name, " ", "-")
+		require.NoError(t, sb.Process.CreateSession(ctx, sid))
+		pidFile := sid + ".pid"
+		execAsync(t, sb, sid, "bash -c "+shellQuote(tc.parent+fmt.Sprintf(ignoring, pidFile)+"; true"))
+		waitFor(t, 10*time.Second, "the pid file", func() bool {
+			b, err := os.ReadFile(filepath.Join(home, pidFile))
+			return err == nil && strings.HasSuffix(string(b), "\n")
+		})
+		pid := readPID(t, filepath.Join(home, pidFile))
+		start := time.Now()
+		require.NoError(t, sb.Process.DeleteSession(ctx, sid))
+		elapsed := time.Since(start)
+		if tc.survives {
+			require.Less(t, elapsed, 300*time.Millisecond, "%s: no grace period without a child", tc.name)
+			require.True(t, processAlive(pid), "%s: the process that ignores SIGTERM was killed", tc.name)
+			// Stopping the sandbox ends it, as a container stop does.
+			require.NoError(t, sb.Stop(ctx))
+			waitFor(t, 10*time.Second, "the stopped sandbox's processes to end", func() bool { return !processAlive(pid) })
+			require.NoError(t, sb.Start(ctx))
+		} else {
+			require.GreaterOrEqual(t, elapsed, 300*time.Millisecond, "%s: SIGKILL after the grace period", tc.name)
+			require.False(t, processAlive(pid), "%s: it outlived the delete", tc.name)
+		}
+	}
+}
+
+// shellQuote quotes s for a POSIX shell.
+func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
 
 func TestSessionStdin(t *testing.T) {
 	t.Parallel()

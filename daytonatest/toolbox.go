@@ -85,6 +85,7 @@ func (s *Server) handleExecute(w http.ResponseWriter, r *http.Request, body []by
 		timeout = t.C
 	}
 	end, err := e.wait(r.Context(), timeout, s.done)
+	s.countCPU(e.cmd.ProcessState)
 	if end == execShutdown {
 		// Close: do not keep Shutdown waiting for the command.
 		tb.endExec(e, false)

@@ -27,6 +27,7 @@
 //	-output-rate  bytes a second each output stream of a session command moves into its log
 //	              (default 0, no limit; the real daemon moves about 2300000: daytonatest.DaemonOutputRate)
 //	-session-shell  the sessions' shell, bash or zsh (default bash; Daytona's default image runs zsh)
+//	-without      programs to hide from the sandboxes' PATH, comma-separated (e.g. perl, as on Alpine)
 //	-service-version  the Daytona service to reproduce: 0.173, 0.190 or current (default: current,
 //	              or DAYTONATEST_SERVICE_VERSION)
 //	-help         print the flags and the environment variables read, and exit

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -77,6 +78,7 @@ func options(args []string, stderr io.Writer) ([]daytonatest.Option, *flag.FlagS
 	outputRate := fs.Int("output-rate", 0, fmt.Sprintf("bytes a second each output stream of a session command moves into its log (the real daemon: about %d); 0: no limit", daytonatest.DaemonOutputRate))
 	shell := fs.String("session-shell", "", "the sessions' shell, bash or zsh, as the daemon picks it (default: bash)")
 	service := fs.String("service-version", "", "the Daytona service to reproduce: 0.173, 0.190 or current (default: current, or $"+daytonatest.ServiceVersionEnv+")")
+	without := fs.String("without", "", "programs to hide from the sandboxes' PATH, comma-separated, as in an image without them (e.g. perl)")
 	if err := fs.Parse(args); err != nil {
 		return nil, nil, err
 	}
@@ -96,6 +98,9 @@ func options(args []string, stderr io.Writer) ([]daytonatest.Option, *flag.FlagS
 	}
 	if *mountStubs {
 		opts = append(opts, daytonatest.WithMountStubs())
+	}
+	if *without != "" {
+		opts = append(opts, daytonatest.WithoutPrograms(strings.Split(*without, ",")...))
 	}
 	serviceVersion := func(v string) daytonatest.Option {
 		return daytonatest.WithServiceVersion(daytonatest.ServiceVersion(v))

@@ -76,6 +76,7 @@ type NotStarted struct {
 	Err         error
 	Dead        bool // the sandbox is not running: restart it first
 	LostSession bool // the session is unknown to the daemon: use a new one
+	ShellDead   bool // the session's shell has died: use a new session
 	Transient   bool // the proxy could not reach the runner; it may next time
 }
 
@@ -88,6 +89,10 @@ func (e *NotStarted) Unwrap() error { return e.Err }
 //   - code PROCESS_NOT_FOUND, or "session not found" (404 or 500): the
 //     daemon lost our sessions (the sandbox restarted behind our back):
 //     try again in a new session;
+//   - "failed to write command" (500, or 400): the session's shell has
+//     died (a command killed it, or the kernel did), so the daemon could
+//     not give it the command (apps/daemon/pkg/session/execute.go:79-82,
+//     v0.190.0): try again in a new session;
 //   - any other answer of the daemon itself (FromDaemon: its source, a
 //     file code, a 404 in plain text) proves the sandbox runs: nil;
 //   - 401: the proxy no longer grants access because the sandbox was
@@ -105,6 +110,8 @@ func Classify(err error) *NotStarted {
 		return &NotStarted{Err: err, Transient: true}
 	case lostSession(err, code, msg):
 		return &NotStarted{Err: err, LostSession: true}
+	case strings.Contains(msg, "failed to write command") && (code == http.StatusInternalServerError || code == http.StatusBadRequest):
+		return &NotStarted{Err: err, ShellDead: true}
 	case FromDaemon(err):
 		return nil
 	case code == http.StatusUnauthorized:

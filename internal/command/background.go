@@ -197,7 +197,12 @@ func (b *Background) read(ctx context.Context, cancel context.CancelFunc, reader
 	}
 	code, done, err := rn.follow(ctx)
 	if done {
-		b.finish(rn.finished(code))
+		cerr := rn.collect(ctx, false)
+		if cerr != nil {
+			cerr = fault.Errorf("%s: %w", rn.op, cerr)
+		}
+		res, ferr := rn.finished(code)
+		b.finish(res, joinErrs(cerr, ferr))
 		// Its session has done its work; delete it once the daemon agrees
 		// the command is over (a job it left in the background keeps it).
 		rn.remote.Pool.deleteWhenDone(rn.sess, rn.cmdID)

@@ -51,9 +51,33 @@ func (rn *run) execStreaming(ctx context.Context) (*workspace.CommandResult, err
 		return rn.endKilled(ctx)
 	}
 	if cerr := classify(rn.op, err); apierr.IsNotStarted(cerr) {
-		return nil, cerr
+		return nil, rn.notStarted(cerr)
 	}
 	return rn.recoverSubmitted(ctx, err)
+}
+
+// notStarted returns err, a *apierr.NotStarted of the command's
+// submission; a session whose shell has died is deleted (in the
+// background) rather than used again.
+func (rn *run) notStarted(err error) error {
+	var ns *apierr.NotStarted
+	if errors.As(err, &ns) && ns.ShellDead {
+		rn.remote.Pool.deleteLater(rn.sess)
+	}
+	return err
+}
+
+// undefined returns a *apierr.NotStarted for a command that did not run
+// because its session's shell had no runner (which a script leaves out
+// once the shell has one: see shell.Spec.Defined), after returning the
+// session to the pool to be given the runner again; else nil.
+func (rn *run) undefined() error {
+	if rn.out.mode() != stream.ModeUndefined {
+		return nil
+	}
+	rn.sess.defined = false
+	rn.remote.Pool.put(rn.sess)
+	return &apierr.NotStarted{Err: errors.New("the session's shell had no runner"), ShellDead: true}
 }
 
 // execSync runs the command with one synchronous request, which answers
@@ -87,7 +111,7 @@ func (rn *run) execSync(ctx context.Context) (*workspace.CommandResult, error) {
 		return nil, fault.Wrap(rn.op, err) // the output failed, not the answer
 	}
 	if cerr := classify(rn.op, err); apierr.IsNotStarted(cerr) {
-		return nil, cerr
+		return nil, rn.notStarted(cerr)
 	}
 	// The daemon took the command and then failed (such as its exit-code
 	// race), or the connection broke: the command may have run.
@@ -95,21 +119,40 @@ func (rn *run) execSync(ctx context.Context) (*workspace.CommandResult, error) {
 }
 
 // syncResult builds the result from a synchronous answer whose output was
-// fed already. An answer that was not framed and holds U+FFFD may have lost
-// bytes the command printed (the daemon's JSON replaces invalid UTF-8): its
-// log is read again from the binary stream.
+// fed already: what the result keeps of the output that stayed in files is
+// read. An answer whose output went raw through the log and holds U+FFFD
+// may have lost bytes the command printed (the daemon's JSON replaces
+// invalid UTF-8): its log is read again from the binary stream. (Output
+// that came through the log from files is valid UTF-8, and a U+FFFD in it
+// is the command's.)
 func (rn *run) syncResult(ctx context.Context, ans *toolbox.SyncAnswer) (*workspace.CommandResult, error) {
-	if ans.Replaced && rn.out.mode() != stream.ModeFramed && ans.CmdID != "" {
+	if ans.Replaced && rn.out.mode() != stream.ModeFiles && ans.CmdID != "" {
 		rn.cmdID = ans.CmdID
 		rn.resetOutput()
 		return rn.await(ctx)
 	}
-	code, ok := rn.out.done()
-	if !ok && ans.ExitCode != nil {
-		code = *ans.ExitCode
+	if err := rn.undefined(); err != nil {
+		return nil, err
 	}
-	rn.remote.Pool.put(rn.sess)
-	return rn.finished(code)
+	code, ok := rn.out.done()
+	if !ok {
+		if ans.ExitCode != nil {
+			code = *ans.ExitCode
+		}
+		// It ended without its marker: what its files hold is all there is.
+		rn.readLeft(ctx, false)
+		rn.removeFiles(true)
+		rn.remote.Pool.put(rn.sess)
+		return rn.finished(code)
+	}
+	err := rn.collect(ctx, true)
+	rn.removeFiles(false)
+	rn.release()
+	res, ferr := rn.finished(code)
+	if err != nil {
+		err = fault.Errorf("%s: %w", rn.op, err)
+	}
+	return res, joinErrs(err, ferr)
 }
 
 // outlivedSync handles a command whose synchronous request ended before

@@ -107,7 +107,114 @@ func (rn *run) followOnce(ctx context.Context, buf []byte) (code int, done bool,
 	}
 	defer release()
 	defer st.KeepAlive(pingInterval)()
-	return rn.readStream(st, buf, nil)
+	return rn.readPolling(ctx, st, buf)
+}
+
+// streamChunk is what one read of a follow stream returned.
+type streamChunk struct {
+	b   []byte
+	err error
+}
+
+// readPolling is readStream while the command's files are read too: a
+// goroutine reads the stream into buf, one chunk at a time, and between
+// its chunks, once the header has named the files, they are read
+// (pollFiles) after pollFirst, and after twice as long each time nothing
+// came, up to pollMax. All output is delivered on this goroutine.
+func (rn *run) readPolling(ctx context.Context, st *follow.Stream, buf []byte) (code int, done bool, err error) {
+	chunks, next, stop := make(chan streamChunk), make(chan struct{}), make(chan struct{})
+	defer close(stop)
+	go func() {
+		for {
+			n, err := st.Read(buf)
+			select {
+			case chunks <- streamChunk{buf[:n], err}:
+			case <-stop:
+				return
+			}
+			if err != nil {
+				return
+			}
+			select {
+			case <-next:
+			case <-stop:
+				return
+			}
+		}
+	}()
+	skip := rn.out.demux.Offset()
+	poll := newPoller()
+	defer poll.stop()
+	for {
+		select {
+		case c := <-chunks:
+			chunk := c.b
+			if skip > 0 {
+				d := min(skip, int64(len(chunk)))
+				chunk, skip = chunk[d:], skip-d
+			}
+			if len(chunk) > 0 {
+				if ferr := rn.out.feedLog(chunk); ferr != nil {
+					return 0, false, ferr
+				}
+				if code, ok := rn.out.done(); ok {
+					return code, true, nil
+				}
+			}
+			if c.err != nil {
+				return 0, false, c.err
+			}
+			next <- struct{}{}
+		case <-poll.due(rn.out.file(stream.Stdout) != ""):
+			got, perr := rn.pollFiles(ctx)
+			if rn.out.werr != nil || ctx.Err() != nil {
+				return 0, false, perr
+			}
+			if perr != nil {
+				rn.log().Debug("reading a running command's output files failed", "err", perr)
+			}
+			poll.next(got)
+		case <-ctx.Done():
+			return 0, false, ctx.Err()
+		}
+	}
+}
+
+// poller paces the reads of a running command's files.
+type poller struct {
+	wait  time.Duration
+	timer *time.Timer
+}
+
+func newPoller() *poller { return &poller{wait: pollFirst} }
+
+// due returns a channel that fires when the files are to be read, or nil
+// (which never fires) while there are none.
+func (p *poller) due(files bool) <-chan time.Time {
+	if !files {
+		return nil
+	}
+	if p.timer == nil {
+		p.timer = time.NewTimer(p.wait)
+	}
+	return p.timer.C
+}
+
+// next schedules the next read: soon if the last one brought bytes, else
+// after twice as long as before.
+func (p *poller) next(got bool) {
+	if got {
+		p.wait = pollFirst
+	} else {
+		p.wait = min(2*p.wait, pollMax)
+	}
+	p.timer = nil
+}
+
+func (p *poller) stop() {
+	if p.timer != nil {
+		p.timer.Stop()
+	}
 }
 
 // readStream feeds what st carries beyond what was already parsed (a
@@ -142,10 +249,11 @@ func (rn *run) readStream(st *follow.Stream, buf []byte, beforeRead func()) (cod
 
 // readRest feeds what the command's log holds beyond what was parsed, when
 // the command is known and the writers still work. The log's JSON answer
-// is exact when the output was framed (it is then valid UTF-8, so offsets
-// into it are offsets into the log); otherwise, if it holds a U+FFFD (which
-// may stand for bytes the command printed), the rest is read from the
-// binary stream instead, until it ends or pauses for drainIdle.
+// is exact when the output went to files (the log then holds the header,
+// the markers and output that is valid UTF-8, so offsets into it are
+// offsets into the log); otherwise, if it holds a U+FFFD (which may stand
+// for bytes the command printed), the rest is read from the binary stream
+// instead, until it ends or pauses for drainIdle.
 func (rn *run) readRest(ctx context.Context) error {
 	if rn.cmdID == "" || rn.out.werr != nil {
 		return nil
@@ -155,7 +263,7 @@ func (rn *run) readRest(ctx context.Context) error {
 		return err
 	}
 	off := rn.out.demux.Offset()
-	if rn.out.mode() != stream.ModeFramed && strings.ContainsRune(raw, '\uFFFD') {
+	if rn.out.mode() != stream.ModeFiles && strings.ContainsRune(raw, '\uFFFD') {
 		return rn.drain(ctx)
 	}
 	if int64(len(raw)) > off {

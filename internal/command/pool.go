@@ -45,6 +45,7 @@ type session struct {
 	id        string
 	uses      int
 	idleSince time.Time // when it was last returned to the pool
+	defined   bool      // its shell has the runner (shell.Spec.Defined)
 }
 
 // Pool hands out sessions that are free to run a command. A Daytona

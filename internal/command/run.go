@@ -30,10 +30,13 @@ type run struct {
 }
 
 // newRun prepares p to run in sess of r, with a fresh completion marker.
+// The script leaves the runner's definition out once the session's shell
+// has it (see shell.Spec.Defined).
 func newRun(r *Remote, sess *session, p *Plan) *run {
 	token := newToken()
 	spec := p.Spec
 	spec.Marker = token
+	spec.Defined = sess.defined
 	return &run{
 		remote: r, sess: sess, p: p, token: token,
 		out:     newOutput(token, p.Stdout, p.Stderr, p.Retain),
@@ -104,8 +107,19 @@ func (rn *run) recoverSubmitted(ctx context.Context, cause error) (*workspace.Co
 	return nil, fault.WrapCtx(ctx, rn.op, cause)
 }
 
-// release returns the session of a command that finished to the pool.
+// release returns the session of a command that finished to the pool:
+// its shell has the runner now. A session whose shell the command killed
+// is deleted instead.
 func (rn *run) release() {
+	switch rn.out.mode() {
+	case stream.ModeFiles, stream.ModeRaw:
+		rn.sess.defined = true
+	}
+	if rn.out.shellGone() {
+		rn.log().Debug("the command killed its session's shell; deleting the session", "session", rn.sess.id)
+		rn.remote.Pool.deleteLater(rn.sess)
+		return
+	}
 	if shell.MayBackground(rn.p.Command) {
 		// A background job may still hold the command's output, and the
 		// daemon runs nothing else in the session until it lets go: reuse
@@ -128,8 +142,7 @@ func (rn *run) await(ctx context.Context) (*workspace.CommandResult, error) {
 	}
 	code, done, lastErr := rn.follow(runCtx)
 	if done {
-		rn.release()
-		return rn.finished(code)
+		return rn.complete(ctx, runCtx, code)
 	}
 	if runCtx.Err() != nil || rn.out.werr != nil {
 		// Timeout, cancellation (endKilled tells them apart by ctx) or a
@@ -140,19 +153,60 @@ func (rn *run) await(ctx context.Context) (*workspace.CommandResult, error) {
 	return rn.lost(ctx, lastErr)
 }
 
+// complete finishes a command whose markers arrived: the output that
+// stayed in its files is read (all of it for the writers, else what the
+// result keeps), the files are removed, and its session is released. If
+// runCtx ends meanwhile (the timeout, or ctx), the command has ended
+// anyway: it is reported finished, with ctx's error if ctx ended.
+func (rn *run) complete(ctx, runCtx context.Context, code int) (*workspace.CommandResult, error) {
+	if err := rn.undefined(); err != nil {
+		return nil, err
+	}
+	err := rn.collect(runCtx, false)
+	rn.removeFiles(false)
+	rn.release()
+	res, ferr := rn.finished(code)
+	switch {
+	case rn.out.werr != nil:
+		err = fault.Errorf("%s: output writer: %w", rn.op, rn.out.werr)
+	case ctx.Err() != nil:
+		err = fault.Wrap(rn.op, ctx.Err())
+	case runCtx.Err() != nil:
+		err = fault.Errorf("%s: timed out after %v while reading its output: %w", rn.op, rn.p.Timeout, ErrOutputIncomplete)
+	case err != nil:
+		err = fault.Errorf("%s: %w", rn.op, err)
+	}
+	return res, joinErrs(err, ferr)
+}
+
 // kill deletes the command's session, which kills its process tree, after
-// reading what its log holds beyond what was parsed (which may show that it
-// has just finished: then it is not killed). killed reports that the
-// daemon deleted the session; a session already gone gives false and no
-// error. A failed delete is tried again for a while (see KillBudget).
+// reading what its log and its files hold beyond what was delivered (the
+// log may show that it has just finished: then it is not killed). killed
+// reports that the daemon deleted the session; a session already gone
+// gives false and no error. A failed delete is tried again for a while
+// (see KillBudget).
 func (rn *run) kill(ctx context.Context) (killed bool, err error) {
+	cancelled := ctx.Err() != nil
 	ctx = context.WithoutCancel(ctx)
 	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	_ = rn.readRest(cctx)
 	if _, ok := rn.out.done(); ok {
+		rn.removeFiles(true) // what stayed in them is not read now
 		return false, nil
 	}
+	if !cancelled {
+		// Timed out, or lost: what it printed is worth the wait.
+		rn.readLeft(cctx, false)
+	} else {
+		// Cancelled: the kill comes first, after a short look at what the
+		// result keeps of streams no writer follows (their files go with
+		// the session).
+		lctx, lcancel := context.WithTimeout(cctx, cancelReadMax)
+		rn.readLeft(lctx, true)
+		lcancel()
+	}
+	defer rn.removeFiles(true)
 	killed, err = rn.remote.Pool.remove(ctx, rn.sess) // bounded by KillBudget
 	if err != nil {
 		rn.log().Warn("could not kill the command's session", "session", rn.sess.id, "err", err)
@@ -215,10 +269,20 @@ func (rn *run) lost(ctx context.Context, cause error) (*workspace.CommandResult,
 	defer cancel()
 	if err := rn.readRest(cctx); err == nil {
 		if code, ok := rn.out.done(); ok {
-			return rn.finished(code)
+			err := rn.collect(cctx, false)
+			rn.removeFiles(false)
+			res, ferr := rn.finished(code)
+			if err != nil {
+				err = fault.Errorf("%s: %w", rn.op, err)
+			}
+			return res, joinErrs(err, ferr)
 		}
 	}
 	if code, ok := rn.exitCode(cctx); ok {
+		// It ended without its marker (its runner was killed): what its
+		// files hold is all there is.
+		rn.readLeft(cctx, false)
+		rn.removeFiles(true)
 		return rn.finished(code)
 	}
 	if cause == nil || errors.Is(cause, io.EOF) {

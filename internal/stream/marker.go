@@ -6,9 +6,12 @@ import (
 )
 
 // Scanner finds the completion marker in one output stream: the bytes
-// before it are output; the marker is followed by the exit code in decimal
-// and a newline; what follows is ignored (output of background jobs that
-// outlive the command). The marker may be cut anywhere across Feed calls.
+// before it are output; the marker is followed by flags (B: the stream's
+// output stayed in its file, see Bulk; X: the session's shell is gone, see
+// ShellGone), the exit code in decimal and a newline; what follows is
+// given to After, if set, and otherwise ignored (output of background jobs
+// that outlive the command). The marker may be cut anywhere across Feed
+// calls.
 //
 // A Scanner is not safe for concurrent use.
 type Scanner struct {
@@ -17,6 +20,10 @@ type Scanner struct {
 	code  []byte // digits after the token
 	state int
 	exit  int
+	flags []byte // the letters between the marker and the exit code
+	// After, if set, is given what follows the marker's line; by default
+	// it is ignored.
+	After func([]byte) error
 }
 
 const (
@@ -24,6 +31,15 @@ const (
 	inCode
 	done
 )
+
+// Flags after the marker (shell.BulkMark, shell.GoneMark).
+const (
+	bulkMark = 'B'
+	goneMark = 'X'
+)
+
+// maxFlags bounds the flags after a marker.
+const maxFlags = 4
 
 // maxCodeDigits bounds the exit code's digits; shells report 0-255.
 const maxCodeDigits = 10
@@ -43,6 +59,15 @@ func NewScanner(token string) *Scanner {
 // exit code.
 func (s *Scanner) Done() (int, bool) { return s.exit, s.state == done }
 
+// Bulk reports whether the marker said that the stream's output stayed in
+// its file (a B before the exit code) rather than coming before it.
+func (s *Scanner) Bulk() bool { return bytes.IndexByte(s.flags, bulkMark) >= 0 }
+
+// ShellGone reports whether the marker said that the session's shell was
+// gone when the command ended (an X before the exit code): the session
+// cannot run another command.
+func (s *Scanner) ShellGone() bool { return bytes.IndexByte(s.flags, goneMark) >= 0 }
+
 // Feed scans p, passing output bytes (never the marker) to emit. Output is
 // held back only while it may be the start of the marker. The slices passed
 // to emit alias p or the Scanner's buffer and are valid only during the
@@ -52,6 +77,9 @@ func (s *Scanner) Feed(p []byte, emit func([]byte) error) error {
 		var err error
 		switch {
 		case s.state == done:
+			if s.After != nil {
+				return s.After(p)
+			}
 			return nil
 		case s.state == inCode:
 			p, err = s.feedCode(p)
@@ -70,6 +98,13 @@ func (s *Scanner) Feed(p []byte, emit func([]byte) error) error {
 // feedCode reads the exit code's digits and the newline after them.
 func (s *Scanner) feedCode(p []byte) ([]byte, error) {
 	i := 0
+	for len(s.code) == 0 && i < len(p) && (p[i] == bulkMark || p[i] == goneMark) {
+		if len(s.flags) == maxFlags || bytes.IndexByte(s.flags, p[i]) >= 0 {
+			return nil, ErrBadMarker
+		}
+		s.flags = append(s.flags, p[i])
+		i++
+	}
 	for i < len(p) && p[i] >= '0' && p[i] <= '9' && len(s.code) < maxCodeDigits {
 		s.code = append(s.code, p[i])
 		i++
@@ -85,7 +120,7 @@ func (s *Scanner) feedCode(p []byte) ([]byte, error) {
 		n = n*10 + int(c-'0')
 	}
 	s.exit, s.state = n, done
-	return nil, nil
+	return p[i+1:], nil
 }
 
 // feedHeld checks whether the held-back prefix of the marker continues

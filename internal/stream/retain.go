@@ -68,5 +68,16 @@ func (t *Tail) String() string {
 	return string(t.Bytes())
 }
 
+// Discard records that n bytes of the stream went by without being
+// written (they were not read): they and what was kept before them count
+// as dropped, since the kept bytes must be the stream's last ones.
+func (t *Tail) Discard(n int64) {
+	if n <= 0 {
+		return
+	}
+	t.dropped += n + int64(len(t.buf))
+	t.buf, t.start, t.full = t.buf[:0], 0, false
+}
+
 // Dropped returns how many bytes were written but not kept.
 func (t *Tail) Dropped() int64 { return t.dropped }

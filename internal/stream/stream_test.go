@@ -164,6 +164,74 @@ func TestScanner(t *testing.T) {
 	}
 }
 
+func TestScannerBulk(t *testing.T) {
+	const tok = "\x1eTK:"
+	for _, tc := range []struct {
+		in   string
+		out  string
+		code int
+		bulk bool
+	}{
+		{"out" + tok + "B3\nlater", "out", 3, true},
+		{tok + "B0\n", "", 0, true},
+		{"x" + tok + "12\n", "x", 12, false},
+		{tok + "BX0\n", "", 0, true},
+		{tok + "X7\n", "", 7, false},
+	} {
+		for cut := 1; cut <= len(tc.in); cut++ {
+			s := NewScanner(tok)
+			var out []byte
+			in := []byte(tc.in)
+			for len(in) > 0 {
+				n := min(cut, len(in))
+				if err := s.Feed(in[:n], func(b []byte) error { out = append(out, b...); return nil }); err != nil {
+					t.Fatal(err)
+				}
+				in = in[n:]
+			}
+			code, ok := s.Done()
+			if !ok || code != tc.code || s.Bulk() != tc.bulk || string(out) != tc.out {
+				t.Fatalf("%q cut %d: out %q code %d ok %v bulk %v", tc.in, cut, out, code, ok, s.Bulk())
+			}
+		}
+	}
+	s := NewScanner(tok)
+	_ = s.Feed([]byte(tok+"XB1\n"), func([]byte) error { return nil })
+	if !s.ShellGone() || !s.Bulk() {
+		t.Fatal("flags XB not both seen")
+	}
+	for _, bad := range []string{tok + "BB1\n", tok + "B\n", tok + "1B\n", tok + "XX1\n"} {
+		s := NewScanner(tok)
+		if err := s.Feed([]byte(bad), func([]byte) error { return nil }); err != ErrBadMarker {
+			t.Errorf("%q: %v", bad, err)
+		}
+	}
+}
+
+func TestScannerAfter(t *testing.T) {
+	const tok = "\x1eTK:"
+	in := "out" + tok + "B1\nerr" + tok + "2\nlater"
+	for cut := 1; cut <= len(in); cut++ {
+		first, second := NewScanner(tok), NewScanner(tok)
+		var out, errOut []byte
+		first.After = func(b []byte) error {
+			return second.Feed(b, func(b []byte) error { errOut = append(errOut, b...); return nil })
+		}
+		for p := []byte(in); len(p) > 0; {
+			n := min(cut, len(p))
+			if err := first.Feed(p[:n], func(b []byte) error { out = append(out, b...); return nil }); err != nil {
+				t.Fatal(err)
+			}
+			p = p[n:]
+		}
+		c1, ok1 := first.Done()
+		c2, ok2 := second.Done()
+		if string(out) != "out" || string(errOut) != "err" || !ok1 || !ok2 || c1 != 1 || c2 != 2 || !first.Bulk() || second.Bulk() {
+			t.Fatalf("cut %d: %q %q %v %v %d %d", cut, out, errOut, ok1, ok2, c1, c2)
+		}
+	}
+}
+
 func TestScannerBadMarker(t *testing.T) {
 	s := NewScanner("#M:")
 	if err := s.Feed([]byte("x#M:abc\n"), func([]byte) error { return nil }); err != ErrBadMarker {
@@ -273,6 +341,22 @@ func BenchmarkDemux(b *testing.B) {
 	for b.Loop() {
 		for off := 0; off < len(log); off += 1024 {
 			_ = d.Feed(log[off:min(off+1024, len(log))], emit)
+		}
+	}
+}
+
+func TestTailDiscard(t *testing.T) {
+	for _, max := range []int{-1, 0, 4} {
+		tl := Tail{Max: max}
+		_, _ = tl.Write([]byte("abc"))
+		tl.Discard(10)
+		_, _ = tl.Write([]byte("xy"))
+		want, dropped := "xy", int64(13)
+		if max == 0 {
+			want, dropped = "", 15
+		}
+		if tl.String() != want || tl.Dropped() != dropped {
+			t.Fatalf("Max %d: kept %q dropped %d, want %q %d", max, tl.String(), tl.Dropped(), want, dropped)
 		}
 	}
 }

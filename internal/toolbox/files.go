@@ -63,13 +63,20 @@ func (c *Client) File(ctx context.Context, req FileRequest) (*http.Response, err
 	if resp.StatusCode < 300 {
 		return resp, nil
 	}
+	return nil, answerError(resp)
+}
+
+// answerError reads and closes the body of an error answer (status 300 or
+// more) and returns its error: a *Refusal for a refusal of the daemon's
+// file handlers, else the SDK's error types.
+func answerError(resp *http.Response) error {
 	defer resp.Body.Close()
 	data, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	err = apierr.FromBody(resp.StatusCode, resp.Header, data)
+	err := apierr.FromBody(resp.StatusCode, resp.Header, data)
 	if refusal(resp.StatusCode, data, err) {
-		return nil, &Refusal{StatusCode: resp.StatusCode, Code: apierr.Code(err)}
+		return &Refusal{StatusCode: resp.StatusCode, Code: apierr.Code(err)}
 	}
-	return nil, err
+	return err
 }
 
 // refusal reports an error answer of the daemon's file handlers, 400,

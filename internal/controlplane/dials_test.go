@@ -1,0 +1,190 @@
+package controlplane
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+)
+
+// stormServer starts a server with handler, over HTTP/2 with TLS (as
+// Daytona's API) or HTTP/1.1, and a Transport to it that counts its dials.
+func stormServer(t *testing.T, h2 bool, handler http.HandlerFunc) (*httptest.Server, *Transport, *atomic.Int64) {
+	t.Helper()
+	srv := httptest.NewUnstartedServer(handler)
+	var dials atomic.Int64
+	d := &net.Dialer{}
+	tr := NewTransport(func(ctx context.Context, network, addr string) (net.Conn, error) {
+		dials.Add(1)
+		return d.DialContext(ctx, network, addr)
+	})
+	if h2 {
+		srv.EnableHTTP2 = true
+		srv.StartTLS()
+		tr.TLSClientConfig = srv.Client().Transport.(*http.Transport).TLSClientConfig.Clone()
+	} else {
+		srv.Start()
+	}
+	t.Cleanup(func() {
+		tr.CloseIdleConnections()
+		srv.Close()
+		goleak.VerifyNone(t)
+	})
+	return srv, tr, &dials
+}
+
+// get sends n GETs to srv at once through tr and returns how many failed,
+// and the protocol of an answer.
+func get(t *testing.T, ctx context.Context, srv *httptest.Server, tr *Transport, n int) (failed int64, proto string) {
+	t.Helper()
+	hc := &http.Client{Transport: tr}
+	var wg sync.WaitGroup
+	var bad atomic.Int64
+	var p atomic.Value
+	for range n {
+		wg.Go(func() {
+			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL, nil)
+			resp, err := hc.Do(req)
+			if err != nil {
+				t.Log(err)
+				bad.Add(1)
+				return
+			}
+			_ = resp.Body.Close()
+			p.Store(resp.Proto)
+			if resp.StatusCode != http.StatusOK {
+				bad.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	proto, _ = p.Load().(string)
+	return bad.Load(), proto
+}
+
+// TestStormOpensFewConnections: many requests sent at once on no
+// connection (many sandboxes started at once) open a few connections
+// over HTTP/2, where net/http alone opens about one per request up to its
+// cap, and no more than the cap over HTTP/1.1.
+func TestStormOpensFewConnections(t *testing.T) {
+	for _, h2 := range []bool{true, false} {
+		t.Run(map[bool]string{true: "h2", false: "http1"}[h2], func(t *testing.T) {
+			srv, tr, dials := stormServer(t, h2, func(w http.ResponseWriter, r *http.Request) {
+				time.Sleep(5 * time.Millisecond)
+			})
+			// Over HTTP/2, as many as one connection takes (the server's
+			// 250 streams), so that one connection is all they need.
+			n, limit := 600, int64(maxConnsPerHost)
+			if h2 {
+				// Up to minDialsPerHost are set up before the first
+				// one is known to speak HTTP/2, and a turn given back
+				// may be taken by a request just before the first
+				// connection reaches it. net/http alone opened 158 to
+				// 297 here.
+				n, limit = 240, 2*minDialsPerHost
+			}
+			failed, proto := get(t, t.Context(), srv, tr, n)
+			if failed != 0 {
+				t.Fatalf("%d requests failed", failed)
+			}
+			t.Logf("%s: %d connections for %d requests", proto, dials.Load(), n)
+			if want := map[bool]string{true: "HTTP/2.0", false: "HTTP/1.1"}[h2]; proto != want {
+				t.Fatalf("answers over %s, not %s", proto, want)
+			}
+			if dials.Load() > limit {
+				t.Errorf("%d connections opened, want at most %d", dials.Load(), limit)
+			}
+		})
+	}
+}
+
+// TestBurstRunsAtOnce: a burst of 256 requests that each wait for all the
+// others (a burst of 256 commands on one sandbox) is in flight at once,
+// over HTTP/1.1 (256 connections) and HTTP/2 (whose server here takes 250
+// streams per connection): neither the cap nor the pacing serialises it.
+func TestBurstRunsAtOnce(t *testing.T) {
+	const n = 256
+	for _, h2 := range []bool{true, false} {
+		t.Run(map[bool]string{true: "h2", false: "http1"}[h2], func(t *testing.T) {
+			var arrived atomic.Int64
+			all := make(chan struct{})
+			srv, tr, _ := stormServer(t, h2, func(w http.ResponseWriter, r *http.Request) {
+				if arrived.Add(1) == n {
+					close(all)
+				}
+				select {
+				case <-all:
+				case <-r.Context().Done():
+					w.WriteHeader(http.StatusServiceUnavailable)
+				}
+			})
+			ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+			defer cancel()
+			if failed, _ := get(t, ctx, srv, tr, n); failed != 0 {
+				t.Fatalf("%d of %d requests failed (%d arrived together)", failed, n, arrived.Load())
+			}
+		})
+	}
+}
+
+// TestUnneededDialNeverBegins: a request whose dial waits for its turn
+// and which ends meanwhile (its context cancelled) returns at once, and
+// its dial never begins; dials that are not a request's (log streams)
+// wait for their turn too, and end with their context.
+func TestUnneededDialNeverBegins(t *testing.T) {
+	release := make(chan struct{})
+	var dials atomic.Int64
+	p := newDialPacer(func(ctx context.Context, network, addr string) (net.Conn, error) {
+		dials.Add(1)
+		<-release
+		return nil, errors.New("refused (test)")
+	})
+	tr := &Transport{pacer: p, Transport: &http.Transport{DialContext: p.dial}}
+	hc := &http.Client{Transport: tr}
+	var wg sync.WaitGroup
+	for range minDialsPerHost {
+		wg.Go(func() { _, _ = hc.Get("http://storm.test/") })
+	}
+	for dials.Load() < minDialsPerHost {
+		time.Sleep(time.Millisecond) // polling a count, not synchronising
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://storm.test/", nil)
+	errc := make(chan error, 1)
+	go func() {
+		_, err := hc.Do(req)
+		errc <- err
+	}()
+	dctx, dcancel := context.WithCancel(t.Context())
+	dialErr := make(chan error, 1)
+	go func() {
+		_, err := p.dial(dctx, "tcp", "storm.test:80")
+		dialErr <- err
+	}()
+	cancel()
+	if err := <-errc; !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled request: %v", err)
+	}
+	dcancel()
+	if err := <-dialErr; !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled dial: %v", err)
+	}
+	close(release)
+	wg.Wait()
+	tr.CloseIdleConnections()
+	if n := dials.Load(); n != minDialsPerHost {
+		t.Errorf("%d dials began, want %d", n, minDialsPerHost)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.hosts) != 0 {
+		t.Errorf("the pacer still tracks %d hosts", len(p.hosts))
+	}
+}

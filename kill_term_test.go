@@ -1,0 +1,84 @@
+package daytona_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/agentworkspace/daytona/daytonatest"
+	"github.com/agentworkspace/daytona/workspace"
+)
+
+// TestKillReachesACommandThatIgnoresSIGTERM (issue #21 item 4): deleting a
+// session, the daemon sends SIGTERM to its processes and SIGKILL only if
+// the session's shell still has a child after the grace period. What runs
+// the command stays, so a command that ignores SIGTERM, and its children,
+// are killed: by cancellation and by the timeout, on bash and zsh session
+// shells. (With the perl driver, which died on SIGTERM, they lived on.)
+func TestKillReachesACommandThatIgnoresSIGTERM(t *testing.T) {
+	for _, sh := range sessionShells(t) {
+		t.Run(sh, func(t *testing.T) {
+			srv := newServer(t, daytonatest.WithSessionShell(sh), daytonatest.WithKillGrace(300*time.Millisecond))
+			sb := startedSandbox(t, srv)
+			dir := homeDir(t, srv, sb)
+			for _, how := range []string{"cancel", "timeout"} {
+				pids := filepath.Join(dir, how+".pids")
+				// A shell that ignores SIGTERM, with a child that does too.
+				cmd := `bash -c 'trap "" TERM; sleep 300 & echo $$ $! > "$1"; wait' bash ` + pids
+				ctx, cancel := context.WithCancel(t.Context())
+				opts := &workspace.ExecOptions{}
+				if how == "timeout" {
+					opts.Timeout = 2 * time.Second
+				}
+				done := make(chan *workspace.CommandResult, 1)
+				go func() {
+					res, _ := sb.ExecuteCommand(ctx, cmd, nil, opts)
+					done <- res
+				}()
+				var pidList []int
+				waitFor(t, "the command's processes", func() bool {
+					b, err := os.ReadFile(pids)
+					if err != nil || len(b) == 0 || b[len(b)-1] != '\n' {
+						return false
+					}
+					pidList = parsePIDs(t, string(b))
+					return true
+				})
+				if how == "cancel" {
+					cancel()
+				}
+				res := <-done
+				cancel()
+				require.NotNil(t, res)
+				assert.True(t, res.Killed, "%s: killed", how)
+				for _, pid := range pidList {
+					assert.True(t, processGone(pid), "%s: process %d ignored SIGTERM and lives on", how, pid)
+				}
+			}
+		})
+	}
+}
+
+// parsePIDs reads numbers separated by spaces.
+func parsePIDs(t *testing.T, s string) []int {
+	t.Helper()
+	var out []int
+	n, in := 0, false
+	for _, c := range s {
+		if c >= '0' && c <= '9' {
+			n, in = n*10+int(c-'0'), true
+			continue
+		}
+		if in {
+			out = append(out, n)
+		}
+		n, in = 0, false
+	}
+	require.NotEmpty(t, out)
+	return out
+}

@@ -19,14 +19,20 @@ import (
 const autoStopUnit = 400 * time.Millisecond
 
 // longCommand runs for three auto-stop intervals without a request of its
-// own (the sandbox is stopped after one).
+// own (the sandbox is stopped after one, in time when the keep-alive
+// fails).
 const longCommand = "sleep 1.2; echo done"
+
+// stoppedCommand runs for five auto-stop intervals: time enough for the
+// auto-stop and the stop it begins (with three, the command once finished
+// first, in a full run after the bulk-output merge).
+const stoppedCommand = "sleep 2; echo done"
 
 func TestLongCommandIsAutoStoppedWithoutKeepAlive(t *testing.T) {
 	srv := newServer(t, daytonatest.WithAutoStopUnit(autoStopUnit))
 	sb := startedSandbox(t, srv, daytona.WithAutoStopInterval(time.Minute), daytona.WithKeepAlive(false))
 	var out bytes.Buffer
-	res, err := sb.ExecuteCommand(t.Context(), longCommand, nil, &workspace.ExecOptions{Stdout: &out})
+	res, err := sb.ExecuteCommand(t.Context(), stoppedCommand, nil, &workspace.ExecOptions{Stdout: &out})
 	assert.False(t, err == nil && res.Success(), "the command survived Daytona's auto-stop: %+v", res)
 	assert.NotContains(t, out.String(), "done")
 	rec, ok := srv.Sandbox(sb.DaytonaID())

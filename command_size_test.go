@@ -76,8 +76,10 @@ func TestCommandsOfAnySize(t *testing.T) {
 
 // TestArgumentOf8MiB: one argument of 8 MiB arrives exactly.
 func TestArgumentOf8MiB(t *testing.T) {
+	t.Parallel()
 	for _, sh := range sessionShells(t) {
 		t.Run(sh, func(t *testing.T) {
+			t.Parallel()
 			srv := newServer(t, daytonatest.WithSessionShell(sh))
 			sb := startedSandbox(t, srv)
 			arg := sizedText(8 << 20)

@@ -82,6 +82,7 @@ func (w *slowBuffer) Write(p []byte) (int, error) {
 // killed); no output file is left behind either way, and nothing is
 // delivered twice.
 func TestBulkOutputConnectionLoss(t *testing.T) {
+	t.Parallel()
 	const n = 8 << 20
 	want := strings.Repeat("x", n) + "end\n"
 	for _, tc := range []struct {
@@ -90,6 +91,7 @@ func TestBulkOutputConnectionLoss(t *testing.T) {
 	}{{0, false}, {2, false}, {8, false}, {8, true}} {
 		refused := tc.refused
 		t.Run("refused="+itoa(int(refused))+map[bool]string{true: "/running"}[tc.running], func(t *testing.T) {
+			t.Parallel()
 			srv := newServer(t)
 			net := &severable{}
 			sb := startedSandbox(t, srv, daytona.WithHTTPClient(net.client()))

@@ -77,6 +77,9 @@ func TestEdge03NonUTF8Input(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "a\xffb|\x01\x02|", res.Stdout)
 
+	// That output stayed in a file (\x01 and \x02 are the daemon's
+	// labels), which is removed in the background: wait for it.
+	daytona.WaitBackground(t.Context(), sb)
 	before := srv.TotalCount()
 	_, err = sb.ExecuteCommand(t.Context(), "echo \xff", nil, nil)
 	require.ErrorIs(t, err, daytona.ErrInvalidInput)

@@ -88,6 +88,9 @@ func (s Spec) Script() string {
 	if s.Raw {
 		flags += "R"
 	}
+	if MayLeaveItsShell(s.Command) {
+		flags += "S"
+	}
 	args := "agentws-" + h + " " + flags + " $$"
 	run := fmt.Sprintf("if [ -n \"$BASH_VERSION\" ]; then ( %s \"${BASH_SOURCE[0]}\" %s )\nelse bash -c \"$%s\n$%s\n%s \\\"\\$@\\\"\" bash \"$0\" %s; fi",
 		runnerName, args, cmdFuncVar, runnerVar, runnerName, args)
@@ -169,7 +172,7 @@ const cmdTemplate = `__daytona_cmd_{V}() { trap 'wait; exit 143' TERM; for __day
 // locale exists, no byte above 127 passes).
 const runnerTemplate = `__daytona_run_{V}() {
 trap 'exit 143' TERM
-local __daytona_h __daytona_v __daytona_c= __daytona_d= __daytona_m= __daytona_x=${1-} __daytona_o= __daytona_r= __daytona_k= __daytona_s __daytona_i __daytona_b= __daytona_g
+local __daytona_h __daytona_v __daytona_c= __daytona_d= __daytona_m= __daytona_x=${1-} __daytona_o= __daytona_r= __daytona_k=
 local -a __daytona_a=() __daytona_e=()
 while IFS= read -r -N 11 __daytona_h <&3; do
 __daytona_v=
@@ -197,36 +200,44 @@ case $3 in *M*) __daytona_r= ;; esac
 { true >"$__daytona_o" && true >"${__daytona_r:-$__daytona_o}"; } 2>/dev/null || __daytona_o=
 fi
 fi
-exec 18>&2 2>/dev/null
 if [ -z "$__daytona_o" ]; then
 builtin printf '%sR\n' "$__daytona_m"
-case $3 in
-*M*) ( __daytona_cmd_{V} ) 2>&1 3<&- 18>&- ;;
-*) ( __daytona_cmd_{V} ) 2>&18 3<&- 18>&- ;;
-esac
+case $3 in *M*) exec 19>&1 18>&2 2>&1 ;; *) exec 19>&1 18>&2 ;; esac
 elif [ -z "$__daytona_r" ]; then
 builtin printf '%sD%s\n' "$__daytona_m" "$__daytona_o"
-( __daytona_cmd_{V} ) 19>&1 >>"$__daytona_o" 2>&1 3<&- 18>&-
+exec 19>&1 >>"$__daytona_o" 2>&1
 else
 builtin printf '%sD%s\t%s\n' "$__daytona_m" "$__daytona_o" "$__daytona_r"
-( __daytona_cmd_{V} ) 19>&1 >>"$__daytona_o" 2>>"$__daytona_r" 3<&- 18>&-
+exec 19>&1 >>"$__daytona_o" 2>>"$__daytona_r"
 fi
-__daytona_s=$?
-exec 2>&18 18>&-
-__daytona_g=
-if [ -r "/proc/$4/stat" ]; then IFS= read -r __daytona_h <"/proc/$4/stat"; __daytona_h=${__daytona_h##*) }; case $__daytona_h in [ZX]*) __daytona_g=X ;; esac
-elif ! kill -0 "$4" 2>/dev/null; then __daytona_g=X; fi
-if [ -z "$__daytona_o" ]; then
-builtin printf '%s%s%d\n' "$__daytona_m" "$__daytona_g" "$__daytona_s"; builtin printf '%s%d\n' "$__daytona_m" "$__daytona_s" >&2
-exit "$__daytona_s"
+exec 3<&-
+case $3 in *S*)
+{ ( __daytona_cmd_{V} ) 2>&17 17>&- 18>&-; } 17>&2 2>/dev/null
+__daytona_end_{V} "$?" "$__daytona_m" "$__daytona_o" "$__daytona_r" "$__daytona_k" "$4" ;;
+esac
+builtin printf -v __daytona_h '__daytona_end_{V} "$__daytona_s" %q %q %q %q %q' "$__daytona_m" "$__daytona_o" "$__daytona_r" "$__daytona_k" "$4"
+trap "{ __daytona_s=\$?; set +vxeuo pipefail; } 2>/dev/null; $__daytona_h" EXIT
+__daytona_cmd_{V}
+{ exit; } 2>/dev/null
+}
+__daytona_end_{V}() {
+exec 2>/dev/null
+trap - ERR DEBUG RETURN
+IFS=$' \t\n'
+local s=$1 m=$2 o=$3 r=$4 k=$5 p=$6 g= b= h
+if [ -r "/proc/$p/stat" ]; then IFS= read -r h <"/proc/$p/stat"; h=${h##*) }; case $h in [ZX]*) g=X ;; esac
+elif ! kill -0 "$p"; then g=X; fi
+if [ -z "$o" ]; then
+builtin printf '%s%s%d\n' "$m" "$g" "$s" >&19; builtin printf '%s%d\n' "$m" "$s" >&18
+exit "$s"
 fi
-if __daytona_chk_{V} "$__daytona_o"; then builtin printf '%s%s%s%d\n' "$__daytona_i" "$__daytona_m" "$__daytona_g" "$__daytona_s"
-else builtin printf '%sB%s%d\n' "$__daytona_m" "$__daytona_g" "$__daytona_s"; __daytona_b=1; fi
-if [ -z "$__daytona_r" ]; then builtin printf '%s%d\n' "$__daytona_m" "$__daytona_s"
-elif __daytona_chk_{V} "$__daytona_r"; then builtin printf '%s%s%d\n' "$__daytona_i" "$__daytona_m" "$__daytona_s"
-else builtin printf '%sB%d\n' "$__daytona_m" "$__daytona_s"; __daytona_b=1; fi
-if [ -n "$__daytona_k" ] && [ -z "$__daytona_b" ]; then command rm -f -- "$__daytona_o" $__daytona_r; fi
-exit "$__daytona_s"
+if __daytona_chk_{V} "$o"; then builtin printf '%s%s%s%d\n' "$__daytona_i" "$m" "$g" "$s" >&19
+else builtin printf '%sB%s%d\n' "$m" "$g" "$s" >&19; b=1; fi
+if [ -z "$r" ]; then builtin printf '%s%d\n' "$m" "$s" >&19
+elif __daytona_chk_{V} "$r"; then builtin printf '%s%s%d\n' "$__daytona_i" "$m" "$s" >&19
+else builtin printf '%sB%d\n' "$m" "$s" >&19; b=1; fi
+if [ -n "$k" ] && [ -z "$b" ]; then command rm -f -- "$o" $r; fi
+exit "$s"
 }
 __daytona_chk_{V}() {
 __daytona_i=

@@ -48,3 +48,35 @@ func MayBackground(command string) bool {
 	}
 	return false
 }
+
+// leaveWords are the words after which a command may end its shell
+// without running its EXIT trap or replace that trap (exec, trap, kill,
+// BASHPID), or run code this package cannot see (eval, source, ., a
+// function, builtins switched off or renamed); see MayLeaveItsShell.
+var leaveWords = map[string]bool{
+	"exec": true, "trap": true, "kill": true, "BASHPID": true, "eval": true, "source": true, ".": true,
+	"function": true, "enable": true, "shopt": true, "alias": true, "unset": true, "builtin": true,
+}
+
+// MayLeaveItsShell reports whether command may end the shell that runs it
+// other than by exiting (exec, a kill of itself), replace that shell's EXIT
+// trap, or change how that shell runs builtins (a function or an alias of
+// its own): the runner then starts it in a subshell of its own, one more
+// process, so that nothing the command does keeps the runner from
+// reporting how it ended. Other commands run in the runner's own process.
+// A command that does so anyway (in a file it sources under another name)
+// ends without its marker, and the exit code the daemon recorded stands.
+func MayLeaveItsShell(command string) bool {
+	if strings.Contains(command, "()") {
+		return true
+	}
+	word := func(r rune) bool {
+		return r == '_' || r == '.' || r == '/' || r == '-' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9'
+	}
+	for _, w := range strings.FieldsFunc(command, func(r rune) bool { return !word(r) }) {
+		if leaveWords[w] {
+			return true
+		}
+	}
+	return false
+}

@@ -36,6 +36,20 @@ func TestScriptSemantics(t *testing.T) {
 		{"EXIT trap of its own", Spec{Command: "trap 'echo bye' EXIT; echo hi"}, filesRun{stdout: "hi\nbye\n"}},
 		{"cd failure", Spec{Command: "echo never", Cwd: "/does/not/exist"}, filesRun{code: 1}},
 		{"stdout reopened in append mode", Spec{Command: "echo a; echo b >>/dev/stdout; echo c"}, filesRun{stdout: "a\nb\nc\n"}},
+		{"xtrace", Spec{Command: "set -x; echo hi"}, filesRun{stdout: "hi\n", stderr: "+ echo hi\n"}},
+		{"xtrace and exit", Spec{Command: "set -x; exit 3"}, filesRun{stderr: "+ exit 3\n", code: 3}},
+		{"xtrace and errexit", Spec{Command: "set -ex; false"}, filesRun{stderr: "+ false\n", code: 1}},
+		{"errexit", Spec{Command: "set -e; echo a; false; echo never"}, filesRun{stdout: "a\n", code: 1}},
+		{"nounset and errexit", Spec{Command: "set -eu; echo \"$undefined_name\""}, filesRun{code: 1}},
+		{"IFS and noglob", Spec{Command: "IFS=/; set -f; echo hi; (exit 6)"}, filesRun{stdout: "hi\n", code: 6}},
+		// Commands that run in the runner's own process (MayLeaveItsShell
+		// is false, the set builtin hidden from it): the options they set
+		// there do not reach the runner's report.
+		{"xtrace in the runner's process", Spec{Command: `"$S" -x; echo hi`, Env: map[string]string{"S": "set"}}, filesRun{stdout: "hi\n", stderr: "+ echo hi\n"}},
+		{"xtrace and exit in the runner's process", Spec{Command: `"$S" -x; exit 3`, Env: map[string]string{"S": "set"}}, filesRun{stderr: "+ exit 3\n", code: 3}},
+		{"nounset and pipefail in the runner's process", Spec{Command: `"$S" -uo pipefail; false | true`, Env: map[string]string{"S": "set"}}, filesRun{code: 1}},
+		{"IFS and noglob in the runner's process", Spec{Command: `IFS=/; "$S" -f; echo hi; (exit 6)`, Env: map[string]string{"S": "set"}}, filesRun{stdout: "hi\n", code: 6}},
+		{"a child killed by a signal", Spec{Command: `bash -c "$K"; echo after`, Env: map[string]string{"K": "kill -9 $$"}}, filesRun{stdout: "after\n"}},
 	}
 	for _, sh := range filesShells(t) {
 		for _, tc := range cases {
@@ -50,7 +64,19 @@ func TestScriptSemantics(t *testing.T) {
 						t.Fatalf("got %+v", got)
 					}
 					return
-				case "syntax error", "cd failure", "a readonly name fails":
+				case "a child killed by a signal":
+					if got.code != 0 || got.stdout != "after\n" || !strings.Contains(got.stderr, "Killed") {
+						t.Fatalf("got %+v", got)
+					}
+					return
+				case "xtrace", "xtrace and exit", "xtrace and errexit", "xtrace in the runner's process", "xtrace and exit in the runner's process":
+					// The command's own trace, one line (its depth of + is
+					// the runner's business), and nothing of the runner's.
+					if got.code != tc.want.code || got.stdout != tc.want.stdout || !strings.HasSuffix(got.stderr, tc.want.stderr) || strings.Count(got.stderr, "\n") != 1 {
+						t.Fatalf("got %+v", got)
+					}
+					return
+				case "syntax error", "cd failure", "a readonly name fails", "nounset and errexit":
 					if got.code != tc.want.code || got.stdout != "" || got.stderr == "" {
 						t.Fatalf("got %+v", got)
 					}

@@ -51,11 +51,16 @@ func MayBackground(command string) bool {
 
 // leaveWords are the words after which a command may end its shell
 // without running its EXIT trap or replace that trap (exec, trap, kill,
-// BASHPID), or run code this package cannot see (eval, source, ., a
-// function, builtins switched off or renamed); see MayLeaveItsShell.
+// BASHPID), run code this package cannot see (eval, source, ., a
+// function, builtins switched off or renamed) or set shell options (set);
+// see MayLeaveItsShell.
 var leaveWords = map[string]bool{
 	"exec": true, "trap": true, "kill": true, "BASHPID": true, "eval": true, "source": true, ".": true,
 	"function": true, "enable": true, "shopt": true, "alias": true, "unset": true, "builtin": true,
+	// bash 5.2 reports "pop_var_context: head of shell_variables not a
+	// function context" on stderr when errexit ends a shell inside eval
+	// inside a function outside a subshell (bash -c under a zsh session).
+	"set": true,
 }
 
 // MayLeaveItsShell reports whether command may end the shell that runs it

@@ -2,6 +2,7 @@ package shell
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -206,10 +207,26 @@ func TestScriptWithoutBash(t *testing.T) {
 // so that the SIGKILL comes.
 func TestScriptSurvivesTerm(t *testing.T) {
 	for _, sh := range filesShells(t) {
-		t.Run(filepath.Base(sh), func(t *testing.T) {
+		for _, own := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/own=%v", filepath.Base(sh), own), func(t *testing.T) {
+				t.Parallel()
+				scriptSurvivesTerm(t, sh, own)
+			})
+		}
+	}
+}
+
+func scriptSurvivesTerm(t *testing.T, sh string, own bool) {
+	{
+		{
 			dir := t.TempDir()
 			ready := filepath.Join(dir, "ready")
 			spec := Spec{Command: `bash -c 'trap "" TERM; : >"$1"; exec sleep 30' bash "$R"`, Env: map[string]string{"R": ready}, Marker: "#K:"}
+			if own {
+				// Nothing MayLeaveItsShell sees: the command runs in the
+				// runner's process.
+				spec.Command, spec.Env["I"] = `bash -c "$I" bash "$R"`, `trap "" TERM; : >"$1"; exec sleep 30`
+			}
 			p := filepath.Join(dir, "cmd.sh")
 			if err := os.WriteFile(p, []byte(spec.Script()), 0o600); err != nil {
 				t.Fatal(err)
@@ -232,7 +249,7 @@ func TestScriptSurvivesTerm(t *testing.T) {
 				}
 				time.Sleep(20 * time.Millisecond)
 			}
-		})
+		}
 	}
 }
 
@@ -313,13 +330,19 @@ func TestScriptDefined(t *testing.T) {
 // the marker says that the shell is gone.
 func TestScriptShellGone(t *testing.T) {
 	for _, sh := range filesShells(t) {
-		for _, merge := range []bool{false, true} {
+		for _, c := range []struct{ merge, own bool }{{false, false}, {true, false}, {false, true}, {true, true}} {
+			merge, own := c.merge, c.own
 			dir := t.TempDir()
 			spid := filepath.Join(dir, "spid")
 			// The command waits until the shell is dead (a zombie, here)
 			// before it ends.
 			spec := Spec{Command: `echo before; P=$(cat "$S"); kill -9 "$P"; while kill -0 "$P" 2>/dev/null; do case $(cat /proc/$P/stat 2>/dev/null) in *") Z "*) break ;; esac; done; echo after`,
 				Env: map[string]string{"S": spid}, Marker: "#G:", MergeStderr: merge}
+			if own {
+				// The same, in a bash the command starts: the command runs
+				// in the runner's process.
+				spec.Command, spec.Env["G"] = `bash -c "$G"`, spec.Command
+			}
 			p := filepath.Join(dir, "cmd.sh")
 			if err := os.WriteFile(p, []byte(spec.Script()), 0o600); err != nil {
 				t.Fatal(err)
@@ -331,7 +354,7 @@ func TestScriptShellGone(t *testing.T) {
 			// orphaned, writes its trailer after the shell died.
 			_ = cmd.Run()
 			if !bytes.Contains(stdout.Bytes(), []byte("before\nafter\n#G:X0\n")) {
-				t.Fatalf("%s: %q", sh, stdout.Bytes())
+				t.Fatalf("%s (merge %v, own %v): %q", sh, merge, own, stdout.Bytes())
 			}
 		}
 	}
@@ -362,4 +385,55 @@ func FuzzScriptData(f *testing.F) {
 			t.Fatalf("got %q (code %d, stderr %q), want %q", got.stdout, got.code, got.stderr, want)
 		}
 	})
+}
+
+// TestScriptProcesses: the command runs in the runner's process, a child
+// of the session shell (a subshell of a bash session shell, bash under
+// another), one process per command; a command that may leave its shell
+// runs in a subshell of the runner, one more.
+func TestScriptProcesses(t *testing.T) {
+	// The shell that runs the command reads its own /proc/self/stat
+	// (a redirection of a builtin: no process started) and prints its
+	// parent's process id.
+	const parent = `IFS=' ' read -r _ _ _ pp _ </proc/self/stat; echo "$pp"`
+	for _, sh := range filesShells(t) {
+		for _, leave := range []bool{false, true} {
+			dir := t.TempDir()
+			spec := Spec{Command: parent, Marker: "#P:"}
+			if leave {
+				spec.Command += " # exec"
+			}
+			p := filepath.Join(dir, "cmd.sh")
+			if err := os.WriteFile(p, []byte(spec.Script()), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			out, err := exec.Command(sh, "-c", "echo $$; . "+Quote(p)).Output()
+			if err != nil {
+				t.Fatal(err)
+			}
+			lines := strings.Split(string(out), "\n")
+			shellPID, got := lines[0], runScriptOutput(t, out, spec)
+			if own := got == shellPID+"\n"; own == leave {
+				t.Errorf("%s, may leave %v: the command's shell's parent is %q, the session shell is %s", sh, leave, got, shellPID)
+			}
+		}
+	}
+}
+
+// runScriptOutput returns the stdout of a command that printed one small
+// line: the header names its file, and its marker follows the line.
+func runScriptOutput(t *testing.T, out []byte, spec Spec) string {
+	t.Helper()
+	i := bytes.Index(out, []byte(spec.Marker+"D"))
+	if i < 0 {
+		t.Fatalf("no header in %q", out)
+	}
+	rest := out[i+len(spec.Marker)+1:]
+	nl := bytes.IndexByte(rest, '\n')
+	body := rest[nl+1:]
+	j := bytes.Index(body, []byte(spec.Marker))
+	if j < 0 {
+		t.Fatalf("no marker in %q", out)
+	}
+	return string(body[:j])
 }

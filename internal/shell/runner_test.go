@@ -123,6 +123,13 @@ func decodeFiles(t testing.TB, spec Spec, outLog, errLog []byte) filesRun {
 	}
 	r.mode = fr.Mode()
 	r.files[1], r.files[2], _ = fr.Files()
+	for _, f := range r.files[1:] {
+		if strings.HasPrefix(f, "/tmp/agentws-") {
+			// Not next to the script (a session shell that does not tell
+			// its script's path): the caller removes what the runner left.
+			t.Cleanup(func() { _ = os.Remove(f) })
+		}
+	}
 	for _, st := range []stream.Stream{stream.Stdout, stream.Stderr} {
 		code, ok := scan[st].Done()
 		if !ok {

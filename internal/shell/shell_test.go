@@ -115,3 +115,30 @@ func TestMayBackground(t *testing.T) {
 		}
 	}
 }
+
+func TestMayLeaveItsShell(t *testing.T) {
+	for cmd, want := range map[string]bool{
+		"echo hi":                      false,
+		"ls -la ./src && cat a.exec":   false,
+		"find . -name x":               true, // a lone dot: source, as far as a word list can tell
+		"find ./src -exec rm {} +":     false,
+		"exec python app.py":           true,
+		"trap 'rm -f $t' EXIT; make":   true,
+		"kill -9 $$":                   true,
+		"echo $BASHPID":                true,
+		"eval \"$x\"":                  true,
+		". ./env.sh; run":              true,
+		"source venv/bin/activate":     true,
+		"f() { :; }; f":                true,
+		"set -euo pipefail; make test": true,
+		"shopt -s globstar; ls **":     true,
+		"unset PATH":                   true,
+		"builtin cd /":                 true,
+		"echo reset; ls --unset":       false,
+		"echo settings":                false,
+	} {
+		if got := MayLeaveItsShell(cmd); got != want {
+			t.Errorf("MayLeaveItsShell(%q) = %v, want %v", cmd, got, want)
+		}
+	}
+}

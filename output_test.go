@@ -98,6 +98,13 @@ func TestOutputExactMatrix(t *testing.T) {
 // in the given writer mode, and checks that it arrives exactly.
 func checkOutput(t *testing.T, sb *daytona.Sandbox, tc outputCase, mode, o, e string) {
 	t.Helper()
+	checkOutputCmd(t, sb, tc, mode, o, e, "", "")
+}
+
+// checkOutputCmd is checkOutput with a command of its own (cmd, with
+// its script as its one argument), if not empty.
+func checkOutputCmd(t *testing.T, sb *daytona.Sandbox, tc outputCase, mode, o, e, cmd, script string) {
+	t.Helper()
 	opts := &workspace.ExecOptions{MaxRetainedBytes: workspace.Unlimited, Env: map[string]string{"O": o, "E": e}}
 	var out, errOut syncBuffer
 	switch mode {
@@ -106,11 +113,19 @@ func checkOutput(t *testing.T, sb *daytona.Sandbox, tc outputCase, mode, o, e st
 	case "one writer":
 		opts.Stdout, opts.Stderr = &out, &out
 	}
-	cmd := `cat "$O"; cat "$E" >&2; exit 3`
-	if mode == "one writer" {
-		cmd = `cat "$O"; cat "$E" >&2; cat "$O"; exit 3`
+	if cmd == "" {
+		cmd, script = `cat "$O"; cat "$E" >&2; exit 3`, ""
+		if mode == "one writer" {
+			cmd = `cat "$O"; cat "$E" >&2; cat "$O"; exit 3`
+		}
+	} else if mode == "one writer" {
+		script = `cat "$O"; cat "$E" >&2; cat "$O"; exit 3`
 	}
-	res, err := sb.ExecuteCommand(t.Context(), cmd, nil, opts)
+	var args []string
+	if script != "" {
+		args = []string{script}
+	}
+	res, err := sb.ExecuteCommand(t.Context(), cmd, args, opts)
 	require.NoError(t, err, "%s, %s", tc.name, mode)
 	what := tc.name + ", " + mode
 	assert.Equal(t, 3, res.ExitCode, what)
@@ -172,6 +187,34 @@ func TestOutputOverTheLogsLimitIsDownloaded(t *testing.T) {
 			downloads := srv.RequestsFor(daytonatest.OpDownloadFile)
 			require.NotEmpty(t, downloads)
 			requireRemoved(t, downloads)
+		})
+	}
+}
+
+// TestOutputExactWithoutTheRunnersReport: a command that replaces its
+// shell in a way the library cannot see beforehand (exec through a
+// variable) ends without the runner's report; its output, which stayed in
+// its files, and the exit code the daemon recorded still arrive exactly,
+// on bash and zsh sessions, in every writer mode.
+func TestOutputExactWithoutTheRunnersReport(t *testing.T) {
+	all := outputCases()
+	cases := []outputCase{all[0], all[3], all[len(all)-1]}
+	for _, sh := range sessionShells(t) {
+		t.Run(sh, func(t *testing.T) {
+			t.Parallel()
+			srv := newServer(t, daytonatest.WithSessionShell(sh))
+			sb := startedSandbox(t, srv)
+			dir := homeDir(t, srv, sb)
+			for i, tc := range cases {
+				o, e := filepath.Join(dir, fmt.Sprintf("o%d", i)), filepath.Join(dir, fmt.Sprintf("e%d", i))
+				require.NoError(t, os.WriteFile(o, tc.out, 0o600))
+				require.NoError(t, os.WriteFile(e, tc.err, 0o600))
+				for _, mode := range writerModes {
+					checkOutputCmd(t, sb, tc, mode, o, e, `X=ex; ${X}ec bash -c`, `cat "$O"; cat "$E" >&2; exit 3`)
+				}
+			}
+			daytona.WaitBackground(t.Context(), sb)
+			requireRemoved(t, srv.RequestsFor(daytonatest.OpDownloadFile))
 		})
 	}
 }

@@ -437,3 +437,35 @@ func runScriptOutput(t *testing.T, out []byte, spec Spec) string {
 	}
 	return string(body[:j])
 }
+
+// TestScriptWithoutReport: a command that replaces the runner's process
+// in a way MayLeaveItsShell does not see ends without the runner's
+// report (the caller then takes the exit code the daemon recorded); its
+// output is in its file, and the session shell's status is its exit code.
+func TestScriptWithoutReport(t *testing.T) {
+	for _, sh := range filesShells(t) {
+		dir := t.TempDir()
+		spec := Spec{Command: `X=ex; ${X}ec bash -c 'printf replaced; exit 7'`, Marker: "#W:"}
+		if MayLeaveItsShell(spec.Command) {
+			t.Fatal("MayLeaveItsShell sees this exec: hide it better")
+		}
+		p := filepath.Join(dir, "cmd.sh")
+		if err := os.WriteFile(p, []byte(spec.Script()), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		out, _ := exec.Command(sh, "-c", ". "+Quote(p)+`; echo "status $?"`).Output()
+		header, rest, _ := bytes.Cut(out, []byte("\n"))
+		files, ok := bytes.CutPrefix(header, []byte("#W:D"))
+		if !ok || string(rest) != "status 7\n" {
+			t.Fatalf("%s: %q", sh, out)
+		}
+		o, _, _ := strings.Cut(string(files), "\t")
+		if b, err := os.ReadFile(o); err != nil || string(b) != "replaced" {
+			t.Fatalf("%s: the file holds %q, %v", sh, b, err)
+		}
+		if strings.HasPrefix(o, "/tmp/") {
+			_ = os.Remove(o)
+			_ = os.Remove(strings.TrimSuffix(o, ".out") + ".err")
+		}
+	}
+}

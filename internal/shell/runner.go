@@ -38,7 +38,12 @@ const GoneMark = 'X'
 // The runner, named for a digest of its body, is defined once in a bash
 // session shell (session shells only run this package's scripts) and runs
 // in a subshell of it, or in bash started by another session shell: one
-// process either way, and the command runs in a subshell of it. It writes
+// process either way, in which the command runs too, its end reported by
+// the runner's EXIT trap. A command that may end that process otherwise or
+// take its EXIT trap (see MayLeaveItsShell) runs in a subshell of the
+// runner instead, one more process; one that does so unseen ends without
+// the runner's report, and the caller takes the exit code the daemon
+// recorded and reads the files. It writes
 // the command's stdout and stderr (one file when MergeStderr) to files
 // next to the script, in the directory where the daemon keeps the
 // command's log, which the daemon deletes with the session (in /tmp when
@@ -66,15 +71,17 @@ const GoneMark = 'X'
 // the signal for one killed by a signal) follows the marker, and the
 // runner exits with it.
 //
-// The runner survives SIGTERM while the command runs, and the command's
-// subshell, which waits for its children before it exits on SIGTERM, too:
-// the daemon, which on deleting a session sends SIGTERM to its processes
-// and SIGKILL only to those left once its shell has no child, thus kills a
-// command that ignores SIGTERM. The subshell also keeps the daemon's
-// stdout pipe open on descriptor 19, so that jobs the command leaves in the
-// background hold the session as they would with the daemon alone. The
-// command runs inside the runner function: return in it ends it, as exit
-// does, on every session shell.
+// The runner (and the command's subshell, if any) waits for its children
+// before it exits on SIGTERM: the daemon, which on deleting a session sends
+// SIGTERM to its processes and SIGKILL only to those left once its shell
+// has no child, thus kills a command that ignores SIGTERM. The command
+// keeps the daemon's stdout pipe open on descriptor 19 (where the runner
+// writes its report; 18 is stderr's, without files), so that jobs it
+// leaves in the background hold the session as they would with the daemon
+// alone. The command runs inside the runner function: return in it ends
+// it, as exit does, on every session shell. Its report undoes the shell
+// options a command may leave set (xtrace, errexit, nounset, pipefail)
+// before it runs.
 func (s Spec) Script() string {
 	if s.Marker == "" {
 		panic("shell: Spec.Script with an empty marker")
@@ -145,7 +152,7 @@ var cmdFuncVar = "__daytona_c_" + runnerVersion
 const inlineControls = `$'\003\004\005\006\007\010\016\017\020\021\022\023\024\025\026\027\030\031\032\033\034\035\036\037'`
 
 // cmdTemplate defines the function that runs the command in the runner's
-// subshell: the environment, the directory, no positional parameters, and
+// process (or a subshell of it): the environment, the directory, no positional parameters, and
 // the command with its arguments appended quoted. It is one line, defined
 // (by eval) on the first line of the script under a bash session shell and
 // of bash's script under another, so that bash numbers the lines of the
@@ -158,13 +165,18 @@ const cmdTemplate = `__daytona_cmd_{V}() { trap 'wait; exit 143' TERM; for __day
 // for the log (the command runs in cmdTemplate's); see Script. {V} stands
 // for their version. The runner's arguments are the script's path, the
 // stem of the files' names, flags (M: one file for both streams; R: no
-// files) and the session shell's process id, which it checks once the
-// command has ended (GoneMark). It reads the data, picks the files (next to the script if
-// its first line is ours and its directory is writable and printable, else
-// in /tmp, which it then cleans itself), runs the command (with its own
-// stderr on /dev/null meanwhile, so that bash's report of a command killed
-// by a signal stays out of the log), and decides per stream whether its
-// output goes in the log (__daytona_chk: an empty file does; else a read
+// files; S: the command in a subshell) and the session shell's process id,
+// which its report checks once the command has ended (GoneMark). It reads
+// the data, picks the files (next to the script if its first line is ours
+// and its directory is writable and printable, else in /tmp, which it then
+// cleans itself), sends its own stdout and stderr where the command's go,
+// and runs the command: in its own process, with an EXIT trap that calls
+// __daytona_end with the exit code and what it needs baked in (the
+// command may change variables), or, with S, in a subshell (with the
+// runner's stderr on /dev/null meanwhile, so that bash's report of a
+// subshell killed by a signal stays out of the output) and then
+// __daytona_end. That decides per stream whether its output goes in the
+// log (__daytona_chk: an empty file does; else a read
 // of at most InlineMax + 1 characters up to a NUL must reach the end of
 // the file; ASCII without 00-02 and DEL is accepted at once, anything else
 // only if it is at most InlineMax bytes and the UTF-8 locale finds every

@@ -57,8 +57,9 @@ type hostDials struct {
 	multiplexed bool
 	// served maps a request target (see wait.target) to when (an order)
 	// the latest HTTP/2 connection to it that net/http handed out had
-	// been dialled; failed is when a connection to the host last failed
-	// before it was handed out. See handedOut.
+	// been dialled, or its TLS handshake had ended; failed is when a
+	// connection to the host last failed before it was handed out. See
+	// handedOut.
 	served map[string]uint64
 	failed uint64
 }
@@ -70,9 +71,10 @@ type hostDials struct {
 // for a connection to its target (Transport.tryPutIdleConn), and a
 // request looking later finds it idle; one that finds it full looks
 // again, with a dial that begins later. So a dial that began before such
-// a connection had been dialled, and after any connection failed (whose
-// waiting requests get nothing), has no request to serve: it waits until
-// its request has its connection or ends. Under load a request can take
+// a connection's TLS handshake ended (or, unknown that, its dial
+// completed: both come before net/http hands it out), and after any
+// connection failed (whose waiting requests get nothing), has no request
+// to serve: it waits until its request has its connection or ends. Under load a request can take
 // many milliseconds to run and report it: such dials began one after the
 // other, each ending as a duplicate that gave its turn to the next (a
 // storm of 240 requests opened up to 17 connections).
@@ -182,11 +184,12 @@ type pacedConn struct {
 	host    *hostDials
 	target  string // the target of the request that dialled it, if any
 	dialled uint64 // when (an order) the dial completed
-	// h2 is set when the TLS handshake negotiated HTTP/2, broken on a
-	// failed read or write.
-	h2, broken atomic.Bool
-	ready      bool // guarded by pacer.mu
-	closed     bool // guarded by pacer.mu
+	// shook is when (an order) a TLS handshake that negotiated HTTP/2
+	// ended, if one did; broken is set on a failed read or write.
+	shook  atomic.Uint64
+	broken atomic.Bool
+	ready  bool // guarded by pacer.mu
+	closed bool // guarded by pacer.mu
 }
 
 // markReady gives back the turn of a connection that a request has got,
@@ -207,8 +210,9 @@ func (c *pacedConn) markReady(h2 bool) {
 	c.pacer.changed(c.addr, c.host)
 }
 
-// handedOut records that net/http handed c out (see hostDials.handedOut).
-// pacer.mu must be held.
+// handedOut records that net/http handed c out (see hostDials.handedOut):
+// every request waiting when c's dial completed, or its TLS handshake
+// ended, was handed it. pacer.mu must be held.
 func (c *pacedConn) handedOut() {
 	if c.target == "" {
 		return
@@ -216,7 +220,7 @@ func (c *pacedConn) handedOut() {
 	if c.host.served == nil {
 		c.host.served = make(map[string]uint64)
 	}
-	c.host.served[c.target] = max(c.host.served[c.target], c.dialled)
+	c.host.served[c.target] = max(c.host.served[c.target], c.dialled, c.shook.Load())
 }
 
 func (c *pacedConn) Read(b []byte) (int, error) {
@@ -246,7 +250,7 @@ func (c *pacedConn) Close() error {
 		switch {
 		case c.ready:
 			c.host.open--
-		case c.h2.Load() && !c.broken.Load():
+		case c.shook.Load() != 0 && !c.broken.Load():
 			c.host.dialing--
 			c.host.multiplexed = true
 			c.handedOut()
@@ -367,7 +371,7 @@ func (w *wait) handshakeDone(cs tls.ConnectionState, err error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if len(w.dials) == 1 && err == nil && cs.NegotiatedProtocol == http2Proto {
-		w.dials[0].h2.Store(true)
+		w.dials[0].shook.Store(order.Add(1))
 	}
 	w.dials = nil
 }

@@ -62,6 +62,7 @@ type hostDials struct {
 	// handedOut.
 	served map[string]uint64
 	failed uint64
+	held   int // times a dial waited though a turn was free
 }
 
 // handedOut reports whether the request behind a dial that began waiting
@@ -139,6 +140,9 @@ func (p *dialPacer) acquire(ctx context.Context, w *wait, addr string) (*hostDia
 	}
 	began := order.Add(1)
 	for h.dialing >= h.turns() || h.handedOut(w, began) {
+		if h.dialing < h.turns() {
+			h.held++
+		}
 		freed, waiting := h.freed, w.current()
 		h.waiting++
 		p.mu.Unlock()

@@ -2,10 +2,12 @@ package controlplane
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httptrace"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -196,5 +198,113 @@ func TestUnneededDialNeverBegins(t *testing.T) {
 	defer p.mu.Unlock()
 	if len(p.hosts) != 0 {
 		t.Errorf("the pacer still tracks %d hosts", len(p.hosts))
+	}
+}
+
+// TestHandedOutDialWaits: a dial that waits for its turn while another
+// dial's connection negotiates HTTP/2 (net/http hands that one to every
+// request waiting) does not begin when that connection, a duplicate, is
+// closed and gives its turn back; it ends once its request has the
+// connection. A connection that fails before net/http hands it out hands
+// nothing: then a waiting dial begins.
+func TestHandedOutDialWaits(t *testing.T) {
+	const addr = "h2.test:443"
+	var dials atomic.Int64
+	var mu sync.Mutex
+	var peers []net.Conn
+	p := newDialPacer(func(ctx context.Context, network, addr string) (net.Conn, error) {
+		dials.Add(1)
+		c, s := net.Pipe()
+		mu.Lock()
+		peers = append(peers, s)
+		mu.Unlock()
+		return c, nil
+	})
+	t.Cleanup(func() {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, s := range peers {
+			_ = s.Close()
+		}
+	})
+	request := func() context.Context {
+		req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, "https://"+addr+"/", nil)
+		req, _ = trackWait(req)
+		return req.Context()
+	}
+	type result struct {
+		c   net.Conn
+		err error
+	}
+	waitingDial := func() (context.Context, chan result) {
+		ctx, res := request(), make(chan result, 1)
+		go func() {
+			c, err := p.dial(ctx, "tcp", addr)
+			res <- result{c, err}
+		}()
+		return ctx, res
+	}
+	// until polls the pacer's state (polling a count, not synchronising).
+	until := func(what string, cond func(h *hostDials) bool) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			p.mu.Lock()
+			h := p.hosts[addr]
+			ok := h != nil && cond(h)
+			p.mu.Unlock()
+			if ok {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the pacer never got to: %s", what)
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	first := request()
+	conns := []net.Conn{}
+	for i := range minDialsPerHost {
+		ctx := first
+		if i > 0 {
+			ctx = request()
+		}
+		c, err := p.dial(ctx, "tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, c)
+	}
+	handed, b := waitingDial()
+	_, c := waitingDial()
+	until("two dials waiting", func(h *hostDials) bool { return h.waiting == 2 })
+
+	// The first connection negotiates HTTP/2; net/http closes it as a
+	// duplicate, handing it to the requests waiting.
+	httptrace.ContextClientTrace(first).TLSHandshakeDone(tls.ConnectionState{NegotiatedProtocol: http2Proto}, nil)
+	_ = conns[0].Close()
+	until("both dials held though a turn is free", func(h *hostDials) bool { return h.held >= 2 })
+	httptrace.ContextClientTrace(handed).GotConn(httptrace.GotConnInfo{})
+	if r := <-b; !errors.Is(r.err, errDialUnneeded) {
+		t.Fatalf("dial of a request handed a connection: %v, %v", r.c, r.err)
+	}
+
+	// A connection that fails before it is handed out (no HTTP/2
+	// handshake) lets the other one dial.
+	_ = conns[1].Close()
+	select {
+	case r := <-c:
+		if r.err != nil {
+			t.Fatalf("dial after a failure: %v", r.err)
+		}
+		conns = append(conns, r.c)
+	case <-time.After(10 * time.Second):
+		t.Fatal("a dial stays held after a connection failed")
+	}
+	if n := dials.Load(); n != minDialsPerHost+1 {
+		t.Errorf("%d dials began, want %d", n, minDialsPerHost+1)
+	}
+	for _, c := range conns {
+		_ = c.Close()
 	}
 }

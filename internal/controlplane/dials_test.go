@@ -16,16 +16,40 @@ import (
 	"go.uber.org/goleak"
 )
 
+// connCounts counts the connections a Transport dialled, those open,
+// and the most open at once.
+type connCounts struct{ dials, open, peak atomic.Int64 }
+
+// countedConn is a connection counted in connCounts until closed.
+type countedConn struct {
+	net.Conn
+	counts *connCounts
+	once   sync.Once
+}
+
+func (c *countedConn) Close() error {
+	c.once.Do(func() { c.counts.open.Add(-1) })
+	return c.Conn.Close()
+}
+
 // stormServer starts a server with handler, over HTTP/2 with TLS (as
-// Daytona's API) or HTTP/1.1, and a Transport to it that counts its dials.
-func stormServer(t *testing.T, h2 bool, handler http.HandlerFunc) (*httptest.Server, *Transport, *atomic.Int64) {
+// Daytona's API) or HTTP/1.1, and a Transport to it that counts its
+// connections.
+func stormServer(t *testing.T, h2 bool, handler http.HandlerFunc) (*httptest.Server, *Transport, *connCounts) {
 	t.Helper()
 	srv := httptest.NewUnstartedServer(handler)
-	var dials atomic.Int64
+	counts := &connCounts{}
 	d := &net.Dialer{}
 	tr := NewTransport(func(ctx context.Context, network, addr string) (net.Conn, error) {
-		dials.Add(1)
-		return d.DialContext(ctx, network, addr)
+		counts.dials.Add(1)
+		c, err := d.DialContext(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		open := counts.open.Add(1)
+		for peak := counts.peak.Load(); open > peak && !counts.peak.CompareAndSwap(peak, open); peak = counts.peak.Load() {
+		}
+		return &countedConn{Conn: c, counts: counts}, nil
 	})
 	if h2 {
 		srv.EnableHTTP2 = true
@@ -39,7 +63,7 @@ func stormServer(t *testing.T, h2 bool, handler http.HandlerFunc) (*httptest.Ser
 		srv.Close()
 		goleak.VerifyNone(t)
 	})
-	return srv, tr, &dials
+	return srv, tr, counts
 }
 
 // get sends n GETs to srv at once through tr and returns how many failed,
@@ -74,11 +98,12 @@ func get(t *testing.T, ctx context.Context, srv *httptest.Server, tr *Transport,
 // TestStormOpensFewConnections: many requests sent at once on no
 // connection (many sandboxes started at once) open a few connections
 // over HTTP/2, where net/http alone opens about one per request up to its
-// cap, and no more than the cap over HTTP/1.1.
+// cap, and over HTTP/1.1 no more than the cap at once, and keep them
+// open for the next requests.
 func TestStormOpensFewConnections(t *testing.T) {
 	for _, h2 := range []bool{true, false} {
 		t.Run(map[bool]string{true: "h2", false: "http1"}[h2], func(t *testing.T) {
-			srv, tr, dials := stormServer(t, h2, func(w http.ResponseWriter, r *http.Request) {
+			srv, tr, conns := stormServer(t, h2, func(w http.ResponseWriter, r *http.Request) {
 				time.Sleep(5 * time.Millisecond)
 			})
 			// Over HTTP/2, as many as one connection takes (the server's
@@ -106,12 +131,25 @@ func TestStormOpensFewConnections(t *testing.T) {
 			if failed != 0 {
 				t.Fatalf("%d requests failed", failed)
 			}
-			t.Logf("%s: %d connections for %d requests", proto, dials.Load(), n)
+			dials, open, peak := conns.dials.Load(), conns.open.Load(), conns.peak.Load()
+			t.Logf("%s: %d connections for %d requests (at most %d at once, %d still open)", proto, dials, n, peak, open)
 			if want := map[bool]string{true: "HTTP/2.0", false: "HTTP/1.1"}[h2]; proto != want {
 				t.Fatalf("answers over %s, not %s", proto, want)
 			}
-			if dials.Load() > limit {
-				t.Errorf("%d connections opened, want at most %d", dials.Load(), limit)
+			if h2 && dials > limit {
+				t.Errorf("%d connections opened, want at most %d", dials, limit)
+			}
+			// Over HTTP/1.1 the cap holds for connections open at
+			// once. net/http closes one after its answer, and its
+			// request's successor dials anew, when the pool of idle
+			// connections is full (the regression: with the default
+			// 2 per host, nearly all are closed after use) or when its
+			// writer has not reported the request written within
+			// 50 ms (maxWriteWaitBeforeConnReuse): under load, 257
+			// dials were seen. So the count that shows the pool keeps
+			// them is the connections still open at the end.
+			if !h2 && (peak > limit || open < limit/2) {
+				t.Errorf("%d connections at most at once, %d still open at the end; want at most %d, at least %d", peak, open, limit, limit/2)
 			}
 		})
 	}

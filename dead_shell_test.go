@@ -37,6 +37,7 @@ var findSessionShell = `ppid() { read -r x < /proc/$1/stat; x=${x##*) }; set -- 
 // command gets its result; the next command, on either path, runs in
 // another session.
 func TestCommandThatKillsItsSessionShell(t *testing.T) {
+	t.Parallel()
 	for _, sh := range sessionShells(t) {
 		t.Run(sh, func(t *testing.T) {
 			srv := newServer(t, daytonatest.WithSessionShell(sh))
@@ -60,6 +61,7 @@ func TestCommandThatKillsItsSessionShell(t *testing.T) {
 }
 
 func TestDeadSessionShellIsReplaced(t *testing.T) {
+	t.Parallel()
 	for _, sh := range sessionShells(t) {
 		t.Run(sh, func(t *testing.T) {
 			srv := newServer(t, daytonatest.WithSessionShell(sh))

@@ -109,6 +109,7 @@ func warmBurst(t *testing.T, sb *daytona.Sandbox, n int) {
 // TestWithHTTPClient: every request and every log stream of a Sandbox goes
 // through the client it was given.
 func TestWithHTTPClient(t *testing.T) {
+	t.Parallel()
 	var dials atomic.Int64
 	srv := newServer(t)
 	sb := startedSandbox(t, srv, daytona.WithHTTPClient(countingClient(&dials)))

@@ -31,6 +31,7 @@ func sizedText(n int) string {
 }
 
 func TestCommandsOfAnySize(t *testing.T) {
+	t.Parallel()
 	arg := sizedText(1 << 20)
 	doc := strings.ReplaceAll(sizedText(300<<10), "EOF", "EoF")
 	env := strings.ReplaceAll(sizedText(100_000), "é", "e")
@@ -99,6 +100,7 @@ func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''
 // named -, not $OLDPWD; a relative name is not looked up in $CDPATH; a
 // name starting with a dash is not an option.
 func TestCwdIsAlwaysADirectory(t *testing.T) {
+	t.Parallel()
 	for _, sh := range sessionShells(t) {
 		t.Run(sh, func(t *testing.T) {
 			srv := newServer(t, daytonatest.WithSessionShell(sh))

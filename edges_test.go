@@ -38,6 +38,7 @@ func TestEdge01NonUTF8ThenTimeoutIsExact(t *testing.T) {
 
 // Item 1: stream cuts after invalid UTF-8.
 func TestEdge01NonUTF8ThroughStreamCuts(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	sb := startedSandbox(t, srv)
 	srv.CutNextStreams(4, 10)
@@ -53,6 +54,7 @@ func TestEdge01NonUTF8ThroughStreamCuts(t *testing.T) {
 
 // Item 2: invalid UTF-8 without writers.
 func TestEdge02NonUTF8WithoutWriters(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	sb := startedSandbox(t, srv)
 	res, err := sb.ExecuteCommand(t.Context(), `printf 'a\377b\n'; printf '\0\001\001\001z' >&2`, nil, nil)
@@ -64,6 +66,7 @@ func TestEdge02NonUTF8WithoutWriters(t *testing.T) {
 // Item 3: arguments, environment values and the working directory carry
 // any byte; a command that is not valid UTF-8 is rejected.
 func TestEdge03NonUTF8Input(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	sb := startedSandbox(t, srv)
 	dir := "d\xfe"
@@ -89,6 +92,7 @@ func TestEdge03NonUTF8Input(t *testing.T) {
 
 // Item 4: a working directory starting with a dash.
 func TestEdge04CwdStartingWithDash(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	sb := startedSandbox(t, srv)
 	_, err := sb.ExecuteCommand(t.Context(), "mkdir -- -P -rf", nil, nil)
@@ -105,6 +109,7 @@ func TestEdge04CwdStartingWithDash(t *testing.T) {
 // again since issue #19 item 7, killretry_test.go; a 400 is a refusal for
 // good.)
 func TestEdge05FailedKillIsNotReportedAsAKill(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	sb := startedSandbox(t, srv)
 	var out syncBuffer
@@ -133,6 +138,7 @@ func TestEdge05FailedKillIsNotReportedAsAKill(t *testing.T) {
 // Item 6: a follow stream refused for good leaves nothing running, and
 // the status is kept; a 429 is tried again.
 func TestEdge06FollowRefused(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	sb := startedSandbox(t, srv)
 
@@ -156,6 +162,7 @@ func TestEdge06FollowRefused(t *testing.T) {
 
 // Item 7: malformed commands get the shell's exit code on both paths.
 func TestEdge07SyntaxErrorsOnBothPaths(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	sb := startedSandbox(t, srv)
 	for _, cmd := range []string{"echo 'x", "if true; then", "echo $((1+", "(", "fi", "done", "echo \"", "case x in", "{"} {
@@ -173,6 +180,7 @@ func TestEdge07SyntaxErrorsOnBothPaths(t *testing.T) {
 
 // Item 8: no verb of fmt, and no slog handler, prints the API key.
 func TestEdge08NoSecretsInFmt(t *testing.T) {
+	t.Parallel()
 	const key = "SECRET-api-key-123"
 	srv := newServer(t, daytonatest.WithAPIKey(key))
 	sb, err := daytona.New(daytona.WithEndpoint(srv.APIURL(), key))
@@ -204,6 +212,7 @@ func TestEdge08NoSecretsInFmt(t *testing.T) {
 // Item 9: misuse gets errors (or a clear panic at the call), never a panic
 // inside the library.
 func TestEdge09NoPanics(t *testing.T) {
+	t.Parallel()
 	var zero daytona.Sandbox
 	ctx := t.Context()
 	_, err := zero.ExecuteCommand(ctx, "echo", nil, nil)
@@ -236,6 +245,7 @@ func TestEdge09NoPanics(t *testing.T) {
 
 // Item 10: one writer for both streams keeps the command's order.
 func TestEdge10OneWriterKeepsOrder(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	sb := startedSandbox(t, srv)
 	for range 3 {
@@ -252,6 +262,7 @@ func TestEdge10OneWriterKeepsOrder(t *testing.T) {
 // Item 11: attaching to a sandbox that does not exist is an error unless
 // asked to create one; attached values share the logical id.
 func TestEdge11Reconnect(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	typo := newSandbox(t, srv, daytona.WithExistingSandbox("typo-id"))
 	err := typo.Start(t.Context())

@@ -77,6 +77,7 @@ func readPID(t testing.TB, path string) int {
 }
 
 func TestExecuteHelloWorld(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	sb := newSandbox(t, srv)
 	res, err := sb.ExecuteCommand(t.Context(), "echo", []string{"Hello, world!"}, nil)
@@ -92,6 +93,7 @@ func TestExecuteHelloWorld(t *testing.T) {
 }
 
 func TestExecuteQuoting(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	sb := startedSandbox(t, srv)
 	args := []string{"a.b_c-d/e@f:g=h", "with space", "q'uote", "", "semi;colon", "tilde~", "plus+", "comma,", "%s",
@@ -111,6 +113,7 @@ func TestExecuteQuoting(t *testing.T) {
 }
 
 func TestExecuteExactOutputAndExitCodes(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	sb := startedSandbox(t, srv)
 	for _, m := range modes {
@@ -131,6 +134,7 @@ func TestExecuteExactOutputAndExitCodes(t *testing.T) {
 }
 
 func TestExitInsideCommandDoesNotKillTheSession(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	sb := startedSandbox(t, srv)
 	for _, m := range modes {
@@ -151,6 +155,7 @@ func TestExitInsideCommandDoesNotKillTheSession(t *testing.T) {
 }
 
 func TestNoStateLeaksBetweenCommands(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	sb := startedSandbox(t, srv)
 	_, err := sb.ExecuteCommand(t.Context(), "export LEAK=1; LOCAL=2; cd /; alias ll=ls; f() { :; }", nil, nil)
@@ -161,6 +166,7 @@ func TestNoStateLeaksBetweenCommands(t *testing.T) {
 }
 
 func TestEnvMergeAndOverlay(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	sb := startedSandbox(t, srv, daytona.WithEnv(map[string]string{"BASE": "v a l", "OVR": "original", "GONE": "x"}))
 	require.NoError(t, sb.SetEnv(func(env map[string]string) map[string]string {
@@ -183,6 +189,7 @@ func TestEnvMergeAndOverlay(t *testing.T) {
 }
 
 func TestCwd(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	sb := startedSandbox(t, srv)
 	dir := filepath.Join(homeDir(t, srv, sb), "my dir's")
@@ -203,6 +210,7 @@ func TestCwd(t *testing.T) {
 }
 
 func TestStdinIsClosed(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	sb := startedSandbox(t, srv)
 	for _, m := range modes {
@@ -245,6 +253,7 @@ func TestTimeoutKillsTheProcess(t *testing.T) {
 }
 
 func TestCancellation(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	sb := startedSandbox(t, srv)
 	for _, m := range modes {
@@ -325,6 +334,7 @@ func (s *syncBuffer) Len() int {
 }
 
 func TestOutputStreamsAsItArrives(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	sb := startedSandbox(t, srv)
 	gate := filepath.Join(homeDir(t, srv, sb), "gate")
@@ -362,6 +372,7 @@ func (w *exclusiveWriter) Write(p []byte) (int, error) {
 }
 
 func TestInterleavedStreamsToWriters(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	sb := startedSandbox(t, srv)
 	script := `for i in $(seq 1 200); do echo "out $i"; echo "err $i" >&2; done`
@@ -403,6 +414,7 @@ func (w *failingWriter) Write(p []byte) (int, error) {
 }
 
 func TestFailingWriterStopsTheCommand(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	sb := startedSandbox(t, srv)
 	pidFile := filepath.Join(homeDir(t, srv, sb), "pid-writer")
@@ -416,6 +428,7 @@ func TestFailingWriterStopsTheCommand(t *testing.T) {
 }
 
 func TestRetention(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	sb := startedSandbox(t, srv)
 	for _, m := range modes {
@@ -457,6 +470,7 @@ func TestRetention(t *testing.T) {
 }
 
 func TestBadInputIsRejectedBeforeAnyRequest(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	sb := newSandbox(t, srv)
 	cases := []struct {
@@ -489,6 +503,7 @@ func TestBadInputIsRejectedBeforeAnyRequest(t *testing.T) {
 }
 
 func TestRequestBudget(t *testing.T) {
+	t.Parallel()
 	// Follow streams stay open 10 s after their command exits (the daemon:
 	// about 1 s), so that waiting for the close cannot pass for load.
 	srv := newServer(t, daytonatest.WithCloseDelay(10*time.Second))
@@ -538,6 +553,7 @@ func raceFactor() time.Duration {
 }
 
 func TestConcurrentCommandsRunInParallel(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	sb := startedSandbox(t, srv)
 	dir := homeDir(t, srv, sb)
@@ -598,6 +614,7 @@ func TestSessionsDoNotPileUp(t *testing.T) {
 }
 
 func TestKillDeletesTheSession(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	sb := startedSandbox(t, srv)
 	_, err := sb.ExecuteCommand(t.Context(), "sleep 30", nil, &workspace.ExecOptions{Timeout: 200 * time.Millisecond})
@@ -656,6 +673,7 @@ func TestDeadSandboxRetry(t *testing.T) {
 }
 
 func TestDeadSandboxRetriesOnlyOnce(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	sb := startedSandbox(t, srv)
 	require.NoError(t, srv.FailNextWith(daytonatest.OpSessionExec, 2, daytonatest.Fault{Status: http.StatusBadRequest,
@@ -667,6 +685,7 @@ func TestDeadSandboxRetriesOnlyOnce(t *testing.T) {
 }
 
 func TestConcurrentCallsEachRetry(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	sb := startedSandbox(t, srv)
 	require.NoError(t, srv.StopSandbox(sb.DaytonaID()))
@@ -684,6 +703,7 @@ func TestConcurrentCallsEachRetry(t *testing.T) {
 }
 
 func TestNoRetryAfterTheCommandStarted(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	sb := startedSandbox(t, srv)
 	var out syncBuffer
@@ -701,6 +721,7 @@ func TestNoRetryAfterTheCommandStarted(t *testing.T) {
 }
 
 func TestStreamCutRecovery(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	sb := startedSandbox(t, srv)
 	var want strings.Builder
@@ -717,6 +738,7 @@ func TestStreamCutRecovery(t *testing.T) {
 }
 
 func TestLostSessionIsReplaced(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	sb := startedSandbox(t, srv)
 	srv.ResetRequests()
@@ -729,6 +751,7 @@ func TestLostSessionIsReplaced(t *testing.T) {
 }
 
 func TestBackgroundJobDoesNotBlockLaterCommands(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	sb := startedSandbox(t, srv)
 	// The job keeps the command's stdout open after the command returns.
@@ -749,9 +772,8 @@ func TestBackgroundJobDoesNotBlockLaterCommands(t *testing.T) {
 }
 
 func TestLongCommandOutlivesTheSyncWindow(t *testing.T) {
-	defer daytona.SetSyncWindow(200 * time.Millisecond)()
 	srv := newServer(t)
-	sb := startedSandbox(t, srv)
+	sb := startedSandbox(t, srv, daytona.WithSyncWindow(200*time.Millisecond))
 	res, err := sb.ExecuteCommand(t.Context(), "echo a; sleep 0.6; echo b", nil, &workspace.ExecOptions{Timeout: 20 * time.Second})
 	require.NoError(t, err)
 	assert.Equal(t, "a\nb\n", res.Stdout)
@@ -764,6 +786,7 @@ func TestLongCommandOutlivesTheSyncWindow(t *testing.T) {
 // only what its result keeps, with one ranged download after the
 // synchronous answer; the file is then removed.
 func TestLargeOutputWithoutWritersIsReadOnce(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t, daytonatest.WithFrameSize(32<<10))
 	sb := startedSandbox(t, srv)
 	srv.ResetRequests()

@@ -8,12 +8,13 @@ import (
 	"github.com/agentworkspace/daytona/internal/mount"
 )
 
-// SetSyncWindow changes how long a synchronous exec waits before following
-// the command's log, and returns a function that restores it.
-func SetSyncWindow(d time.Duration) (restore func()) {
-	old := command.SyncWindow
-	command.SyncWindow = d
-	return func() { command.SyncWindow = old }
+// WithSyncWindow makes a Sandbox's synchronous requests wait at most d
+// for a command before following its log (command.SyncWindow).
+func WithSyncWindow(d time.Duration) Option {
+	return func(c *config) error {
+		c.times.SyncWindow = d
+		return nil
+	}
 }
 
 // KeepAliveHolders returns how many commands and processes the keep-alive
@@ -70,10 +71,11 @@ func StartWaiters(s *Sandbox) int {
 // as removing a command's output files) is done, or ctx ends.
 func WaitBackground(ctx context.Context, s *Sandbox) { s.bg.Wait(ctx) }
 
-// SetKillTimes changes how long one try of a kill may take and how long a
-// kill keeps trying, and returns a function that restores them.
-func SetKillTimes(attempt, budget time.Duration) (restore func()) {
-	oldAttempt, oldBudget := command.KillAttempt, command.KillBudget
-	command.KillAttempt, command.KillBudget = attempt, budget
-	return func() { command.KillAttempt, command.KillBudget = oldAttempt, oldBudget }
+// WithKillTimes sets how long one try of a Sandbox's kills may take and
+// how long a kill keeps trying (command.KillAttempt and KillBudget).
+func WithKillTimes(attempt, budget time.Duration) Option {
+	return func(c *config) error {
+		c.times.KillAttempt, c.times.KillBudget = attempt, budget
+		return nil
+	}
 }

@@ -59,6 +59,7 @@ var daemonVariants = []struct {
 // pieces, under zsh and bash (each suite costs 1.8 s of CPU; the
 // exactness tests below run every variant either way).
 func TestConformanceDaemonTraits(t *testing.T) {
+	t.Parallel()
 	for _, v := range daemonVariants {
 		if v.name != "zsh" && !stress {
 			continue
@@ -107,6 +108,7 @@ func numbered(prefix string, n int) string {
 // UTF-8 and lines over 4 KiB with stderr all along come out byte-exact,
 // with and without writers, under bash and zsh session shells.
 func TestExactThroughDaemonTraits(t *testing.T) {
+	t.Parallel()
 	for _, v := range daemonVariants {
 		t.Run(v.name, func(t *testing.T) {
 			t.Parallel()
@@ -213,6 +215,7 @@ func runNumbered(ctx context.Context, sb *daytona.Sandbox, i int) error {
 // the output; data without a newline is given one (so "a" arrives as a
 // line); empty data and input after the end are errors.
 func TestSendStdinAsTheDaemonTakesIt(t *testing.T) {
+	t.Parallel()
 	for _, shell := range []string{"bash", "zsh"} {
 		t.Run(shell, func(t *testing.T) {
 			t.Parallel()
@@ -245,6 +248,7 @@ func TestSendStdinAsTheDaemonTakesIt(t *testing.T) {
 // its status and message (here the 410 of a command whose exit code was
 // read, before the process noticed its end).
 func TestSendStdinKeepsTheDaemonsError(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	sb := startedSandbox(t, srv)
 	ctx := t.Context()

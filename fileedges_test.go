@@ -114,6 +114,7 @@ func renameCases() []renameCase {
 // Item 1: Rename follows os.Rename on Linux, cell by cell, and changes
 // nothing when it fails.
 func TestRenameMatrixFollowsOS(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	fsys := startedSandbox(t, srv).Filesystem()
 	base := t.TempDir()
@@ -143,6 +144,7 @@ func TestRenameMatrixFollowsOS(t *testing.T) {
 // Item 1: the case of the issue, in words: a directory renamed onto a
 // file is refused (ENOTDIR), and the file is still there.
 func TestRenameDirectoryOntoFileKeepsTheFile(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	fsys := startedSandbox(t, srv).Filesystem()
 	dir := t.TempDir()
@@ -160,6 +162,7 @@ func TestRenameDirectoryOntoFileKeepsTheFile(t *testing.T) {
 // Item 2: a file-content operation on a name that can only name a
 // directory fails as os fails, and a failed write leaves nothing behind.
 func TestTrailingSlashesAreNotFiles(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	fsys := startedSandbox(t, srv).Filesystem()
 	dir := t.TempDir()
@@ -200,6 +203,7 @@ func TestTrailingSlashesAreNotFiles(t *testing.T) {
 // Item 3: a name that is not UTF-8 is refused before any request, for
 // every operation; none is written and then unreadable.
 func TestNonUTF8NamesAreRefusedBeforeAnyRequest(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	fsys := startedSandbox(t, srv).Filesystem()
 	dir := t.TempDir()
@@ -245,6 +249,7 @@ func TestNonUTF8NamesAreRefusedBeforeAnyRequest(t *testing.T) {
 // Item 1, concurrently: renames that replace files in one directory at
 // once each replace their own file and leave nothing aside.
 func TestConcurrentReplacingRenames(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	fsys := startedSandbox(t, srv).Filesystem()
 	dir := t.TempDir()

@@ -55,6 +55,7 @@ func requirePathErr(t *testing.T, err error, op, name string, target error) *fs.
 // are created; relative names are the working directory's, as commands
 // see them.
 func TestFilesystemRoundTrip(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	sb, fsys, dir := filesSandbox(t, srv)
 	ctx := t.Context()
@@ -93,6 +94,7 @@ func TestFilesystemRoundTrip(t *testing.T) {
 // TestFilesystemStatReadDir: Stat and ReadDir describe files as os does
 // (name, size, mode, modification time, owner in Sys), sorted by name.
 func TestFilesystemStatReadDir(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	_, fsys, dir := filesSandbox(t, srv)
 	ctx := t.Context()
@@ -133,6 +135,7 @@ func TestFilesystemStatReadDir(t *testing.T) {
 // TestFilesystemNotExist: missing files are fs.ErrNotExist everywhere,
 // as *fs.PathError values naming the operation and the name.
 func TestFilesystemNotExist(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	_, fsys, _ := filesSandbox(t, srv)
 	ctx := t.Context()
@@ -155,6 +158,7 @@ func second[T any](_ T, err error) error { return err }
 // where directories are give clear errors; a write to a directory is
 // refused before anything is uploaded.
 func TestFilesystemWrongKind(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	_, fsys, _ := filesSandbox(t, srv)
 	ctx := t.Context()
@@ -182,6 +186,7 @@ func TestFilesystemWrongKind(t *testing.T) {
 // refuses a full one (fs.ErrExist, as os.Remove on Unix); RemoveAll takes
 // trees and refuses "." and "..".
 func TestFilesystemRemove(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	_, fsys, dir := filesSandbox(t, srv)
 	ctx := t.Context()
@@ -205,6 +210,7 @@ func TestFilesystemRemove(t *testing.T) {
 // TestFilesystemRename: a file at the new name is replaced (nothing left
 // aside), a directory there is fs.ErrExist, renaming to itself is a no-op.
 func TestFilesystemRename(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	_, fsys, dir := filesSandbox(t, srv)
 	ctx := t.Context()
@@ -243,6 +249,7 @@ func TestFilesystemRename(t *testing.T) {
 // TestFilesystemPerm: a file WriteFile creates gets perm exactly; an
 // existing file keeps its mode; 0644 costs no extra request.
 func TestFilesystemPerm(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	_, fsys, dir := filesSandbox(t, srv)
 	ctx := t.Context()
@@ -263,6 +270,7 @@ func TestFilesystemPerm(t *testing.T) {
 // TestFilesystemBadInput: bad names and modes fail before any request,
 // with errors matching fs.ErrInvalid and daytona.ErrInvalidInput.
 func TestFilesystemBadInput(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	sb := newSandbox(t, srv)
 	fsys := sb.Filesystem()
@@ -301,6 +309,7 @@ func TestFilesystemBadInput(t *testing.T) {
 // TestFilesystemLazyStart: the first file call starts the sandbox, as
 // ExecuteCommand does; after Destroy, calls fail with ErrNotReady.
 func TestFilesystemLazyStart(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	sb := newSandbox(t, srv)
 	fsys := sb.Filesystem()
@@ -317,6 +326,7 @@ func TestFilesystemLazyStart(t *testing.T) {
 // recreated (empty). A streamed write that the sandbox refused after its
 // content was read is not sent again, and says so.
 func TestFilesystemDeadSandbox(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	sb, fsys, _ := filesSandbox(t, srv)
 	ctx := t.Context()
@@ -343,6 +353,7 @@ func TestFilesystemDeadSandbox(t *testing.T) {
 // TestFilesystemServiceErrors: failures of the service keep *daytona.Error
 // with the status; a cancelled context matches context.Canceled.
 func TestFilesystemServiceErrors(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	_, fsys, _ := filesSandbox(t, srv)
 	ctx := t.Context()
@@ -363,6 +374,7 @@ func TestFilesystemServiceErrors(t *testing.T) {
 // (the reader's error, a cancelled context) leaves the file as it was,
 // and the error says why.
 func TestFilesystemUploadCutShort(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	_, fsys, dir := filesSandbox(t, srv)
 	ctx := t.Context()
@@ -403,6 +415,7 @@ func (r *cancellingReader) Read(p []byte) (int, error) {
 // TestFilesystemOpenSeek: the stream of Open seeks with Range requests
 // and reports a transfer cut short.
 func TestFilesystemOpenSeek(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	_, fsys, _ := filesSandbox(t, srv)
 	ctx := t.Context()
@@ -426,6 +439,7 @@ func TestFilesystemOpenSeek(t *testing.T) {
 // TestFilesystemFS: the io/fs view of a sandbox directory passes
 // fstest.TestFS (see also the conformance suite) and walks.
 func TestFilesystemFSWalk(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	_, fsys, _ := filesSandbox(t, srv)
 	ctx := t.Context()

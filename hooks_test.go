@@ -48,6 +48,7 @@ func provision(log *hookLog) daytona.StartHook {
 }
 
 func TestOnStartRunsOnceForACreatedSandbox(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	var log hookLog
 	sb := newSandbox(t, srv, daytona.WithName("hooked"), daytona.WithOnStart(provision(&log)))
@@ -69,6 +70,7 @@ func TestOnStartRunsOnceForACreatedSandbox(t *testing.T) {
 }
 
 func TestOnStartReportsReconnect(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	var first, second hookLog
 	startedSandbox(t, srv, daytona.WithName("shared"), daytona.WithOnStart(provision(&first)))
@@ -79,6 +81,7 @@ func TestOnStartReportsReconnect(t *testing.T) {
 }
 
 func TestOnStartErrorFailsStartAndLeavesSandboxRunning(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	var log hookLog
 	fail := errors.New("git clone failed")
@@ -115,6 +118,7 @@ func TestOnStartErrorFailsStartAndLeavesSandboxRunning(t *testing.T) {
 }
 
 func TestOnStartMustNotStopAndPanicsAreErrors(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	sb := newSandbox(t, srv, daytona.WithOnStart(func(ctx context.Context, sb *daytona.Sandbox, _ bool) error {
 		return sb.Stop(ctx)
@@ -129,6 +133,7 @@ func TestOnStartMustNotStopAndPanicsAreErrors(t *testing.T) {
 }
 
 func TestOnStopAndOnDestroy(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	var mu sync.Mutex
 	var calls []string
@@ -154,6 +159,7 @@ func TestOnStopAndOnDestroy(t *testing.T) {
 }
 
 func TestOnStopErrorKeepsSandboxRunningOnce(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	calls := 0
 	sb := startedSandbox(t, srv, daytona.WithOnStop(func(context.Context, *daytona.Sandbox) error {
@@ -169,6 +175,7 @@ func TestOnStopErrorKeepsSandboxRunningOnce(t *testing.T) {
 }
 
 func TestHookOptionsRejectNil(t *testing.T) {
+	t.Parallel()
 	for _, o := range []daytona.Option{daytona.WithOnStart(nil), daytona.WithOnStop(nil), daytona.WithOnDestroy(nil)} {
 		_, err := daytona.New(o)
 		assert.ErrorIs(t, err, daytona.ErrInvalidInput)

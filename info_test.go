@@ -15,6 +15,7 @@ import (
 )
 
 func TestGetInfoBeforeStart(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	sb := newSandbox(t, srv, daytona.WithID("info-1"), daytona.WithLanguage(daytona.Python),
 		daytona.WithImage("node:20-slim"))
@@ -33,6 +34,7 @@ func TestGetInfoBeforeStart(t *testing.T) {
 }
 
 func TestGetInfoRunning(t *testing.T) {
+	t.Parallel()
 	// The organization has the snapshot, as Daytona's dashboard would add it:
 	// the API refuses a snapshot it does not know.
 	srv := newServer(t, daytonatest.WithSnapshot(daytonatest.Snapshot{Name: "snap-123"}))
@@ -50,6 +52,7 @@ func TestGetInfoRunning(t *testing.T) {
 }
 
 func TestGetInfoLiveFigures(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	sb := startedSandbox(t, srv, daytona.WithAutoStopInterval(20*time.Minute))
 	require.NoError(t, srv.SetMetrics(sb.DaytonaID(), daytonatest.Metrics{CPUPercent: 37.5, MemoryBytes: 768 << 20, DiskBytes: 3 << 30}))
@@ -76,6 +79,7 @@ func TestGetInfoLiveFigures(t *testing.T) {
 }
 
 func TestGetInfoResourcesComeFromTheLiveSandbox(t *testing.T) {
+	t.Parallel()
 	// 50 GiB of disk is over a new organization's 10 GiB per sandbox: the
 	// organization here has higher limits, as Daytona grants on request.
 	srv := newServer(t, daytonatest.WithSandboxLimits(daytonatest.SandboxLimits{CPU: 4, Memory: 8, Disk: 50}))
@@ -106,6 +110,7 @@ func TestGetInfoError(t *testing.T) {
 }
 
 func TestInfoJSONMatchesMastra(t *testing.T) {
+	t.Parallel()
 	info := workspace.Info{
 		ID: "a", Name: "DaytonaSandbox", Provider: "daytona", Status: workspace.StatusRunning,
 		CreatedAt: time.Date(2024, 1, 15, 10, 0, 0, 0, time.UTC),
@@ -122,6 +127,7 @@ func TestInfoJSONMatchesMastra(t *testing.T) {
 }
 
 func TestGetInstructions(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	t.Run("defaults", func(t *testing.T) {
 		sb := newSandbox(t, srv)

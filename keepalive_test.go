@@ -71,6 +71,7 @@ func TestKeepAliveKeepsProcessRunning(t *testing.T) {
 }
 
 func TestSetAutoStopInterval(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	sb := newSandbox(t, srv)
 	for _, d := range []time.Duration{-time.Minute, 90 * time.Second} {
@@ -86,6 +87,7 @@ func TestSetAutoStopInterval(t *testing.T) {
 }
 
 func TestKeepAliveOptions(t *testing.T) {
+	t.Parallel()
 	for _, d := range []time.Duration{0, -time.Second} {
 		_, err := daytona.New(daytona.WithKeepAliveInterval(d))
 		assert.ErrorIs(t, err, daytona.ErrInvalidInput)

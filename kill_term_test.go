@@ -21,8 +21,10 @@ import (
 // are killed: by cancellation and by the timeout, on bash and zsh session
 // shells. (With the perl driver, which died on SIGTERM, they lived on.)
 func TestKillReachesACommandThatIgnoresSIGTERM(t *testing.T) {
+	t.Parallel() // it mostly waits (the timeout, the grace period)
 	for _, sh := range sessionShells(t) {
 		t.Run(sh, func(t *testing.T) {
+			t.Parallel()
 			srv := newServer(t, daytonatest.WithSessionShell(sh), daytonatest.WithKillGrace(300*time.Millisecond))
 			sb := startedSandbox(t, srv)
 			dir := homeDir(t, srv, sb)

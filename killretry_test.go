@@ -84,9 +84,10 @@ func requireKilled(t *testing.T, srv *daytonatest.Server, sb *daytona.Sandbox, p
 }
 
 func TestKillTriesAgainAfterA5xx(t *testing.T) {
-	defer daytona.SetKillTimes(2*time.Second, 10*time.Second)()
+	t.Parallel()
+	kill := daytona.WithKillTimes(2*time.Second, 10*time.Second)
 	srv := newServer(t)
-	sb := startedSandbox(t, srv)
+	sb := startedSandbox(t, srv, kill)
 	p := spawnSleeper(t, sb)
 	require.NoError(t, srv.FailNext(daytonatest.OpDeleteSession, 1, http.StatusInternalServerError, "boom"))
 	require.NoError(t, srv.FailNext(daytonatest.OpDeleteSession, 1, http.StatusBadGateway, "bad gateway"))
@@ -96,19 +97,21 @@ func TestKillTriesAgainAfterA5xx(t *testing.T) {
 }
 
 func TestKillTriesAgainAfterAReset(t *testing.T) {
-	defer daytona.SetKillTimes(2*time.Second, 10*time.Second)()
+	t.Parallel()
+	kill := daytona.WithKillTimes(2*time.Second, 10*time.Second)
 	srv := newServer(t)
-	sb := startedSandbox(t, srv, daytona.WithHTTPClient(&http.Client{Transport: resetFirst(5)}))
+	sb := startedSandbox(t, srv, kill, daytona.WithHTTPClient(&http.Client{Transport: resetFirst(5)}))
 	p := spawnSleeper(t, sb)
 	require.NoError(t, p.Kill(t.Context()))
 	requireKilled(t, srv, sb, p)
 }
 
 func TestKillTriesAgainAfterASlowAnswer(t *testing.T) {
-	defer daytona.SetKillTimes(300*time.Millisecond, 10*time.Second)()
+	t.Parallel()
+	kill := daytona.WithKillTimes(300*time.Millisecond, 10*time.Second)
 	for _, reach := range []bool{false, true} {
 		srv := newServer(t)
-		sb := startedSandbox(t, srv, daytona.WithHTTPClient(&http.Client{Transport: hangFirst(1, reach)}))
+		sb := startedSandbox(t, srv, kill, daytona.WithHTTPClient(&http.Client{Transport: hangFirst(1, reach)}))
 		p := spawnSleeper(t, sb)
 		start := time.Now()
 		require.NoError(t, p.Kill(t.Context()), "reach %v", reach)
@@ -119,9 +122,10 @@ func TestKillTriesAgainAfterASlowAnswer(t *testing.T) {
 
 // A command past its timeout is killed even when the first delete fails.
 func TestTimeoutKillTriesAgain(t *testing.T) {
-	defer daytona.SetKillTimes(2*time.Second, 10*time.Second)()
+	t.Parallel()
+	kill := daytona.WithKillTimes(2*time.Second, 10*time.Second)
 	srv := newServer(t)
-	sb := startedSandbox(t, srv)
+	sb := startedSandbox(t, srv, kill)
 	require.NoError(t, srv.FailNext(daytonatest.OpDeleteSession, 2, http.StatusServiceUnavailable, "unavailable"))
 	res, err := sb.ExecuteCommand(t.Context(), "sleep 30", nil, &workspace.ExecOptions{Timeout: 500 * time.Millisecond})
 	require.NoError(t, err)
@@ -133,9 +137,10 @@ func TestTimeoutKillTriesAgain(t *testing.T) {
 // A kill that keeps failing is reported, honestly, once its time is up;
 // one refused for good (a 4xx) is reported at once.
 func TestKillGivesUpWithinItsBudget(t *testing.T) {
-	defer daytona.SetKillTimes(300*time.Millisecond, 1500*time.Millisecond)()
+	t.Parallel()
+	kill := daytona.WithKillTimes(300*time.Millisecond, 1500*time.Millisecond)
 	srv := newServer(t)
-	sb := startedSandbox(t, srv)
+	sb := startedSandbox(t, srv, kill)
 	p := spawnSleeper(t, sb)
 	require.NoError(t, srv.FailNext(daytonatest.OpDeleteSession, 1000, http.StatusInternalServerError, "boom"))
 	start := time.Now()
@@ -160,9 +165,10 @@ func TestKillGivesUpWithinItsBudget(t *testing.T) {
 // The kill's tries end with the Sandbox: nothing is left behind when the
 // caller's context ends during a kill that keeps failing.
 func TestKillTriesEndWithTheirBudget(t *testing.T) {
-	defer daytona.SetKillTimes(200*time.Millisecond, 800*time.Millisecond)()
+	t.Parallel()
+	kill := daytona.WithKillTimes(200*time.Millisecond, 800*time.Millisecond)
 	srv := newServer(t)
-	sb := startedSandbox(t, srv)
+	sb := startedSandbox(t, srv, kill)
 	require.NoError(t, srv.FailNext(daytonatest.OpDeleteSession, 1000, http.StatusInternalServerError, "boom"))
 	ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
 	defer cancel()

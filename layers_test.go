@@ -45,6 +45,7 @@ var layers = map[string][]string{
 // TestLayers: every package under internal/, workspace/ and pool/ imports
 // only what its layer allows (test files aside).
 func TestLayers(t *testing.T) {
+	t.Parallel()
 	for _, root := range []string{"internal", "workspace", "pool"} {
 		err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
 			if err != nil || !d.IsDir() {

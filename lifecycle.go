@@ -152,7 +152,7 @@ func (s *Sandbox) runStart(ctx context.Context, fl *flight) {
 // newRemote makes the remote of the sandbox tb reaches: a pool of sessions
 // for its commands, and the keep-alive while they run.
 func (s *Sandbox) newRemote(tb *toolbox.Client) *remote {
-	r := &remote{TB: tb, Pool: command.NewPool(tb, s.log, &s.bg), Log: s.log}
+	r := &remote{TB: tb, Pool: command.NewPool(tb, s.log, &s.bg), Log: s.log, Times: s.cfg.times}
 	r.Hold = func() func() { return s.keepAlive(tb.ID()) }
 	return r
 }

@@ -18,6 +18,7 @@ import (
 )
 
 func TestStartCreatesAndIsIdempotent(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	sb := newSandbox(t, srv)
 	require.NoError(t, sb.Start(t.Context()))
@@ -60,6 +61,7 @@ func TestStatusTransitions(t *testing.T) {
 }
 
 func TestConcurrentFirstCallsShareOneCreate(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t, daytonatest.WithTransitionDelay(20*time.Millisecond))
 	sb := newSandbox(t, srv)
 	const n = 100
@@ -78,6 +80,7 @@ func TestConcurrentFirstCallsShareOneCreate(t *testing.T) {
 }
 
 func TestFailedStartIsRetried(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	sb := newSandbox(t, srv)
 	srv.FailNext(daytonatest.OpCreate, 1, http.StatusInternalServerError, "quota exceeded")
@@ -212,6 +215,7 @@ func TestReconnectRetriesStateChangeInProgress(t *testing.T) {
 }
 
 func TestReconnectNotFoundCreates(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	first := startedSandbox(t, srv, daytona.WithID("gone"))
 	require.NoError(t, srv.DeleteSandbox(first.DaytonaID()))
@@ -221,6 +225,7 @@ func TestReconnectNotFoundCreates(t *testing.T) {
 }
 
 func TestLookupErrorFailsClosed(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	sb := newSandbox(t, srv)
 	srv.FailNext(daytonatest.OpGet, 1, http.StatusInternalServerError, "Internal Server Error")
@@ -233,6 +238,7 @@ func TestLookupErrorFailsClosed(t *testing.T) {
 }
 
 func TestStopThenStartReconnectsByDaytonaID(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	sb := startedSandbox(t, srv, daytona.WithName("by-name"))
 	id := sb.DaytonaID()
@@ -254,6 +260,7 @@ func TestStopThenStartReconnectsByDaytonaID(t *testing.T) {
 }
 
 func TestWithExistingSandbox(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	first := startedSandbox(t, srv, daytona.WithName("persisted"))
 	id := first.DaytonaID()
@@ -270,6 +277,7 @@ func TestWithExistingSandbox(t *testing.T) {
 }
 
 func TestCreatedAtFromServerOnReconnect(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	first := startedSandbox(t, srv, daytona.WithID("dated"))
 	rec, _ := srv.Sandbox(first.DaytonaID())
@@ -280,6 +288,7 @@ func TestCreatedAtFromServerOnReconnect(t *testing.T) {
 }
 
 func TestStopAndDestroyAreIdempotent(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	sb := startedSandbox(t, srv)
 	id := sb.DaytonaID()
@@ -296,6 +305,7 @@ func TestStopAndDestroyAreIdempotent(t *testing.T) {
 }
 
 func TestStopWhenSandboxAlreadyStoppedRemotely(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	sb := startedSandbox(t, srv)
 	require.NoError(t, srv.StopSandbox(sb.DaytonaID()))
@@ -304,6 +314,7 @@ func TestStopWhenSandboxAlreadyStoppedRemotely(t *testing.T) {
 }
 
 func TestStopPendingSandboxMakesNoRequest(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	sb := newSandbox(t, srv)
 	require.NoError(t, sb.Stop(t.Context()))
@@ -312,6 +323,7 @@ func TestStopPendingSandboxMakesNoRequest(t *testing.T) {
 }
 
 func TestDestroyNeverStartedMakesNoRequest(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	sb := newSandbox(t, srv)
 	require.NoError(t, sb.Destroy(t.Context()))
@@ -320,6 +332,7 @@ func TestDestroyNeverStartedMakesNoRequest(t *testing.T) {
 }
 
 func TestOperationsAfterDestroy(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	sb := startedSandbox(t, srv)
 	require.NoError(t, sb.Destroy(t.Context()))
@@ -338,6 +351,7 @@ func TestOperationsAfterDestroy(t *testing.T) {
 }
 
 func TestStopError(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	sb := startedSandbox(t, srv)
 	srv.FailNext(daytonatest.OpStop, 1, http.StatusInternalServerError, "runner unavailable")
@@ -355,6 +369,7 @@ func TestStopError(t *testing.T) {
 }
 
 func TestDestroyErrorThenRetry(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	sb := startedSandbox(t, srv)
 	id := sb.DaytonaID()
@@ -372,6 +387,7 @@ func TestDestroyErrorThenRetry(t *testing.T) {
 }
 
 func TestEphemeralStopDeletes(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	sb := startedSandbox(t, srv, daytona.WithEphemeral(true))
 	id := sb.DaytonaID()
@@ -383,6 +399,7 @@ func TestEphemeralStopDeletes(t *testing.T) {
 }
 
 func TestInstanceBeforeStart(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	sb := newSandbox(t, srv)
 	_, err := sb.Instance()
@@ -391,6 +408,7 @@ func TestInstanceBeforeStart(t *testing.T) {
 }
 
 func TestStartWithCancelledContext(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	sb := newSandbox(t, srv)
 	ctx, cancel := context.WithCancel(context.Background())

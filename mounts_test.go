@@ -164,6 +164,7 @@ func mountOnce(t *testing.T, spec func(endpoint string) workspace.MountSpec, nam
 }
 
 func TestMountS3PassesArgumentsAndCredentials(t *testing.T) {
+	t.Parallel()
 	f, spec, path, call, cred := mountOnce(t, s3Spec, "s3", "passwd")
 	assert.Equal(t, "s3fs", call.Tool)
 	assert.Equal(t, []string{"my-bucket:/ws/data", path, "-o", "passwd_file=" + cred, "-o", "url=" + strings.TrimSuffix(spec.Endpoint, "/"),
@@ -181,6 +182,7 @@ func TestMountS3PassesArgumentsAndCredentials(t *testing.T) {
 }
 
 func TestMountGCSUsesOnlyDirForThePrefix(t *testing.T) {
+	t.Parallel()
 	f, spec, path, call, cred := mountOnce(t, gcsSpec, "gcs", "json")
 	assert.Equal(t, "gcsfuse", call.Tool)
 	assert.Equal(t, []string{"--key-file=" + cred, "--only-dir=team/a", "--custom-endpoint=" + spec.Endpoint, "my-gcs-bucket", path}, call.Args)
@@ -189,6 +191,7 @@ func TestMountGCSUsesOnlyDirForThePrefix(t *testing.T) {
 }
 
 func TestMountAzureWritesSubdirectoryConfig(t *testing.T) {
+	t.Parallel()
 	f, spec, path, call, cfg := mountOnce(t, azureSpec, "blob", "yaml")
 	assert.Equal(t, "blobfuse2", call.Tool)
 	assert.Equal(t, []string{"mount", path, "--config-file=" + cfg}, call.Args)
@@ -206,6 +209,7 @@ func TestMountAzureWritesSubdirectoryConfig(t *testing.T) {
 }
 
 func TestMountsAreRestoredAfterARestart(t *testing.T) {
+	t.Parallel()
 	f, spec, path, _, _ := mountOnce(t, s3Spec, "data", "passwd")
 	require.NoError(t, f.srv.StopSandbox(f.sb.DaytonaID())) // Daytona's auto-stop, say: FUSE mounts end
 	mounted, _ := f.srv.Mounted(f.sb.DaytonaID())
@@ -221,6 +225,7 @@ func TestMountsAreRestoredAfterARestart(t *testing.T) {
 }
 
 func TestWithMountMountsAtStartAndOnReconnect(t *testing.T) {
+	t.Parallel()
 	f := newMountFixture(t)
 	endpoint := storage(t)
 	path := f.dir + "/declared"
@@ -242,6 +247,7 @@ func TestWithMountMountsAtStartAndOnReconnect(t *testing.T) {
 }
 
 func TestFailedMountLeavesNoCredentials(t *testing.T) {
+	t.Parallel()
 	f := newMountFixture(t)
 	f.start(t)
 	path := f.dir + "/bad"
@@ -272,6 +278,7 @@ func TestFailedMountLeavesNoCredentials(t *testing.T) {
 }
 
 func TestMountRefusesWhatItCannotMount(t *testing.T) {
+	t.Parallel()
 	f := newMountFixture(t)
 	f.start(t)
 	full := f.dir + "/full"
@@ -292,6 +299,7 @@ func TestMountRefusesWhatItCannotMount(t *testing.T) {
 }
 
 func TestMountBadInputBeforeAnyRequest(t *testing.T) {
+	t.Parallel()
 	f := newMountFixture(t)
 	good := s3Spec("https://r2.example.com")
 	for _, tc := range []struct {
@@ -322,6 +330,7 @@ func TestMountBadInputBeforeAnyRequest(t *testing.T) {
 }
 
 func TestUnmountRemovesEverything(t *testing.T) {
+	t.Parallel()
 	f, _, path, _, cred := mountOnce(t, gcsSpec, "gone", "json")
 	require.NoError(t, f.sb.Unmount(t.Context(), path+"/"))
 	mounted, _ := f.srv.Mounted(f.sb.DaytonaID())
@@ -340,6 +349,7 @@ func TestUnmountRemovesEverything(t *testing.T) {
 }
 
 func TestMountRestoreFailureFailsStart(t *testing.T) {
+	t.Parallel()
 	f := newMountFixture(t)
 	closed := httptest.NewServer(http.NotFoundHandler())
 	closed.Close()
@@ -354,6 +364,7 @@ func TestMountRestoreFailureFailsStart(t *testing.T) {
 }
 
 func TestMarkerNamesMatchMastra(t *testing.T) {
+	t.Parallel()
 	for path, want := range map[string]string{"/data": "mount-ro9cp", "/data/s3-test": "mount-j35w15", "/mnt/a-b_c.d": "mount-s5rp5x"} {
 		assert.Equal(t, want, daytona.MarkerName(path))
 	}
@@ -362,6 +373,7 @@ func TestMarkerNamesMatchMastra(t *testing.T) {
 }
 
 func TestMountCredentialsNeverPrinted(t *testing.T) {
+	t.Parallel()
 	// Declared mounts live in the options; runtime ones behind a func,
 	// which fmt prints as an address. A Sandbox never started has no
 	// background work, so fmt may read all its fields here.

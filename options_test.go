@@ -18,6 +18,7 @@ import (
 )
 
 func TestNewDefaults(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	a := newSandbox(t, srv)
 	b := newSandbox(t, srv)
@@ -39,6 +40,7 @@ func TestNewDefaults(t *testing.T) {
 }
 
 func TestNewRejectsInvalidOptions(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name string
 		opt  daytona.Option
@@ -97,6 +99,7 @@ func TestNewRejectsInvalidOptions(t *testing.T) {
 }
 
 func TestCreateRequestDefaults(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	sb := startedSandbox(t, srv)
 
@@ -116,6 +119,7 @@ func TestCreateRequestDefaults(t *testing.T) {
 }
 
 func TestCreateRequestAllOptions(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	labels := map[string]string{"team": "ai", "mastra-sandbox-id": "overridden"}
 	env := map[string]string{"E": "1"}
@@ -164,6 +168,7 @@ func TestCreateRequestAllOptions(t *testing.T) {
 }
 
 func TestCreationModes(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name       string
 		opts       []daytona.Option
@@ -211,6 +216,7 @@ func TestCreationModes(t *testing.T) {
 }
 
 func TestLoggerIsSilentByDefaultAndNeverLogsTheKey(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	var logs bytes.Buffer
 	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -222,6 +228,7 @@ func TestLoggerIsSilentByDefaultAndNeverLogsTheKey(t *testing.T) {
 }
 
 func TestMissingCredentials(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	sb, err := daytona.New(daytona.WithAPIURL(srv.APIURL()), daytona.WithoutEnvironment())
 	require.NoError(t, err, "missing credentials surface on first use, not in New")
@@ -235,6 +242,7 @@ func TestMissingCredentials(t *testing.T) {
 }
 
 func TestWrongKeyNeverAppearsInErrors(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	const secret = "sk-this-is-secret-123"
 	sb, err := daytona.New(daytona.WithAPIURL(srv.APIURL()), daytona.WithAPIKey(secret), daytona.WithoutEnvironment())

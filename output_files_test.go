@@ -78,6 +78,7 @@ func (w *slowWriter) Write(p []byte) (int, error) {
 // TestBulkOutputStreamsWhileTheCommandRuns: with writers, output in files
 // reaches them while the command runs, not only at its end.
 func TestBulkOutputStreamsWhileTheCommandRuns(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	sb := startedSandbox(t, srv)
 	var out syncBuffer
@@ -129,6 +130,7 @@ func TestBulkOutputCancelLeavesNoFile(t *testing.T) {
 // failing end the call with an error saying the output is incomplete,
 // after the command's result, and the file is removed all the same.
 func TestBulkOutputSurvivesBrokenDownloads(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	sb := startedSandbox(t, srv)
 	const n = 3 << 20
@@ -173,6 +175,7 @@ func (errWriter) Write([]byte) (int, error) { return 0, errors.New("disk full (t
 // TestBulkOutputWriterFailure: a writer that fails stops a command whose
 // output comes from its file, and nothing is left behind.
 func TestBulkOutputWriterFailure(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	sb := startedSandbox(t, srv)
 	res, err := sb.ExecuteCommand(t.Context(), bulkCommand(2<<20)+"; sleep 30", nil, &workspace.ExecOptions{Stdout: errWriter{}})

@@ -67,6 +67,7 @@ func sessionShells(t testing.TB) []string {
 var writerModes = []string{"result", "writers", "one writer"}
 
 func TestOutputExactMatrix(t *testing.T) {
+	t.Parallel()
 	cases := outputCases()
 	for _, sh := range sessionShells(t) {
 		for _, perl := range []bool{true, false} {
@@ -163,6 +164,7 @@ func assertSameBytes(t *testing.T, want, got, what string) {
 // all; either way the log carries no more than its limit, and the file is
 // removed afterwards.
 func TestOutputOverTheLogsLimitIsDownloaded(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	sb := startedSandbox(t, srv)
 	const size = 5 << 20

@@ -170,6 +170,7 @@ func TestWaitForPortEndsWithContext(t *testing.T) {
 }
 
 func TestPortsBadInputBeforeAnyRequest(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	sb := newSandbox(t, srv)
 	ctx := t.Context()
@@ -191,6 +192,7 @@ func TestPortsBadInputBeforeAnyRequest(t *testing.T) {
 }
 
 func TestPortURLServiceError(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	sb := startedSandbox(t, srv)
 	require.NoError(t, srv.FailNext(daytonatest.OpPreviewURL, 1, http.StatusServiceUnavailable, "proxy down"))

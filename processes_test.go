@@ -28,6 +28,7 @@ func processes(t testing.TB, sb *daytona.Sandbox) workspace.ProcessManager {
 }
 
 func TestSpawnStreamsAndWaits(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	sb := newSandbox(t, srv)
 	var out, errOut syncBuffer
@@ -65,6 +66,7 @@ func TestSpawnStreamsAndWaits(t *testing.T) {
 }
 
 func TestSendStdinToCat(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	sb := startedSandbox(t, srv)
 	p, err := processes(t, sb).Spawn(t.Context(), "cat", nil)
@@ -82,6 +84,7 @@ func TestSendStdinToCat(t *testing.T) {
 }
 
 func TestKillEndsTheProcessTree(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	sb := startedSandbox(t, srv)
 	pidFile := filepath.Join(homeDir(t, srv, sb), "spawned.pid")
@@ -104,6 +107,7 @@ func TestKillEndsTheProcessTree(t *testing.T) {
 }
 
 func TestSpawnTimeout(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	sb := startedSandbox(t, srv)
 	pidFile := filepath.Join(homeDir(t, srv, sb), "timeout.pid")
@@ -119,6 +123,7 @@ func TestSpawnTimeout(t *testing.T) {
 }
 
 func TestListAndGet(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	sb := startedSandbox(t, srv)
 	pm := processes(t, sb)
@@ -151,6 +156,7 @@ func TestListAndGet(t *testing.T) {
 }
 
 func TestWaitRespectsContext(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	sb := startedSandbox(t, srv)
 	p, err := processes(t, sb).Spawn(t.Context(), "sleep 60", nil)
@@ -165,6 +171,7 @@ func TestWaitRespectsContext(t *testing.T) {
 }
 
 func TestConcurrentSpawns(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	sb := newSandbox(t, srv)
 	pm := processes(t, sb)
@@ -192,6 +199,7 @@ func TestConcurrentSpawns(t *testing.T) {
 }
 
 func TestStopAndDestroyEndProcesses(t *testing.T) {
+	t.Parallel()
 	for _, op := range []string{"stop", "destroy"} {
 		t.Run(op, func(t *testing.T) {
 			srv := newServer(t)
@@ -215,6 +223,7 @@ func TestStopAndDestroyEndProcesses(t *testing.T) {
 }
 
 func TestReattachByPID(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	first := startedSandbox(t, srv, daytona.WithName("shared"))
 	gate := filepath.Join(homeDir(t, srv, first), "gate")
@@ -240,6 +249,7 @@ func TestReattachByPID(t *testing.T) {
 }
 
 func TestDeadSandboxDuringSpawn(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	sb := startedSandbox(t, srv)
 	require.NoError(t, srv.StopSandbox(sb.DaytonaID()))
@@ -252,6 +262,7 @@ func TestDeadSandboxDuringSpawn(t *testing.T) {
 }
 
 func TestProcessRunningWhenSandboxDiesReportsAnError(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	sb := startedSandbox(t, srv)
 	p, err := processes(t, sb).Spawn(t.Context(), "echo alive; sleep 60", nil)
@@ -269,6 +280,7 @@ func TestProcessRunningWhenSandboxDiesReportsAnError(t *testing.T) {
 }
 
 func TestSpawnBadInput(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	sb := newSandbox(t, srv)
 	pm := processes(t, sb)
@@ -301,6 +313,7 @@ func TestSpawnBadInput(t *testing.T) {
 }
 
 func TestSendStdinRejectsInvalidUTF8(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	sb := startedSandbox(t, srv)
 	p, err := processes(t, sb).Spawn(t.Context(), "cat", nil)
@@ -310,6 +323,7 @@ func TestSendStdinRejectsInvalidUTF8(t *testing.T) {
 }
 
 func TestSpawnRefusedIsNotTracked(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	sb := startedSandbox(t, srv)
 	srv.FailNext(daytonatest.OpSessionExec, 1, http.StatusInternalServerError, "boom")

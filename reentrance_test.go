@@ -39,6 +39,7 @@ func within(t *testing.T, d time.Duration, what string, f func()) {
 // they carry (here one that never ends): commands, files, processes, live
 // information; Stop and Destroy fail at once, saying why.
 func TestStartHookCallsBackIntoItsSandbox(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name string
 		call func(ctx context.Context, sb *daytona.Sandbox) error
@@ -98,6 +99,7 @@ func TestStartHookCallsBackIntoItsSandbox(t *testing.T) {
 // TestStartHookCannotEndItsSandbox: Stop and Destroy from a start hook
 // fail at once with an error that says why, whatever the context.
 func TestStartHookCannotEndItsSandbox(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	var stopErr, destroyErr error
 	sb := newSandbox(t, srv, daytona.WithOnStart(func(_ context.Context, sb *daytona.Sandbox, _ bool) error {
@@ -118,6 +120,7 @@ func TestStartHookCannotEndItsSandbox(t *testing.T) {
 // caller waits for the start (not while another still does), and the
 // failed start is tried again, hook included, by the next call.
 func TestStartHookContextEndsWithItsCaller(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	entered := make(chan context.Context, 2)
 	ended := make(chan struct{}, 2)
@@ -153,6 +156,7 @@ func TestStartHookContextEndsWithItsCaller(t *testing.T) {
 // its ctx does not hold Destroy past the caller's ctx; once it returns, a
 // later Destroy goes ahead.
 func TestDestroyReturnsWithinItsContext(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	release := make(chan struct{})
 	sb := startedSandbox(t, srv, daytona.WithOnDestroy(func(context.Context, *daytona.Sandbox) error {
@@ -175,6 +179,7 @@ func TestDestroyReturnsWithinItsContext(t *testing.T) {
 // TestDestroyDuringABlockedStartReturnsWithinItsContext: Destroy waits for
 // a start in progress only as long as its ctx lasts.
 func TestDestroyDuringABlockedStartReturnsWithinItsContext(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	entered, release := make(chan struct{}), make(chan struct{})
 	sb := newSandbox(t, srv, daytona.WithOnStart(func(context.Context, *daytona.Sandbox, bool) error {

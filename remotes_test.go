@@ -40,6 +40,7 @@ func newClient(t *testing.T, srv *daytonatest.Server, opts ...daytona.Option) *d
 }
 
 func TestLookup(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	sb := startedSandbox(t, srv, daytona.WithName("looked-up"), daytona.WithLabels(map[string]string{"team": "a"}))
 
@@ -82,6 +83,7 @@ func TestLookup(t *testing.T) {
 }
 
 func TestLookupFaults(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	startedSandbox(t, srv, daytona.WithName("faulty"))
 	// Transient failures are retried.
@@ -107,6 +109,7 @@ func TestLookupFaults(t *testing.T) {
 }
 
 func TestList(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	startedSandbox(t, srv, daytona.WithName("l1"), daytona.WithLabels(map[string]string{"pool": "p", "k": "1"}))
 	startedSandbox(t, srv, daytona.WithName("l2"), daytona.WithLabels(map[string]string{"pool": "p", "k": "2"}))
@@ -143,6 +146,7 @@ func TestList(t *testing.T) {
 // {items, nextCursor} (apps/api/src/sandbox/dto/list-sandboxes-response.dto.ts
 // at v0.190.0), which daytonatest does not serve: a stub serves two pages.
 func TestListPages(t *testing.T) {
+	t.Parallel()
 	var mu sync.Mutex
 	var queries []string
 	stub := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -178,6 +182,7 @@ func TestListPages(t *testing.T) {
 }
 
 func TestListBadAnswer(t *testing.T) {
+	t.Parallel()
 	stub := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, `{"items": 3}`)
 	}))
@@ -198,6 +203,7 @@ func TestListBadAnswer(t *testing.T) {
 }
 
 func TestCreate(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	rec, err := newClient(t, srv).Create(t.Context(), daytona.WithName("made"),
 		daytona.WithLabels(map[string]string{"role": "spare"}), daytona.WithAutoStopInterval(30*time.Minute))
@@ -247,6 +253,7 @@ func TestCreate(t *testing.T) {
 }
 
 func TestRefresh(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	sb := startedSandbox(t, srv, daytona.WithName("refreshed"))
 
@@ -288,6 +295,7 @@ func TestRefresh(t *testing.T) {
 }
 
 func TestSetLabels(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	sb := startedSandbox(t, srv, daytona.WithID("lab"), daytona.WithLabels(map[string]string{"old": "1"}))
 	require.NoError(t, sb.SetLabels(t.Context(), map[string]string{"new": "2", "mastra-sandbox-id": "mine"}))
@@ -318,6 +326,7 @@ func TestSetLabels(t *testing.T) {
 }
 
 func TestTouch(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	sb := newSandbox(t, srv)
 	require.ErrorIs(t, sb.Touch(t.Context()), daytona.ErrNotReady)
@@ -330,6 +339,7 @@ func TestTouch(t *testing.T) {
 }
 
 func TestArchive(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	var logs strings.Builder
 	sb := startedSandbox(t, srv, daytona.WithName("cold"), daytona.WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))

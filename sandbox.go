@@ -117,9 +117,10 @@ type config struct {
 	existingID      string
 	idFromLabel     bool // no WithID with WithExistingSandbox: the id is the remote's label
 	createIfMissing bool
-	httpClient      *http.Client // WithHTTPClient; nil: the shared client
-	rawOutput       bool         // output through the session log, not files (tests)
-	keyOption       string       // the option that set apiKey (WithAPIKey, WithEndpoint)
+	httpClient      *http.Client  // WithHTTPClient; nil: the shared client
+	rawOutput       bool          // output through the session log, not files (tests)
+	times           command.Times // the commands' sync window and kill times (tests)
+	keyOption       string        // the option that set apiKey (WithAPIKey, WithEndpoint)
 	noEnv           bool
 	lookupEnv       func(string) (string, bool) // the process environment; replaced in tests
 	dotenvDir       string                      // where .env files are read; "" = working directory

@@ -15,6 +15,7 @@ import (
 // commands on this machine as the current user, the instructions say so,
 // and claim neither isolation nor the user daytona; after Stop too.
 func TestInstructionsOnDaytonatest(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	sb := startedSandbox(t, srv, daytona.WithLanguage(daytona.Python))
 	me, err := user.Current()
@@ -36,6 +37,7 @@ func TestInstructionsOnDaytonatest(t *testing.T) {
 // TestInstructionsBeforeStart: before the start nothing is known of the
 // sandbox but its options: the instructions describe Daytona's.
 func TestInstructionsBeforeStart(t *testing.T) {
+	t.Parallel()
 	sb := newSandbox(t, newServer(t), daytona.WithUser("app"))
 	assert.Equal(t, "Cloud sandbox with isolated execution (typescript runtime). Default working directory: /home/daytona. "+
 		"Command timeout: 300s. Running as user: app.", sb.GetInstructions())

@@ -48,6 +48,7 @@ var hostileURLs = []string{
 // Item 9: no error of WithAPIURL, WithEndpoint or the environment's URL
 // holds the URL's user information or query.
 func TestAPIURLSecretsNeverInErrors(t *testing.T) {
+	t.Parallel()
 	for _, raw := range hostileURLs {
 		_, err := daytona.New(daytona.WithAPIURL(raw), daytona.WithAPIKey("k"))
 		require.Error(t, err, "WithAPIURL(%q)", raw)
@@ -87,6 +88,7 @@ func TestEnvironmentURLSecretsNeverInErrors(t *testing.T) {
 // Item 10: every value that holds a secret prints redacted with every verb
 // of fmt and through slog's JSON and text handlers.
 func TestSecretHoldersPrintRedacted(t *testing.T) {
+	t.Parallel()
 	const secret = "Sup3rS3cretValue"
 	signed := workspace.PortURL{Port: 3000, URL: "https://3000-" + secret + ".proxy.example.com", Token: secret}
 	standard := workspace.PortURL{Port: 3000, URL: "https://3000-sandboxid.proxy.example.com", Token: secret,
@@ -124,6 +126,7 @@ func TestSecretHoldersPrintRedacted(t *testing.T) {
 // without its trailing newline, line by line, JSON-escaped, or split
 // across its writes), the mount's error shows none of it.
 func TestMountErrorsHoldNoPieceOfACredential(t *testing.T) {
+	t.Parallel()
 	f := newMountFixture(t)
 	f.start(t)
 	end := storage(t)

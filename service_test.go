@@ -403,6 +403,7 @@ func TestDestroyFindsOrphanOfFailedStart(t *testing.T) {
 // TestLostSessionByCode (issue #20, 7): today's PROCESS_NOT_FOUND, whatever
 // its message, is a lost session: a new session, not a sandbox recovery.
 func TestLostSessionByCode(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t, daytonatest.WithServiceVersion(daytonatest.ServiceCurrent))
 	sb := startedSandbox(t, srv)
 	_, err := sb.ExecuteCommand(t.Context(), "true", nil, nil)
@@ -449,6 +450,7 @@ func TestDaemonRefusalIsNotADeadSandbox(t *testing.T) {
 // for that sandbox; a stream first asks which route is served, so as not
 // to lose what it read.
 func TestUploadFallsBackToV2(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t, daytonatest.WithServiceVersion(daytonatest.ServiceCurrent))
 	gone := daytonatest.Fault{Status: 404, Message: "404 page not found", Text: true}
 	sb := startedSandbox(t, srv)
@@ -483,6 +485,7 @@ func TestUploadFallsBackToV2(t *testing.T) {
 // before any request, the names the API refuses, with its reason; the
 // names it takes pass.
 func TestNamesDaytonaRefuses(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	const reason = "name must not contain HTML tags, URLs, or control characters"
 	for _, name := range []string{"https://evil.example", "visit www.example.com", "<b>x</b>", "bell\a", "javascript:alert(1)"} {
@@ -507,6 +510,7 @@ func TestNamesDaytonaRefuses(t *testing.T) {
 // GetInfo shows the sandbox's TTL end (autoDestroyAt) and its auto-pause
 // interval, and TimeoutAt follows auto-pause.
 func TestGetInfoHardEnd(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t, daytonatest.WithServiceVersion(daytonatest.ServiceCurrent),
 		daytonatest.WithSnapshot(daytonatest.Snapshot{Name: "vm", Class: daytonatest.ClassLinuxVM}))
 	status, body := apiCall(t, srv, "POST", "/sandbox", map[string]any{"name": "mortal", "snapshot": "vm", "ttlMinutes": 120})

@@ -49,9 +49,6 @@ func cutOffsets() []int {
 // finish, time out, are cancelled or are killed (processes), and checks
 // that no byte is lost or doubled.
 func TestStreamCutsAreExact(t *testing.T) {
-	// Without writers, follow the log too: commands outlive a short sync
-	// window (one that leaves the request time to reach the server).
-	t.Cleanup(daytona.SetSyncWindow(cutSyncWindow))
 	// 14 variants at a time (two offsets' worth), whatever go test's
 	// -parallel: the timeout variants need their output printed within
 	// their timeout.
@@ -75,7 +72,10 @@ func cutAt(t *testing.T, off int, sem chan struct{}) {
 			defer func() { <-sem }()
 			t.Run(v.name, func(t *testing.T) {
 				srv := newServer(t)
-				sb := startedSandbox(t, srv)
+				// Without writers, follow the log too: commands outlive a
+				// short sync window (one that leaves the request time to
+				// reach the server).
+				sb := startedSandbox(t, srv, daytona.WithSyncWindow(cutSyncWindow))
 				srv.CutNextStreams(1, off)
 				v.run(t, sb)
 				if !strings.HasPrefix(v.name, "timeout/") {

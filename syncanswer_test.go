@@ -114,6 +114,7 @@ func itoa(i int) string {
 // from the binary log stream instead, on the synchronous path and when a
 // timed-out command's rest is read.
 func TestRawOutputIsExact(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	sb := startedSandbox(t, srv, daytona.WithRawOutput())
 	srv.ResetRequests()

@@ -76,6 +76,7 @@ func printsSafely(t *testing.T, label string, v any) {
 }
 
 func TestZeroAndNilSandboxRefuseEverything(t *testing.T) {
+	t.Parallel()
 	refusesAll(t, "(*Sandbox)(nil)", (*daytona.Sandbox)(nil))
 	refusesAll(t, "&Sandbox{}", &daytona.Sandbox{})
 	refusesAll(t, "(*Filesystem)(nil)", (*daytona.Filesystem)(nil))
@@ -85,11 +86,13 @@ func TestZeroAndNilSandboxRefuseEverything(t *testing.T) {
 }
 
 func TestZeroAndNilProcessRefuseEverything(t *testing.T) {
+	t.Parallel()
 	refusesAll(t, "(*Process)(nil)", (*daytona.Process)(nil))
 	refusesAll(t, "&Process{}", &daytona.Process{})
 }
 
 func TestZeroAndNilClientRefuseEverything(t *testing.T) {
+	t.Parallel()
 	refusesAll(t, "(*Client)(nil)", (*daytona.Client)(nil))
 	refusesAll(t, "&Client{}", &daytona.Client{})
 	refusesAll(t, "(*RemoteSandbox)(nil)", (*daytona.RemoteSandbox)(nil))

@@ -50,6 +50,31 @@ type Remote struct {
 	// Hold, if set, registers a command running in the sandbox with the
 	// keep-alive; the function it returns unregisters it.
 	Hold func() (release func())
+	// Times, if set, replace the package's SyncWindow, KillAttempt and
+	// KillBudget for this remote's commands (tests).
+	Times Times
+}
+
+// Times are how long a synchronous request may wait for a command, how
+// long one try of a kill may take and how long a kill keeps trying; a
+// zero field is the package's SyncWindow, KillAttempt or KillBudget.
+type Times struct {
+	SyncWindow, KillAttempt, KillBudget time.Duration
+}
+
+// times returns r's times, with the package's for the zero fields.
+func (r *Remote) times() Times {
+	t := r.Times
+	if t.SyncWindow <= 0 {
+		t.SyncWindow = SyncWindow
+	}
+	if t.KillAttempt <= 0 {
+		t.KillAttempt = KillAttempt
+	}
+	if t.KillBudget <= 0 {
+		t.KillBudget = KillBudget
+	}
+	return t
 }
 
 // hold registers a command with the keep-alive.

@@ -82,10 +82,10 @@ func (rn *run) undefined() error {
 
 // execSync runs the command with one synchronous request, which answers
 // with the exit code and both streams once the command has finished (read
-// as they arrive). A command still running after SyncWindow is followed
+// as they arrive). A command still running after the sync window is followed
 // through its log.
 func (rn *run) execSync(ctx context.Context) (*workspace.CommandResult, error) {
-	window := SyncWindow
+	window := rn.remote.times().SyncWindow
 	if rn.p.Timeout > 0 && rn.p.Timeout < window {
 		window = rn.p.Timeout
 	}

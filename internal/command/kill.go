@@ -28,16 +28,17 @@ func killPause() retry.Backoff {
 }
 
 // remove deletes a session now, which kills its processes, trying again
-// as the comment above says. removed reports that the daemon deleted it;
-// a session it no longer knows gives false and no error, unless an
-// earlier try failed: that try deleted it then (only this package deletes
-// its sessions, and a restart of the sandbox ends their processes too).
-func (p *Pool) remove(ctx context.Context, sess *session) (removed bool, err error) {
-	ctx, cancel := context.WithTimeout(ctx, KillBudget)
+// as the comment above says, within times (KillAttempt, KillBudget).
+// removed reports that the daemon deleted it; a session it no longer
+// knows gives false and no error, unless an earlier try failed: that try
+// deleted it then (only this package deletes its sessions, and a restart
+// of the sandbox ends their processes too).
+func (p *Pool) remove(ctx context.Context, sess *session, times Times) (removed bool, err error) {
+	ctx, cancel := context.WithTimeout(ctx, times.KillBudget)
 	defer cancel()
 	pause := killPause()
 	for tries := 1; ; tries++ {
-		actx, acancel := context.WithTimeout(ctx, KillAttempt)
+		actx, acancel := context.WithTimeout(ctx, times.KillAttempt)
 		removed, err = p.tb.DeleteSession(actx, sess.id)
 		acancel()
 		switch {

@@ -120,27 +120,21 @@ type streamChunk struct {
 // goroutine reads the stream into buf, one chunk at a time, and between
 // its chunks, once the header has named the files, they are read
 // (pollFiles) after pollFirst, and after twice as long each time nothing
-// came, up to pollMax. All output is delivered on this goroutine.
+// came, up to pollMax. All output is delivered on this goroutine. It
+// closes st before it returns.
 func (rn *run) readPolling(ctx context.Context, st *follow.Stream, buf []byte) (code int, done bool, err error) {
-	chunks, next, stop := make(chan streamChunk), make(chan struct{}), make(chan struct{})
-	defer close(stop)
+	chunks, next, stop, exited := make(chan streamChunk), make(chan struct{}), make(chan struct{}), make(chan struct{})
+	// The reader may be inside a Read of buf: closing the stream ends it,
+	// and buf is not given back (nor read into by the next stream) until
+	// the reader has returned.
+	defer func() {
+		close(stop)
+		_ = st.Close()
+		<-exited
+	}()
 	go func() {
-		for {
-			n, err := st.Read(buf)
-			select {
-			case chunks <- streamChunk{buf[:n], err}:
-			case <-stop:
-				return
-			}
-			if err != nil {
-				return
-			}
-			select {
-			case <-next:
-			case <-stop:
-				return
-			}
-		}
+		defer close(exited)
+		readChunks(st, buf, chunks, next, stop)
 	}()
 	skip := rn.out.demux.Offset()
 	poll := newPoller()
@@ -176,6 +170,28 @@ func (rn *run) readPolling(ctx context.Context, st *follow.Stream, buf []byte) (
 			poll.next(got)
 		case <-ctx.Done():
 			return 0, false, ctx.Err()
+		}
+	}
+}
+
+// readChunks reads st into buf and sends each chunk on chunks, reading
+// the next one only after next; it returns after a failed read, or when
+// stop is closed.
+func readChunks(st *follow.Stream, buf []byte, chunks chan<- streamChunk, next, stop <-chan struct{}) {
+	for {
+		n, err := st.Read(buf)
+		select {
+		case chunks <- streamChunk{buf[:n], err}:
+		case <-stop:
+			return
+		}
+		if err != nil {
+			return
+		}
+		select {
+		case <-next:
+		case <-stop:
+			return
 		}
 	}
 }

@@ -103,7 +103,7 @@ func (rn *run) recoverSubmitted(ctx context.Context, cause error) (*workspace.Co
 	}
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	_, _ = rn.remote.Pool.remove(cctx, rn.sess)
+	_, _ = rn.remote.Pool.remove(cctx, rn.sess, rn.remote.times())
 	return nil, fault.WrapCtx(ctx, rn.op, cause)
 }
 
@@ -207,7 +207,7 @@ func (rn *run) kill(ctx context.Context) (killed bool, err error) {
 		lcancel()
 	}
 	defer rn.removeFiles(true)
-	killed, err = rn.remote.Pool.remove(ctx, rn.sess) // bounded by KillBudget
+	killed, err = rn.remote.Pool.remove(ctx, rn.sess, rn.remote.times()) // bounded by KillBudget
 	if err != nil {
 		rn.log().Warn("could not kill the command's session", "session", rn.sess.id, "err", err)
 		err = fault.Wrap("kill the command's session "+rn.sess.id, err)

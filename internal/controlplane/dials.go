@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"sync"
+	"sync/atomic"
 )
 
 // DialFunc dials a network connection, as net.Dialer.DialContext does.
@@ -31,7 +32,8 @@ var errDialUnneeded = errors.New("controlplane: the request got a connection bef
 // storm of requests (many sandboxes started at once) thus opened a
 // connection per request, over HTTP/2 too. Here a dial waits for its turn
 // (see minDialsPerHost), and does not begin at all if its request got a
-// connection in the meantime: over HTTP/2 the first connection serves
+// connection in the meantime, or was handed an HTTP/2 one it has yet to
+// take (see hostDials.handedOut): over HTTP/2 the first connection serves
 // every waiting request (and once a host is known to speak HTTP/2, its
 // connections are dialled one at a time, when the streams of those open
 // run out), and over HTTP/1.1 connections that come free serve most of
@@ -53,6 +55,35 @@ type hostDials struct {
 	// connection serves every request until its streams run out; then
 	// one dial at a time.
 	multiplexed bool
+	// served maps a request target (see wait.target) to when (an order)
+	// the latest HTTP/2 connection to it that net/http handed out had
+	// been dialled, or its TLS handshake had ended; failed is when a
+	// connection to the host last failed before it was handed out. See
+	// handedOut.
+	served map[string]uint64
+	failed uint64
+	held   int // times a dial waited though a turn was free
+}
+
+// handedOut reports whether the request behind a dial that began waiting
+// for its turn at began has been handed an HTTP/2 connection already,
+// though it may not have taken it yet. net/http hands every new HTTP/2
+// connection, used or a duplicate it closes, to all the requests waiting
+// for a connection to its target (Transport.tryPutIdleConn), and a
+// request looking later finds it idle; one that finds it full looks
+// again, with a dial that begins later. So a dial that began before such
+// a connection's TLS handshake ended (or, unknown that, its dial
+// completed: both come before net/http hands it out), and after any
+// connection failed (whose waiting requests get nothing), has no request
+// to serve: it waits until its request has its connection or ends. Under load a request can take
+// many milliseconds to run and report it: such dials began one after the
+// other, each ending as a duplicate that gave its turn to the next (a
+// storm of 240 requests opened up to 17 connections).
+func (h *hostDials) handedOut(w *wait, began uint64) bool {
+	if w == nil || w.target == "" {
+		return false
+	}
+	return h.failed < began && began < h.served[w.target]
 }
 
 // turns returns how many dials to h may be under way at once.
@@ -83,13 +114,17 @@ func (p *dialPacer) dial(ctx context.Context, network, addr string) (net.Conn, e
 	if err != nil {
 		p.mu.Lock()
 		h.dialing--
+		h.failed = order.Add(1)
 		p.changed(addr, h)
 		p.mu.Unlock()
 		return nil, err
 	}
-	pc := &pacedConn{Conn: c, pacer: p, addr: addr, host: h}
+	pc := &pacedConn{Conn: c, pacer: p, addr: addr, host: h, dialled: order.Add(1)}
 	if w == nil {
 		pc.markReady(false)
+	} else {
+		pc.target = w.target
+		w.dialled(pc)
 	}
 	return pc, nil
 }
@@ -103,7 +138,11 @@ func (p *dialPacer) acquire(ctx context.Context, w *wait, addr string) (*hostDia
 		h = &hostDials{freed: make(chan struct{})}
 		p.hosts[addr] = h
 	}
-	for h.dialing >= h.turns() {
+	began := order.Add(1)
+	for h.dialing >= h.turns() || h.handedOut(w, began) {
+		if h.dialing < h.turns() {
+			h.held++
+		}
 		freed, waiting := h.freed, w.current()
 		h.waiting++
 		p.mu.Unlock()
@@ -144,9 +183,15 @@ func (p *dialPacer) changed(addr string, h *hostDials) {
 // has it), and then counts as open until it is closed.
 type pacedConn struct {
 	net.Conn
-	pacer  *dialPacer
-	addr   string
-	host   *hostDials
+	pacer   *dialPacer
+	addr    string
+	host    *hostDials
+	target  string // the target of the request that dialled it, if any
+	dialled uint64 // when (an order) the dial completed
+	// shook is when (an order) a TLS handshake that negotiated HTTP/2
+	// ended, if one did; broken is set on a failed read or write.
+	shook  atomic.Uint64
+	broken atomic.Bool
 	ready  bool // guarded by pacer.mu
 	closed bool // guarded by pacer.mu
 }
@@ -158,6 +203,7 @@ func (c *pacedConn) markReady(h2 bool) {
 	defer c.pacer.mu.Unlock()
 	if h2 {
 		c.host.multiplexed = true
+		c.handedOut()
 	}
 	if c.ready || c.closed {
 		return
@@ -168,14 +214,53 @@ func (c *pacedConn) markReady(h2 bool) {
 	c.pacer.changed(c.addr, c.host)
 }
 
+// handedOut records that net/http handed c out (see hostDials.handedOut):
+// every request waiting when c's dial completed, or its TLS handshake
+// ended, was handed it. pacer.mu must be held.
+func (c *pacedConn) handedOut() {
+	if c.target == "" {
+		return
+	}
+	if c.host.served == nil {
+		c.host.served = make(map[string]uint64)
+	}
+	c.host.served[c.target] = max(c.host.served[c.target], c.dialled, c.shook.Load())
+}
+
+func (c *pacedConn) Read(b []byte) (int, error) {
+	n, err := c.Conn.Read(b)
+	if err != nil {
+		c.broken.Store(true)
+	}
+	return n, err
+}
+
+func (c *pacedConn) Write(b []byte) (int, error) {
+	n, err := c.Conn.Write(b)
+	if err != nil {
+		c.broken.Store(true)
+	}
+	return n, err
+}
+
+// Close gives back c's turn if it was never ready: net/http closes a
+// connection unused when its TLS handshake or HTTP/2 setup failed, or as
+// a duplicate, after handing it out (over HTTP/2, one already open can
+// take the requests).
 func (c *pacedConn) Close() error {
 	c.pacer.mu.Lock()
 	if !c.closed {
 		c.closed = true
-		if c.ready {
+		switch {
+		case c.ready:
 			c.host.open--
-		} else {
+		case c.shook.Load() != 0 && !c.broken.Load():
 			c.host.dialing--
+			c.host.multiplexed = true
+			c.handedOut()
+		default:
+			c.host.dialing--
+			c.host.failed = order.Add(1)
 		}
 		c.pacer.changed(c.addr, c.host)
 	}
@@ -215,7 +300,17 @@ type wait struct {
 	ch   chan struct{}
 	done bool       // ch is closed
 	conn *pacedConn // the connection the request got last, if paced
+	// dials are the connections dialled for the request whose TLS
+	// handshake has not ended.
+	dials []*pacedConn
+	// target is the scheme and host the request is for; empty for an
+	// upgrade, which net/http sends on a connection of its own.
+	target string
 }
+
+// order orders the moments dials begin waiting for their turn, dials
+// complete and connections fail (see hostDials.handedOut).
+var order atomic.Uint64
 
 type waitKey struct{}
 
@@ -230,9 +325,13 @@ func waitOf(ctx context.Context) *wait {
 // call with its outcome once it has ended.
 func trackWait(req *http.Request) (*http.Request, func(*http.Response)) {
 	w := &wait{ch: make(chan struct{})}
+	if req.Header.Get("Upgrade") == "" {
+		w.target = req.URL.Scheme + "://" + req.URL.Host
+	}
 	ctx := context.WithValue(req.Context(), waitKey{}, w)
 	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
-		GetConn: func(string) { w.looking() },
+		GetConn:          func(string) { w.looking() },
+		TLSHandshakeDone: w.handshakeDone,
 		GotConn: func(info httptrace.GotConnInfo) {
 			pc, h2 := paced(info.Conn)
 			if pc != nil {
@@ -258,6 +357,27 @@ func (w *wait) ended(resp *http.Response) {
 	if pc != nil && resp != nil && resp.ProtoMajor == 2 {
 		pc.markReady(true)
 	}
+}
+
+// dialled records that c was dialled for the request.
+func (w *wait) dialled(c *pacedConn) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.dials = append(w.dials, c)
+}
+
+// handshakeDone marks the connection dialled for the request as speaking
+// HTTP/2 if its TLS handshake negotiated it. net/http runs the handshake
+// in the goroutine that dialled, but tells the request only its outcome:
+// with two dials of the request under way, it is not known whose it is,
+// and neither is marked.
+func (w *wait) handshakeDone(cs tls.ConnectionState, err error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.dials) == 1 && err == nil && cs.NegotiatedProtocol == http2Proto {
+		w.dials[0].shook.Store(order.Add(1))
+	}
+	w.dials = nil
 }
 
 func (w *wait) looking() {

@@ -42,17 +42,23 @@ func TestCommandThatKillsItsSessionShell(t *testing.T) {
 		t.Run(sh, func(t *testing.T) {
 			srv := newServer(t, daytonatest.WithSessionShell(sh))
 			sb := startedSandbox(t, srv)
-			for _, mode := range modes {
+			kill := `echo before; ` + findSessionShell +
+				`kill -9 $s; while [ -e /proc/$s ] && ! grep -q '^[^)]*) Z' /proc/$s/stat 2>/dev/null; do :; done; echo after`
+			for i, mode := range modes {
 				ctx, cancel := context.WithTimeout(t.Context(), deadShellTimeout)
 				defer cancel()
 				var out syncBuffer
-				res, err := sb.ExecuteCommand(ctx, `echo before; `+findSessionShell+
-					`kill -9 $s; while [ -e /proc/$s ] && ! grep -q '^[^)]*) Z' /proc/$s/stat 2>/dev/null; do :; done; echo after`, nil,
-					&workspace.ExecOptions{Stdout: &out})
+				cmd, opts := kill, &workspace.ExecOptions{Stdout: &out}
+				if i%2 == 1 {
+					// In a bash the command starts, out of MayLeaveItsShell's
+					// sight: the command runs in the runner's process.
+					cmd, opts.Env = `bash -c "$K"`, map[string]string{"K": kill}
+				}
+				res, err := sb.ExecuteCommand(ctx, cmd, nil, opts)
 				require.NoError(t, err)
 				assert.Equal(t, "before\nafter\n", res.Stdout)
-				opts, _, _ := withMode(mode.stream, nil)
-				res, err = sb.ExecuteCommand(ctx, "echo next", nil, opts)
+				next, _, _ := withMode(mode.stream, nil)
+				res, err = sb.ExecuteCommand(ctx, "echo next", nil, next)
 				require.NoError(t, err, "%s: the next command", mode.name)
 				assert.Equal(t, "next\n", res.Stdout)
 			}

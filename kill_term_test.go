@@ -2,8 +2,10 @@ package daytona_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -28,39 +30,48 @@ func TestKillReachesACommandThatIgnoresSIGTERM(t *testing.T) {
 			srv := newServer(t, daytonatest.WithSessionShell(sh), daytonatest.WithKillGrace(300*time.Millisecond))
 			sb := startedSandbox(t, srv)
 			dir := homeDir(t, srv, sb)
-			for _, how := range []string{"cancel", "timeout"} {
-				pids := filepath.Join(dir, how+".pids")
-				// A shell that ignores SIGTERM, with a child that does too.
-				cmd := `bash -c 'trap "" TERM; sleep 300 & echo $$ $! > "$1"; wait' bash ` + pids
-				ctx, cancel := context.WithCancel(t.Context())
-				opts := &workspace.ExecOptions{}
-				if how == "timeout" {
-					opts.Timeout = 2 * time.Second
-				}
-				done := make(chan *workspace.CommandResult, 1)
-				go func() {
-					res, _ := sb.ExecuteCommand(ctx, cmd, nil, opts)
-					done <- res
-				}()
-				var pidList []int
-				waitFor(t, "the command's processes", func() bool {
-					b, err := os.ReadFile(pids)
-					if err != nil || len(b) == 0 || b[len(b)-1] != '\n' {
-						return false
+			for i, how := range []string{"cancel", "timeout", "cancel, in the runner's process", "timeout, in the runner's process"} {
+				t.Run(how, func(t *testing.T) {
+					t.Parallel()
+					pids := filepath.Join(dir, fmt.Sprintf("%d.pids", i))
+					// A shell that ignores SIGTERM, with a child that does too.
+					script := `trap "" TERM; sleep 300 & echo $$ $! > "$1"; wait`
+					cmd := `bash -c '` + script + `' bash ` + pids
+					ctx, cancel := context.WithCancel(t.Context())
+					opts := &workspace.ExecOptions{}
+					if strings.HasSuffix(how, "process") {
+						// Its text out of MayLeaveItsShell's sight (no trap): the
+						// command runs in the runner's process, not a subshell.
+						cmd, opts.Env = `bash -c "$T" bash `+pids, map[string]string{"T": script}
 					}
-					pidList = parsePIDs(t, string(b))
-					return true
-				})
-				if how == "cancel" {
+					if strings.HasPrefix(how, "timeout") {
+						opts.Timeout = 2 * time.Second
+					}
+					done := make(chan *workspace.CommandResult, 1)
+					go func() {
+						res, _ := sb.ExecuteCommand(ctx, cmd, nil, opts)
+						done <- res
+					}()
+					var pidList []int
+					waitFor(t, "the command's processes", func() bool {
+						b, err := os.ReadFile(pids)
+						if err != nil || len(b) == 0 || b[len(b)-1] != '\n' {
+							return false
+						}
+						pidList = parsePIDs(t, string(b))
+						return true
+					})
+					if strings.HasPrefix(how, "cancel") {
+						cancel()
+					}
+					res := <-done
 					cancel()
-				}
-				res := <-done
-				cancel()
-				require.NotNil(t, res)
-				assert.True(t, res.Killed, "%s: killed", how)
-				for _, pid := range pidList {
-					assert.True(t, processGone(pid), "%s: process %d ignored SIGTERM and lives on", how, pid)
-				}
+					require.NotNil(t, res)
+					assert.True(t, res.Killed, "%s: killed", how)
+					for _, pid := range pidList {
+						assert.True(t, processGone(pid), "%s: process %d ignored SIGTERM and lives on", how, pid)
+					}
+				})
 			}
 		})
 	}

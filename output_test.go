@@ -77,33 +77,34 @@ func TestOutputExactMatrix(t *testing.T) {
 				if !perl {
 					opts = append(opts, daytonatest.WithoutPrograms("perl"))
 				}
-				srv := newServer(t, opts...)
-				sb := startedSandbox(t, srv)
-				dir := homeDir(t, srv, sb)
-				for i, tc := range cases {
-					o, e := filepath.Join(dir, fmt.Sprintf("o%d", i)), filepath.Join(dir, fmt.Sprintf("e%d", i))
-					require.NoError(t, os.WriteFile(o, tc.out, 0o600))
-					require.NoError(t, os.WriteFile(e, tc.err, 0o600))
-					for _, mode := range writerModes {
-						checkOutput(t, sb, tc, mode, o, e)
-					}
-				}
-				daytona.WaitBackground(t.Context(), sb)
-				requireRemoved(t, srv.RequestsFor(daytonatest.OpDownloadFile))
+				checkOutputCases(t, newServer(t, opts...), cases, "", "")
 			})
 		}
 	}
 }
 
-// checkOutput runs a command that prints tc's output from files o and e,
-// in the given writer mode, and checks that it arrives exactly.
-func checkOutput(t *testing.T, sb *daytona.Sandbox, tc outputCase, mode, o, e string) {
+// checkOutputCases checks each case in every writer mode on a sandbox of
+// srv (with cmd and script, see checkOutputCmd), and that every file
+// downloaded was removed afterwards.
+func checkOutputCases(t *testing.T, srv *daytonatest.Server, cases []outputCase, cmd, script string) {
 	t.Helper()
-	checkOutputCmd(t, sb, tc, mode, o, e, "", "")
+	sb := startedSandbox(t, srv)
+	dir := homeDir(t, srv, sb)
+	for i, tc := range cases {
+		o, e := filepath.Join(dir, fmt.Sprintf("o%d", i)), filepath.Join(dir, fmt.Sprintf("e%d", i))
+		require.NoError(t, os.WriteFile(o, tc.out, 0o600))
+		require.NoError(t, os.WriteFile(e, tc.err, 0o600))
+		for _, mode := range writerModes {
+			checkOutputCmd(t, sb, tc, mode, o, e, cmd, script)
+		}
+	}
+	daytona.WaitBackground(t.Context(), sb)
+	requireRemoved(t, srv.RequestsFor(daytonatest.OpDownloadFile))
 }
 
-// checkOutputCmd is checkOutput with a command of its own (cmd, with
-// its script as its one argument), if not empty.
+// checkOutputCmd runs a command that prints tc's output from files o
+// and e, in the given writer mode, and checks that it arrives exactly;
+// the command is cmd with script as its one argument, if cmd is not empty.
 func checkOutputCmd(t *testing.T, sb *daytona.Sandbox, tc outputCase, mode, o, e, cmd, script string) {
 	t.Helper()
 	opts := &workspace.ExecOptions{MaxRetainedBytes: workspace.Unlimited, Env: map[string]string{"O": o, "E": e}}
@@ -205,18 +206,7 @@ func TestOutputExactWithoutTheRunnersReport(t *testing.T) {
 		t.Run(sh, func(t *testing.T) {
 			t.Parallel()
 			srv := newServer(t, daytonatest.WithSessionShell(sh))
-			sb := startedSandbox(t, srv)
-			dir := homeDir(t, srv, sb)
-			for i, tc := range cases {
-				o, e := filepath.Join(dir, fmt.Sprintf("o%d", i)), filepath.Join(dir, fmt.Sprintf("e%d", i))
-				require.NoError(t, os.WriteFile(o, tc.out, 0o600))
-				require.NoError(t, os.WriteFile(e, tc.err, 0o600))
-				for _, mode := range writerModes {
-					checkOutputCmd(t, sb, tc, mode, o, e, `X=ex; ${X}ec bash -c`, `cat "$O"; cat "$E" >&2; exit 3`)
-				}
-			}
-			daytona.WaitBackground(t.Context(), sb)
-			requireRemoved(t, srv.RequestsFor(daytonatest.OpDownloadFile))
+			checkOutputCases(t, srv, cases, `X=ex; ${X}ec bash -c`, `cat "$O"; cat "$E" >&2; exit 3`)
 		})
 	}
 }

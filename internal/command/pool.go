@@ -136,18 +136,27 @@ func (p *Pool) addLocked(sess *session) {
 }
 
 // refill creates a session in the background to stand in for a retired
-// one, and makes it idle unless the pool was closed meanwhile.
+// one, and makes it idle unless the pool was closed meanwhile (or filled
+// up: then it is deleted again).
 func (p *Pool) refill() {
 	p.bg.Go(func(ctx context.Context) {
 		sess, err := p.create(ctx)
+		if err != nil {
+			p.mu.Lock()
+			p.refilling--
+			p.mu.Unlock()
+			p.log.Debug("could not replace a retired session", "err", err)
+			return
+		}
 		p.mu.Lock()
 		p.refilling--
-		if err == nil && !p.closed {
+		full := len(p.idle) >= maxIdleSessions
+		if !p.closed && !full {
 			p.addLocked(sess)
 		}
 		p.mu.Unlock()
-		if err != nil {
-			p.log.Debug("could not replace a retired session", "err", err)
+		if full {
+			_, _ = p.tb.DeleteSession(ctx, sess.id)
 		}
 	})
 }

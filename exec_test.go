@@ -609,8 +609,51 @@ func TestSessionsDoNotPileUp(t *testing.T) {
 	for sess, n := range uses {
 		assert.LessOrEqual(t, n, maxUses, "commands run in %s", sess)
 	}
+	// The last command may have retired the pool's last session: its
+	// replacement is created in the background. Once that is done, no
+	// session is created any more, and the janitor deletes the extra
+	// ones, down to one.
+	daytona.WaitBackground(t.Context(), sb)
 	waitFor(t, "extra sessions to be deleted", func() bool { return idleSessions(srv, sb) <= 1 })
 	assert.Equal(t, 1, idleSessions(srv, sb), "the pool keeps one idle session")
+}
+
+// TestRetiredLastSessionIsReplaced: a session retired after its maximum
+// number of commands is replaced when it was the pool's last, so that the
+// pool still keeps one idle session and the next command creates none.
+func TestRetiredLastSessionIsReplaced(t *testing.T) {
+	const maxUses = 3
+	t.Cleanup(daytona.SetMaxSessionUses(maxUses))
+	srv := newServer(t)
+	sb := startedSandbox(t, srv)
+	warm := idleSessionIDs(srv, sb)
+	require.Len(t, warm, 1, "a started sandbox has one session")
+	for range maxUses {
+		_, err := sb.ExecuteCommand(t.Context(), "true", nil, nil)
+		require.NoError(t, err)
+	}
+	require.Equal(t, []string{warm[0], warm[0], warm[0]}, execSessions(srv), "the commands ran in the warm session")
+	daytona.WaitBackground(t.Context(), sb)
+	left := idleSessionIDs(srv, sb)
+	require.Len(t, left, 1, "the pool keeps one idle session")
+	assert.NotEqual(t, warm[0], left[0], "the retired session is deleted")
+
+	srv.ResetRequests()
+	res, err := sb.ExecuteCommand(t.Context(), "echo next", nil, nil)
+	require.NoError(t, err)
+	assert.Equal(t, "next\n", res.Stdout)
+	assert.Zero(t, srv.Count(daytonatest.OpCreateSession), "the next command waited for a session to be created")
+	assert.Equal(t, left, execSessions(srv), "the next command ran in the replacement")
+}
+
+// execSessions returns the sessions of the commands srv was sent, in order.
+func execSessions(srv *daytonatest.Server) []string {
+	var ids []string
+	for _, r := range srv.RequestsFor(daytonatest.OpSessionExec) {
+		p := strings.TrimSuffix(r.Path, "/exec")
+		ids = append(ids, p[strings.LastIndex(p, "/")+1:])
+	}
+	return ids
 }
 
 func TestKillDeletesTheSession(t *testing.T) {

@@ -25,8 +25,8 @@ const (
 	// maxIdleSessions is how many idle sessions a sandbox keeps at most;
 	// more are deleted as they come back.
 	maxIdleSessions = 256
-	// minIdleSessions are kept however long they idle, so that a lone
-	// command always finds one.
+	// minIdleSessions are kept however long they idle, and replaced when
+	// they are retired (see put), so that a lone command always finds one.
 	minIdleSessions = 1
 )
 
@@ -63,6 +63,9 @@ type Pool struct {
 	n       int
 	closed  bool
 	janitor *time.Timer // trims surplus idle sessions; nil when not due
+	// refilling counts the sessions being created in the background to
+	// stand in for retired ones (see refill).
+	refilling int
 }
 
 // NewPool returns the pool of the sandbox tb reaches, logging to log; its
@@ -82,6 +85,13 @@ func (p *Pool) get(ctx context.Context) (*session, error) {
 		p.mu.Unlock()
 		return sess, nil
 	}
+	p.mu.Unlock()
+	return p.create(ctx)
+}
+
+// create creates a new session.
+func (p *Pool) create(ctx context.Context) (*session, error) {
+	p.mu.Lock()
 	p.n++
 	id := p.prefix + strconv.Itoa(p.n)
 	p.mu.Unlock()
@@ -92,19 +102,63 @@ func (p *Pool) get(ctx context.Context) (*session, error) {
 	return &session{id: id}, nil
 }
 
-// put returns a session whose command has completed.
+// put returns a session whose command has completed. A session that has
+// run MaxSessionUses commands is retired (deleted in the background); when
+// that leaves fewer than minIdleSessions, a new session replaces it, also
+// in the background. (Trimming never goes below minIdleSessions; without
+// the replacement, a retirement could: a lone command would then find no
+// session and wait for one to be created.)
 func (p *Pool) put(sess *session) {
 	sess.uses++
+	retired := sess.uses >= MaxSessionUses
 	p.mu.Lock()
-	if !p.closed && sess.uses < MaxSessionUses && len(p.idle) < maxIdleSessions {
-		sess.idleSince = time.Now()
-		p.idle = append(p.idle, sess)
-		p.scheduleLocked(SessionIdleTTL)
+	if !p.closed && !retired && len(p.idle) < maxIdleSessions {
+		p.addLocked(sess)
 		p.mu.Unlock()
 		return
 	}
+	refill := !p.closed && retired && len(p.idle)+p.refilling < minIdleSessions
+	if refill {
+		p.refilling++
+	}
 	p.mu.Unlock()
 	p.deleteLater(sess)
+	if refill {
+		p.refill()
+	}
+}
+
+// addLocked makes sess idle.
+func (p *Pool) addLocked(sess *session) {
+	sess.idleSince = time.Now()
+	p.idle = append(p.idle, sess)
+	p.scheduleLocked(SessionIdleTTL)
+}
+
+// refill creates a session in the background to stand in for a retired
+// one, and makes it idle unless the pool was closed meanwhile (or filled
+// up: then it is deleted again).
+func (p *Pool) refill() {
+	p.bg.Go(func(ctx context.Context) {
+		sess, err := p.create(ctx)
+		if err != nil {
+			p.mu.Lock()
+			p.refilling--
+			p.mu.Unlock()
+			p.log.Debug("could not replace a retired session", "err", err)
+			return
+		}
+		p.mu.Lock()
+		p.refilling--
+		full := len(p.idle) >= maxIdleSessions
+		if !p.closed && !full {
+			p.addLocked(sess)
+		}
+		p.mu.Unlock()
+		if full {
+			_, _ = p.tb.DeleteSession(ctx, sess.id)
+		}
+	})
 }
 
 // scheduleLocked makes the janitor run after d if there is a surplus of

@@ -71,6 +71,7 @@ func requireEmptyError(t *testing.T, r response, status int) {
 // binary bytes round-trip, missing parents are created with mode 0750,
 // relative paths land in the home.
 func TestFilesUploadDownloadBinary_upload_file_go_25(t *testing.T) {
+	t.Parallel()
 	srv, _, sb := newFilesSandbox(t)
 	ctx := t.Context()
 	data := binaryData()
@@ -114,6 +115,7 @@ func TestFilesUploadDownloadBinary_upload_file_go_25(t *testing.T) {
 // works; DownloadFile fails on an empty body inside the SDK (status 0),
 // DownloadFileStream does not (trap 16 of the research note).
 func TestFilesEmpty_upload_file_go_32(t *testing.T) {
+	t.Parallel()
 	srv, _, sb := newFilesSandbox(t)
 	ctx := t.Context()
 	err := sb.FileSystem.UploadFile(ctx, []byte{}, "empty.txt")
@@ -172,6 +174,7 @@ func upload(t *testing.T, srv *daytonatest.Server, sb *sdk.Sandbox, path, field,
 // part "file" that is not a file, a body that is not multipart, a
 // directory at the path: 400s with empty bodies.
 func TestFilesUploadRefusals_upload_file_go_26(t *testing.T) {
+	t.Parallel()
 	srv, _, sb := newFilesSandbox(t)
 	require.NoError(t, sb.FileSystem.CreateFolder(t.Context(), "adir"))
 	requireEmptyError(t, upload(t, srv, sb, "", "file", "f", []byte("x")), 400)
@@ -189,6 +192,7 @@ func TestFilesUploadRefusals_upload_file_go_26(t *testing.T) {
 // whole multipart body before it opens the file (gin FormFile, then
 // SaveUploadedFile).
 func TestFilesUploadCutShort_upload_file_go_32(t *testing.T) {
+	t.Parallel()
 	srv, _, sb := newFilesSandbox(t)
 	home := homeDir(t, srv, sb.ID)
 	require.NoError(t, os.WriteFile(filepath.Join(home, "keep.txt"), []byte("original"), 0o644))
@@ -224,6 +228,7 @@ func TestFilesUploadLarge_upload_file_go_38(t *testing.T) {
 // Download details (fs/download_file.go:59-69, http.ServeFile): the
 // daemon's headers, Range requests, and a directory or a missing path.
 func TestFilesDownloadHeaders_download_file_go_59(t *testing.T) {
+	t.Parallel()
 	srv, _, sb := newFilesSandbox(t)
 	require.NoError(t, sb.FileSystem.UploadFile(t.Context(), []byte("0123456789"), `naïve "q".txt`))
 	p := filesPath(sb, "/files/download", url.Values{"path": {`naïve "q".txt`}})
@@ -261,6 +266,7 @@ func TestFilesDownloadHeaders_download_file_go_59(t *testing.T) {
 // named file or error, error parts with the daemon's ErrorResponse; the
 // SDK's DownloadFileStream reads the first part.
 func TestFilesBulkDownload_download_files_go_52(t *testing.T) {
+	t.Parallel()
 	srv, _, sb := newFilesSandbox(t)
 	ctx := t.Context()
 	require.NoError(t, sb.FileSystem.UploadFile(ctx, []byte("hello"), "a.txt"))
@@ -307,6 +313,7 @@ func TestFilesBulkDownload_download_files_go_52(t *testing.T) {
 // exactly the eight keys of v0.173.0, sorted entries, links followed,
 // dangling links left out, modTime in time.Time.String() layout.
 func TestFilesListAndInfo_list_files_go_25(t *testing.T) {
+	t.Parallel()
 	srv, _, sb := newFilesSandbox(t)
 	ctx := t.Context()
 	home := homeDir(t, srv, sb.ID)
@@ -354,6 +361,7 @@ func TestFilesListAndInfo_list_files_go_25(t *testing.T) {
 // Missing paths are 404s with empty bodies everywhere but bulk download
 // (fs/*.go: os.IsNotExist → 404); a path through a file is a 400.
 func TestFilesMissing_get_file_info_go_37(t *testing.T) {
+	t.Parallel()
 	srv, _, sb := newFilesSandbox(t)
 	ctx := t.Context()
 	require.NoError(t, sb.FileSystem.UploadFile(ctx, []byte("x"), "f.txt"))
@@ -388,6 +396,7 @@ func second[T any](_ T, err error) error { return err }
 // (fs/list_files.go:41, fs/delete_file.go:51-54, fs/create_folder.go:46-49,
 // fs/move_file.go:82-85).
 func TestFilesWrongKind_delete_file_go_51(t *testing.T) {
+	t.Parallel()
 	srv, _, sb := newFilesSandbox(t)
 	ctx := t.Context()
 	fsys := sb.FileSystem
@@ -425,6 +434,7 @@ func TestFilesWrongKind_delete_file_go_51(t *testing.T) {
 // (fs/set_file_permissions.go:31-127): octal modes, 400 for a bad one, an
 // unknown user or a missing path parameter.
 func TestFilesFolderAndPermissions_create_folder_go_35(t *testing.T) {
+	t.Parallel()
 	srv, _, sb := newFilesSandbox(t)
 	ctx := t.Context()
 	fsys := sb.FileSystem
@@ -452,6 +462,7 @@ func TestFilesFolderAndPermissions_create_folder_go_35(t *testing.T) {
 // Find (fs/find_in_files.go:29-92), search (fs/search_files.go:27-54) and
 // replace (fs/replace_in_files.go:27-71) through the SDK's any results.
 func TestFilesFindSearchReplace_find_in_files_go_29(t *testing.T) {
+	t.Parallel()
 	srv, _, sb := newFilesSandbox(t)
 	ctx := t.Context()
 	fsys := sb.FileSystem
@@ -508,6 +519,7 @@ func TestFilesFindSearchReplace_find_in_files_go_29(t *testing.T) {
 // Sandbox started?", a deleted one's 401, as for the other toolbox calls
 // (the proxy answers before the daemon).
 func TestFilesStoppedAndDeleted(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name   string
 		change func(*daytonatest.Server, string) error
@@ -550,6 +562,7 @@ func TestFilesStoppedAndDeleted(t *testing.T) {
 // Every file endpoint is logged under its Op and can be made to fail with
 // FailNext, in the toolbox's error shape, before it has any effect.
 func TestFilesOpsAndFaults(t *testing.T) {
+	t.Parallel()
 	srv, _, sb := newFilesSandbox(t)
 	ctx := t.Context()
 	fsys := sb.FileSystem

@@ -15,6 +15,7 @@ import (
 // commands run without isolation, as the user running daytonatest, while
 // "user" keeps what the sandbox was created with.
 func TestRecordSaysCommandsAreNotIsolated(t *testing.T) {
+	t.Parallel()
 	srv, _, sb := newSandbox(t)
 	me, err := user.Current()
 	require.NoError(t, err)

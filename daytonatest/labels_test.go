@@ -20,6 +20,7 @@ import (
 // SDK's Client.List reads GET /sandbox/paginated (client.go:716), which
 // today's API no longer serves.
 func TestReplaceLabelsSDK(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t, daytonatest.WithServiceVersion(daytonatest.Service0190))
 	c := newClient(t, srv)
 	sb := createSandbox(t, c, types.SnapshotParams{SandboxBaseParams: types.SandboxBaseParams{Name: "labelled", Labels: map[string]string{"a": "1", "b": "2"}}})

@@ -65,6 +65,7 @@ func get(t *testing.T, rawURL string, header map[string]string) response {
 // preview needs its token (header, query parameter) or the API key, which
 // the proxy removes; without one it redirects to the login page.
 func TestPreviewLinkProxiesWithTokenCheck(t *testing.T) {
+	t.Parallel()
 	srv, _, sb := newSandbox(t)
 	port := backend(t)
 	link, err := sb.GetPreviewLink(t.Context(), port)
@@ -97,6 +98,7 @@ func TestPreviewLinkProxiesWithTokenCheck(t *testing.T) {
 // TestPreviewPublicSandboxNeedsNoToken follows get_sandbox_target.go:60-80
 // (v0.173.0): a public sandbox's ports need no token.
 func TestPreviewPublicSandboxNeedsNoToken(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	sb := createSandbox(t, newClient(t, srv), types.SnapshotParams{SandboxBaseParams: types.SandboxBaseParams{Public: true}})
 	link, err := sb.GetPreviewLink(t.Context(), backend(t))
@@ -107,6 +109,7 @@ func TestPreviewPublicSandboxNeedsNoToken(t *testing.T) {
 // TestPreviewTokenRotatesOnStart follows sandbox.service.ts:1785
 // (v0.173.0): every start gives the sandbox a new token.
 func TestPreviewTokenRotatesOnStart(t *testing.T) {
+	t.Parallel()
 	_, _, sb := newSandbox(t)
 	port := backend(t)
 	before, err := sb.GetPreviewLink(t.Context(), port)
@@ -125,6 +128,7 @@ func TestPreviewTokenRotatesOnStart(t *testing.T) {
 // proxy's 502 (apps/daemon/pkg/toolbox/proxy/proxy.go:17-47, v0.173.0); a
 // stopped sandbox is the runner's 400.
 func TestPreviewClosedPortAndStoppedSandbox(t *testing.T) {
+	t.Parallel()
 	_, _, sb := newSandbox(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
@@ -145,6 +149,7 @@ func TestPreviewClosedPortAndStoppedSandbox(t *testing.T) {
 // character token, works without headers until expired, expiring answers
 // 201 and is idempotent, and expiresInSeconds must be 1-86400.
 func TestSignedPreviewLink(t *testing.T) {
+	t.Parallel()
 	srv, _, sb := newSandbox(t)
 	port := backend(t)
 	signed, err := sb.GetSignedPreviewLink(t.Context(), port, 120)
@@ -167,6 +172,7 @@ func TestSignedPreviewLink(t *testing.T) {
 
 // TestPreviewURLPortRange follows sandbox.service.ts:1556-1559 (v0.173.0).
 func TestPreviewURLPortRange(t *testing.T) {
+	t.Parallel()
 	srv, _, sb := newSandbox(t)
 	for _, port := range []string{"0", "65536", "http"} {
 		path := "/api/sandbox/" + sb.ID + "/ports/" + port + "/preview-url"
@@ -214,6 +220,7 @@ func TestPortInUse(t *testing.T) {
 // started sandbox idle for longer than its autoStopInterval is stopped, an
 // ephemeral one deleted; 0 never.
 func TestAutoStopWithoutActivity(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t, daytonatest.WithAutoStopUnit(50*time.Millisecond))
 	c := newClient(t, srv)
 	one, zero := 1, 0
@@ -265,6 +272,7 @@ func TestActivityKeepsSandboxRunning(t *testing.T) {
 // sandbox.service.ts:2535-2543, 2738-2744 (v0.173.0): a POST without
 // @HttpCode, so 201.
 func TestSetAutoStopInterval(t *testing.T) {
+	t.Parallel()
 	srv, _, sb := newSandbox(t)
 	r := authed(t, srv, "POST", "/api/sandbox/"+sb.ID+"/autostop/42", nil)
 	require.Equal(t, 201, r.Status)
@@ -279,6 +287,7 @@ func TestSetAutoStopInterval(t *testing.T) {
 // sandbox-telemetry.service.ts:248-298 (v0.173.0), with the gauges of
 // libs/common-go/pkg/telemetry/metrics.go:236-420.
 func TestMetrics(t *testing.T) {
+	t.Parallel()
 	srv, _, sb := newSandbox(t)
 	now := time.Now().UTC()
 	q := url.Values{"from": {now.Add(-5 * time.Minute).Format(time.RFC3339)}, "to": {now.Add(time.Minute).Format(time.RFC3339)}}
@@ -313,6 +322,7 @@ func TestMetrics(t *testing.T) {
 // does: the call, its arguments and the credential file it names are
 // recorded, and mountpoint and umount see and undo the mark.
 func TestMountStubsRecordCalls(t *testing.T) {
+	t.Parallel()
 	srv, _, sb := newSandbox(t, daytonatest.WithMountStubs())
 	script := `umask 077; printf 'AK:SK' > cred; mkdir -p "$HOME/m" &&
 s3fs 'bkt:/pre fix' "$HOME/m" -o passwd_file=$PWD/cred -o ro && mountpoint -q "$HOME/m" && echo mounted

@@ -38,6 +38,7 @@ func newHTTPServer(t *testing.T) *httptest.Server {
 // rules (mcptest.Browser): every preflight is answered without the token,
 // and the session header is exposed, so a web page can use the server.
 func TestHTTPBrowserClient(t *testing.T) {
+	t.Parallel()
 	srv := newHTTPServer(t)
 	browser := &mcptest.Browser{Origin: allowed, Base: srv.Client().Transport}
 	hc := &http.Client{Transport: bearer{map[string]string{"Authorization": "Bearer s3cret"}, browser}}
@@ -62,6 +63,7 @@ func TestHTTPBrowserClient(t *testing.T) {
 // TestHTTPPreflight checks the answers to preflights, and the CORS headers
 // of refusals a page must be able to read.
 func TestHTTPPreflight(t *testing.T) {
+	t.Parallel()
 	srv := newHTTPServer(t)
 	do := func(method string, headers map[string]string) (*http.Response, string) {
 		t.Helper()
@@ -113,6 +115,7 @@ func TestHTTPPreflight(t *testing.T) {
 // TestHTTPTokenMessages checks what each refusal says, and that no answer
 // holds the token or what was sent in its place.
 func TestHTTPTokenMessages(t *testing.T) {
+	t.Parallel()
 	srv := newHTTPServer(t)
 	for _, tc := range []struct {
 		auth     []string
@@ -159,6 +162,7 @@ func flatten(h http.Header) []string {
 // TestHTTPConcurrentRequests sends right and wrong tokens, preflights and
 // foreign origins at once (for the race detector), each answered as alone.
 func TestHTTPConcurrentRequests(t *testing.T) {
+	t.Parallel()
 	srv := newHTTPServer(t)
 	cases := []struct {
 		method  string

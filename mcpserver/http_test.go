@@ -29,6 +29,7 @@ func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
 const initialize = `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"curl","version":"1"}}}`
 
 func TestHTTPRefusals(t *testing.T) {
+	t.Parallel()
 	sb := newSandbox(t)
 	h, err := mcpserver.NewHTTPHandler(newServer(t, sb, false), mcpserver.HTTPOptions{
 		Token: "s3cret", AllowedOrigins: []string{"http://localhost:6274"},
@@ -96,6 +97,7 @@ func TestHTTPRefusals(t *testing.T) {
 
 // TestHTTPWorks drives the server over streamable HTTP with the token.
 func TestHTTPWorks(t *testing.T) {
+	t.Parallel()
 	sb := newSandbox(t)
 	h, err := mcpserver.NewHTTPHandler(newServer(t, sb, false), mcpserver.HTTPOptions{Token: "s3cret"})
 	if err != nil {
@@ -118,6 +120,7 @@ func TestHTTPWorks(t *testing.T) {
 }
 
 func TestHTTPOptionsErrors(t *testing.T) {
+	t.Parallel()
 	sb := newSandbox(t)
 	server := newServer(t, sb, false)
 	for _, opts := range []mcpserver.HTTPOptions{

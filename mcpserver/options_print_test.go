@@ -11,6 +11,7 @@ import (
 // Issue #19 item 10: HTTPOptions hold the bearer token; they print without
 // it with every verb of fmt and through slog's handlers.
 func TestHTTPOptionsPrintWithoutToken(t *testing.T) {
+	t.Parallel()
 	const secret = "Sup3rS3cretValue"
 	opts := mcpserver.HTTPOptions{Token: secret, AllowedOrigins: []string{"http://localhost:6274"}}
 	for _, v := range []any{opts, &opts} {

@@ -35,6 +35,7 @@ func inferred[T any](t *testing.T) (*jsonschema.Schema, *jsonschema.Resolved) {
 // daytona.Sandbox (on daytonatest) against the schemas reflection infers
 // for the workspace types.
 func TestWorkspaceTypesMatchInferredSchemas(t *testing.T) {
+	t.Parallel()
 	sb := newSandbox(t)
 	ctx := t.Context()
 	_, resultSchema := inferred[workspace.CommandResult](t)
@@ -84,6 +85,7 @@ func TestWorkspaceTypesMatchInferredSchemas(t *testing.T) {
 // Before CommandResult had JSON tags, every call failed with "unexpected
 // additional properties".
 func TestExecuteCommandWithAddTool(t *testing.T) {
+	t.Parallel()
 	sb := newSandbox(t)
 	server := mcp.NewServer(&mcp.Implementation{Name: "mine", Version: "v1"}, nil)
 	type in struct {
@@ -115,6 +117,7 @@ func TestExecuteCommandWithAddTool(t *testing.T) {
 // schema lists the same properties, and requires the same ones, as the
 // schema reflection infers for its output type.
 func TestOutputSchemasMatchTypes(t *testing.T) {
+	t.Parallel()
 	sb := newSandbox(t)
 	kit, err := tools.New(sb, nil)
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 // TestInMemory drives the server with the SDK's client over an in-memory
 // transport: every tool, schemas, progress, a policy refusal.
 func TestInMemory(t *testing.T) {
+	t.Parallel()
 	sb := newSandbox(t)
 	cs, rec := connect(t, newServer(t, sb, true))
 	init := cs.InitializeResult()
@@ -28,12 +29,14 @@ func TestInMemory(t *testing.T) {
 }
 
 func TestWithoutFiles(t *testing.T) {
+	t.Parallel()
 	sb := newSandbox(t)
 	cs, rec := connect(t, newServer(t, sb, false))
 	mcptest.Exercise(t, cs, rec, mcptest.Want{Refused: "forbidden", RefusedText: "was refused"})
 }
 
 func TestNewErrors(t *testing.T) {
+	t.Parallel()
 	sb := newSandbox(t)
 	_, err := mcpserver.New(withoutFiles(sb), &mcpserver.Options{Tools: tools.Options{Tools: []string{tools.ReadFile}}})
 	if err == nil || !strings.HasPrefix(err.Error(), "mcpserver: tools: ") {
@@ -45,6 +48,7 @@ func TestNewErrors(t *testing.T) {
 // (the server's, and execute_command's description) describe the
 // sandbox it has: on daytonatest, no isolation and the user running it.
 func TestInstructionsOfAStartedSandbox(t *testing.T) {
+	t.Parallel()
 	sb := newSandbox(t)
 	if err := sb.Start(t.Context()); err != nil {
 		t.Fatal(err)

@@ -32,6 +32,7 @@ const stream = `{"jsonrpc":"2.0","id":1,"method":"a","params":{"s":"}{]['\"\\\\"
 	`{"jsonrpc":"2.0","id":3,"error":{"code":-1,"message":"]"}}`
 
 func TestSplitterEveryCut(t *testing.T) {
+	t.Parallel()
 	whole := split(1<<20, stream)
 	if len(whole) != 5 {
 		t.Fatalf("found %d messages, want 5: %q", len(whole), whole)
@@ -50,6 +51,7 @@ func TestSplitterEveryCut(t *testing.T) {
 }
 
 func TestSplitterTooLong(t *testing.T) {
+	t.Parallel()
 	long := fmt.Sprintf(`{"jsonrpc":"2.0","id":1,"method":"big","params":{"s":%q}}`, strings.Repeat("{", 200))
 	short := `{"jsonrpc":"2.0","id":2,"method":"small"}`
 	for _, chunks := range [][]string{{long + short}, {long[:50], long[50:] + short[:10], short[10:]}} {

@@ -81,6 +81,7 @@ func runPiped(t *testing.T, input string) string {
 // request read before the end of the input is answered, a slow command
 // included, before Run returns.
 func TestIOTransportAnswersEveryRequest(t *testing.T) {
+	t.Parallel()
 	input := strings.Join([]string{
 		mcptest.InitializeLine, mcptest.InitializedLine,
 		`{"jsonrpc":"2.0","id":2,"method":"tools/list"}`,
@@ -104,6 +105,7 @@ func TestIOTransportAnswersEveryRequest(t *testing.T) {
 // TestIOTransportCancelled: a request the client cancelled is not waited
 // for (the SDK may answer it or not), and the session ends.
 func TestIOTransportCancelled(t *testing.T) {
+	t.Parallel()
 	input := strings.Join([]string{
 		mcptest.InitializeLine, mcptest.InitializedLine,
 		`{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"execute_command","arguments":{"command":"sleep 30"}}}`,
@@ -141,6 +143,7 @@ func (w *failingWriter) Close() error { return nil }
 // TestIOTransportOutputFails: when the answers cannot be written, the
 // session ends instead of waiting for them forever.
 func TestIOTransportOutputFails(t *testing.T) {
+	t.Parallel()
 	server := newServer(t, newSandbox(t), false)
 	input := mcptest.InitializeLine + "\n" + mcptest.InitializedLine + "\n" +
 		`{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"execute_command","arguments":{"command":"echo hi"}}}` + "\n" +
@@ -156,6 +159,7 @@ func TestIOTransportOutputFails(t *testing.T) {
 // TestIOTransportHostileInput: garbage, an oversized batch of ids, odd ids
 // and a request split over reads are answered or skipped; nothing hangs.
 func TestIOTransportHostileInput(t *testing.T) {
+	t.Parallel()
 	input := strings.Join([]string{
 		mcptest.InitializeLine, mcptest.InitializedLine,
 		`{"jsonrpc":"2.0","id":"2","method":"ping"}`, // string "2" and number 2 are two ids
@@ -178,6 +182,7 @@ func TestIOTransportHostileInput(t *testing.T) {
 // TestIOTransportNil: a nil reader or writer ends the session with an
 // error that says so, instead of a panic.
 func TestIOTransportNil(t *testing.T) {
+	t.Parallel()
 	server := newServer(t, newSandbox(t), false)
 	err := server.Run(t.Context(), mcpserver.NewIOTransport(nil, &syncBuffer{}))
 	if err == nil || !strings.Contains(err.Error(), "mcpserver: NewIOTransport: nil reader") {

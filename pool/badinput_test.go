@@ -16,6 +16,7 @@ import (
 )
 
 func TestOpenRefusesBadInputBeforeAnyRequest(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	ep := endpoint(t, srv)
 	for _, tc := range []struct {
@@ -61,6 +62,7 @@ func TestOpenRefusesBadInputBeforeAnyRequest(t *testing.T) {
 }
 
 func TestOneReplicaNameAtATime(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	p := open(t, srv, "once", pool.WithReplica("r"))
 	_, err := pool.Open(t.Context(), "once", endpoint(t, srv), pool.WithReplica("r"))
@@ -73,6 +75,7 @@ func TestOneReplicaNameAtATime(t *testing.T) {
 }
 
 func TestAcquireBadInput(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	p := open(t, srv, "bad")
 	_, err := p.Acquire(t.Context(), "")
@@ -111,6 +114,7 @@ func TestAcquireBadInput(t *testing.T) {
 // TestNoSecretsInLogsOrErrors: neither the API key nor a key (a user's
 // identity) appears in the Pool's logs, errors or formatted values.
 func TestNoSecretsInLogsOrErrors(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	var logs bytes.Buffer
 	logger := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))

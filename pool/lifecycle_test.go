@@ -24,6 +24,7 @@ func state(srv *daytonatest.Server, id string) daytonatest.State {
 }
 
 func TestIdlePolicy(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	clk := newManualClock()
 	p := open(t, srv, "idle", pool.WithClock(clk), pool.WithManualSweeps(),
@@ -87,6 +88,7 @@ func TestIdlePolicy(t *testing.T) {
 // after this Pool released it (Daytona's last activity says so) is not
 // parked under that replica's feet.
 func TestParkSparesASandboxInUseElsewhere(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	clk := newManualClock()
 	a := open(t, srv, "shared", pool.WithReplica("a"), pool.WithClock(clk), pool.WithManualSweeps(), pool.WithIdle(pool.Idle{Park: 5 * time.Minute}))
@@ -111,6 +113,7 @@ func TestParkSparesASandboxInUseElsewhere(t *testing.T) {
 }
 
 func TestMaxStartedParksTheLeastRecentlyUsed(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	ev := newEvents()
 	p := open(t, srv, "caps", pool.WithMaxStarted(2), pool.WithLogger(ev.logger()))
@@ -160,6 +163,7 @@ func TestMaxStartedParksTheLeastRecentlyUsed(t *testing.T) {
 }
 
 func TestMaxTotalWaitsAndCountsSpares(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	ev := newEvents()
 	p := open(t, srv, "total", pool.WithMaxTotal(2), pool.WithSpares(2), pool.WithLogger(ev.logger()))
@@ -187,6 +191,7 @@ func TestMaxTotalWaitsAndCountsSpares(t *testing.T) {
 }
 
 func TestSandboxKilledUnderALease(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	p := open(t, srv, "kill")
 	l, err := p.Acquire(t.Context(), "k")
@@ -216,6 +221,7 @@ func TestSandboxKilledUnderALease(t *testing.T) {
 }
 
 func TestSandboxStoppedOrBrokenWhileIdle(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	ev := newEvents()
 	p := open(t, srv, "idlefail", pool.WithSpares(1), pool.WithLogger(ev.logger()))
@@ -250,6 +256,7 @@ func TestSandboxStoppedOrBrokenWhileIdle(t *testing.T) {
 }
 
 func TestCloseLeavesWhatThePolicySays(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		action            pool.OnClose
 		keyed, keyStarted int
@@ -296,6 +303,7 @@ func TestCloseLeavesWhatThePolicySays(t *testing.T) {
 }
 
 func TestCloseWithALeaseHeld(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	p, err := pool.Open(t.Context(), "held", endpoint(t, srv))
 	require.NoError(t, err)
@@ -320,6 +328,7 @@ func TestCloseWithALeaseHeld(t *testing.T) {
 
 // TestCloseWaitsForLeases: Close returns once the leases are released.
 func TestCloseWaitsForLeases(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	p, err := pool.Open(t.Context(), "wait", endpoint(t, srv))
 	require.NoError(t, err)
@@ -334,6 +343,7 @@ func TestCloseWaitsForLeases(t *testing.T) {
 }
 
 func TestRestartAdopts(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	ev := newEvents()
 	p1, err := pool.Open(t.Context(), "svc", endpoint(t, srv), pool.WithReplica("r1"), pool.WithSpares(2), pool.WithLogger(ev.logger()))
@@ -386,6 +396,7 @@ func TestRestartAdopts(t *testing.T) {
 }
 
 func TestSpareRefillRestsAfterFailures(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	ev := newEvents()
 	clk := newManualClock()
@@ -418,6 +429,7 @@ func TestSpareRefillRestsAfterFailures(t *testing.T) {
 }
 
 func TestFaults(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	p := open(t, srv, "faults")
 
@@ -470,6 +482,7 @@ func TestFaults(t *testing.T) {
 }
 
 func TestSlowAnswers(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	p := open(t, srv, "slow")
 	// Slow answers: an Acquire is bounded by its ctx; nothing is left half
@@ -493,6 +506,7 @@ func TestSlowAnswers(t *testing.T) {
 // sandbox is being created clears the claim it started, so that nobody
 // waits for it.
 func TestCancelledAcquireLeavesNoClaim(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t, daytonatest.WithTransitionDelay(300*time.Millisecond))
 	ev := newEvents()
 	p := open(t, srv, "cancel", pool.WithLogger(ev.logger()))
@@ -516,6 +530,7 @@ func TestCancelledAcquireLeavesNoClaim(t *testing.T) {
 // 429) is tried again; one it refuses for good fails the Acquire, and the
 // next works; a park that fails is tried again by the next sweep.
 func TestStartAndStopFaults(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	clk := newManualClock()
 	p := open(t, srv, "startstop", pool.WithClock(clk), pool.WithManualSweeps(), pool.WithIdle(pool.Idle{Park: time.Minute}))
@@ -557,6 +572,7 @@ func TestStartAndStopFaults(t *testing.T) {
 // sweep parks an idle sandbox, and Daytona's auto-stop agrees (rounded up
 // to a minute).
 func TestIdlePolicyInTheBackground(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	ev := newEvents()
 	p := open(t, srv, "background", pool.WithIdle(pool.Idle{Park: 100 * time.Millisecond}), pool.WithLogger(ev.logger()))
@@ -574,6 +590,7 @@ func TestIdlePolicyInTheBackground(t *testing.T) {
 // auto-stop interval, so that Daytona's auto-stop leaves them running;
 // the pool's labels are on them, and on the keys' sandboxes.
 func TestSparesKeptAwake(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	ev := newEvents()
 	clk := newManualClock()

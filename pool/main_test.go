@@ -4,6 +4,16 @@ import (
 	"testing"
 
 	"go.uber.org/goleak"
+
+	"github.com/agentworkspace/daytona/internal/testparallel"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+// minParallel is how many parallel tests run at once unless -parallel says
+// otherwise: the tests mostly wait for the fake's answers and shells
+// rather than compute.
+const minParallel = 4
+
+func TestMain(m *testing.M) {
+	testparallel.AtLeast(minParallel)
+	goleak.VerifyTestMain(m)
+}

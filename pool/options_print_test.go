@@ -12,6 +12,7 @@ import (
 // Issue #19 item 10: an Option holds the Sandboxes' options, with their
 // API key; it prints without it through fmt and slog.
 func TestOptionPrintsWithoutSecrets(t *testing.T) {
+	t.Parallel()
 	const secret = "Sup3rS3cretValue"
 	opt := pool.WithSandboxOptions(daytona.WithAPIKey(secret))
 	if out := zerotest.Printed(opt); strings.Contains(out, secret) {

@@ -15,6 +15,7 @@ import (
 )
 
 func TestAcquireOneSandboxPerKey(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	p := open(t, srv, "chat")
 
@@ -70,6 +71,7 @@ func TestAcquireOneSandboxPerKey(t *testing.T) {
 }
 
 func TestManyGoroutinesManyKeys(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	t0 := time.Now()
 	p := open(t, srv, "many", pool.WithSpares(3))
@@ -118,6 +120,7 @@ func TestManyGoroutinesManyKeys(t *testing.T) {
 // Daytona acquire the same new keys at the same moment, with and without
 // spares: every key ends with one sandbox, which both replicas use.
 func TestTwoReplicasRace(t *testing.T) {
+	t.Parallel()
 	for _, spares := range []int{0, 2} {
 		t.Run(fmt.Sprintf("spares=%d", spares), func(t *testing.T) {
 			srv := newServer(t)
@@ -160,6 +163,7 @@ func TestTwoReplicasRace(t *testing.T) {
 }
 
 func TestExclusiveLeases(t *testing.T) {
+	t.Parallel()
 	srv := newServer(t)
 	ev := newEvents()
 	p := open(t, srv, "excl", pool.WithLogger(ev.logger()))

@@ -14,6 +14,7 @@ import (
 // an error matching daytona.ErrInvalidInput (or returns a zero value
 // where the method returns no error), never panics, and prints.
 func TestZeroAndNilPoolRefuseEverything(t *testing.T) {
+	t.Parallel()
 	for label, v := range map[string]any{
 		"(*Pool)(nil)": (*pool.Pool)(nil), "&Pool{}": &pool.Pool{},
 		"(*Lease)(nil)": (*pool.Lease)(nil), "&Lease{}": &pool.Lease{},

@@ -16,6 +16,7 @@ import (
 // in its code or its dependencies' (the Daytona SDK's included), and what
 // -local takes from the environment.
 func TestHelp(t *testing.T) {
+	t.Parallel()
 	var want []string
 	newFlagSet(&parsed{}, io.Discard).VisitAll(func(f *flag.Flag) { want = append(want, "\n  -"+f.Name) })
 	want = append(want, clihelptest.DaytonaNames(t, ".")...)
@@ -45,6 +46,7 @@ func TestHelp(t *testing.T) {
 // TestBadFlag: a flag that does not exist fails (status 1), with the
 // error and the help on stderr and nothing on stdout, the MCP channel.
 func TestBadFlag(t *testing.T) {
+	t.Parallel()
 	cmd := command(t, "-no-such-flag")
 	cmd.Dir = t.TempDir()
 	var stdout, stderr bytes.Buffer

@@ -56,6 +56,7 @@ func command(t *testing.T, args ...string) *exec.Cmd {
 // Filesystem), schemas, progress, a policy refusal; and an API
 // key in its environment never reaches tool output or stderr.
 func TestStdioLocal(t *testing.T) {
+	t.Parallel()
 	const key = "dtn_test_api_key_0123456789"
 	cmd := command(t, "-local", "-deny", "forbidden|shutdown")
 	cmd.Env = append(cmd.Env, "DAYTONA_API_KEY="+key)
@@ -110,6 +111,7 @@ func TestNoCredentials(t *testing.T) {
 }
 
 func TestFlagErrors(t *testing.T) {
+	t.Parallel()
 	noEnv := func(string) string { return "" }
 	for _, tc := range []struct {
 		args []string
@@ -138,6 +140,7 @@ func TestFlagErrors(t *testing.T) {
 // TestHTTPLocal runs the server over HTTP in-process with a generated
 // token, printed once on stderr.
 func TestHTTPLocal(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	pr, pw := io.Pipe()

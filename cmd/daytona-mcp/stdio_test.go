@@ -27,6 +27,7 @@ type message struct {
 // TestPipedRequests is `printf ... | daytona-mcp -local`: every request
 // on stdin is answered before the command exits, a slow one included.
 func TestPipedRequests(t *testing.T) {
+	t.Parallel()
 	cmd := command(t, "-local")
 	cmd.Dir = t.TempDir()
 	cmd.Stdin = strings.NewReader(strings.Join([]string{

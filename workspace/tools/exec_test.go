@@ -10,6 +10,7 @@ import (
 )
 
 func TestExecuteCommand(t *testing.T) {
+	t.Parallel()
 	sb := newSandbox(t)
 	kit := newKit(t, sb, &tools.Options{Budget: tools.Budget{MaxLines: 8}})
 	for _, tc := range []struct {
@@ -50,6 +51,7 @@ func TestExecuteCommand(t *testing.T) {
 }
 
 func TestExecuteCommandStructured(t *testing.T) {
+	t.Parallel()
 	sb := newSandbox(t)
 	kit := newKit(t, sb, &tools.Options{Budget: tools.Budget{MaxLines: 4}})
 	out := decode[tools.CommandOutput](t, call(t, kit, "execute_command", `{"command":"seq 1 10; echo err >&2; false","args":["x y"]}`))
@@ -68,6 +70,7 @@ func TestExecuteCommandStructured(t *testing.T) {
 // command runs: the command waits for a file that the test creates only
 // after the first report arrived.
 func TestProgress(t *testing.T) {
+	t.Parallel()
 	sb := newFilesSandbox(t)
 	kit := newKit(t, sb, nil)
 	first := make(chan struct{})
@@ -105,6 +108,7 @@ func TestProgress(t *testing.T) {
 }
 
 func TestLargeOutputBoundedAndTrimmed(t *testing.T) {
+	t.Parallel()
 	sb := newSandbox(t)
 	kit := newKit(t, sb, nil)
 	res := call(t, kit, "execute_command", `{"command":"seq 1 300000"}`)

@@ -16,10 +16,10 @@ import (
 )
 
 // newServedSandbox returns a started daytona.Sandbox and its daytonatest
-// server, for tests that make the server fail.
+// server (instant transitions), for tests that make the server fail.
 func newServedSandbox(t *testing.T) (*daytona.Sandbox, *daytonatest.Server) {
 	t.Helper()
-	srv := daytonatest.NewServer(t, daytonatest.WithCloseDelay(0))
+	srv := daytonatest.NewServer(t, daytonatest.WithCloseDelay(0), daytonatest.WithTransitionDelay(0))
 	sb, err := daytona.New(daytona.WithEndpoint(srv.APIURL(), srv.APIKey()))
 	if err != nil {
 		t.Fatal(err)
@@ -38,6 +38,7 @@ func newServedSandbox(t *testing.T) (*daytona.Sandbox, *daytonatest.Server) {
 // TestToolErrorsAreNotInfrastructure checks that what a model can correct
 // comes back without Err.
 func TestToolErrorsAreNotInfrastructure(t *testing.T) {
+	t.Parallel()
 	sb := newFilesSandbox(t)
 	kit := newKit(t, sb, &tools.Options{Policy: func(_ context.Context, req tools.Request) error {
 		if strings.Contains(string(req.Input), "forbidden") {
@@ -75,6 +76,7 @@ func TestToolErrorsAreNotInfrastructure(t *testing.T) {
 // connection and the sandbox come back in Err, with a text that says what
 // happened.
 func TestInfrastructureFailures(t *testing.T) {
+	t.Parallel()
 	sb, srv := newServedSandbox(t)
 	kit := newKit(t, sb, nil)
 	check := func(name, input, text string) {
@@ -109,7 +111,8 @@ func TestInfrastructureFailures(t *testing.T) {
 // infrastructure failure. A submission that failed so has its session
 // deleted, which is tried again for a while (command.KillBudget): here for
 // 300 ms, not thirty seconds (the deletion's outcome is not what this
-// test checks).
+// test checks). It sets that package variable, so it runs alone, not
+// in parallel.
 func TestUnreachableService(t *testing.T) {
 	oldBudget := command.KillBudget
 	command.KillBudget = 300 * time.Millisecond
@@ -128,6 +131,7 @@ func TestUnreachableService(t *testing.T) {
 // TestInfrastructureFailureRedacted checks that Err's message hides the
 // secrets to redact, and that errors.As still finds the sandbox's error.
 func TestInfrastructureFailureRedacted(t *testing.T) {
+	t.Parallel()
 	sb, srv := newServedSandbox(t)
 	kit := newKit(t, sb, &tools.Options{Redact: []string{"s3cr3t-token"}})
 	if err := srv.FailNext(daytonatest.OpSessionExec, 100, 500, "refused s3cr3t-token"); err != nil {

@@ -8,6 +8,7 @@ import (
 )
 
 func TestFileTools(t *testing.T) {
+	t.Parallel()
 	sb := newFilesSandbox(t)
 	kit := newKit(t, sb, nil)
 
@@ -45,6 +46,7 @@ func TestFileTools(t *testing.T) {
 }
 
 func TestEditFileMatches(t *testing.T) {
+	t.Parallel()
 	sb := newFilesSandbox(t)
 	kit := newKit(t, sb, nil)
 	want(t, call(t, kit, "write_file", `{"path":"f.txt","content":"x = 1\nx = 1\ny = 2\n"}`), false)
@@ -60,6 +62,7 @@ func TestEditFileMatches(t *testing.T) {
 }
 
 func TestFileToolErrors(t *testing.T) {
+	t.Parallel()
 	sb := newFilesSandbox(t)
 	kit := newKit(t, sb, nil)
 	want(t, call(t, kit, "write_file", `{"path":"bin","content":"a\u0000b"}`), false)

@@ -11,17 +11,26 @@ import (
 
 	"github.com/agentworkspace/daytona"
 	"github.com/agentworkspace/daytona/daytonatest"
+	"github.com/agentworkspace/daytona/internal/testparallel"
 	"github.com/agentworkspace/daytona/workspace"
 	"github.com/agentworkspace/daytona/workspace/tools"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+// minParallel is how many parallel tests run at once unless -parallel says
+// otherwise: the tests mostly wait for the fake's answers and shells
+// rather than compute.
+const minParallel = 4
+
+func TestMain(m *testing.M) {
+	testparallel.AtLeast(minParallel)
+	goleak.VerifyTestMain(m)
+}
 
 // newSandbox returns a started daytona.Sandbox on its own daytonatest
-// server, destroyed at cleanup.
+// server with instant transitions, destroyed at cleanup.
 func newSandbox(t *testing.T, opts ...daytona.Option) *daytona.Sandbox {
 	t.Helper()
-	srv := daytonatest.NewServer(t, daytonatest.WithCloseDelay(0))
+	srv := daytonatest.NewServer(t, daytonatest.WithCloseDelay(0), daytonatest.WithTransitionDelay(0))
 	sb, err := daytona.New(append([]daytona.Option{daytona.WithEndpoint(srv.APIURL(), srv.APIKey())}, opts...)...)
 	if err != nil {
 		t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 // as invalid input (never as a command that "could not run"), and names
 // the field at fault.
 func TestInputErrorsSayWhatIsWrong(t *testing.T) {
+	t.Parallel()
 	sb := newSandbox(t)
 	kit := newKit(t, sb, nil)
 	for _, tc := range []struct{ tool, input, want string }{
@@ -59,6 +60,7 @@ func TestInputErrorsSayWhatIsWrong(t *testing.T) {
 // TestInvalidInputRunsNothing: a call refused for its input runs nothing,
 // even when only one variable of many is bad; concurrent calls too.
 func TestInvalidInputRunsNothing(t *testing.T) {
+	t.Parallel()
 	sb := newSandbox(t)
 	kit := newKit(t, sb, nil)
 	var wg sync.WaitGroup

@@ -14,6 +14,7 @@ import (
 // listed as a link and not walked, however the sandbox lists links
 // (Daytona's toolbox lists a link to a directory as a directory).
 func TestListFilesNeverFollowsLinks(t *testing.T) {
+	t.Parallel()
 	sb := newFilesSandbox(t)
 	kit := newKit(t, sb, nil)
 	outside := t.TempDir()
@@ -64,6 +65,7 @@ func TestListFilesNeverFollowsLinks(t *testing.T) {
 // The same through relative names, from the working directory, with the
 // links made by the sandbox's own commands.
 func TestListFilesNeverFollowsLinksRelative(t *testing.T) {
+	t.Parallel()
 	sb := newFilesSandbox(t)
 	kit := newKit(t, sb, nil)
 	want(t, call(t, kit, "execute_command", `{"command":"mkdir -p w/d/e && touch w/d/e/f && ln -s . w/d/self && ln -s .. w/up && ln -s d/e w/sib"}`), false)

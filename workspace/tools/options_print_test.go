@@ -11,6 +11,7 @@ import (
 // Issue #19 item 10: Options hold secrets (Redact); they print without
 // them with every verb of fmt and through slog's handlers.
 func TestOptionsPrintWithoutSecrets(t *testing.T) {
+	t.Parallel()
 	const secret = "Sup3rS3cretValue"
 	opts := tools.Options{Prefix: "sb_", Redact: []string{secret, "other-" + secret}}
 	for _, v := range []any{opts, &opts} {

@@ -10,6 +10,7 @@ import (
 )
 
 func TestBackgroundProcess(t *testing.T) {
+	t.Parallel()
 	sb := newFilesSandbox(t)
 	kit := newKit(t, sb, nil)
 
@@ -47,6 +48,7 @@ func TestBackgroundProcess(t *testing.T) {
 }
 
 func TestKillProcessAndWaitProgress(t *testing.T) {
+	t.Parallel()
 	sb := newSandbox(t)
 	kit := newKit(t, sb, nil)
 	pid := decode[tools.CommandOutput](t, call(t, kit, "execute_command",
@@ -75,6 +77,7 @@ func TestKillProcessAndWaitProgress(t *testing.T) {
 }
 
 func TestProcessErrors(t *testing.T) {
+	t.Parallel()
 	sb := newSandbox(t)
 	kit := newKit(t, sb, nil)
 	for _, tc := range []struct{ tool, input, want string }{
@@ -94,6 +97,7 @@ func TestProcessErrors(t *testing.T) {
 // TestProcessNotStartedHere reads a process the toolkit did not start,
 // from what the process retained.
 func TestProcessNotStartedHere(t *testing.T) {
+	t.Parallel()
 	sb := newSandbox(t)
 	kit := newKit(t, sb, nil)
 	proc, err := sb.Processes().Spawn(t.Context(), "printf '\\033[1mbold\\033[0m\\n'", nil)

@@ -24,6 +24,7 @@ func names(kit *tools.Toolkit) []string {
 }
 
 func TestToolsFollowCapabilities(t *testing.T) {
+	t.Parallel()
 	sb := newFilesSandbox(t)
 	all := []string{"execute_command", "get_process_output", "kill_process", "read_file", "write_file", "edit_file", "list_files"}
 	if got := names(newKit(t, sb, nil)); !slices.Equal(got, all) {
@@ -43,6 +44,7 @@ func TestToolsFollowCapabilities(t *testing.T) {
 }
 
 func TestToolDefinitions(t *testing.T) {
+	t.Parallel()
 	sb := newFilesSandbox(t)
 	kit := newKit(t, sb, nil)
 	for _, tool := range kit.Tools() {
@@ -73,6 +75,7 @@ func TestToolDefinitions(t *testing.T) {
 }
 
 func TestOptionsNames(t *testing.T) {
+	t.Parallel()
 	sb := newSandbox(t)
 	kit := newKit(t, sb, &tools.Options{
 		Tools:  []string{tools.KillProcess, tools.ExecuteCommand, tools.GetProcessOutput},
@@ -99,6 +102,7 @@ func TestOptionsNames(t *testing.T) {
 }
 
 func TestOptionsErrors(t *testing.T) {
+	t.Parallel()
 	sb := withoutFiles(newSandbox(t))
 	for _, tc := range []struct {
 		opts tools.Options
@@ -123,6 +127,7 @@ func TestOptionsErrors(t *testing.T) {
 }
 
 func TestPolicy(t *testing.T) {
+	t.Parallel()
 	sb := newSandbox(t)
 	var seen []tools.Request
 	kit := newKit(t, sb, &tools.Options{
@@ -149,6 +154,7 @@ func TestPolicy(t *testing.T) {
 }
 
 func TestRedact(t *testing.T) {
+	t.Parallel()
 	sb := newSandbox(t)
 	const secret = "sk-live-0123456789abcdef"
 	var progress strings.Builder

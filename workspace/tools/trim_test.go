@@ -7,6 +7,7 @@ import (
 )
 
 func TestStripANSI(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct{ name, in, want string }{
 		{"plain", "hello\tworld\r\n", "hello\tworld\r\n"},
 		{"colours", "\x1b[1;31merror\x1b[0m: x\n", "error: x\n"},
@@ -43,6 +44,7 @@ func TestStripANSI(t *testing.T) {
 }
 
 func TestTrim(t *testing.T) {
+	t.Parallel()
 	lines := func(from, to int) string {
 		var b strings.Builder
 		for i := from; i <= to; i++ {
@@ -95,6 +97,7 @@ func itoa(i int) string {
 }
 
 func TestTailOnly(t *testing.T) {
+	t.Parallel()
 	in := "1\n2\n3\n4\n5\n"
 	v := view{head: in, totalBytes: 10, newlines: 5, last: '\n'}
 	if got, want := v.trim(Budget{}.tailOnly(2)), "[… 3 lines omitted …]\n4\n5\n"; got != want {
@@ -117,6 +120,7 @@ func savedTrim(s string, b Budget, n int) string {
 }
 
 func TestBudgetValidate(t *testing.T) {
+	t.Parallel()
 	for _, b := range []Budget{{MaxBytes: 63}, {MaxBytes: -1}, {MaxLines: 1}, {MaxLines: -5}} {
 		if b.validate() == nil {
 			t.Errorf("%+v: validate() = nil; want an error", b)
@@ -128,6 +132,7 @@ func TestBudgetValidate(t *testing.T) {
 }
 
 func TestRedactorSplitSecret(t *testing.T) {
+	t.Parallel()
 	var got strings.Builder
 	r := redactor{s: newSecrets([]string{"", "s3cr3t-key"}), w: func(b []byte) { got.Write(b) }}
 	for _, chunk := range []string{"key=s3c", "r3t-k", "ey; and s", "3cr3t-key!", " s3"} {
@@ -140,6 +145,7 @@ func TestRedactorSplitSecret(t *testing.T) {
 }
 
 func TestEmitterWholeCharacters(t *testing.T) {
+	t.Parallel()
 	var reports []Progress
 	e := &emitter{fn: func(p Progress) { reports = append(reports, p) }}
 	e.emit("stdout", []byte("a\xc3"))

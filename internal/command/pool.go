@@ -136,8 +136,8 @@ func (p *Pool) addLocked(sess *session) {
 }
 
 // refill creates a session in the background to stand in for a retired
-// one, and makes it idle unless the pool was closed meanwhile (or filled
-// up: then it is deleted again).
+// one, and makes it idle, unless the pool was closed or filled up
+// meanwhile: then it is deleted again.
 func (p *Pool) refill() {
 	p.bg.Go(func(ctx context.Context) {
 		sess, err := p.create(ctx)
@@ -150,12 +150,12 @@ func (p *Pool) refill() {
 		}
 		p.mu.Lock()
 		p.refilling--
-		full := len(p.idle) >= maxIdleSessions
-		if !p.closed && !full {
+		unwanted := p.closed || len(p.idle) >= maxIdleSessions
+		if !unwanted {
 			p.addLocked(sess)
 		}
 		p.mu.Unlock()
-		if full {
+		if unwanted {
 			_, _ = p.tb.DeleteSession(ctx, sess.id)
 		}
 	})
